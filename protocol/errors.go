@@ -1,0 +1,70 @@
+package protocol
+
+import "fmt"
+
+// Error codes carried in Error.Code (the OpenClaw-compatible coarse class).
+const (
+	CodeInvalidRequest = "INVALID_REQUEST"
+	CodeNotPaired      = "NOT_PAIRED"
+	CodeUnavailable    = "UNAVAILABLE"
+)
+
+// Reasons carried in Error.Details.Code: stable, machine-readable, pairdeck's
+// addition so clients can branch without parsing messages.
+const (
+	ReasonInvalidParams    = "INVALID_PARAMS"
+	ReasonUnknownMethod    = "UNKNOWN_METHOD"
+	ReasonUnknownRequest   = "UNKNOWN_REQUEST"
+	ReasonAlreadyResolved  = "ALREADY_RESOLVED"
+	ReasonUnknownNode      = "UNKNOWN_NODE"
+	ReasonMissingScope     = "MISSING_SCOPE"
+	ReasonUnauthorizedRole = "UNAUTHORIZED_ROLE"
+	ReasonQueueFull        = "QUEUE_FULL"
+	ReasonRateLimited      = "RATE_LIMITED"
+	ReasonPairingDisabled  = "PAIRING_DISABLED"
+	ReasonTokenInvalid     = "TOKEN_INVALID"
+	ReasonStoreFailed      = "STORE_FAILED"
+)
+
+// Error is the error object of a failed response. It is also a Go error, so
+// clients can return it as is and callers can inspect Reason().
+type Error struct {
+	Code      string        `json:"code"`
+	Message   string        `json:"message"`
+	Details   *ErrorDetails `json:"details,omitempty"`
+	Retryable bool          `json:"retryable,omitempty"`
+}
+
+// ErrorDetails holds pairdeck's machine-readable reason and, for stale ids,
+// the node's current pending request.
+type ErrorDetails struct {
+	Code             string `json:"code"`
+	CurrentRequestID string `json:"currentRequestId,omitempty"`
+	NodeID           string `json:"nodeId,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Details != nil && e.Details.Code != "" {
+		return fmt.Sprintf("%s (%s)", e.Message, e.Details.Code)
+	}
+	return e.Message
+}
+
+// Reason returns details.code, or "" when the peer sent none (an OpenClaw
+// gateway never does).
+func (e *Error) Reason() string {
+	if e == nil || e.Details == nil {
+		return ""
+	}
+	return e.Details.Code
+}
+
+// NewError builds an error with a details.code reason.
+func NewError(code, reason, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Details: &ErrorDetails{Code: reason}}
+}
+
+// InvalidParams is the error for params that do not fit a method.
+func InvalidParams(method, why string) *Error {
+	return NewError(CodeInvalidRequest, ReasonInvalidParams, "invalid %s params: %s", method, why)
+}

@@ -1,0 +1,194 @@
+package protocol
+
+// Method names.
+const (
+	MethodConnect     = "connect"
+	MethodPairRequest = "node.pair.request"
+	MethodPairList    = "node.pair.list"
+	MethodPairApprove = "node.pair.approve"
+	MethodPairReject  = "node.pair.reject"
+	MethodPairVerify  = "node.pair.verify"
+	MethodPairRemove  = "node.pair.remove"
+	MethodNodeRename  = "node.rename"
+	MethodNodeList    = "node.list"
+)
+
+// Methods lists every method pairdeck's gateway serves (hello-ok features).
+var Methods = []string{
+	MethodPairRequest, MethodPairList, MethodPairApprove, MethodPairReject,
+	MethodPairVerify, MethodPairRemove, MethodNodeRename, MethodNodeList,
+}
+
+// Roles.
+const (
+	RoleOperator = "operator"
+	RoleNode     = "node"
+)
+
+// ClientInfo describes the connecting program.
+type ClientInfo struct {
+	ID              string `json:"id"`
+	DisplayName     string `json:"displayName,omitempty"`
+	Version         string `json:"version"`
+	Platform        string `json:"platform"`
+	DeviceFamily    string `json:"deviceFamily,omitempty"`
+	ModelIdentifier string `json:"modelIdentifier,omitempty"`
+	Mode            string `json:"mode"`
+	InstanceID      string `json:"instanceId,omitempty"`
+}
+
+// DeviceAuth is the signed Ed25519 device identity in connect params.
+type DeviceAuth struct {
+	ID        string `json:"id"`
+	PublicKey string `json:"publicKey"`
+	Signature string `json:"signature"`
+	SignedAt  int64  `json:"signedAt"`
+	Nonce     string `json:"nonce"`
+}
+
+// ConnectAuth carries the shared operator token or a node's pairing token.
+type ConnectAuth struct {
+	Token string `json:"token,omitempty"`
+}
+
+// ConnectParams are the params of the first frame, connect.
+type ConnectParams struct {
+	MinProtocol int          `json:"minProtocol"`
+	MaxProtocol int          `json:"maxProtocol"`
+	Client      ClientInfo   `json:"client"`
+	Role        string       `json:"role,omitempty"`
+	Scopes      []string     `json:"scopes,omitempty"`
+	Caps        []string     `json:"caps,omitempty"`
+	Commands    []string     `json:"commands,omitempty"`
+	Device      *DeviceAuth  `json:"device,omitempty"`
+	Auth        *ConnectAuth `json:"auth,omitempty"`
+	Locale      string       `json:"locale,omitempty"`
+	UserAgent   string       `json:"userAgent,omitempty"`
+}
+
+// HelloOK is the payload of a successful connect.
+type HelloOK struct {
+	Type     string         `json:"type"` // "hello-ok"
+	Protocol int            `json:"protocol"`
+	Server   ServerInfo     `json:"server"`
+	Features Features       `json:"features"`
+	Snapshot map[string]any `json:"snapshot"`
+	Auth     *HelloAuth     `json:"auth,omitempty"`
+	Policy   Policy         `json:"policy"`
+}
+
+// ServerInfo names the gateway and this connection.
+type ServerInfo struct {
+	Version string `json:"version"`
+	ConnID  string `json:"connId"`
+}
+
+// Features lists what the gateway serves.
+type Features struct {
+	Methods []string `json:"methods"`
+	Events  []string `json:"events"`
+}
+
+// HelloAuth tells the client the role and scopes it was granted.
+type HelloAuth struct {
+	Role   string   `json:"role"`
+	Scopes []string `json:"scopes"`
+}
+
+// Policy states the limits that apply after the handshake.
+type Policy struct {
+	MaxPayload       int64 `json:"maxPayload"`
+	MaxBufferedBytes int64 `json:"maxBufferedBytes"`
+	TickIntervalMs   int64 `json:"tickIntervalMs"`
+}
+
+// PairRequestParams are node.pair.request's params. Silent is a pointer so
+// an omitted hint is told apart from false when a request is refreshed.
+type PairRequestParams struct {
+	NodeID          string   `json:"nodeId,omitempty"`
+	DisplayName     string   `json:"displayName,omitempty"`
+	Platform        string   `json:"platform,omitempty"`
+	Version         string   `json:"version,omitempty"`
+	CoreVersion     string   `json:"coreVersion,omitempty"`
+	UIVersion       string   `json:"uiVersion,omitempty"`
+	DeviceFamily    string   `json:"deviceFamily,omitempty"`
+	ModelIdentifier string   `json:"modelIdentifier,omitempty"`
+	Caps            []string `json:"caps,omitempty"`
+	Commands        []string `json:"commands,omitempty"`
+	RemoteIP        string   `json:"remoteIp,omitempty"`
+	Silent          *bool    `json:"silent,omitempty"`
+}
+
+// PairRequestResult is node.pair.request's result. It never has a token.
+type PairRequestResult struct {
+	Status  string         `json:"status"` // "pending"
+	Request PendingRequest `json:"request"`
+	Created bool           `json:"created"`
+}
+
+// PairListResult is node.pair.list's result: pending newest first, paired by
+// newest approval first, no secrets.
+type PairListResult struct {
+	Pending []PendingRequest `json:"pending"`
+	Paired  []PairedNode     `json:"paired"`
+}
+
+// RequestIDParams are the params of approve and reject.
+type RequestIDParams struct {
+	RequestID string `json:"requestId"`
+}
+
+// ApproveResult is node.pair.approve's result: the only place a token shows.
+type ApproveResult struct {
+	RequestID string     `json:"requestId"`
+	Node      PairedNode `json:"node"`
+	// Delivered says whether the waiting node received its token over its
+	// socket (pairdeck), so an operator knows whether to pass it on by hand.
+	Delivered bool `json:"delivered,omitempty"`
+}
+
+// RejectResult is node.pair.reject's result.
+type RejectResult struct {
+	RequestID string `json:"requestId"`
+	NodeID    string `json:"nodeId"`
+}
+
+// VerifyParams are node.pair.verify's params.
+type VerifyParams struct {
+	NodeID string `json:"nodeId"`
+	Token  string `json:"token"`
+}
+
+// VerifyResult is node.pair.verify's result; Node never carries the token.
+type VerifyResult struct {
+	OK   bool        `json:"ok"`
+	Node *PairedNode `json:"node,omitempty"`
+}
+
+// NodeIDParams are node.pair.remove's params.
+type NodeIDParams struct {
+	NodeID string `json:"nodeId"`
+}
+
+// RemoveResult is node.pair.remove's result.
+type RemoveResult struct {
+	NodeID string `json:"nodeId"`
+}
+
+// RenameParams are node.rename's params.
+type RenameParams struct {
+	NodeID      string `json:"nodeId"`
+	DisplayName string `json:"displayName"`
+}
+
+// RenameResult is node.rename's result.
+type RenameResult struct {
+	NodeID      string `json:"nodeId"`
+	DisplayName string `json:"displayName"`
+}
+
+// NodeListResult is node.list's result, connected nodes first.
+type NodeListResult struct {
+	TS    int64      `json:"ts"`
+	Nodes []NodeInfo `json:"nodes"`
+}

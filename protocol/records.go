@@ -1,0 +1,81 @@
+package protocol
+
+// PendingRequest is a node's request to pair: a record of nodes/pending.json
+// (keyed by RequestID) and the payload of node.pair.requested.
+//
+// RequiredApproveScopes and ExpiresAtMs are computed by the gateway for the
+// wire; they are never stored on disk.
+type PendingRequest struct {
+	RequestID       string   `json:"requestId"`
+	NodeID          string   `json:"nodeId"`
+	DisplayName     string   `json:"displayName,omitempty"`
+	Platform        string   `json:"platform,omitempty"`
+	Version         string   `json:"version,omitempty"`
+	CoreVersion     string   `json:"coreVersion,omitempty"`
+	UIVersion       string   `json:"uiVersion,omitempty"`
+	DeviceFamily    string   `json:"deviceFamily,omitempty"`
+	ModelIdentifier string   `json:"modelIdentifier,omitempty"`
+	Caps            []string `json:"caps,omitempty"`
+	Commands        []string `json:"commands,omitempty"`
+	RemoteIP        string   `json:"remoteIp,omitempty"`
+	Silent          bool     `json:"silent"`
+	IsRepair        bool     `json:"isRepair,omitempty"`
+	TS              int64    `json:"ts"`
+	// RenamedAtMs marks a display name chosen by an operator; the node's own
+	// refreshes no longer replace it (pairdeck).
+	RenamedAtMs int64 `json:"renamedAtMs,omitempty"`
+
+	RequiredApproveScopes []string `json:"requiredApproveScopes,omitempty"`
+	ExpiresAtMs           int64    `json:"expiresAtMs,omitempty"`
+}
+
+// PairedNode is an approved node: a record of nodes/paired.json (keyed by
+// NodeID).
+//
+// On disk pairdeck stores TokenSHA256 (hex) instead of Token; a legacy
+// plaintext Token is still honoured and hashed on the next write. On the wire
+// Token appears only in the approve result, and TokenSHA256 never.
+type PairedNode struct {
+	NodeID            string   `json:"nodeId"`
+	Token             string   `json:"token,omitempty"`
+	TokenSHA256       string   `json:"tokenSha256,omitempty"`
+	DisplayName       string   `json:"displayName,omitempty"`
+	Platform          string   `json:"platform,omitempty"`
+	Version           string   `json:"version,omitempty"`
+	CoreVersion       string   `json:"coreVersion,omitempty"`
+	UIVersion         string   `json:"uiVersion,omitempty"`
+	DeviceFamily      string   `json:"deviceFamily,omitempty"`
+	ModelIdentifier   string   `json:"modelIdentifier,omitempty"`
+	Caps              []string `json:"caps,omitempty"`
+	Commands          []string `json:"commands,omitempty"`
+	RemoteIP          string   `json:"remoteIp,omitempty"`
+	CreatedAtMs       int64    `json:"createdAtMs"`
+	ApprovedAtMs      int64    `json:"approvedAtMs"`
+	RenamedAtMs       int64    `json:"renamedAtMs,omitempty"`
+	LastConnectedAtMs int64    `json:"lastConnectedAtMs,omitempty"`
+}
+
+// WithoutSecrets returns a copy safe to list or log: no token, no hash.
+func (n PairedNode) WithoutSecrets() PairedNode {
+	n.Token = ""
+	n.TokenSHA256 = ""
+	return n
+}
+
+// NodeInfo is one entry of node.list: what the gateway knows of a node.
+type NodeInfo struct {
+	NodeID            string   `json:"nodeId"`
+	DisplayName       string   `json:"displayName,omitempty"`
+	Platform          string   `json:"platform,omitempty"`
+	Version           string   `json:"version,omitempty"`
+	DeviceFamily      string   `json:"deviceFamily,omitempty"`
+	ModelIdentifier   string   `json:"modelIdentifier,omitempty"`
+	RemoteIP          string   `json:"remoteIp,omitempty"`
+	Caps              []string `json:"caps"`
+	Commands          []string `json:"commands"`
+	Paired            bool     `json:"paired"`
+	Connected         bool     `json:"connected"`
+	ConnectedAtMs     int64    `json:"connectedAtMs,omitempty"`
+	ApprovedAtMs      int64    `json:"approvedAtMs,omitempty"`
+	LastConnectedAtMs int64    `json:"lastConnectedAtMs,omitempty"`
+}

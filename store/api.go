@@ -1,0 +1,108 @@
+package store
+
+// This file is the store's public contract. The gateway, the CLI's offline
+// mode and the tests are written against it.
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// DefaultTTL is how long a pending request lives after it was created or
+// last refreshed.
+const DefaultTTL = 5 * time.Minute
+
+// DefaultMaxPending caps the queue so a flood cannot grow it without bound.
+const DefaultMaxPending = 1024
+
+// Options configure Open. Zero values mean the defaults.
+type Options struct {
+	// StateDir is the gateway's state dir; the store owns StateDir/nodes.
+	StateDir string
+	// TTL of pending requests (DefaultTTL when zero).
+	TTL time.Duration
+	// MaxPending caps the pending queue (DefaultMaxPending when zero).
+	MaxPending int
+	// Now is the clock (time.Now when nil). Expiry and every timestamp use it.
+	Now func() time.Time
+}
+
+// Actor says who made a change; it is written to nodes/audit.jsonl.
+type Actor struct {
+	ClientID   string `json:"clientId,omitempty"`
+	Role       string `json:"role,omitempty"`
+	DeviceID   string `json:"deviceId,omitempty"`
+	RemoteAddr string `json:"remoteAddr,omitempty"`
+	User       string `json:"user,omitempty"` // local OS user
+	// Rule names the policy rule behind an automatic decision.
+	Rule string `json:"rule,omitempty"`
+}
+
+// String is the short form shown in activity views: "cli (operator)".
+func (a Actor) String() string {
+	switch {
+	case a.Rule != "":
+		return "auto (rule " + a.Rule + ")"
+	case a.ClientID != "" && a.Role != "":
+		return a.ClientID + " (" + a.Role + ")"
+	case a.ClientID != "":
+		return a.ClientID
+	case a.Role != "":
+		return a.Role
+	default:
+		return "unknown"
+	}
+}
+
+// RequestInput is what a node (or an operator on its behalf) asks for.
+// Silent is nil when the caller did not say.
+type RequestInput = protocol.PairRequestParams
+
+// Expiry reports a pending request that ran out of time.
+type Expiry struct {
+	Request protocol.PendingRequest
+	At      time.Time
+}
+
+// Sentinel errors; callers branch with errors.Is. The concrete error is a
+// *DecisionError (for request ids) or wraps one of these with context.
+var (
+	ErrUnknownRequest  = errors.New("unknown requestId")
+	ErrAlreadyResolved = errors.New("request already resolved")
+	ErrExpired         = errors.New("request expired")
+	ErrUnknownNode     = errors.New("unknown nodeId")
+	ErrQueueFull       = errors.New("pending queue is full")
+	ErrInvalid         = errors.New("invalid input")
+	ErrLocked          = errors.New("state dir is locked by another process")
+	ErrCorrupt         = errors.New("state file is corrupt")
+	ErrClosed          = errors.New("store is closed")
+	// ErrWrite means a change could not be made durable (disk full, I/O
+	// error). The change was not applied: memory matches disk.
+	ErrWrite = errors.New("could not write pairing state")
+)
+
+// DecisionError explains why approve/reject could not act on a request id.
+// CurrentRequestID names the node's current pending request, if any.
+type DecisionError struct {
+	Err              error // ErrUnknownRequest, ErrAlreadyResolved or ErrExpired
+	RequestID        string
+	NodeID           string // known when the id was seen before
+	Decision         string // how it was resolved, for ErrAlreadyResolved
+	CurrentRequestID string
+}
+
+func (e *DecisionError) Error() string {
+	msg := fmt.Sprintf("%s: %s", e.Err, e.RequestID)
+	if e.Decision != "" {
+		msg += " (" + e.Decision + ")"
+	}
+	if e.CurrentRequestID != "" {
+		msg += fmt.Sprintf("; node %s's current pending request is %s", e.NodeID, e.CurrentRequestID)
+	}
+	return msg
+}
+
+func (e *DecisionError) Unwrap() error { return e.Err }
