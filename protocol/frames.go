@@ -84,7 +84,7 @@ func DecodeFrame(data []byte) (Frame, error) {
 		var idOnly struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(data, &idOnly) == nil {
+		if json.NewDecoder(bytes.NewReader(data)).Decode(&idOnly) == nil {
 			fe.ID = idOnly.ID
 		}
 		return Frame{}, fe
