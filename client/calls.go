@@ -1,0 +1,154 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// Call sends method with params and decodes the result into result (which
+// may be nil). A gateway refusal is returned as the *protocol.Error itself;
+// transport problems wrap ErrNotConnected, ErrConnectionLost, ErrClosed or
+// the context's error. A call cancelled by ctx stops waiting at once; its
+// response, should it come, is dropped.
+func (c *Client) Call(ctx context.Context, method string, params, result any) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	cn, err := c.current()
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	if params == nil {
+		params = struct{}{}
+	}
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return fmt.Errorf("%s: encode params: %w", method, err)
+	}
+	id := c.nextID()
+	data, err := json.Marshal(protocol.Request{Type: protocol.TypeReq, ID: id, Method: method, Params: raw})
+	if err != nil {
+		return fmt.Errorf("%s: encode request: %w", method, err)
+	}
+	ch, ok := cn.register(id)
+	if !ok {
+		return fmt.Errorf("%s: %w", method, c.lostErr(cn))
+	}
+	defer cn.unregister(id)
+	if err := cn.send(data); err != nil {
+		return fmt.Errorf("%s: %w", method, c.lostErr(cn))
+	}
+
+	var f frame
+	select {
+	case f = <-ch:
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", method, ctx.Err())
+	case <-cn.done:
+		// The answer may have arrived just before the socket went.
+		select {
+		case f = <-ch:
+		default:
+			return fmt.Errorf("%s: %w", method, c.lostErr(cn))
+		}
+	}
+	if !f.OK {
+		return f.protocolError()
+	}
+	if result != nil && len(f.Payload) > 0 {
+		if err := json.Unmarshal(f.Payload, result); err != nil {
+			return fmt.Errorf("%s: unexpected result from the gateway: %w", method, err)
+		}
+	}
+	return nil
+}
+
+// lostErr explains why cn can no longer carry a call.
+func (c *Client) lostErr(cn *conn) error {
+	select {
+	case <-cn.done:
+	default:
+		return ErrConnectionLost
+	}
+	cause := cn.cause()
+	if errors.Is(cause, ErrClosed) || errors.Is(cause, ErrConnectionLost) {
+		return cause
+	}
+	return fmt.Errorf("%w: %w", ErrConnectionLost, cause)
+}
+
+// PairRequest asks to pair a node: an operator on a node's behalf, or a node
+// for itself (NodeID empty or its own id). The result never has a token.
+func (c *Client) PairRequest(ctx context.Context, p protocol.PairRequestParams) (protocol.PairRequestResult, error) {
+	var r protocol.PairRequestResult
+	err := c.Call(ctx, protocol.MethodPairRequest, p, &r)
+	return r, err
+}
+
+// List returns pending requests and paired nodes. Tokens are stripped: an
+// OpenClaw gateway includes them in paired entries, and a list is for
+// display.
+func (c *Client) List(ctx context.Context) (protocol.PairListResult, error) {
+	var r protocol.PairListResult
+	if err := c.Call(ctx, protocol.MethodPairList, nil, &r); err != nil {
+		return protocol.PairListResult{}, err
+	}
+	for i := range r.Paired {
+		r.Paired[i] = r.Paired[i].WithoutSecrets()
+	}
+	return r, nil
+}
+
+// Nodes returns every node the gateway knows, connected first.
+func (c *Client) Nodes(ctx context.Context) (protocol.NodeListResult, error) {
+	var r protocol.NodeListResult
+	err := c.Call(ctx, protocol.MethodNodeList, nil, &r)
+	return r, err
+}
+
+// Approve approves a pending request. The result carries the node's new
+// token: the one place it is shown.
+func (c *Client) Approve(ctx context.Context, requestID string) (protocol.ApproveResult, error) {
+	var r protocol.ApproveResult
+	err := c.Call(ctx, protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: requestID}, &r)
+	return r, err
+}
+
+// Reject rejects a pending request.
+func (c *Client) Reject(ctx context.Context, requestID string) (protocol.RejectResult, error) {
+	var r protocol.RejectResult
+	err := c.Call(ctx, protocol.MethodPairReject, protocol.RequestIDParams{RequestID: requestID}, &r)
+	return r, err
+}
+
+// Rename sets a node's display name (paired, or pending on pairdeck).
+func (c *Client) Rename(ctx context.Context, nodeID, name string) (protocol.RenameResult, error) {
+	var r protocol.RenameResult
+	err := c.Call(ctx, protocol.MethodNodeRename, protocol.RenameParams{NodeID: nodeID, DisplayName: name}, &r)
+	return r, err
+}
+
+// Remove unpairs a node; its live connections are closed with 4001.
+func (c *Client) Remove(ctx context.Context, nodeID string) (protocol.RemoveResult, error) {
+	var r protocol.RemoveResult
+	err := c.Call(ctx, protocol.MethodPairRemove, protocol.NodeIDParams{NodeID: nodeID}, &r)
+	return r, err
+}
+
+// Verify checks a node's token. The returned node never carries a token
+// (an OpenClaw gateway echoes it; it is stripped).
+func (c *Client) Verify(ctx context.Context, nodeID, token string) (protocol.VerifyResult, error) {
+	var r protocol.VerifyResult
+	if err := c.Call(ctx, protocol.MethodPairVerify, protocol.VerifyParams{NodeID: nodeID, Token: token}, &r); err != nil {
+		return protocol.VerifyResult{}, err
+	}
+	if r.Node != nil {
+		n := r.Node.WithoutSecrets()
+		r.Node = &n
+	}
+	return r, nil
+}

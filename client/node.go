@@ -1,0 +1,227 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// NodeState is what a paired node remembers, in <node state dir>/node.json.
+// It holds the node's token: the file is 0600 and the type never prints it.
+type NodeState struct {
+	NodeID      string `json:"nodeId"`
+	GatewayURL  string `json:"gatewayUrl"`
+	Token       string `json:"token"`
+	PairedAtMs  int64  `json:"pairedAtMs"`
+	DisplayName string `json:"displayName,omitempty"`
+}
+
+// String describes the state without the token.
+func (s NodeState) String() string {
+	return fmt.Sprintf("node %s (%s) paired with %s", protocol.Fingerprint(s.NodeID), s.DisplayName, s.GatewayURL)
+}
+
+// LogValue keeps the token out of structured logs.
+func (s NodeState) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("nodeId", s.NodeID), slog.String("gatewayUrl", s.GatewayURL),
+		slog.Int64("pairedAtMs", s.PairedAtMs), slog.String("displayName", s.DisplayName))
+}
+
+// NodeStatePath is where a node state dir keeps node.json. The same dir
+// holds the node's identity at IdentityPath(dir).
+func NodeStatePath(dir string) string { return filepath.Join(dir, "node.json") }
+
+// SaveNodeState writes node.json atomically with mode 0600.
+func SaveNodeState(dir string, s NodeState) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(NodeStatePath(dir), append(data, '\n')); err != nil {
+		return fmt.Errorf("save node state: %w", err)
+	}
+	return nil
+}
+
+// LoadNodeState reads node.json. A node that never paired gets an error
+// matching ErrNotPaired (and fs.ErrNotExist).
+func LoadNodeState(dir string) (NodeState, error) {
+	path := NodeStatePath(dir)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NodeState{}, fmt.Errorf("%w: no %s; pair this node first (pairdeck node pair): %w", ErrNotPaired, path, err)
+	}
+	if err != nil {
+		return NodeState{}, fmt.Errorf("read node state: %w", err)
+	}
+	var s NodeState
+	if err := json.Unmarshal(data, &s); err != nil {
+		return NodeState{}, fmt.Errorf("node state %s is not valid JSON (%v): fix it, or delete it and pair again", path, err)
+	}
+	if s.NodeID == "" || s.Token == "" {
+		return NodeState{}, fmt.Errorf("%w: %s has no nodeId or token; delete it and pair again", ErrNotPaired, path)
+	}
+	return s, nil
+}
+
+// PairPending tells the user a request is waiting for an operator: print
+// RequestID and Fingerprint so they can be matched in the console.
+type PairPending struct {
+	RequestID   string
+	NodeID      string
+	Fingerprint string
+	// Created is false when an earlier request for this node was reused.
+	Created bool
+	// ExpiresAt is zero when the gateway does not say.
+	ExpiresAt time.Time
+}
+
+// PairOutcome is how a pairing request ended. State is set on approval,
+// ready for SaveNodeState.
+type PairOutcome struct {
+	RequestID string
+	NodeID    string
+	Decision  string // protocol.DecisionApproved, ...Rejected, ...Expired
+	Token     string
+	State     NodeState
+}
+
+// Pair connects as an unpaired node, requests pairing for itself and waits
+// for an operator's decision. onPending (optional) is called as soon as the
+// request is queued, and again if a reconnect had to open a new one.
+//
+// Approval returns the outcome with the token. Rejection, expiry and ctx's
+// deadline return errors matching ErrPairRejected, ErrPairExpired and
+// ErrPairTimedOut. A dropped connection is re-established and the request
+// repeated (it is idempotent) instead of failing.
+func Pair(ctx context.Context, cfg Config, req protocol.PairRequestParams, onPending ...func(PairPending)) (PairOutcome, error) {
+	if cfg.Identity == nil {
+		return PairOutcome{}, errors.New("pair: a node needs a device identity (LoadOrCreateIdentity)")
+	}
+	cfg.Role = protocol.RoleNode
+	cfg.Token = ""
+	cfg.Reconnect = true
+	nodeID := cfg.Identity.DeviceID
+	req.NodeID = nodeID
+	if cfg.Caps == nil {
+		cfg.Caps = req.Caps
+	}
+	if cfg.Commands == nil {
+		cfg.Commands = req.Commands
+	}
+
+	c, err := Dial(ctx, cfg)
+	if err != nil {
+		return PairOutcome{}, err
+	}
+	defer c.Close()
+
+	requestID := ""
+	request := func() error {
+		res, err := c.PairRequest(ctx, req)
+		if err != nil {
+			return err
+		}
+		if res.Request.RequestID == requestID {
+			return nil
+		}
+		requestID = res.Request.RequestID
+		p := PairPending{RequestID: requestID, NodeID: nodeID, Fingerprint: protocol.Fingerprint(nodeID), Created: res.Created}
+		if res.Request.ExpiresAtMs > 0 {
+			p.ExpiresAt = time.UnixMilli(res.Request.ExpiresAtMs)
+		}
+		for _, f := range onPending {
+			if f != nil {
+				f(p)
+			}
+		}
+		return nil
+	}
+	if err := request(); err != nil {
+		return PairOutcome{}, fmt.Errorf("request pairing: %w", err)
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return PairOutcome{RequestID: requestID, NodeID: nodeID}, fmt.Errorf(
+					"%w: request %s is still pending until it expires; an operator can approve it and you can pair again: %w",
+					ErrPairTimedOut, requestID, ctx.Err())
+			}
+			return PairOutcome{RequestID: requestID, NodeID: nodeID}, fmt.Errorf("pair: %w", ctx.Err())
+		case u, ok := <-c.Updates():
+			if !ok {
+				return PairOutcome{RequestID: requestID, NodeID: nodeID}, fmt.Errorf("pair: %w", c.Err())
+			}
+			if u.Relist {
+				// Reconnected (or missed events): the decision may have
+				// been missed, so ask again; the gateway keeps one request
+				// per node, and answers with the current one.
+				if err := request(); err != nil && ctx.Err() == nil && !isTransient(err) {
+					return PairOutcome{RequestID: requestID, NodeID: nodeID}, fmt.Errorf("request pairing again: %w", err)
+				}
+				continue
+			}
+			if u.Event == nil || u.Event.Event != protocol.EventPairResolved {
+				continue
+			}
+			var ev protocol.ResolvedEvent
+			if json.Unmarshal(u.Event.Payload, &ev) != nil || ev.RequestID != requestID {
+				continue
+			}
+			out := PairOutcome{RequestID: ev.RequestID, NodeID: nodeID, Decision: ev.Decision}
+			switch ev.Decision {
+			case protocol.DecisionApproved:
+				if ev.Token == "" {
+					return out, fmt.Errorf("request %s was approved but the gateway sent no token to this node; "+
+						"ask the operator for it, or pair again", requestID)
+				}
+				out.Token = ev.Token
+				out.State = NodeState{NodeID: nodeID, GatewayURL: c.cfg.URL, Token: ev.Token,
+					PairedAtMs: c.cfg.Now().UnixMilli(), DisplayName: req.DisplayName}
+				return out, nil
+			case protocol.DecisionRejected:
+				return out, fmt.Errorf("%w: an operator rejected request %s", ErrPairRejected, requestID)
+			case protocol.DecisionExpired:
+				return out, fmt.Errorf("%w: request %s expired without a decision; pair again", ErrPairExpired, requestID)
+			}
+		}
+	}
+}
+
+// isTransient reports errors a reconnect will cure.
+func isTransient(err error) bool {
+	return errors.Is(err, ErrNotConnected) || errors.Is(err, ErrConnectionLost)
+}
+
+// ConnectNode connects a paired node with the token from its state and keeps
+// it connected, reconnecting with backoff after network loss. It ends (Done,
+// Err) when the gateway removes the node (ErrNodeRemoved) or refuses its
+// token (ErrNotPaired, and the *protocol.Error). cfg.URL overrides the
+// state's gateway URL when set.
+func ConnectNode(ctx context.Context, cfg Config, st NodeState) (*Client, error) {
+	if cfg.Identity == nil {
+		return nil, errors.New("connect node: a node needs its device identity (LoadOrCreateIdentity)")
+	}
+	if cfg.Identity.DeviceID != st.NodeID {
+		return nil, fmt.Errorf("connect node: node.json is for node %s but the identity is %s; "+
+			"they must come from the same node state dir", protocol.Fingerprint(st.NodeID),
+			protocol.Fingerprint(cfg.Identity.DeviceID))
+	}
+	cfg.Role = protocol.RoleNode
+	cfg.Token = st.Token
+	cfg.Reconnect = true
+	if cfg.URL == "" {
+		cfg.URL = st.GatewayURL
+	}
+	return Dial(ctx, cfg)
+}
