@@ -24,10 +24,6 @@ const (
 	// writeTimeout bounds one frame write; a peer that does not drain its
 	// socket for this long is treated as gone.
 	writeTimeout = 10 * time.Second
-	// idleGrace is added to two tick intervals before a silent connection
-	// is presumed dead.
-	idleGrace = 5 * time.Second
-
 	websocketNormal = websocket.StatusNormalClosure
 )
 
@@ -373,6 +369,10 @@ func (cn *conn) read() (frame, error) {
 }
 
 var errIdle = errors.New("the gateway went silent")
+
+// idleGrace is added to two tick intervals before a silent connection is
+// presumed dead (a variable so tests can shorten it).
+var idleGrace = 5 * time.Second
 
 func (c *Client) handleEvent(cn *conn, f frame) {
 	switch f.Event {
