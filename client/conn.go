@@ -23,7 +23,7 @@ const (
 	preHandshakeReadLimit = 4 << 20
 	// writeTimeout bounds one frame write; a peer that does not drain its
 	// socket for this long is treated as gone.
-	writeTimeout = 10 * time.Second
+	writeTimeout    = 10 * time.Second
 	websocketNormal = websocket.StatusNormalClosure
 )
 
