@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -70,6 +71,11 @@ func dialError(ctx context.Context, url string, resp *http.Response, err error) 
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("connect to %s: %w", url, ctx.Err())
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return fmt.Errorf("%s presented a TLS certificate this client does not trust: %w; "+
+			"trust its CA (Config.TLSConfig), or check the URL", url, certErr.Err)
 	}
 	var opErr *net.OpError
 	var dnsErr *net.DNSError

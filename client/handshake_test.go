@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -215,5 +219,30 @@ func TestOpenClawShapesAreTolerated(t *testing.T) {
 	var perr *protocol.Error
 	if !errors.As(err, &perr) || perr.Reason() != "" || !strings.Contains(perr.Message, "unknown method") {
 		t.Errorf("remove err = %v, want the peer's plain error", err)
+	}
+}
+
+func TestDialOverTLS(t *testing.T) {
+	gw := newFakeGateway(t)
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(gw.handle))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below is expected
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	url := "wss" + strings.TrimPrefix(tlsSrv.URL, "https")
+
+	// Without trusting the test certificate the dial fails, and says why.
+	_, err := Dial(testCtx(t), Config{URL: url, Token: "t"})
+	if err == nil || errors.Is(err, ErrNoGateway) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("untrusted certificate: err = %v, want a TLS error", err)
+	}
+	t.Logf("untrusted certificate: %v", err)
+	tlsCfg := tlsSrv.Client().Transport.(*http.Transport).TLSClientConfig
+	c, err := Dial(testCtx(t), Config{URL: url, Token: "t", TLSConfig: tlsCfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Call(testCtx(t), "ping", nil, nil); err != nil {
+		t.Fatal(err)
 	}
 }
