@@ -1,100 +1,201 @@
 package store
 
-// SKELETON: signatures are the contract; bodies are being implemented.
-
 import (
-	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // Store is the single source of truth for pairing state. It is safe for
 // concurrent use. Every mutating call returns only after its change (and its
 // audit line) is durably on disk; concurrent mutations share one write.
-type Store struct{}
+//
+// Reads see only durable state: a read that arrives while a batch is being
+// written waits for that write (about one fsync).
+type Store struct {
+	stateDir   string
+	dir        string // stateDir/nodes
+	ttl        time.Duration
+	ttlMs      int64
+	maxPending int
+	now        func() time.Time
+
+	lock    *dirLock
+	dirFile *os.File // for fsyncing renames
+	audit   *auditLog
+	decoy   [32]byte // digest compared for unknown nodes
+
+	// mu guards the tables and everything below. The committer holds it for
+	// writing across a whole batch, apply through fsync.
+	mu          sync.RWMutex
+	pending     *pendingTable
+	paired      *pairedTable
+	lastPending fileImage // bytes of pending.json as last made durable
+	lastPaired  fileImage
+	resolved    *resolvedIDs
+	unreported  []Expiry // swept but not yet handed out by ExpireDue
+	seq         uint64
+	broken      error // set when memory can no longer be matched to disk
+
+	ops           chan *op
+	committerDone chan struct{}
+	closeMu       sync.RWMutex // senders hold it for reading while sending
+	closed        bool
+	isClosed      atomic.Bool
+
+	stats     counters
+	faultHook func(stage string) error // test seam for I/O failures
+}
 
 // Open locks StateDir/nodes/.lock (ErrLocked naming the holder's pid if
 // taken), creates the dir 0700 if needed, and loads pending.json and
 // paired.json (ErrCorrupt naming file, byte offset and how to recover; the
-// files are never modified by a failed open).
-func Open(opts Options) (*Store, error) { panic("unimplemented") }
+// files are never modified by a failed open). A missing file is an empty
+// table; an empty (zero-byte) file is refused as corrupt.
+func Open(opts Options) (*Store, error) {
+	if strings.TrimSpace(opts.StateDir) == "" {
+		return nil, fmt.Errorf("open store: %w: StateDir is required", ErrInvalid)
+	}
+	stateDir, err := filepath.Abs(opts.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Store{
+		stateDir:      stateDir,
+		dir:           filepath.Join(stateDir, "nodes"),
+		ttl:           opts.TTL,
+		maxPending:    opts.MaxPending,
+		now:           opts.Now,
+		resolved:      newResolvedIDs(resolvedMemory),
+		ops:           make(chan *op, opQueueLen),
+		committerDone: make(chan struct{}),
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultTTL
+	}
+	s.ttlMs = max(s.ttl.Milliseconds(), 1)
+	if s.maxPending <= 0 {
+		s.maxPending = DefaultMaxPending
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
 
-// Close flushes, releases the lock and stops background work. Idempotent.
-func (s *Store) Close() error { panic("unimplemented") }
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state dir %s: %w", s.dir, err)
+	}
+	// Make a freshly created nodes/ entry durable before anything in it is.
+	if err := syncPath(stateDir); err != nil {
+		return nil, fmt.Errorf("sync state dir %s: %w", stateDir, err)
+	}
+	if s.lock, err = acquireLock(stateDir, s.dir); err != nil {
+		return nil, err
+	}
+	if err := s.load(); err != nil {
+		s.releaseFiles()
+		return nil, err
+	}
+	go s.runCommitter()
+	return s, nil
+}
+
+// load reads both files and opens the audit log; nothing is written unless
+// both files are usable.
+func (s *Store) load() error {
+	var err error
+	if s.lastPending, err = readStateFile(s.path(pendingFile)); err != nil {
+		return err
+	}
+	if s.lastPaired, err = readStateFile(s.path(pairedFile)); err != nil {
+		return err
+	}
+	if err := s.reloadTables(true, true); err != nil {
+		return err
+	}
+	removeStaleTemps(s.dir)
+	if s.dirFile, err = os.Open(s.dir); err != nil {
+		return fmt.Errorf("open %s: %w", s.dir, err)
+	}
+	if s.audit, err = openAudit(s.path(auditFile)); err != nil {
+		return err
+	}
+	rand.Read(s.decoy[:])
+	return nil
+}
+
+// Close waits for queued changes to be written, releases the lock and stops
+// the committer. Idempotent; other methods return ErrClosed (or nothing)
+// afterwards.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.isClosed.Store(true)
+	close(s.ops) // no sender can be mid-send: they hold closeMu for reading
+	s.closeMu.Unlock()
+	<-s.committerDone
+	return s.releaseFiles()
+}
+
+func (s *Store) releaseFiles() error {
+	var errs []error
+	if s.audit != nil {
+		errs = append(errs, s.audit.close())
+	}
+	if s.dirFile != nil {
+		errs = append(errs, s.dirFile.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.release())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
 
 // Dir is StateDir/nodes.
-func (s *Store) Dir() string { panic("unimplemented") }
+func (s *Store) Dir() string { return s.dir }
 
 // TTL is the pending-request lifetime in force.
-func (s *Store) TTL() time.Duration { panic("unimplemented") }
+func (s *Store) TTL() time.Duration { return s.ttl }
 
-// Request creates or refreshes the node's pending request (idempotent per
-// node: same requestId, supplied metadata replaces, silent is ANDed, window
-// restarts; IsRepair when the node is already paired). ErrQueueFull over the
-// cap, ErrInvalid for a blank nodeId.
-func (s *Store) Request(ctx context.Context, actor Actor, in RequestInput) (req protocol.PendingRequest, created bool, err error) {
-	panic("unimplemented")
+// Stats are counters for status views and tests.
+type Stats struct {
+	Pending       int    // live and not yet swept pending requests
+	Paired        int    // paired nodes
+	Commits       uint64 // batches made durable (one write round each)
+	Ops           uint64 // changes acknowledged as durable
+	FileWrites    uint64 // state files replaced
+	Syncs         uint64 // fsync calls (files, dir, audit log)
+	WriteFailures uint64 // batches rolled back
 }
 
-// Approve resolves a pending request: mints a new 32-byte base64url token
-// (returned once, in node.Token), stores only its SHA-256, keeps an
-// operator-chosen name. Errors: *DecisionError.
-func (s *Store) Approve(ctx context.Context, actor Actor, requestID string) (node protocol.PairedNode, req protocol.PendingRequest, err error) {
-	panic("unimplemented")
+type counters struct {
+	commits, ops, fileWrites, syncs, writeFailures atomic.Uint64
 }
 
-// Reject resolves a pending request without pairing. Errors: *DecisionError.
-func (s *Store) Reject(ctx context.Context, actor Actor, requestID string) (protocol.PendingRequest, error) {
-	panic("unimplemented")
+// Stats returns the current counters.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		Commits:       s.stats.commits.Load(),
+		Ops:           s.stats.ops.Load(),
+		FileWrites:    s.stats.fileWrites.Load(),
+		Syncs:         s.stats.syncs.Load(),
+		WriteFailures: s.stats.writeFailures.Load(),
+	}
+	s.mu.RLock()
+	st.Pending = len(s.pending.byID)
+	st.Paired = len(s.paired.byNode)
+	s.mu.RUnlock()
+	return st
 }
-
-// Verify checks a node's token in constant time; the node has no secrets.
-func (s *Store) Verify(nodeID, token string) (protocol.PairedNode, bool) { panic("unimplemented") }
-
-// Rename sets an operator-chosen display name on the paired record and/or
-// the pending request of nodeID (ErrUnknownNode if neither exists).
-func (s *Store) Rename(ctx context.Context, actor Actor, nodeID, name string) error {
-	panic("unimplemented")
-}
-
-// Remove deletes a paired node (and its pending request, if any).
-func (s *Store) Remove(ctx context.Context, actor Actor, nodeID string) error {
-	panic("unimplemented")
-}
-
-// MarkConnected stores lastConnectedAtMs for a paired node.
-func (s *Store) MarkConnected(ctx context.Context, nodeID string) error { panic("unimplemented") }
-
-// Audit appends a non-mutating event (e.g. "token-refused") to audit.jsonl.
-func (s *Store) Audit(ctx context.Context, actor Actor, action string, fields map[string]any) error {
-	panic("unimplemented")
-}
-
-// Pending lists live requests newest first, with ExpiresAtMs and
-// RequiredApproveScopes filled.
-func (s *Store) Pending() []protocol.PendingRequest { panic("unimplemented") }
-
-// PendingByID returns one live request.
-func (s *Store) PendingByID(requestID string) (protocol.PendingRequest, bool) {
-	panic("unimplemented")
-}
-
-// PendingForNode returns the node's live request, if any.
-func (s *Store) PendingForNode(nodeID string) (protocol.PendingRequest, bool) {
-	panic("unimplemented")
-}
-
-// Paired lists paired nodes newest approval first, without secrets.
-func (s *Store) Paired() []protocol.PairedNode { panic("unimplemented") }
-
-// PairedNode returns one paired node without secrets.
-func (s *Store) PairedNode(nodeID string) (protocol.PairedNode, bool) { panic("unimplemented") }
-
-// NextExpiry is when the earliest pending request expires.
-func (s *Store) NextExpiry() (time.Time, bool) { panic("unimplemented") }
-
-// ExpireDue removes every request whose time is up (now >= ts+TTL), durably,
-// writes an audit line for each, and returns them so the gateway can emit
-// node.pair.resolved(expired).
-func (s *Store) ExpireDue(ctx context.Context) ([]Expiry, error) { panic("unimplemented") }

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+)
+
+// Group commit. Every mutation is an op sent to one committer goroutine.
+// The committer takes whatever ops are queued, applies them in order to the
+// in-memory tables under the write lock, writes the changed files and the
+// audit lines once for the whole batch, and only then answers the callers.
+// While it writes, new ops queue up and form the next batch, so N
+// concurrent callers cost about one fsync round, not N.
+//
+// The write lock is held from apply until the write is durable, so readers
+// never see a change that could still be rolled back. If the write fails,
+// the files are put back, the tables are reloaded from the last durable
+// bytes, and every op of the batch that changed something gets the ErrWrite.
+
+const (
+	opQueueLen  = 256
+	maxBatchOps = 512
+)
+
+// op states: the caller may abandon a queued op when its context ends;
+// the committer claims it before applying. Whoever moves first wins.
+const (
+	opQueued int32 = iota
+	opTaken
+	opAbandoned
+)
+
+type op struct {
+	ctx   context.Context
+	apply func(tx *tx) error // validates, then changes state; no change on error
+	after func()             // runs under the lock once the change is durable
+
+	state   atomic.Int32
+	changed bool // set by tx when apply changed state or logged a line
+	err     error
+	done    chan error
+}
+
+// submit queues apply and waits until it is durable (or failed). ctx bounds
+// only the wait for the committer to pick the op up: once applied, the op's
+// outcome is reported whatever ctx does, so the caller never has to guess.
+func (s *Store) submit(ctx context.Context, apply func(*tx) error, after func()) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	o := &op{ctx: ctx, apply: apply, after: after, done: make(chan error, 1)}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	s.closeMu.RUnlock()
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		if o.state.CompareAndSwap(opQueued, opAbandoned) {
+			return ctx.Err()
+		}
+		return <-o.done
+	}
+}
+
+// runCommitter is the only goroutine that changes the tables or the files.
+func (s *Store) runCommitter() {
+	defer close(s.committerDone)
+	batch := make([]*op, 0, maxBatchOps)
+	for {
+		first, ok := <-s.ops
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < maxBatchOps {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch)
+	}
+}
+
+func (s *Store) commitBatch(batch []*op) {
+	taken := batch[:0:0]
+	for _, o := range batch {
+		if o.state.CompareAndSwap(opQueued, opTaken) {
+			taken = append(taken, o)
+		}
+	}
+	if len(taken) == 0 {
+		return
+	}
+
+	s.mu.Lock()
+	if s.broken != nil {
+		for _, o := range taken {
+			o.err = s.broken
+		}
+	} else {
+		tx := s.newTx()
+		tx.sweep()
+		for _, o := range taken {
+			if err := o.ctx.Err(); err != nil {
+				o.err = err
+				continue
+			}
+			tx.cur = o
+			o.err = o.apply(tx)
+		}
+		tx.cur = nil
+		durable := true
+		if tx.dirty() {
+			if err := s.persist(tx); err != nil {
+				durable = false
+				for _, o := range taken {
+					if o.changed {
+						o.err = err
+					}
+				}
+			} else {
+				s.remember(tx)
+			}
+		}
+		if durable {
+			for _, o := range taken {
+				if o.err != nil {
+					continue
+				}
+				if o.changed {
+					s.stats.ops.Add(1)
+				}
+				if o.after != nil {
+					o.after()
+				}
+			}
+		}
+	}
+	s.mu.Unlock()
+
+	for _, o := range taken {
+		o.done <- o.err
+	}
+}
+
+// persist makes a batch durable: audit lines first (so no decision is on
+// disk without its line), then paired.json, then pending.json — only the
+// files the batch changed — and one fsync of the dir for the renames.
+func (s *Store) persist(tx *tx) error {
+	auditStart := s.audit.size
+	if len(tx.audit) > 0 {
+		if err := s.audit.append(s, tx.audit); err != nil {
+			return s.rollback(tx, nil, auditStart, err)
+		}
+	}
+	var written []string
+	var paired, pending fileImage
+	if tx.pairedDirty {
+		paired = fileImage{data: assembleFile(s.paired.order.items), exists: true}
+		if err := s.writeFileAtomic(pairedFile, paired.data); err != nil {
+			return s.rollback(tx, written, auditStart, err)
+		}
+		written = append(written, pairedFile)
+	}
+	if tx.pendingDirty {
+		pending = fileImage{data: assembleFile(s.pending.order.items), exists: true}
+		if err := s.writeFileAtomic(pendingFile, pending.data); err != nil {
+			return s.rollback(tx, written, auditStart, err)
+		}
+		written = append(written, pendingFile)
+	}
+	if len(written) > 0 {
+		if err := s.syncDir(); err != nil {
+			return s.rollback(tx, written, auditStart, err)
+		}
+	}
+	if tx.pairedDirty {
+		s.lastPaired = paired
+	}
+	if tx.pendingDirty {
+		s.lastPending = pending
+	}
+	s.stats.commits.Add(1)
+	return nil
+}
+
+// rollback undoes a failed batch: files already replaced get their last
+// durable bytes back, the audit log is cut back, and the tables the batch
+// touched are rebuilt from the last durable bytes. If putting a file back
+// fails too, the tables are rebuilt from whatever is on disk, so memory
+// still matches disk; if even that fails the store stops accepting changes.
+func (s *Store) rollback(tx *tx, written []string, auditStart int64, cause error) error {
+	s.stats.writeFailures.Add(1)
+	var restoreErrs []error
+	for i := len(written) - 1; i >= 0; i-- {
+		img := s.lastPending
+		if written[i] == pairedFile {
+			img = s.lastPaired
+		}
+		if err := s.restoreFile(written[i], img); err != nil {
+			restoreErrs = append(restoreErrs, err)
+		}
+	}
+	if len(written) > 0 {
+		if err := s.dirFile.Sync(); err != nil {
+			restoreErrs = append(restoreErrs, err)
+		}
+	}
+	if s.audit.size != auditStart {
+		if err := s.audit.undo(auditStart); err != nil {
+			restoreErrs = append(restoreErrs, fmt.Errorf("cut back %s: %w", s.audit.path, err))
+		}
+	}
+
+	if len(restoreErrs) == 0 {
+		if err := s.reloadTables(tx.pendingDirty, tx.pairedDirty); err != nil {
+			s.broken = fmt.Errorf("%w: reload after a failed write: %w: restart the gateway", ErrWrite, err)
+		}
+		return cause
+	}
+	// Disk may now hold part of the batch; believe the disk.
+	if err := s.reloadFromDisk(); err != nil {
+		s.broken = fmt.Errorf("%w: %w; restoring the previous state failed (%w) and the files cannot be reread (%w): restart the gateway once the disk is fixed",
+			ErrWrite, cause, errors.Join(restoreErrs...), err)
+		return s.broken
+	}
+	return fmt.Errorf("%w; restoring the previous files also failed (%w), so the state now on disk was reloaded: check with node.pair.list",
+		cause, errors.Join(restoreErrs...))
+}
+
+// reloadTables rebuilds the touched tables from the last durable bytes.
+func (s *Store) reloadTables(pending, paired bool) error {
+	if pending {
+		t, err := decodeImage(s.path(pendingFile), s.lastPending, func(p string, d []byte) (*pendingTable, error) {
+			return decodePending(p, d, &s.seq)
+		}, newPendingTable)
+		if err != nil {
+			return err
+		}
+		s.pending = t
+	}
+	if paired {
+		t, err := decodeImage(s.path(pairedFile), s.lastPaired, decodePaired, newPairedTable)
+		if err != nil {
+			return err
+		}
+		s.paired = t
+	}
+	return nil
+}
+
+func (s *Store) reloadFromDisk() error {
+	pend, err := readStateFile(s.path(pendingFile))
+	if err != nil {
+		return err
+	}
+	pair, err := readStateFile(s.path(pairedFile))
+	if err != nil {
+		return err
+	}
+	s.lastPending, s.lastPaired = pend, pair
+	return s.reloadTables(true, true)
+}
+
+func decodeImage[T any](path string, img fileImage, decode func(string, []byte) (*T, error), empty func() *T) (*T, error) {
+	if !img.exists {
+		return empty(), nil
+	}
+	return decode(path, img.data)
+}
+
+func (s *Store) path(name string) string { return filepath.Join(s.dir, name) }
+
+// remember records what a durable batch resolved and expired.
+func (s *Store) remember(tx *tx) {
+	for _, r := range tx.resolvedOrder {
+		s.resolved.add(r, tx.resolvedNow[r])
+	}
+	s.unreported = append(s.unreported, tx.expired...)
+}

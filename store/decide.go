@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// Approve resolves a pending request: mints a new 32-byte base64url token
+// (returned once, in node.Token), stores only its SHA-256, and the node's
+// previous token stops verifying at once. An existing record keeps its
+// createdAtMs, lastConnectedAtMs and unknown fields; an operator-chosen name
+// (renamedAtMs on the request or the paired record, the later one wins)
+// survives. Descriptive fields come from the request, falling back to the
+// old record where the request left them out; caps and commands are exactly
+// the request's, since those are what the approver saw.
+//
+// Errors: *DecisionError (unknown, already resolved, expired); an expired
+// request that was not swept yet is swept by this call and later reported
+// by ExpireDue. Other errors wrap ErrWrite or ErrClosed.
+func (s *Store) Approve(ctx context.Context, actor Actor, requestID string) (node protocol.PairedNode, req protocol.PendingRequest, err error) {
+	err = s.submit(ctx, func(tx *tx) error {
+		var err error
+		node, req, err = tx.approve(actor, requestID)
+		return err
+	}, nil)
+	if err != nil {
+		return protocol.PairedNode{}, protocol.PendingRequest{}, decisionErr("approve", requestID, err)
+	}
+	return node, req, nil
+}
+
+// Reject resolves a pending request without pairing; a paired node's token
+// keeps working. Errors: as Approve.
+func (s *Store) Reject(ctx context.Context, actor Actor, requestID string) (protocol.PendingRequest, error) {
+	var req protocol.PendingRequest
+	err := s.submit(ctx, func(tx *tx) error {
+		var err error
+		req, err = tx.reject(actor, requestID)
+		return err
+	}, nil)
+	if err != nil {
+		return protocol.PendingRequest{}, decisionErr("reject", requestID, err)
+	}
+	return req, nil
+}
+
+// decisionErr returns a *DecisionError as is (callers may type-assert it)
+// and gives other errors context.
+func decisionErr(verb, requestID string, err error) error {
+	if de, ok := errors.AsType[*DecisionError](err); ok {
+		return de
+	}
+	return fmt.Errorf("%s %s: %w", verb, requestID, err)
+}
+
+func (tx *tx) approve(actor Actor, requestID string) (protocol.PairedNode, protocol.PendingRequest, error) {
+	s := tx.s
+	e, ok := s.pending.byID[requestID]
+	if !ok {
+		return protocol.PairedNode{}, protocol.PendingRequest{}, tx.staleError(requestID)
+	}
+	token, sum, err := mintToken()
+	if err != nil {
+		return protocol.PairedNode{}, protocol.PendingRequest{}, err
+	}
+	req := s.pendingView(e)
+	pe := s.paired.byNode[e.rec.NodeID]
+	rec := approvedRecord(pe, e.rec, sum, tx.nowMs)
+	if err := tx.putPaired(pe, rec); err != nil {
+		return protocol.PairedNode{}, protocol.PendingRequest{}, err
+	}
+	tx.removePending(e)
+	tx.resolve(requestID, rec.NodeID, decisionApproved)
+	tx.log(auditEvent{
+		Action:      actionApproved,
+		RequestID:   requestID,
+		NodeID:      rec.NodeID,
+		Actor:       actor,
+		DisplayName: rec.DisplayName,
+		IsRepair:    e.rec.IsRepair,
+		Decision:    decisionApproved,
+	})
+	node := rec.WithoutSecrets()
+	node.Caps = slices.Clone(node.Caps)
+	node.Commands = slices.Clone(node.Commands)
+	node.Token = token
+	return node, req, nil
+}
+
+// approvedRecord builds the paired record for an approval of req.
+func approvedRecord(pe *pairedEntry, req protocol.PendingRequest, sumHex string, nowMs int64) protocol.PairedNode {
+	var rec protocol.PairedNode
+	if pe != nil {
+		rec = pe.rec
+	} else {
+		rec = protocol.PairedNode{NodeID: req.NodeID, CreatedAtMs: nowMs}
+	}
+	keep := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	switch {
+	case req.RenamedAtMs != 0 && req.RenamedAtMs >= rec.RenamedAtMs:
+		rec.DisplayName, rec.RenamedAtMs = req.DisplayName, req.RenamedAtMs
+	case rec.RenamedAtMs != 0:
+		// the operator's name on the paired record stays
+	default:
+		keep(&rec.DisplayName, req.DisplayName)
+	}
+	keep(&rec.Platform, req.Platform)
+	keep(&rec.Version, req.Version)
+	keep(&rec.CoreVersion, req.CoreVersion)
+	keep(&rec.UIVersion, req.UIVersion)
+	keep(&rec.DeviceFamily, req.DeviceFamily)
+	keep(&rec.ModelIdentifier, req.ModelIdentifier)
+	keep(&rec.RemoteIP, req.RemoteIP)
+	rec.Caps = req.Caps
+	rec.Commands = req.Commands
+	rec.Token = ""
+	rec.TokenSHA256 = sumHex
+	rec.ApprovedAtMs = nowMs
+	return rec
+}
+
+func (tx *tx) reject(actor Actor, requestID string) (protocol.PendingRequest, error) {
+	s := tx.s
+	e, ok := s.pending.byID[requestID]
+	if !ok {
+		return protocol.PendingRequest{}, tx.staleError(requestID)
+	}
+	req := s.pendingView(e)
+	tx.removePending(e)
+	tx.resolve(requestID, e.rec.NodeID, decisionRejected)
+	tx.log(auditEvent{
+		Action:      actionRejected,
+		RequestID:   requestID,
+		NodeID:      e.rec.NodeID,
+		Actor:       actor,
+		DisplayName: e.rec.DisplayName,
+		IsRepair:    e.rec.IsRepair,
+		Decision:    decisionRejected,
+	})
+	return req, nil
+}
+
+// staleError explains an id that is not pending (any more): unknown,
+// expired, or resolved (with how), naming the node's current request.
+func (tx *tx) staleError(requestID string) *DecisionError {
+	de := &DecisionError{Err: ErrUnknownRequest, RequestID: requestID}
+	r, ok := tx.lookupResolved(requestID)
+	if !ok {
+		return de
+	}
+	de.NodeID = r.nodeID
+	if r.decision == decisionExpired {
+		de.Err = ErrExpired
+	} else {
+		de.Err = ErrAlreadyResolved
+		de.Decision = r.decision
+	}
+	if cur, ok := tx.s.pending.byNode[r.nodeID]; ok {
+		de.CurrentRequestID = cur.rec.RequestID
+	}
+	return de
+}

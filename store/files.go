@@ -1,0 +1,131 @@
+package store
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Names inside StateDir/nodes.
+const (
+	pendingFile = "pending.json"
+	pairedFile  = "paired.json"
+	auditFile   = "audit.jsonl"
+	lockFile    = ".lock"
+	// tempPrefix marks the store's own half-written files; whatever a crash
+	// leaves behind under it is removed at Open (under the lock).
+	tempPrefix = ".tmp-"
+)
+
+// fileImage is a state file's content as last made durable; the store falls
+// back to it when a write fails.
+type fileImage struct {
+	data   []byte
+	exists bool
+}
+
+// readStateFile reads a state file; a missing file is an empty image.
+func readStateFile(path string) (fileImage, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fileImage{}, nil
+	}
+	if err != nil {
+		return fileImage{}, readError(path, err)
+	}
+	return fileImage{data: data, exists: true}, nil
+}
+
+// writeFileAtomic replaces dir/name with data: a temp file in the same dir
+// is written and fsynced, then renamed over the old one. The caller fsyncs
+// the dir once for all files of a commit.
+func (s *Store) writeFileAtomic(name string, data []byte) (err error) {
+	path := filepath.Join(s.dir, name)
+	f, err := os.CreateTemp(s.dir, tempPrefix+name+"-*") // mode 0600
+	if err != nil {
+		return writeError(path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := s.fault(name); err != nil {
+		return writeError(path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return writeError(path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return writeError(path, err)
+	}
+	s.stats.syncs.Add(1)
+	if err := f.Close(); err != nil {
+		return writeError(path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return writeError(path, err)
+	}
+	s.stats.fileWrites.Add(1)
+	return nil
+}
+
+// restoreFile puts back a file's last durable image (or removes a file that
+// did not exist before).
+func (s *Store) restoreFile(name string, img fileImage) error {
+	if !img.exists {
+		err := os.Remove(filepath.Join(s.dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return s.writeFileAtomic(name, img.data)
+}
+
+// syncDir makes renames in the nodes dir durable.
+func (s *Store) syncDir() error {
+	if err := s.fault("dir"); err != nil {
+		return writeError(s.dir, err)
+	}
+	if err := s.dirFile.Sync(); err != nil {
+		return writeError(s.dir, err)
+	}
+	s.stats.syncs.Add(1)
+	return nil
+}
+
+// fault is the test seam for I/O failures; nil in production.
+func (s *Store) fault(stage string) error {
+	if s.faultHook == nil {
+		return nil
+	}
+	return s.faultHook(stage)
+}
+
+// removeStaleTemps deletes temp files a crashed writer left behind.
+func removeStaleTemps(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) && e.Type().IsRegular() {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// syncPath fsyncs a directory by path (after creating entries in it).
+func syncPath(path string) error {
+	d, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// Loading never modifies a file: a problem is reported as a *CorruptError
+// naming the file, the byte offset and how to recover, and the caller
+// refuses to start.
+
+// decodePending parses pending.json. seq numbers records in file order.
+func decodePending(path string, data []byte, seq *uint64) (*pendingTable, error) {
+	t := newPendingTable()
+	err := walkObject(path, data, func(key string, raw []byte, off int64) error {
+		e := &pendingEntry{fileRecord: fileRecord{key: key}}
+		extra, err := decodeRecord(path, raw, off, &e.rec)
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.rec.RequestID != key:
+			return corruptAt(path, data, off, fmt.Sprintf("record %q has requestId %q; the key must equal its requestId", key, e.rec.RequestID))
+		case strings.TrimSpace(e.rec.NodeID) == "":
+			return corruptAt(path, data, off, fmt.Sprintf("record %q has no nodeId", key))
+		}
+		// Computed for the wire only; never kept on disk.
+		e.rec.RequiredApproveScopes = nil
+		e.rec.ExpiresAtMs = 0
+		e.extra = extra
+		*seq++
+		e.seq = *seq
+		if err := e.encode(); err != nil {
+			return corruptAt(path, data, off, err.Error())
+		}
+		t.insert(e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// decodePaired parses paired.json. A legacy plaintext "token" is hashed in
+// memory; the next write of the file stores the hash instead.
+func decodePaired(path string, data []byte) (*pairedTable, error) {
+	t := newPairedTable()
+	err := walkObject(path, data, func(key string, raw []byte, off int64) error {
+		e := &pairedEntry{fileRecord: fileRecord{key: key}}
+		extra, err := decodeRecord(path, raw, off, &e.rec)
+		if err != nil {
+			return err
+		}
+		if e.rec.NodeID != key {
+			return corruptAt(path, data, off, fmt.Sprintf("record %q has nodeId %q; the key must equal its nodeId", key, e.rec.NodeID))
+		}
+		switch {
+		case e.rec.Token != "":
+			// pairdeck never writes "token": one on disk was written by
+			// another gateway after pairdeck's last write, so it is newer
+			// than any tokenSha256 next to it.
+			e.digest = sha256.Sum256([]byte(e.rec.Token))
+			e.rec.TokenSHA256 = hex.EncodeToString(e.digest[:])
+			e.rec.Token = ""
+			e.hasToken = true
+		case e.rec.TokenSHA256 != "":
+			d, err := hex.DecodeString(e.rec.TokenSHA256)
+			if err != nil || len(d) != sha256.Size {
+				return corruptAt(path, data, off, fmt.Sprintf("record %q: tokenSha256 must be 64 hex digits", key))
+			}
+			copy(e.digest[:], d)
+			e.rec.TokenSHA256 = hex.EncodeToString(d) // normalise case
+			e.hasToken = true
+		}
+		e.extra = extra
+		if err := e.encode(); err != nil {
+			return corruptAt(path, data, off, err.Error())
+		}
+		t.insert(e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// walkObject checks that data is one JSON object and calls fn for each
+// member with the member's value and its byte offset in data.
+func walkObject(path string, data []byte, fn func(key string, raw []byte, off int64) error) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		// An empty file is what a crash of a careless writer leaves; it is
+		// not an empty table, so it is refused like any other damage.
+		return corruptAt(path, data, 0, "the file is empty (an empty table is written as {})")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return syntaxCorrupt(path, data, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		start := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
+		return corruptAt(path, data, start, fmt.Sprintf("expected a JSON object ({...}), found %s", describeToken(tok)))
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		at := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return syntaxCorrupt(path, data, err)
+		}
+		key, _ := tok.(string) // inside an object the decoder yields keys
+		if seen[key] {
+			return corruptAt(path, data, at, fmt.Sprintf("key %q appears twice", key))
+		}
+		seen[key] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return syntaxCorrupt(path, data, err)
+		}
+		if err := fn(key, raw, dec.InputOffset()-int64(len(raw))); err != nil {
+			if ce, ok := errors.AsType[*CorruptError](err); ok && ce.Line == 0 {
+				ce.locate(data)
+			}
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return syntaxCorrupt(path, data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		at := dec.InputOffset()
+		if err != nil {
+			return syntaxCorrupt(path, data, err)
+		}
+		return corruptAt(path, data, at, "unexpected data after the closing }")
+	}
+	return nil
+}
+
+// decodeRecord fills v from one member's value and returns the members v has
+// no field for, so they survive a rewrite.
+func decodeRecord(path string, raw []byte, off int64, v any) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return nil, nil
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return nil, typeCorrupt(path, raw, off, te)
+	}
+	// Most likely a field this version does not know: decode leniently and
+	// keep the rest aside.
+	reset(v)
+	if err := json.Unmarshal(raw, v); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return nil, typeCorrupt(path, raw, off, te)
+		}
+		return nil, corruptAt(path, nil, off, err.Error())
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, corruptAt(path, nil, off, "a record must be a JSON object")
+	}
+	known := knownKeys(v)
+	extra := map[string]json.RawMessage{}
+	for k, val := range all {
+		if isKnownKey(known, k) {
+			continue
+		}
+		var c bytes.Buffer
+		if err := json.Compact(&c, val); err != nil {
+			return nil, corruptAt(path, nil, off, err.Error())
+		}
+		extra[k] = c.Bytes()
+	}
+	if len(extra) == 0 {
+		return nil, nil
+	}
+	return extra, nil
+}
+
+func reset(v any) {
+	switch r := v.(type) {
+	case *protocol.PendingRequest:
+		*r = protocol.PendingRequest{}
+	case *protocol.PairedNode:
+		*r = protocol.PairedNode{}
+	}
+}
+
+func typeCorrupt(path string, raw []byte, off int64, te *json.UnmarshalTypeError) error {
+	field := te.Field
+	if field == "" {
+		return corruptAt(path, nil, off, fmt.Sprintf("a record must be a JSON object, found %s", te.Value))
+	}
+	return corruptAt(path, nil, off+te.Offset, fmt.Sprintf("field %q must be %s, found %s", field, jsonKind(te.Type.Kind().String()), te.Value))
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "a list"
+	case "int", "int64":
+		return "a whole number"
+	default:
+		return goKind
+	}
+}
+
+func syntaxCorrupt(path string, data []byte, err error) error {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return corruptAt(path, data, se.Offset, se.Error())
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return corruptAt(path, data, int64(len(data)), "the file ends in the middle of a value (truncated?)")
+	}
+	return corruptAt(path, data, 0, err.Error())
+}
+
+func describeToken(tok json.Token) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '[' {
+			return "a list"
+		}
+		return string(t)
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "true/false"
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprintf("%T", tok)
+	}
+}

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Rename sets an operator-chosen display name (trimmed, 1 to 128
+// characters) on the paired record and/or the live pending request of
+// nodeID, and marks it with renamedAtMs so neither the node's refreshes nor
+// a re-approval replace it. ErrUnknownNode if neither exists, ErrInvalid
+// for a bad name.
+func (s *Store) Rename(ctx context.Context, actor Actor, nodeID, name string) error {
+	name, err := cleanName(name)
+	if err != nil {
+		return fmt.Errorf("rename %s: %w", nodeID, err)
+	}
+	if err := s.submit(ctx, func(tx *tx) error { return tx.rename(actor, nodeID, name) }, nil); err != nil {
+		return fmt.Errorf("rename %s: %w", nodeID, err)
+	}
+	return nil
+}
+
+func (tx *tx) rename(actor Actor, nodeID, name string) error {
+	s := tx.s
+	pe := s.pending.byNode[nodeID]
+	pa := s.paired.byNode[nodeID]
+	if pe == nil && pa == nil {
+		return ErrUnknownNode
+	}
+	ev := auditEvent{Action: actionRenamed, NodeID: nodeID, Actor: actor, DisplayName: name}
+	if pe != nil {
+		rec := pe.rec
+		rec.DisplayName, rec.RenamedAtMs = name, tx.nowMs
+		if err := tx.updatePending(pe, rec); err != nil {
+			return err
+		}
+		ev.RequestID = rec.RequestID
+	}
+	if pa != nil {
+		rec := pa.rec
+		rec.DisplayName, rec.RenamedAtMs = name, tx.nowMs
+		if err := tx.putPaired(pa, rec); err != nil {
+			return err
+		}
+	}
+	tx.log(ev)
+	return nil
+}
+
+// Remove deletes a paired node (and its pending request, if any, which is
+// then remembered as resolved "removed"). A node that only has a pending
+// request is not removed: ErrUnknownNode says to reject the request.
+func (s *Store) Remove(ctx context.Context, actor Actor, nodeID string) error {
+	if err := s.submit(ctx, func(tx *tx) error { return tx.remove(actor, nodeID) }, nil); err != nil {
+		return fmt.Errorf("remove %s: %w", nodeID, err)
+	}
+	return nil
+}
+
+func (tx *tx) remove(actor Actor, nodeID string) error {
+	s := tx.s
+	pa := s.paired.byNode[nodeID]
+	if pa == nil {
+		if pe := s.pending.byNode[nodeID]; pe != nil {
+			return fmt.Errorf("%w: the node is not paired; its pending request %s can be rejected instead", ErrUnknownNode, pe.rec.RequestID)
+		}
+		return ErrUnknownNode
+	}
+	ev := auditEvent{Action: actionRemoved, NodeID: nodeID, Actor: actor, DisplayName: pa.rec.DisplayName}
+	tx.removePaired(pa)
+	if pe := s.pending.byNode[nodeID]; pe != nil {
+		tx.removePending(pe)
+		tx.resolve(pe.rec.RequestID, nodeID, decisionRemoved)
+		ev.RequestID = pe.rec.RequestID
+	}
+	tx.log(ev)
+	return nil
+}
+
+// MarkConnected stores lastConnectedAtMs for a paired node (durably, like
+// every change; it is not audited — connections are not decisions).
+func (s *Store) MarkConnected(ctx context.Context, nodeID string) error {
+	err := s.submit(ctx, func(tx *tx) error {
+		pa := tx.s.paired.byNode[nodeID]
+		if pa == nil {
+			return ErrUnknownNode
+		}
+		rec := pa.rec
+		rec.LastConnectedAtMs = tx.nowMs
+		return tx.putPaired(pa, rec)
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("mark %s connected: %w", nodeID, err)
+	}
+	return nil
+}
+
+// Audit appends a non-mutating event (e.g. "token-refused") to audit.jsonl,
+// durably. fields become members of the line; ts, action and actor are the
+// store's, and members whose name suggests a secret (token, secret,
+// password) are written as "[redacted]".
+func (s *Store) Audit(ctx context.Context, actor Actor, action string, fields map[string]any) error {
+	if err := validAction(action); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	ev := auditEvent{Action: action, Actor: actor}
+	if err := ev.setFields(fields); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	err := s.submit(ctx, func(tx *tx) error {
+		tx.log(ev)
+		return nil
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}

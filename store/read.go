@@ -1,0 +1,149 @@
+package store
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// Reads never show an expired request, whether or not it has been swept
+// yet: a request is live while now < ts+TTL. Returned records are copies;
+// callers may keep and modify them.
+
+func (s *Store) live(e *pendingEntry, nowMs int64) bool {
+	return nowMs < e.rec.TS+s.ttlMs
+}
+
+// pendingView is a request as callers see it: with expiresAtMs and the
+// scopes an approver needs.
+func (s *Store) pendingView(e *pendingEntry) protocol.PendingRequest {
+	r := e.rec
+	r.Caps = slices.Clone(r.Caps)
+	r.Commands = slices.Clone(r.Commands)
+	r.ExpiresAtMs = r.TS + s.ttlMs
+	r.RequiredApproveScopes = protocol.RequiredApproveScopes(r.Commands)
+	return r
+}
+
+func pairedView(e *pairedEntry) protocol.PairedNode {
+	n := e.rec.WithoutSecrets()
+	n.Caps = slices.Clone(n.Caps)
+	n.Commands = slices.Clone(n.Commands)
+	return n
+}
+
+// Pending lists live requests newest first (by ts; among equal ts the
+// latest created or refreshed first), with ExpiresAtMs and
+// RequiredApproveScopes filled. Never nil.
+func (s *Store) Pending() []protocol.PendingRequest {
+	if s.isClosed.Load() {
+		return []protocol.PendingRequest{}
+	}
+	nowMs := s.now().UnixMilli()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	live := make([]*pendingEntry, 0, len(s.pending.byID))
+	for _, e := range s.pending.byID {
+		if s.live(e, nowMs) {
+			live = append(live, e)
+		}
+	}
+	slices.SortFunc(live, func(a, b *pendingEntry) int {
+		if c := cmp.Compare(b.rec.TS, a.rec.TS); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.seq, a.seq)
+	})
+	out := make([]protocol.PendingRequest, len(live))
+	for i, e := range live {
+		out[i] = s.pendingView(e)
+	}
+	return out
+}
+
+// PendingByID returns one live request.
+func (s *Store) PendingByID(requestID string) (protocol.PendingRequest, bool) {
+	if s.isClosed.Load() {
+		return protocol.PendingRequest{}, false
+	}
+	nowMs := s.now().UnixMilli()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.pending.byID[requestID]
+	if !ok || !s.live(e, nowMs) {
+		return protocol.PendingRequest{}, false
+	}
+	return s.pendingView(e), true
+}
+
+// PendingForNode returns the node's live request, if any.
+func (s *Store) PendingForNode(nodeID string) (protocol.PendingRequest, bool) {
+	if s.isClosed.Load() {
+		return protocol.PendingRequest{}, false
+	}
+	nowMs := s.now().UnixMilli()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.pending.byNode[nodeID]
+	if !ok || !s.live(e, nowMs) {
+		return protocol.PendingRequest{}, false
+	}
+	return s.pendingView(e), true
+}
+
+// Paired lists paired nodes newest approval first (ties by nodeId), without
+// secrets. Never nil.
+func (s *Store) Paired() []protocol.PairedNode {
+	if s.isClosed.Load() {
+		return []protocol.PairedNode{}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	all := make([]*pairedEntry, 0, len(s.paired.byNode))
+	for _, e := range s.paired.byNode {
+		all = append(all, e)
+	}
+	slices.SortFunc(all, func(a, b *pairedEntry) int {
+		if c := cmp.Compare(b.rec.ApprovedAtMs, a.rec.ApprovedAtMs); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.rec.NodeID, b.rec.NodeID)
+	})
+	out := make([]protocol.PairedNode, len(all))
+	for i, e := range all {
+		out[i] = pairedView(e)
+	}
+	return out
+}
+
+// PairedNode returns one paired node without secrets.
+func (s *Store) PairedNode(nodeID string) (protocol.PairedNode, bool) {
+	if s.isClosed.Load() {
+		return protocol.PairedNode{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.paired.byNode[nodeID]
+	if !ok {
+		return protocol.PairedNode{}, false
+	}
+	return pairedView(e), true
+}
+
+// Verify checks a node's token in constant time: the SHA-256 of the
+// presented token is compared with the stored digest (a legacy plaintext
+// token was hashed on load), and an unknown node is compared against a
+// decoy so it costs the same. The returned node has no secrets.
+func (s *Store) Verify(nodeID, token string) (protocol.PairedNode, bool) {
+	if s.isClosed.Load() {
+		return protocol.PairedNode{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.paired.byNode[nodeID]
+	if !tokenMatches(e, token, &s.decoy) {
+		return protocol.PairedNode{}, false
+	}
+	return pairedView(e), true
+}

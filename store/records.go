@@ -1,0 +1,187 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// fileRecord is one member of a state file: its key and its text exactly as
+// it appears in the file (indented one level), so that rewriting a file is a
+// concatenation instead of a re-marshal of every record.
+type fileRecord struct {
+	key string
+	raw []byte // `  "key": {\n    ...\n  }`
+	pos int    // index in the table's orderList
+}
+
+// pendingEntry is a pending request as held in memory.
+type pendingEntry struct {
+	fileRecord
+	rec     protocol.PendingRequest // disk form: no scopes, no expiresAtMs
+	extra   map[string]json.RawMessage
+	seq     uint64 // bumped on create and refresh; orders equal timestamps
+	heapIdx int
+}
+
+// pairedEntry is a paired node as held in memory. rec.Token is always empty:
+// a legacy plaintext token is turned into TokenSHA256 and digest on load.
+type pairedEntry struct {
+	fileRecord
+	rec      protocol.PairedNode
+	extra    map[string]json.RawMessage
+	digest   [32]byte
+	hasToken bool
+}
+
+func (e *pendingEntry) encode() error {
+	raw, err := encodeMember(e.key, &e.rec, e.extra)
+	if err != nil {
+		return fmt.Errorf("encode pending request %s: %w", e.key, err)
+	}
+	e.raw = raw
+	return nil
+}
+
+func (e *pairedEntry) encode() error {
+	raw, err := encodeMember(e.key, &e.rec, e.extra)
+	if err != nil {
+		return fmt.Errorf("encode paired node %s: %w", e.key, err)
+	}
+	e.raw = raw
+	return nil
+}
+
+// marshalCompact is json.Marshal without HTML escaping, so names such as
+// "R&D <lab>" read on disk as they do in OpenClaw's files.
+func marshalCompact(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// encodeMember renders `  "key": {record}` at the file's indentation, with
+// unknown fields (written by another gateway) appended in key order.
+func encodeMember(key string, v any, extra map[string]json.RawMessage) ([]byte, error) {
+	keyJSON, err := marshalCompact(key)
+	if err != nil {
+		return nil, err
+	}
+	body, err := marshalCompact(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(extra) > 0 {
+		body = appendExtra(body, extra)
+	}
+	var out bytes.Buffer
+	out.Grow(len(keyJSON) + len(body)*2)
+	out.WriteString("  ")
+	out.Write(keyJSON)
+	out.WriteString(": ")
+	if err := json.Indent(&out, body, "  ", "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// appendExtra splices extra members into a compact JSON object.
+func appendExtra(obj []byte, extra map[string]json.RawMessage) []byte {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := append([]byte(nil), obj[:len(obj)-1]...) // drop '}'
+	for _, k := range keys {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		kj, _ := marshalCompact(k) // a string always marshals
+		out = append(out, kj...)
+		out = append(out, ':')
+		out = append(out, extra[k]...)
+	}
+	return append(out, '}')
+}
+
+// assembleFile builds a state file from its members: "{}" when empty,
+// otherwise two-space indented with no trailing newline, like OpenClaw's.
+func assembleFile(order []*fileRecord) []byte {
+	size := 4
+	for _, r := range order {
+		if r != nil {
+			size += len(r.raw) + 2
+		}
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	first := true
+	for _, r := range order {
+		if r == nil {
+			continue
+		}
+		if first {
+			b = append(b, '\n')
+			first = false
+		} else {
+			b = append(b, ",\n"...)
+		}
+		b = append(b, r.raw...)
+	}
+	if !first {
+		b = append(b, '\n')
+	}
+	return append(b, '}')
+}
+
+// knownKeys are the JSON member names of a record type; everything else in
+// a record on disk is kept as an unknown field.
+var (
+	knownKeysOnce    sync.Once
+	pendingKnownKeys []string
+	pairedKnownKeys  []string
+)
+
+func jsonKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+func knownKeys(v any) []string {
+	knownKeysOnce.Do(func() {
+		pendingKnownKeys = jsonKeys(reflect.TypeFor[protocol.PendingRequest]())
+		pairedKnownKeys = jsonKeys(reflect.TypeFor[protocol.PairedNode]())
+	})
+	if _, ok := v.(*protocol.PendingRequest); ok {
+		return pendingKnownKeys
+	}
+	return pairedKnownKeys
+}
+
+// isKnownKey matches the way encoding/json fills struct fields
+// (case-insensitively), so a member it consumed is not also kept as extra.
+func isKnownKey(known []string, k string) bool {
+	for _, n := range known {
+		if strings.EqualFold(n, k) {
+			return true
+		}
+	}
+	return false
+}
