@@ -1,0 +1,437 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The trace's pending.json after `node.pair.request {"nodeId":"n1","displayName":"Test"}`.
+const tracePendingN1 = `{
+  "44a1f673-0f77-485a-adf8-00bf4a50151a": {
+    "requestId": "44a1f673-0f77-485a-adf8-00bf4a50151a",
+    "nodeId": "n1",
+    "displayName": "Test",
+    "silent": false,
+    "ts": 1795262299140
+  }
+}`
+
+// The trace's pending.json record for the command node n3.
+const tracePendingN3 = `{
+  "8be0537f-d0e8-42bc-9659-df63d3c1c0b7": {
+    "requestId": "8be0537f-d0e8-42bc-9659-df63d3c1c0b7",
+    "nodeId": "n3",
+    "displayName": "Cmd Node",
+    "platform": "linux",
+    "caps": [
+      "system"
+    ],
+    "commands": [
+      "system.run",
+      "system.notify"
+    ],
+    "silent": true,
+    "ts": 1795262302152
+  }
+}`
+
+// The trace's paired.json as OpenClaw wrote it: a plaintext token.
+const tracePairedLegacy = `{
+  "n1": {
+    "nodeId": "n1",
+    "token": "v_c5XW8DDD-zeQYMKFoTOLOE1Iytn7BIWuOtpPu10GI",
+    "displayName": "Test 2",
+    "platform": "linux",
+    "createdAtMs": 1795262302213,
+    "approvedAtMs": 1795262302213
+  }
+}`
+
+const traceToken = "v_c5XW8DDD-zeQYMKFoTOLOE1Iytn7BIWuOtpPu10GI"
+
+func TestFileFormatMatchesTraces(t *testing.T) {
+	s, clk := openTest(t)
+	req, _, err := s.Request(ctx, node, RequestInput{NodeID: "n1", DisplayName: "Test", Silent: ptr(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.ReplaceAll(tracePendingN1, "44a1f673-0f77-485a-adf8-00bf4a50151a", req.RequestID)
+	if got := string(readFile(t, filepath.Join(s.Dir(), pendingFile))); got != want {
+		t.Fatalf("pending.json:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir(), pairedFile)); !os.IsNotExist(err) {
+		t.Fatalf("a request must not write paired.json (stat: %v)", err)
+	}
+
+	if _, err := s.Reject(ctx, operator, req.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readFile(t, filepath.Join(s.Dir(), pendingFile))); got != "{}" {
+		t.Fatalf("empty pending.json = %q, want {}", got)
+	}
+
+	clk.Add(3012 * time.Millisecond) // the trace's n3 ts
+	req = mustRequest(t, s, RequestInput{NodeID: "n3", DisplayName: "Cmd Node", Platform: "linux",
+		Caps: []string{"system"}, Commands: []string{"system.run", "system.notify"}, Silent: ptr(true)})
+	want = strings.ReplaceAll(tracePendingN3, "8be0537f-d0e8-42bc-9659-df63d3c1c0b7", req.RequestID)
+	if got := string(readFile(t, filepath.Join(s.Dir(), pendingFile))); got != want {
+		t.Fatalf("pending.json:\n%s\nwant:\n%s", got, want)
+	}
+
+	if err := s.Rename(ctx, operator, "n3", "R&D <lab>"); err != nil {
+		t.Fatal(err)
+	}
+	n := mustApprove(t, s, req.RequestID)
+	sum := sha256.Sum256([]byte(n.Token))
+	wantPaired := fmt.Sprintf(`{
+  "n3": {
+    "nodeId": "n3",
+    "tokenSha256": "%s",
+    "displayName": "R&D <lab>",
+    "platform": "linux",
+    "caps": [
+      "system"
+    ],
+    "commands": [
+      "system.run",
+      "system.notify"
+    ],
+    "createdAtMs": %d,
+    "approvedAtMs": %d,
+    "renamedAtMs": %d
+  }
+}`, hex.EncodeToString(sum[:]), clk.Ms(), clk.Ms(), clk.Ms())
+	if got := string(readFile(t, filepath.Join(s.Dir(), pairedFile))); got != wantPaired {
+		t.Fatalf("paired.json:\n%s\nwant:\n%s", got, wantPaired)
+	}
+}
+
+func TestFileModes(t *testing.T) {
+	clk := newClock()
+	stateDir := filepath.Join(t.TempDir(), "state")
+	s, err := Open(Options{StateDir: stateDir, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pairNode(t, s, "n1")
+	mustRequest(t, s, RequestInput{NodeID: "n2"})
+	for path, want := range map[string]os.FileMode{
+		stateDir:                            0o700 | os.ModeDir,
+		s.Dir():                             0o700 | os.ModeDir,
+		filepath.Join(s.Dir(), pendingFile): 0o600,
+		filepath.Join(s.Dir(), pairedFile):  0o600,
+		filepath.Join(s.Dir(), auditFile):   0o600,
+		filepath.Join(s.Dir(), lockFile):    0o600,
+	} {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", path, st.Mode(), want)
+		}
+	}
+	entries, _ := os.ReadDir(s.Dir())
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			t.Errorf("temp file left behind: %s", e.Name())
+		}
+	}
+}
+
+type fileID struct {
+	ino   uint64
+	mtime time.Time
+	size  int64
+}
+
+func statID(t *testing.T, path string) fileID {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fileID{st.Sys().(*syscall.Stat_t).Ino, st.ModTime(), st.Size()}
+}
+
+func TestOnlyChangedFilesAreRewritten(t *testing.T) {
+	s, clk := openTest(t)
+	pairNode(t, s, "n1")
+	pending := filepath.Join(s.Dir(), pendingFile)
+	paired := filepath.Join(s.Dir(), pairedFile)
+
+	before := statID(t, paired)
+	req := mustRequest(t, s, RequestInput{NodeID: "n2"})
+	mustRequest(t, s, RequestInput{NodeID: "n2", DisplayName: "refresh"})
+	if err := s.Rename(ctx, operator, "n2", "pending only"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reject(ctx, operator, req.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	if after := statID(t, paired); after != before {
+		t.Fatalf("paired.json rewritten by pending-only changes: %+v -> %+v", before, after)
+	}
+
+	before = statID(t, pending)
+	clk.Add(time.Second)
+	if err := s.MarkConnected(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rename(ctx, operator, "n1", "paired only"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Audit(ctx, operator, "token-refused", map[string]any{"nodeId": "n1"}); err != nil {
+		t.Fatal(err)
+	}
+	if after := statID(t, pending); after != before {
+		t.Fatalf("pending.json rewritten by paired-only changes: %+v -> %+v", before, after)
+	}
+	// An approve changes both.
+	bp, bq := statID(t, paired), statID(t, pending)
+	mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n3"}).RequestID)
+	if statID(t, paired).ino == bp.ino || statID(t, pending).ino == bq.ino {
+		t.Fatal("approve must replace both files")
+	}
+}
+
+func TestLegacyPlaintextTokenVerifiesAndIsHashedOnNextWrite(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes")
+	os.MkdirAll(nodes, 0o700)
+	pairedPath := filepath.Join(nodes, pairedFile)
+	if err := os.WriteFile(pairedPath, []byte(tracePairedLegacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	s, err := Open(Options{StateDir: dir, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, ok := s.Verify("n1", traceToken)
+	if !ok || n.Token != "" || n.DisplayName != "Test 2" {
+		t.Fatalf("legacy token: %+v, %v", n, ok)
+	}
+	if _, ok := s.Verify("n1", "wrong"); ok {
+		t.Fatal("wrong token accepted")
+	}
+	if p := s.Paired(); p[0].Token != "" || p[0].TokenSHA256 != "" {
+		t.Fatalf("Paired() leaks the legacy token: %+v", p[0])
+	}
+	// Open and a pending-only change leave paired.json alone.
+	mustRequest(t, s, RequestInput{NodeID: "other"})
+	if got := string(readFile(t, pairedPath)); got != tracePairedLegacy {
+		t.Fatalf("paired.json changed without a paired change:\n%s", got)
+	}
+	// The next write of paired.json stores the hash instead.
+	if err := s.MarkConnected(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	data := string(readFile(t, pairedPath))
+	sum := sha256.Sum256([]byte(traceToken))
+	if strings.Contains(data, traceToken) || strings.Contains(data, `"token"`) {
+		t.Fatalf("plaintext token still on disk:\n%s", data)
+	}
+	if !strings.Contains(data, `"tokenSha256": "`+hex.EncodeToString(sum[:])+`"`) {
+		t.Fatalf("hash not written:\n%s", data)
+	}
+	s = reopen(t, s, clk)
+	if _, ok := s.Verify("n1", traceToken); !ok {
+		t.Fatal("migrated token no longer verifies")
+	}
+}
+
+func TestUnknownFieldsArePreserved(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes")
+	os.MkdirAll(nodes, 0o700)
+	clk := newClock()
+	pending := fmt.Sprintf(`{
+  "r1": {"requestId": "r1", "nodeId": "n1", "ts": %d, "permissions": {"screen.record": false}, "zeta": [1, 2]}
+}`, clk.Ms())
+	paired := `{"n2": {"nodeId": "n2", "token": "t", "createdAtMs": 1, "approvedAtMs": 1, "pushToken": "apns-xyz", "groups": ["home"]}}`
+	os.WriteFile(filepath.Join(nodes, pendingFile), []byte(pending), 0o600)
+	os.WriteFile(filepath.Join(nodes, pairedFile), []byte(paired), 0o600)
+	s, err := Open(Options{StateDir: dir, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Rename(ctx, operator, "n1", "One"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Rename(ctx, operator, "n2", "Two"); err != nil {
+		t.Fatal(err)
+	}
+	pr := diskJSON(t, s, pendingFile)["r1"]
+	if fmt.Sprint(pr["permissions"]) != "map[screen.record:false]" || fmt.Sprint(pr["zeta"]) != "[1 2]" || pr["displayName"] != "One" {
+		t.Fatalf("pending record after rewrite: %v", pr)
+	}
+	pa := diskJSON(t, s, pairedFile)["n2"]
+	// pushToken is someone else's field: kept as is (it is not our token).
+	if pa["pushToken"] != "apns-xyz" || fmt.Sprint(pa["groups"]) != "[home]" || pa["displayName"] != "Two" {
+		t.Fatalf("paired record after rewrite: %v", pa)
+	}
+	if _, has := pa["token"]; has {
+		t.Fatal("legacy token kept as an unknown field")
+	}
+	// A re-approval keeps the paired record's unknown fields.
+	mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n2"}).RequestID)
+	if pa := diskJSON(t, s, pairedFile)["n2"]; pa["pushToken"] != "apns-xyz" {
+		t.Fatalf("re-approval dropped unknown fields: %v", pa)
+	}
+}
+
+func TestCorruptFilesAreRefusedAndLeftUnchanged(t *testing.T) {
+	cases := []struct {
+		name, file, data string
+		offset           int64 // -1: do not check
+		problem          string
+	}{
+		{"truncated", pendingFile, `{"a": {"requestId": "a", "nodeId": "n"`, 38, "truncated"},
+		{"syntax", pendingFile, "{\n  \"a\": {\"requestId\": \"a\",, \"nodeId\": \"n\"}\n}", -1, "invalid character ','"},
+		{"list at top", pendingFile, ` [{"requestId": "a"}]`, 1, "expected a JSON object"},
+		{"string at top", pairedFile, `"hello"`, 0, "found a string"},
+		{"key mismatch", pendingFile, `{"a": {"requestId": "b", "nodeId": "n"}}`, 6, `requestId "b"`},
+		{"no nodeId", pendingFile, `{"a": {"requestId": "a", "nodeId": " "}}`, 6, "no nodeId"},
+		{"wrong type", pendingFile, `{"a": {"requestId": "a", "nodeId": "n", "ts": "soon"}}`, -1, `"ts" must be a whole number`},
+		{"record not object", pairedFile, `{"n1": 5}`, -1, "must be a JSON object"},
+		{"paired key mismatch", pairedFile, `{"n1": {"nodeId": "n2"}}`, 7, `nodeId "n2"`},
+		{"bad hash", pairedFile, `{"n1": {"nodeId": "n1", "tokenSha256": "xyz"}}`, 7, "64 hex digits"},
+		{"duplicate key", pairedFile, `{"n1": {"nodeId": "n1"}, "n1": {"nodeId": "n1"}}`, -1, "appears twice"},
+		{"trailing data", pendingFile, `{} {}`, -1, "after the closing"},
+		{"empty file", pendingFile, ``, 0, "empty"},
+		{"whitespace only", pairedFile, "\n  \n", 0, "empty"},
+		{"binary", pairedFile, "\x00\x01\xff", -1, "invalid character"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			nodes := filepath.Join(dir, "nodes")
+			os.MkdirAll(nodes, 0o700)
+			path := filepath.Join(nodes, c.file)
+			os.WriteFile(path, []byte(c.data), 0o600)
+			before := statID(t, path)
+
+			s, err := Open(Options{StateDir: dir})
+			if err == nil {
+				s.Close()
+				t.Fatal("corrupt file accepted")
+			}
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("err = %v, want ErrCorrupt", err)
+			}
+			var ce *CorruptError
+			if !errors.As(err, &ce) || ce.Path != path {
+				t.Fatalf("error does not name %s: %v", path, err)
+			}
+			if c.offset >= 0 && ce.Offset != c.offset {
+				t.Errorf("offset %d, want %d (%v)", ce.Offset, c.offset, err)
+			}
+			msg := err.Error()
+			for _, want := range []string{path, fmt.Sprintf("byte %d", ce.Offset), c.problem, "mv " + path + " " + path + ".broken"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q: %s", want, msg)
+				}
+			}
+			if got := string(readFile(t, path)); got != c.data || statID(t, path) != before {
+				t.Fatal("the corrupt file was modified")
+			}
+			if _, err := os.Stat(filepath.Join(nodes, auditFile)); !os.IsNotExist(err) {
+				t.Error("a failed open created the audit log")
+			}
+			// The lock was released: once the file is moved aside, Open works.
+			os.Rename(path, path+".broken")
+			s, err = Open(Options{StateDir: dir})
+			if err != nil {
+				t.Fatalf("open after moving the file aside: %v", err)
+			}
+			s.Close()
+		})
+	}
+}
+
+func TestCorruptErrorLineAndColumn(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes")
+	os.MkdirAll(nodes, 0o700)
+	data := "{\n  \"a\": {\n    \"requestId\": \"a\",\n    \"nodeId\": \"n\",\n    \"ts\": true\n  }\n}"
+	os.WriteFile(filepath.Join(nodes, pendingFile), []byte(data), 0o600)
+	_, err := Open(Options{StateDir: dir})
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Line != 5 {
+		t.Fatalf("want line 5: %v", err)
+	}
+	if !strings.Contains(err.Error(), "line 5, column") || !strings.Contains(err.Error(), "to start with an empty pending queue") {
+		t.Fatalf("message: %v", err)
+	}
+}
+
+func TestUnreadableStateFile(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes")
+	os.MkdirAll(filepath.Join(nodes, pairedFile), 0o700) // a directory where the file should be
+	_, err := Open(Options{StateDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "is a directory") || !strings.Contains(err.Error(), filepath.Join(nodes, pairedFile)) {
+		t.Fatalf("err = %v", err)
+	}
+	if st, err := os.Stat(filepath.Join(nodes, pairedFile)); err != nil || !st.IsDir() {
+		t.Fatal("the directory was touched")
+	}
+
+	if os.Geteuid() == 0 {
+		t.Log("running as root: permission-denied case skipped (root reads mode 000 files)")
+		return
+	}
+	os.Remove(filepath.Join(nodes, pairedFile))
+	os.WriteFile(filepath.Join(nodes, pendingFile), []byte("{}"), 0o000)
+	if _, err := Open(Options{StateDir: dir}); err == nil || !strings.Contains(err.Error(), "permission") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStaleTempFilesRemovedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes")
+	os.MkdirAll(nodes, 0o700)
+	stale := filepath.Join(nodes, tempPrefix+pendingFile+"-123")
+	os.WriteFile(stale, []byte(`{"half`), 0o600)
+	s, err := Open(Options{StateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatal("stale temp file not removed")
+	}
+}
+
+func TestStateSurvivesReopen(t *testing.T) {
+	s, clk := openTest(t)
+	tok := pairNode(t, s, "n1")
+	req := mustRequest(t, s, RequestInput{NodeID: "n2", DisplayName: "Two", Commands: []string{"system.which"}})
+	if err := s.Rename(ctx, operator, "n1", "One"); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s, clk)
+	if n, ok := s.Verify("n1", tok); !ok || n.DisplayName != "One" {
+		t.Fatalf("after reopen: %+v %v", n, ok)
+	}
+	got, ok := s.PendingByID(req.RequestID)
+	if !ok || got.DisplayName != "Two" || got.RequiredApproveScopes[1] != "operator.admin" {
+		t.Fatalf("after reopen: %+v %v", got, ok)
+	}
+	if _, created, _ := s.Request(ctx, node, RequestInput{NodeID: "n2"}); created {
+		t.Fatal("after reopen the node's request is not found by node id")
+	}
+}
