@@ -1,0 +1,194 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/pairdeck/pairdeck/styles"
+	"github.com/pairdeck/pairdeck/tui/table"
+)
+
+// activityKind is what happened to a node.
+type activityKind int
+
+const (
+	actRequested activityKind = iota
+	actApproved
+	actRejected
+	actExpired
+	actRenamed
+	actRemoved
+)
+
+func (k activityKind) label() string {
+	switch k {
+	case actRequested:
+		return glyphRequested + " requested"
+	case actApproved:
+		return glyphApproved + " approved"
+	case actRejected:
+		return glyphRejected + " rejected"
+	case actExpired:
+		return glyphTimedOut + " expired"
+	case actRenamed:
+		return glyphRenamed + " renamed"
+	default:
+		return glyphRemoved + " removed"
+	}
+}
+
+func (k activityKind) style(st *styles.Styles) lipgloss.Style {
+	switch k {
+	case actRequested:
+		return st.Requested
+	case actApproved:
+		return st.Approved
+	case actRejected:
+		return st.Rejected
+	case actExpired:
+		return st.Expired
+	case actRenamed:
+		return st.Renamed
+	default:
+		return st.Removed
+	}
+}
+
+// activityEntry is one line of the activity log.
+type activityEntry struct {
+	seq    uint64
+	at     time.Time
+	kind   activityKind
+	nodeID string
+	name   string
+	actor  string // who did it, when the gateway said
+	note   string
+}
+
+// activityLimit bounds the log: a console left open for a month must not
+// grow without end.
+const activityLimit = 500
+
+var activityColumns = []table.Column{
+	{Title: "TIME", Min: 8, Max: 8},
+	{Title: "EVENT", Min: 11, Max: 11},
+	{Title: "NODE", Min: 12, Grow: 3},
+	{Title: "BY", Min: 8, Max: 24, Grow: 2, Priority: 2},
+	{Title: "ID", Min: 14, Max: 14, Priority: 4},
+	{Title: "NOTE", Min: 8, Grow: 2, Priority: 3},
+}
+
+// activityView is the log of what happened, newest first.
+type activityView struct {
+	list          rowList[activityEntry]
+	next          uint64
+	width, height int
+	widths        []int
+}
+
+func newActivityView() activityView {
+	return activityView{list: newRowList(
+		func(e activityEntry) string { return strconv.FormatUint(e.seq, 10) },
+		func(e activityEntry, q string) bool {
+			return strings.Contains(strings.ToLower(strings.Join([]string{
+				e.name, e.nodeID, e.actor, e.kind.label(), e.note,
+			}, "\x00")), q)
+		},
+	)}
+}
+
+func (v *activityView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.widths = table.Layout(activityColumns, w-gutterWidth)
+	v.list.cursor.SetHeight(h - 1)
+}
+
+// Add logs an entry at the top and forgets the oldest beyond the limit.
+func (v *activityView) Add(e activityEntry) {
+	v.next++
+	e.seq = v.next
+	v.list.Upsert(e)
+	if v.list.Len() > activityLimit {
+		oldest := v.next - activityLimit
+		v.list.RemoveWhere(func(e activityEntry) bool { return e.seq <= oldest })
+	}
+}
+
+func (v activityView) Update(msg tea.KeyMsg, keys KeyMap) (activityView, tea.Cmd) {
+	c := &v.list.cursor
+	switch {
+	case key.Matches(msg, keys.Up):
+		c.Up()
+	case key.Matches(msg, keys.Down):
+		c.Down()
+	case key.Matches(msg, keys.Top):
+		c.Top()
+	case key.Matches(msg, keys.Bottom):
+		c.Bottom()
+	case key.Matches(msg, keys.PageUp):
+		c.PageUp()
+	case key.Matches(msg, keys.PageDown):
+		c.PageDown()
+	}
+	return v, nil
+}
+
+func (v activityView) View(now time.Time, st *styles.Styles) string {
+	lines := make([]string, 0, v.height)
+	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(activityColumns, v.widths)))
+	switch {
+	case v.list.Len() == 0:
+		lines = append(lines, st.Dim.Render("  Nothing has happened yet. Requests and decisions are logged here."))
+	case v.list.Shown() == 0:
+		lines = append(lines, st.Dim.Render("  Nothing matches “"+v.list.Filter()+"”. esc clears the filter."))
+	}
+	plain := rowStyles{base: st.Pending, mark: st.Marked}
+	selected := plain.selected(st)
+	loc := now.Location()
+	v.list.Window(func(e activityEntry, isSel bool) {
+		rs := plain
+		if isSel {
+			rs = selected
+		}
+		cells := []string{
+			e.at.In(loc).Format("15:04:05"),
+			e.kind.label(),
+			e.name,
+			orDash(e.actor),
+			shortID(e.nodeID),
+			e.note,
+		}
+		var b strings.Builder
+		b.WriteString(rs.gutter(isSel, false))
+		first := true
+		for i, text := range cells {
+			if v.widths[i] == 0 {
+				continue
+			}
+			if !first {
+				b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
+			}
+			first = false
+			style := st.Pending
+			switch i {
+			case 0, 3, 4:
+				style = st.Dim
+			case 1:
+				style = e.kind.style(st)
+			}
+			b.WriteString(rs.paint(style, table.Fit(text, v.widths[i], activityColumns[i].Right)))
+		}
+		used := gutterWidth + table.WidthOf(v.widths)
+		b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(v.width-used, 0))))
+		lines = append(lines, b.String())
+	})
+	for len(lines) < v.height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,198 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// startDecision marks the requests busy and calls the backend.
+func (m *Model) startDecision(action decision, targets []decisionTarget) tea.Cmd {
+	if len(targets) == 0 {
+		return nil
+	}
+	for _, t := range targets {
+		m.pending.SetBusy(t.requestID, action.busy())
+		delete(m.pending.marks, t.requestID)
+	}
+	m.log.Info("deciding", "action", action.verb(), "count", len(targets))
+	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, action, targets) })
+}
+
+// askBulk opens the confirmation for a bulk decision. It states how many
+// requests it will act on and how many of those the filter hides, since
+// deciding for a node the operator cannot see deserves a second look.
+func (m *Model) askBulk(msg askBulkMsg) {
+	n := len(msg.targets)
+	if n == 0 {
+		m.flash = errorFlash("None of the marked requests can be decided (expired or in progress).", m.now())
+		return
+	}
+	verb := strings.ToUpper(msg.action.verb()[:1]) + msg.action.verb()[1:]
+	body := []string{fmt.Sprintf("%s %s.", verb, plural(n, "marked request", "marked requests"))}
+	if msg.hidden > 0 {
+		body = append(body, fmt.Sprintf("%s hidden by the filter “%s”.",
+			plural(msg.hidden, "of them is", "of them are"), m.pending.list.Filter()))
+	} else {
+		body = append(body, "All of them are in view.")
+	}
+	if msg.skipped > 0 {
+		body = append(body, fmt.Sprintf("%s skipped (expired or in progress).", plural(msg.skipped, "marked request is", "marked requests are")))
+	}
+	m.confirm = &confirmDialog{
+		title: fmt.Sprintf("%s %d?", verb, n),
+		body:  body,
+		yes:   msg.action.verb(),
+		then:  decideMsg{action: msg.action, targets: msg.targets},
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// onDecided reports what a decision did. A token the node did not receive
+// is queued for the one-time token dialog; it is never logged.
+func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
+	now := m.now()
+	var done []decisionResult
+	var failed []decisionResult
+	undelivered, stale := 0, false
+	for _, res := range msg.results {
+		m.pending.SetBusy(res.requestID, "")
+		if res.err != nil {
+			failed = append(failed, res)
+			m.log.Warn("decision failed", "action", msg.action.verb(), "requestId", res.requestID, "err", res.err)
+			switch errReason(res.err) {
+			case protocol.ReasonUnknownRequest, protocol.ReasonAlreadyResolved:
+				stale = true
+			}
+			continue
+		}
+		done = append(done, res)
+		m.pending.Remove(res.requestID)
+		kind := actRejected
+		note := ""
+		if msg.action == approve {
+			kind = actApproved
+			note = "token delivered"
+			if !res.approved.Delivered {
+				note = "token handed over here"
+			}
+		}
+		m.logOnce(decidedKey(res.requestID), activityEntry{
+			at: now, kind: kind, nodeID: res.nodeID, name: res.name, actor: "this console", note: note,
+		})
+		m.log.Info("decided", "action", msg.action.past(), "requestId", res.requestID,
+			"nodeId", res.nodeID, "delivered", res.approved.Delivered)
+		if msg.action == approve && !res.approved.Delivered {
+			undelivered++
+			if tok := res.approved.Node.Token; tok != "" {
+				m.tokens = append(m.tokens, tokenNotice{name: res.name, nodeID: res.nodeID, token: tok})
+			}
+		}
+	}
+	m.flash = decisionFlash(msg.action, done, failed, undelivered, now)
+
+	if len(done) > 0 || stale {
+		return m.refresh()
+	}
+	return nil
+}
+
+func decisionFlash(action decision, done, failed []decisionResult, undelivered int, now time.Time) flash {
+	if len(failed) > 0 {
+		f := failed[0]
+		text := fmt.Sprintf("Could not %s %s: %s", action.verb(), f.name, errText(f.err))
+		if total := len(done) + len(failed); total > 1 {
+			text = fmt.Sprintf("%s %d of %d; %d failed — %s: %s",
+				strings.ToUpper(action.past()[:1])+action.past()[1:], len(done), total, len(failed), f.name, errText(f.err))
+		}
+		return errorFlash(text, now)
+	}
+	if len(done) == 1 {
+		d := done[0]
+		if action == reject {
+			return infoFlash(glyphRejected+" Rejected "+d.name+".", now)
+		}
+		if d.approved.Delivered {
+			return infoFlash(glyphApproved+" Approved "+d.name+" — the node received its token.", now)
+		}
+		return infoFlash(glyphApproved+" Approved "+d.name+" — the node is not connected: hand it the token.", now)
+	}
+	if action == reject {
+		return infoFlash(fmt.Sprintf("%s Rejected %d requests.", glyphRejected, len(done)), now)
+	}
+	text := fmt.Sprintf("%s Approved %d requests; %d received their token", glyphApproved, len(done), len(done)-undelivered)
+	if undelivered > 0 {
+		text += fmt.Sprintf(", %d to hand over", undelivered)
+	}
+	return infoFlash(text+".", now)
+}
+
+func (m *Model) onRenamed(msg renamedMsg) tea.Cmd {
+	now := m.now()
+	if msg.err != nil {
+		m.log.Warn("rename failed", "nodeId", msg.nodeID, "err", msg.err)
+		m.flash = errorFlash("Could not rename "+m.nameOf(msg.nodeID)+": "+errText(msg.err), now)
+		return nil
+	}
+	m.applyRename(msg.nodeID, msg.name, "this console", now)
+	m.flash = infoFlash(glyphRenamed+" Renamed to “"+msg.name+"”.", now)
+	return nil
+}
+
+// applyRename shows a new name everywhere and logs it once.
+func (m *Model) applyRename(nodeID, name, actor string, at time.Time) {
+	old := m.nameOf(nodeID)
+	m.pending.RenameNode(nodeID, name)
+	m.paired.Rename(nodeID, name)
+	note := ""
+	if old != name {
+		note = "was " + old
+	}
+	m.logOnce("renamed\x00"+nodeID+"\x00"+name, activityEntry{
+		at: at, kind: actRenamed, nodeID: nodeID, name: nameOr(name, nodeID), actor: actor, note: note,
+	})
+}
+
+func (m *Model) onRemoved(msg removedMsg) tea.Cmd {
+	now := m.now()
+	if msg.err != nil {
+		m.log.Warn("remove failed", "nodeId", msg.nodeID, "err", msg.err)
+		m.flash = errorFlash("Could not remove "+msg.name+": "+errText(msg.err), now)
+		if errReason(msg.err) == protocol.ReasonUnknownNode {
+			return m.refresh()
+		}
+		return nil
+	}
+	m.applyRemove(msg.nodeID, msg.name, "this console", now)
+	m.flash = infoFlash(glyphRemoved+" Removed "+msg.name+".", now)
+	return nil
+}
+
+func (m *Model) applyRemove(nodeID, name, actor string, at time.Time) {
+	m.paired.Remove(nodeID)
+	m.logOnce("removed\x00"+nodeID, activityEntry{
+		at: at, kind: actRemoved, nodeID: nodeID, name: name, actor: actor,
+	})
+}
+
+// trimName cleans a typed name: no surrounding space, no control
+// characters (a pasted newline would break every list it appears in).
+func trimName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}

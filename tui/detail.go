@@ -1,0 +1,172 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/styles"
+	"github.com/pairdeck/pairdeck/tui/table"
+)
+
+// detailKind says which list the detail pane shows a row of.
+type detailKind int
+
+const (
+	detailPending detailKind = iota
+	detailPaired
+)
+
+// detailView shows every field of one request or node. It follows its row
+// by key and stays live: the countdown keeps running while it is open.
+type detailView struct {
+	open   bool
+	kind   detailKind
+	key    string // request id or node id
+	offset int    // first line shown, when the fields do not fit
+
+	width, height int
+}
+
+// field is one labelled line of the pane.
+type field struct {
+	label string
+	value string
+}
+
+// detailLabelWidth fits the longest label and a space; with a one-space
+// indent, a 64-hex node id fits on one line of an 80-column terminal.
+const detailLabelWidth = 15
+
+func (d *detailView) SetSize(w, h int) { d.width, d.height = w, h }
+
+// Update scrolls the pane; lines is how many it has now.
+func (d detailView) Update(msg tea.KeyMsg, keys KeyMap, lines int) (detailView, tea.Cmd) {
+	page := max(d.height-1, 1)
+	switch {
+	case key.Matches(msg, keys.Up):
+		d.offset--
+	case key.Matches(msg, keys.Down):
+		d.offset++
+	case key.Matches(msg, keys.Top):
+		d.offset = 0
+	case key.Matches(msg, keys.Bottom):
+		d.offset = lines
+	case key.Matches(msg, keys.PageUp):
+		d.offset -= page
+	case key.Matches(msg, keys.PageDown):
+		d.offset += page
+	}
+	d.offset = max(min(d.offset, lines-d.height), 0)
+	return d, nil
+}
+
+func pendingFields(r pendingRow, now time.Time) []field {
+	req := r.req
+	cd, _ := countdown(r.expiresAt.Sub(now))
+	repair := "no"
+	if req.IsRepair {
+		repair = "yes — the node's token will rotate"
+	}
+	scopes := req.RequiredApproveScopes
+	if len(scopes) == 0 {
+		// Gateways that predate the field: the rule is public.
+		scopes = protocol.RequiredApproveScopes(req.Commands)
+	}
+	return []field{
+		{"Name", orDash(req.DisplayName)},
+		{"Node ID", req.NodeID},
+		{"Fingerprint", shortID(req.NodeID)},
+		{"Platform", orDash(req.Platform)},
+		{"Version", orDash(req.Version)},
+		{"Core / UI", orDash(req.CoreVersion) + " / " + orDash(req.UIVersion)},
+		{"Device family", orDash(req.DeviceFamily)},
+		{"Model", orDash(req.ModelIdentifier)},
+		{"IP", orDash(req.RemoteIP)},
+		{"Caps", listText(req.Caps)},
+		{"Commands", listText(req.Commands)},
+		{"Silent", yesNo(req.Silent)},
+		{"Repair", repair},
+		{"Approval needs", strings.Join(scopes, ", ")},
+		{"Requested", whenText(msTime(req.TS), now)},
+		{"Expires", strings.TrimSpace(cd) + " · " + r.expiresAt.In(now.Location()).Format("2006-01-02 15:04:05")},
+		{"Request ID", req.RequestID},
+	}
+}
+
+func pairedFields(r pairedRow, now time.Time) []field {
+	n := r.node
+	when := func(ms int64) string {
+		if ms <= 0 {
+			return "—"
+		}
+		return whenText(msTime(ms), now)
+	}
+	seen := "never"
+	if t := r.lastSeen(); !t.IsZero() {
+		seen = whenText(t, now)
+	}
+	caps, commands := n.Caps, n.Commands
+	if len(caps) == 0 {
+		caps = r.info.Caps
+	}
+	if len(commands) == 0 {
+		commands = r.info.Commands
+	}
+	return []field{
+		{"Name", orDash(n.DisplayName)},
+		{"Node ID", n.NodeID},
+		{"Fingerprint", shortID(n.NodeID)},
+		{"State", r.stateText()},
+		{"Platform", orDash(n.Platform)},
+		{"Version", orDash(n.Version)},
+		{"Core / UI", orDash(n.CoreVersion) + " / " + orDash(n.UIVersion)},
+		{"Device family", orDash(n.DeviceFamily)},
+		{"Model", orDash(n.ModelIdentifier)},
+		{"IP", orDash(n.RemoteIP)},
+		{"Caps", listText(caps)},
+		{"Commands", listText(commands)},
+		{"Paired", when(n.ApprovedAtMs)},
+		{"First request", when(n.CreatedAtMs)},
+		{"Renamed", when(n.RenamedAtMs)},
+		{"Last connected", seen},
+	}
+}
+
+// lines lays the fields out: labels in a column, long values wrapped
+// beneath their first line.
+func (d detailView) lines(title string, fields []field, st *styles.Styles) []string {
+	out := []string{st.DialogTitle.Render(ansi.Truncate(title, d.width, "…")), ""}
+	valueWidth := max(d.width-detailLabelWidth-1, 10)
+	pad := strings.Repeat(" ", detailLabelWidth+1)
+	for _, f := range fields {
+		wrapped := strings.Split(ansi.Wrap(f.value, valueWidth, ", "), "\n")
+		for i, part := range wrapped {
+			label := pad
+			if i == 0 {
+				label = " " + st.DetailLabel.Render(table.Fit(f.label, detailLabelWidth, false))
+			}
+			out = append(out, label+st.DetailValue.Render(part))
+		}
+	}
+	return out
+}
+
+// View draws the visible part of the pane.
+func (d detailView) View(all []string, st *styles.Styles) string {
+	h := max(d.height, 1)
+	start := max(min(d.offset, len(all)-h), 0)
+	end := min(start+h, len(all))
+	shown := append([]string(nil), all[start:end]...)
+	if end < len(all) && len(shown) > 0 {
+		shown[len(shown)-1] = st.Dim.Render("  ↓ more (j/k to scroll)")
+	}
+	for len(shown) < h {
+		shown = append(shown, "")
+	}
+	return strings.Join(shown, "\n")
+}

@@ -1,0 +1,273 @@
+package tui
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// refresh asks the backend for the queue and the nodes. One list is in
+// flight at a time; asking again meanwhile queues exactly one more, so a
+// burst of events costs two lists, not a hundred.
+func (m *Model) refresh() tea.Cmd {
+	if m.backend == nil {
+		return nil
+	}
+	if m.refreshing {
+		m.refreshDue = true
+		return nil
+	}
+	m.refreshing, m.refreshDue = true, false
+	m.inflight = m.inflight[:0]
+	return refreshCmd(m.ctx, m.backend)
+}
+
+// applyUpdate handles one update from the subscription. Events are hints
+// the console applies at once; the list stays the truth.
+func (m *Model) applyUpdate(u protocol.Update) tea.Cmd {
+	var cmds []tea.Cmd
+	if u.StateChanged {
+		m.conn, m.connErr = u.State, u.Err
+		if u.State == protocol.Connected {
+			m.everConnected = true
+		}
+		m.log.Info("gateway link", "state", u.State.String(), "err", u.Err)
+	}
+	if u.Relist {
+		cmds = append(cmds, m.refresh())
+	}
+	if u.Event != nil {
+		cmds = append(cmds, m.applyEvent(u.Event))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
+	decode := func(v any) bool {
+		if err := json.Unmarshal(ev.Payload, v); err != nil {
+			m.log.Warn("undecodable event; re-listing", "event", ev.Event, "err", err)
+			return false
+		}
+		return true
+	}
+	now := m.now()
+	switch ev.Event {
+	case protocol.EventPairRequested:
+		var req protocol.PendingRequest
+		if !decode(&req) || req.RequestID == "" {
+			return m.refresh()
+		}
+		return m.onRequested(req)
+
+	case protocol.EventPairResolved:
+		var res protocol.ResolvedEvent
+		if !decode(&res) {
+			return m.refresh()
+		}
+		name := m.nameOf(res.NodeID)
+		if r, ok := m.pending.Remove(res.RequestID); ok {
+			name = r.name()
+		}
+		kind, known := decisionKind(res.Decision)
+		if !known {
+			m.log.Warn("resolved with an unknown decision", "requestId", res.RequestID, "decision", res.Decision)
+			return m.refresh()
+		}
+		m.logOnce(decidedKey(res.RequestID), activityEntry{
+			at: msTime(res.TS), kind: kind, nodeID: res.NodeID, name: name, actor: res.Actor,
+		})
+		if res.Decision == protocol.DecisionApproved {
+			return m.refresh() // the paired list has a new (or re-keyed) node
+		}
+		return nil
+
+	case protocol.EventNodeRenamed:
+		var rn protocol.RenamedEvent
+		if !decode(&rn) {
+			return m.refresh()
+		}
+		m.applyRename(rn.NodeID, rn.DisplayName, rn.Actor, msTime(rn.TS))
+		return nil
+
+	case protocol.EventPairRemoved:
+		var rm protocol.RemovedEvent
+		if !decode(&rm) {
+			return m.refresh()
+		}
+		m.applyRemove(rm.NodeID, m.nameOf(rm.NodeID), rm.Actor, msTime(rm.TS))
+		return nil
+
+	case protocol.EventNodePresence:
+		var p protocol.PresenceEvent
+		if !decode(&p) {
+			return m.refresh()
+		}
+		at := msTime(p.TS)
+		if at.IsZero() {
+			at = now
+		}
+		if !m.paired.Presence(p.NodeID, p.Connected, at) && p.Connected {
+			return m.refresh() // a node we have not listed yet
+		}
+		return nil
+
+	case protocol.EventShutdown:
+		var s protocol.ShutdownEvent
+		_ = json.Unmarshal(ev.Payload, &s)
+		m.flash = errorFlash("The gateway is shutting down: "+orDash(s.Reason), now)
+		return nil
+	}
+	return nil
+}
+
+// onRequested shows a new request at once, or refreshes one in place.
+func (m *Model) onRequested(req protocol.PendingRequest) tea.Cmd {
+	if _, decided := m.recent[decidedKey(req.RequestID)]; decided {
+		return nil // an echo of a request already approved, rejected or expired
+	}
+	if m.refreshing {
+		m.inflight = append(m.inflight, req)
+	}
+	if !m.pending.Upsert(req) {
+		return nil
+	}
+	m.activity.Add(activityEntry{
+		at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
+		name: nameOr(req.DisplayName, req.NodeID), note: requestNote(req),
+	})
+	return m.ring()
+}
+
+func decisionKind(d string) (activityKind, bool) {
+	switch d {
+	case protocol.DecisionApproved:
+		return actApproved, true
+	case protocol.DecisionRejected:
+		return actRejected, true
+	case protocol.DecisionExpired:
+		return actExpired, true
+	}
+	return 0, false
+}
+
+func requestNote(req protocol.PendingRequest) string {
+	if req.IsRepair {
+		return "re-pair: token will rotate"
+	}
+	return req.RemoteIP
+}
+
+// nameOf finds a node's name in either list.
+func (m *Model) nameOf(nodeID string) string {
+	if r, ok := m.paired.Get(nodeID); ok {
+		return r.name()
+	}
+	name := ""
+	m.pending.list.Each(func(r pendingRow) {
+		if name == "" && r.req.NodeID == nodeID {
+			name = r.name()
+		}
+	})
+	return nameOr(name, nodeID)
+}
+
+func (m *Model) onRefreshed(msg refreshedMsg) tea.Cmd {
+	m.refreshing = false
+	now := m.now()
+	if msg.listErr != nil {
+		m.log.Warn("list failed", "err", msg.listErr)
+		m.flash = errorFlash(fmt.Sprintf("Could not list requests: %s (retrying in %ds)", errText(msg.listErr), int(retryAfter.Seconds())), now)
+		m.retryAt = now.Add(retryAfter)
+	}
+	var cmds []tea.Cmd
+	if msg.listErr == nil {
+		cmds = append(cmds, m.applyList(msg.list, msg.nodes, msg.nodesErr))
+	}
+	if msg.nodesErr != nil {
+		m.log.Warn("node list failed", "err", msg.nodesErr)
+		// Once per distinct error: presence is a nicety, the queue is not.
+		if text := errText(msg.nodesErr); text != m.lastNodesErr {
+			m.lastNodesErr = text
+			if msg.listErr == nil {
+				m.flash = errorFlash("Node presence unavailable: "+text, now)
+			}
+		}
+	} else {
+		m.lastNodesErr = ""
+	}
+	if m.refreshDue {
+		cmds = append(cmds, m.refresh())
+	}
+	return tea.Batch(cmds...)
+}
+
+// applyList installs a list result, minus what events have already
+// overtaken: requests decided since (the list may be older than the
+// event), and requests that arrived while it was in flight.
+func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListResult, nodesErr error) tea.Cmd {
+	now := m.now()
+	firstLoad := !m.loaded
+	m.loaded = true
+	m.retryAt = time.Time{}
+
+	seen := make(map[string]bool, len(list.Pending))
+	pending := make([]protocol.PendingRequest, 0, len(list.Pending)+len(m.inflight))
+	for _, req := range m.inflight {
+		seen[req.RequestID] = true
+	}
+	for _, req := range list.Pending {
+		if _, decided := m.recent[decidedKey(req.RequestID)]; decided {
+			continue
+		}
+		// Already past its grace: the console dropped it, or would at
+		// once. Showing it again would only start a re-list loop with a
+		// gateway that expires lazily.
+		if !now.Before(newPendingRow(req, m.opts.TTL).expiresAt.Add(expiryGrace)) {
+			continue
+		}
+		if seen[req.RequestID] {
+			continue
+		}
+		seen[req.RequestID] = true
+		pending = append(pending, req)
+	}
+	var fresh []protocol.PendingRequest
+	for _, req := range m.inflight {
+		if _, decided := m.recent[decidedKey(req.RequestID)]; !decided {
+			fresh = append(fresh, req)
+		}
+	}
+	pending = append(fresh, pending...)
+	m.inflight = m.inflight[:0]
+
+	var arrived int
+	if !firstLoad {
+		for _, req := range pending {
+			if _, known := m.pending.Get(req.RequestID); !known {
+				arrived++
+				m.activity.Add(activityEntry{
+					at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
+					name: nameOr(req.DisplayName, req.NodeID), note: requestNote(req),
+				})
+			}
+		}
+	}
+	m.pending.Replace(pending)
+
+	var infos map[string]protocol.NodeInfo
+	if nodesErr == nil {
+		infos = make(map[string]protocol.NodeInfo, len(nodes.Nodes))
+		for _, n := range nodes.Nodes {
+			infos[n.NodeID] = n
+		}
+	}
+	m.paired.Replace(list.Paired, infos)
+	if arrived > 0 {
+		return m.ring()
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// viewID is one of the screens tab cycles through.
+type viewID int
+
+const (
+	viewPending viewID = iota
+	viewPaired
+	viewActivity
+	viewCount
+)
+
+// header is the top line: the product, where it is attached, and — for a
+// remote gateway — whether the link is up.
+func (m Model) header() string {
+	st := m.st
+	left := st.HeaderTitle.Render("pairdeck")
+	if m.opts.Endpoint != "" {
+		left += st.Dim.Render(" · " + m.opts.Endpoint)
+	}
+	right := ""
+	if m.opts.Remote {
+		right = m.connText()
+	}
+	return spread(left, right, m.width)
+}
+
+// connText is the link state as glyph + words.
+func (m Model) connText() string {
+	st := m.st
+	switch m.conn {
+	case protocol.Connected:
+		return st.Connected.Render(glyphOnline + " connected")
+	case protocol.Connecting:
+		if m.everConnected {
+			return st.Reconnecting.Render(glyphWaiting + " reconnecting…")
+		}
+		return st.Reconnecting.Render(glyphWaiting + " connecting…")
+	default:
+		text := glyphDown + " disconnected"
+		if m.connErr != nil {
+			text += ": " + errText(m.connErr)
+		}
+		return st.Disconnected.Render(text)
+	}
+}
+
+// tabs is the second line: the views with their counts, the active one
+// bracketed (not only coloured), and what is marked or filtered.
+func (m Model) tabs() string {
+	st := m.st
+	names := [viewCount]string{
+		fmt.Sprintf("Pending %d", m.pending.list.Len()),
+		fmt.Sprintf("Paired %d", m.paired.list.Len()),
+		"Activity",
+	}
+	parts := make([]string, 0, viewCount)
+	for i, n := range names {
+		if viewID(i) == m.view {
+			parts = append(parts, st.TabActive.Render("["+n+"]"))
+		} else {
+			parts = append(parts, st.Tab.Render(" "+n+" "))
+		}
+	}
+	left := strings.Join(parts, " ")
+
+	var notes []string
+	if n := m.pending.MarkCount(); n > 0 {
+		notes = append(notes, st.Marked.Render(fmt.Sprintf("%s %d marked", glyphMark, n)))
+	}
+	if f := m.currentList().filter; f != "" {
+		notes = append(notes, st.Dim.Render(fmt.Sprintf("/%s %d of %d", f, m.currentList().shown, m.currentList().total)))
+	}
+	return spread(left, strings.Join(notes, st.Dim.Render(" · ")), m.width)
+}
+
+// spread puts left and right at the two ends of a line of width w,
+// truncating right first, then left.
+func spread(left, right string, w int) string {
+	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
+	if lw+rw+1 > w {
+		right = ansi.Truncate(right, max(w-lw-1, 0), "…")
+		rw = ansi.StringWidth(right)
+	}
+	if lw+rw+1 > w {
+		left = ansi.Truncate(left, max(w-rw-1, 0), "…")
+		lw = ansi.StringWidth(left)
+	}
+	gap := max(w-lw-rw, 0)
+	if right == "" {
+		return left
+	}
+	return left + strings.Repeat(" ", gap) + right
+}

@@ -1,0 +1,496 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/styles"
+)
+
+// The smallest terminal the console draws in; below it, it says so.
+const (
+	minWidth  = 60
+	minHeight = 15
+)
+
+// expiryGrace is how long an expired row stays on screen, greyed, waiting
+// for the gateway's expiry event before the console drops it itself.
+const expiryGrace = 2 * time.Second
+
+// recentFor is how long decisions are remembered, to ignore a list result
+// or an event that lags behind something already seen.
+const recentFor = 2 * time.Minute
+
+// echoFor is how long a rename or removal is remembered, to log it once
+// when both the call's result and the gateway's event report it.
+const echoFor = 10 * time.Second
+
+// retryAfter is the wait before listing again after a failed list.
+const retryAfter = 5 * time.Second
+
+// Model is the console: a root model that owns the three views and the
+// overlays (detail, dialogs, input, help) and turns the operator's intents
+// into backend calls.
+type Model struct {
+	backend Backend
+	updates <-chan protocol.Update
+	ctx     context.Context
+	opts    Options
+	now     func() time.Time
+	log     *slog.Logger
+	st      *styles.Styles
+	keys    KeyMap
+	help    help.Model
+
+	width, height int
+
+	view     viewID
+	pending  pendingView
+	paired   pairedView
+	activity activityView
+	detail   detailView
+
+	prompting bool
+	prompt    prompt
+	confirm   *confirmDialog
+	tokens    []tokenNotice // undelivered tokens, shown one at a time
+	flash     flash
+	showHelp  bool
+
+	conn          protocol.ConnState
+	connErr       error
+	everConnected bool
+
+	loaded       bool // the first list has arrived
+	refreshing   bool // a list is in flight
+	refreshDue   bool // another list was asked for meanwhile
+	retryAt      time.Time
+	inflight     []protocol.PendingRequest // requests seen while a list was in flight
+	lastNodesErr string
+
+	recent   map[string]time.Time // activity keys and decided request ids
+	bell     io.Writer
+	lastBell time.Time
+}
+
+// New builds the console over b. Run is the usual way in; New is for
+// embedding the model in another program (or a test).
+func New(b Backend, opts Options) Model {
+	opts = opts.withDefaults()
+	m := Model{
+		backend:  b,
+		ctx:      context.Background(),
+		opts:     opts,
+		now:      opts.Now,
+		log:      opts.Logger,
+		st:       styles.New(opts.Theme, opts.Renderer),
+		keys:     DefaultKeyMap(),
+		help:     help.New(),
+		pending:  newPendingView(opts.TTL),
+		paired:   newPairedView(),
+		activity: newActivityView(),
+		recent:   map[string]time.Time{},
+		conn:     protocol.Connecting,
+	}
+	if !opts.Remote {
+		m.conn, m.everConnected = protocol.Connected, true
+	}
+	if b != nil {
+		m.updates = b.Updates()
+	}
+	m.help.Styles = help.Styles{
+		Ellipsis:       m.st.HelpSep,
+		ShortKey:       m.st.HelpKey,
+		ShortDesc:      m.st.HelpDesc,
+		ShortSeparator: m.st.HelpSep,
+		FullKey:        m.st.HelpKey,
+		FullDesc:       m.st.HelpDesc,
+		FullSeparator:  m.st.HelpSep,
+	}
+	m.syncKeys()
+	return m
+}
+
+// Init lists the queue, subscribes to updates and starts the clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.refresh(), waitForUpdate(m.updates), tick())
+}
+
+// Update applies one message. Every path ends in syncKeys, so the key map
+// — and with it the help — always matches what is on screen.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.reconcile()
+	m.syncKeys()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return nil
+	case tickMsg:
+		return m.onTick()
+	case tea.KeyMsg:
+		return m.onKey(msg)
+
+	case updateMsg:
+		return tea.Batch(m.applyUpdate(msg.update), waitForUpdate(m.updates))
+	case updatesClosedMsg:
+		m.log.Warn("update stream closed")
+		m.conn, m.connErr = protocol.Disconnected, nil
+		m.updates = nil
+		return nil
+	case refreshedMsg:
+		return m.onRefreshed(msg)
+	case decidedMsg:
+		return m.onDecided(msg)
+	case renamedMsg:
+		return m.onRenamed(msg)
+	case removedMsg:
+		return m.onRemoved(msg)
+
+	case decideMsg:
+		return m.startDecision(msg.action, msg.targets)
+	case askBulkMsg:
+		m.askBulk(msg)
+		return nil
+	case startRenameMsg:
+		m.openPrompt(promptRename, msg.nodeID, "rename "+shortID(msg.nodeID)+" › ", msg.current)
+		return nil
+	case renameMsg:
+		return m.call(func(b Backend) tea.Cmd { return renameCmd(m.ctx, b, msg.nodeID, msg.name) })
+	case askRemoveMsg:
+		m.confirm = &confirmDialog{
+			title: "Remove " + msg.name + "?",
+			body: []string{
+				"Its token stops working at once and its open",
+				"connections close. It must pair again to rejoin.",
+			},
+			yes:  "remove",
+			then: removeMsg(msg),
+		}
+		return nil
+	case removeMsg:
+		return m.call(func(b Backend) tea.Cmd { return removeCmd(m.ctx, b, msg.nodeID, msg.name) })
+	case openDetailMsg:
+		m.openDetail()
+		return nil
+	case confirmedMsg:
+		m.confirm = nil
+		return m.update(msg.then)
+	case dialogClosedMsg:
+		m.confirm = nil
+		return nil
+	case tokenDismissedMsg:
+		if len(m.tokens) > 0 {
+			m.tokens[0].token = "" // forget it: it was shown once
+			m.tokens = m.tokens[1:]
+		}
+		return nil
+	case promptSubmittedMsg:
+		return m.onPromptSubmitted(msg)
+	case promptCancelledMsg:
+		m.prompting = false
+		if msg.purpose == promptFilter {
+			m.setFilter("")
+		}
+		return nil
+	}
+	return nil
+}
+
+// call runs a backend call; without a backend (a model driven by hand)
+// there is nothing to call.
+func (m *Model) call(f func(Backend) tea.Cmd) tea.Cmd {
+	if m.backend == nil {
+		return nil
+	}
+	return f(m.backend)
+}
+
+// layout hands each part its share of the screen: header and tabs on top,
+// status and help at the bottom, the body in between.
+func (m *Model) layout() {
+	bodyH := max(m.height-4, 2)
+	m.pending.SetSize(m.width, bodyH)
+	m.paired.SetSize(m.width, bodyH)
+	m.activity.SetSize(m.width, bodyH)
+	m.detail.SetSize(m.width, bodyH)
+	if m.prompting {
+		m.prompt.input.Width = max(m.width-len([]rune(m.prompt.input.Prompt))-1, 8)
+	}
+}
+
+func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys
+	if key.Matches(msg, k.Interrupt) {
+		return tea.Quit
+	}
+	switch {
+	case len(m.tokens) > 0:
+		return m.tokens[0].Update(msg, k)
+	case m.confirm != nil:
+		return m.confirm.Update(msg, k)
+	case m.prompting:
+		var cmd tea.Cmd
+		m.prompt, cmd = m.prompt.Update(msg, k)
+		if m.prompt.purpose == promptFilter {
+			m.setFilter(m.prompt.Value())
+		}
+		return cmd
+	case m.showHelp:
+		switch {
+		case key.Matches(msg, k.Help, k.Back):
+			m.showHelp = false
+		case key.Matches(msg, k.Quit):
+			return tea.Quit
+		}
+		return nil
+	}
+
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+		return nil
+	}
+	if m.detail.open {
+		return m.onDetailKey(msg)
+	}
+
+	switch {
+	case key.Matches(msg, k.NextView):
+		m.view = (m.view + 1) % viewCount
+		return nil
+	case key.Matches(msg, k.PrevView):
+		m.view = (m.view + viewCount - 1) % viewCount
+		return nil
+	case key.Matches(msg, k.Filter):
+		m.openPrompt(promptFilter, "", "/", m.currentList().filter)
+		return nil
+	case key.Matches(msg, k.ClearFilter):
+		m.setFilter("")
+		return nil
+	}
+
+	var cmd tea.Cmd
+	switch m.view {
+	case viewPending:
+		m.pending, cmd = m.pending.Update(msg, k, m.now())
+	case viewPaired:
+		m.paired, cmd = m.paired.Update(msg, k)
+	case viewActivity:
+		m.activity, cmd = m.activity.Update(msg, k)
+	}
+	return cmd
+}
+
+func (m *Model) onDetailKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Back):
+		m.detail.open = false
+		return nil
+	case key.Matches(msg, k.Approve, k.Reject):
+		r, ok := m.pending.Get(m.detail.key)
+		if m.detail.kind != detailPending || !ok || !m.pending.actionable(r, m.now()) {
+			return nil
+		}
+		action := approve
+		if key.Matches(msg, k.Reject) {
+			action = reject
+		}
+		return emit(decideMsg{action: action, targets: []decisionTarget{r.target()}})
+	case key.Matches(msg, k.Rename):
+		if m.detail.kind == detailPending {
+			if r, ok := m.pending.Get(m.detail.key); ok {
+				return emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
+			}
+		} else if r, ok := m.paired.Get(m.detail.key); ok {
+			return emit(startRenameMsg{nodeID: r.node.NodeID, current: r.node.DisplayName})
+		}
+		return nil
+	case key.Matches(msg, k.Remove):
+		if r, ok := m.paired.Get(m.detail.key); ok && m.detail.kind == detailPaired {
+			return emit(askRemoveMsg{nodeID: r.node.NodeID, name: r.name()})
+		}
+		return nil
+	}
+	_, lines := m.detailLines()
+	m.detail, _ = m.detail.Update(msg, k, len(lines))
+	return nil
+}
+
+func (m *Model) openDetail() {
+	switch m.view {
+	case viewPending:
+		if r, ok := m.pending.Selected(); ok {
+			m.detail = detailView{open: true, kind: detailPending, key: r.req.RequestID, width: m.detail.width, height: m.detail.height}
+		}
+	case viewPaired:
+		if r, ok := m.paired.Selected(); ok {
+			m.detail = detailView{open: true, kind: detailPaired, key: r.node.NodeID, width: m.detail.width, height: m.detail.height}
+		}
+	}
+}
+
+// detailLines lays out the open detail pane; ok is false when its row is
+// gone.
+func (m *Model) detailLines() (ok bool, lines []string) {
+	now := m.now()
+	switch m.detail.kind {
+	case detailPending:
+		r, found := m.pending.Get(m.detail.key)
+		if !found {
+			return false, nil
+		}
+		return true, m.detail.lines("Request from "+r.name(), pendingFields(r, now), m.st)
+	default:
+		r, found := m.paired.Get(m.detail.key)
+		if !found {
+			return false, nil
+		}
+		return true, m.detail.lines("Paired node "+r.name(), pairedFields(r, now), m.st)
+	}
+}
+
+// reconcile closes the detail pane when its row has gone, whatever removed
+// it (a decision, another operator, expiry, a re-list).
+func (m *Model) reconcile() {
+	if !m.detail.open {
+		return
+	}
+	var gone bool
+	if m.detail.kind == detailPending {
+		_, found := m.pending.Get(m.detail.key)
+		gone = !found
+	} else {
+		_, found := m.paired.Get(m.detail.key)
+		gone = !found
+	}
+	if gone {
+		m.detail.open = false
+	}
+}
+
+// listInfo summarises the list of the current view for the tabs line.
+type listInfo struct {
+	filter       string
+	shown, total int
+}
+
+func (m *Model) currentList() listInfo {
+	switch m.view {
+	case viewPending:
+		return listInfo{m.pending.list.Filter(), m.pending.list.Shown(), m.pending.list.Len()}
+	case viewPaired:
+		return listInfo{m.paired.list.Filter(), m.paired.list.Shown(), m.paired.list.Len()}
+	default:
+		return listInfo{m.activity.list.Filter(), m.activity.list.Shown(), m.activity.list.Len()}
+	}
+}
+
+func (m *Model) setFilter(q string) {
+	switch m.view {
+	case viewPending:
+		m.pending.list.SetFilter(q)
+	case viewPaired:
+		m.paired.list.SetFilter(q)
+	case viewActivity:
+		m.activity.list.SetFilter(q)
+	}
+}
+
+func (m *Model) openPrompt(purpose promptPurpose, target, label, value string) {
+	m.prompt = newPrompt(purpose, target, label, value, m.st, m.width)
+	m.prompting = true
+}
+
+func (m *Model) onPromptSubmitted(msg promptSubmittedMsg) tea.Cmd {
+	if msg.purpose == promptFilter {
+		m.prompting = false // the filter stays in force; esc clears it
+		return nil
+	}
+	name := trimName(msg.value)
+	if name == "" {
+		m.flash = errorFlash("A name cannot be empty (esc cancels the rename).", m.now())
+		return nil
+	}
+	m.prompting = false
+	return emit(renameMsg{nodeID: msg.target, name: name})
+}
+
+func (m *Model) onTick() tea.Cmd {
+	now := m.now()
+	cmds := []tea.Cmd{tick()}
+	if m.flash.text != "" && !m.flash.active(now) {
+		m.flash = flash{}
+	}
+	if dropped := m.pending.DropExpired(now, expiryGrace); len(dropped) > 0 {
+		for _, r := range dropped {
+			m.log.Info("dropped expired request", "requestId", r.req.RequestID, "nodeId", r.req.NodeID)
+			m.logOnce(decidedKey(r.req.RequestID), activityEntry{
+				at: r.expiresAt, kind: actExpired, nodeID: r.req.NodeID, name: r.name(),
+				note: "no word from the gateway; dropped here",
+			})
+		}
+		// The gateway is the truth: ask it what the queue really is.
+		cmds = append(cmds, m.refresh())
+	}
+	for k, at := range m.recent {
+		keep := echoFor
+		if strings.HasPrefix(k, decidedKey("")) {
+			keep = recentFor
+		}
+		if now.Sub(at) > keep {
+			delete(m.recent, k)
+		}
+	}
+	if !m.retryAt.IsZero() && !now.Before(m.retryAt) {
+		m.retryAt = time.Time{}
+		cmds = append(cmds, m.refresh())
+	}
+	return tea.Batch(cmds...)
+}
+
+// logOnce adds an activity entry unless the same thing was already logged
+// (the console's own result and the gateway's event both report it).
+func (m *Model) logOnce(dedupe string, e activityEntry) {
+	if _, seen := m.recent[dedupe]; seen {
+		return
+	}
+	m.recent[dedupe] = m.now()
+	if e.at.IsZero() {
+		e.at = m.now()
+	}
+	m.activity.Add(e)
+}
+
+func decidedKey(requestID string) string { return "decided\x00" + requestID }
+
+// ring sounds the terminal bell for a new request, at most once a second
+// however many arrive.
+func (m *Model) ring() tea.Cmd {
+	now := m.now()
+	if !m.opts.Bell || m.bell == nil || now.Sub(m.lastBell) < time.Second {
+		return nil
+	}
+	m.lastBell = now
+	w := m.bell
+	return func() tea.Msg {
+		_, _ = io.WriteString(w, "\a")
+		return nil
+	}
+}

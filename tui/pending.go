@@ -1,0 +1,358 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/styles"
+	"github.com/pairdeck/pairdeck/tui/table"
+)
+
+// pendingRow is one request in the queue.
+type pendingRow struct {
+	req       protocol.PendingRequest
+	expiresAt time.Time
+	haystack  string // lower-cased fields the filter searches
+}
+
+// newPendingRow works out when req expires: the gateway's expiresAtMs, or,
+// from a gateway that does not send it, the request time plus the TTL.
+func newPendingRow(req protocol.PendingRequest, ttl time.Duration) pendingRow {
+	exp := msTime(req.ExpiresAtMs)
+	if exp.IsZero() {
+		exp = msTime(req.TS).Add(ttl)
+	}
+	return pendingRow{
+		req:       req,
+		expiresAt: exp,
+		haystack: strings.ToLower(strings.Join([]string{
+			req.DisplayName, req.NodeID, shortID(req.NodeID), req.RemoteIP, req.Platform,
+		}, "\x00")),
+	}
+}
+
+func (r pendingRow) name() string { return nameOr(r.req.DisplayName, r.req.NodeID) }
+
+func (r pendingRow) target() decisionTarget {
+	return decisionTarget{requestID: r.req.RequestID, nodeID: r.req.NodeID, name: r.name()}
+}
+
+// gutterWidth is the cursor glyph, the mark glyph and a space.
+const gutterWidth = 3
+
+// Pending columns, most important kept longest: the name says who, the
+// countdown says how long is left to decide.
+var pendingColumns = []table.Column{
+	{Title: "NAME", Min: 16, Grow: 4},
+	{Title: "PLATFORM", Min: 7, Max: 12, Grow: 1, Priority: 3},
+	{Title: "IP", Min: 12, Max: 15, Grow: 1, Priority: 4},
+	{Title: "NODE", Min: 14, Max: 14, Priority: 2},
+	{Title: "ASKED", Min: 8, Max: 8, Priority: 5, Right: true},
+	{Title: "EXPIRES", Min: 11, Max: 11},
+}
+
+// pendingView is the queue of nodes asking to join: the home screen.
+type pendingView struct {
+	list  rowList[pendingRow]
+	marks map[string]bool   // by request id
+	busy  map[string]string // request id → "approving"/"rejecting"
+	ttl   time.Duration
+
+	width, height int
+	widths        []int
+}
+
+func newPendingView(ttl time.Duration) pendingView {
+	return pendingView{
+		list: newRowList(
+			func(r pendingRow) string { return r.req.RequestID },
+			func(r pendingRow, q string) bool { return strings.Contains(r.haystack, q) },
+		),
+		marks: map[string]bool{},
+		busy:  map[string]string{},
+		ttl:   ttl,
+	}
+}
+
+// SetSize gives the view its lines: one for the column titles, the rest
+// for rows.
+func (v *pendingView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.widths = table.Layout(pendingColumns, w-gutterWidth)
+	v.list.cursor.SetHeight(h - 1)
+}
+
+// Replace installs a fresh list from the gateway.
+func (v *pendingView) Replace(reqs []protocol.PendingRequest) {
+	rows := make([]pendingRow, len(reqs))
+	ids := make(map[string]bool, len(reqs))
+	for i, r := range reqs {
+		rows[i] = newPendingRow(r, v.ttl)
+		ids[r.RequestID] = true
+	}
+	v.list.Set(rows)
+	for id := range v.marks {
+		if !ids[id] {
+			delete(v.marks, id)
+		}
+	}
+}
+
+// Upsert adds a new request at the top or refreshes one in place.
+func (v *pendingView) Upsert(req protocol.PendingRequest) bool {
+	return v.list.Upsert(newPendingRow(req, v.ttl))
+}
+
+// Remove drops a request (resolved, or expired here).
+func (v *pendingView) Remove(requestID string) (pendingRow, bool) {
+	delete(v.marks, requestID)
+	delete(v.busy, requestID)
+	return v.list.Remove(requestID)
+}
+
+// Get finds a request by id.
+func (v *pendingView) Get(requestID string) (pendingRow, bool) { return v.list.Get(requestID) }
+
+// RenameNode shows a node's new name on its request.
+func (v *pendingView) RenameNode(nodeID, name string) {
+	v.list.UpdateAll(func(r *pendingRow) bool {
+		if r.req.NodeID != nodeID {
+			return false
+		}
+		req := r.req
+		req.DisplayName = name
+		*r = newPendingRow(req, v.ttl)
+		return true
+	})
+}
+
+// DropExpired removes rows that expired more than grace ago. Some gateways
+// never announce expiry; without this their dead requests would stay on
+// screen, greyed, forever.
+func (v *pendingView) DropExpired(now time.Time, grace time.Duration) []pendingRow {
+	dropped := v.list.RemoveWhere(func(r pendingRow) bool {
+		return !now.Before(r.expiresAt.Add(grace)) && v.busy[r.req.RequestID] == ""
+	})
+	for _, r := range dropped {
+		delete(v.marks, r.req.RequestID)
+	}
+	return dropped
+}
+
+// Selected is the request under the cursor.
+func (v *pendingView) Selected() (pendingRow, bool) { return v.list.Selected() }
+
+// actionable: a request can still be decided (not expired, no call in
+// flight for it).
+func (v *pendingView) actionable(r pendingRow, now time.Time) bool {
+	return now.Before(r.expiresAt) && v.busy[r.req.RequestID] == ""
+}
+
+// SetBusy shows that a call for the request is in flight ("" clears it).
+func (v *pendingView) SetBusy(requestID, what string) {
+	if what == "" {
+		delete(v.busy, requestID)
+		return
+	}
+	v.busy[requestID] = what
+}
+
+// MarkCount is how many requests are marked.
+func (v *pendingView) MarkCount() int { return len(v.marks) }
+
+// marked collects the marked requests for a bulk decision, in queue order:
+// those that can be decided, how many of all marked the filter hides, and
+// how many are skipped (expired or already being decided).
+func (v *pendingView) marked(now time.Time) (targets []decisionTarget, hidden, skipped int) {
+	v.list.Each(func(r pendingRow) {
+		id := r.req.RequestID
+		if !v.marks[id] {
+			return
+		}
+		if !v.list.Visible(id) {
+			hidden++
+		}
+		if !v.actionable(r, now) {
+			skipped++
+			return
+		}
+		targets = append(targets, r.target())
+	})
+	return targets, hidden, skipped
+}
+
+// Update handles the keys of the queue. Decisions and dialogs are the
+// root's business: the view only says what the operator asked for.
+func (v pendingView) Update(msg tea.KeyMsg, keys KeyMap, now time.Time) (pendingView, tea.Cmd) {
+	c := &v.list.cursor
+	switch {
+	case key.Matches(msg, keys.Up):
+		c.Up()
+	case key.Matches(msg, keys.Down):
+		c.Down()
+	case key.Matches(msg, keys.Top):
+		c.Top()
+	case key.Matches(msg, keys.Bottom):
+		c.Bottom()
+	case key.Matches(msg, keys.PageUp):
+		c.PageUp()
+	case key.Matches(msg, keys.PageDown):
+		c.PageDown()
+	case key.Matches(msg, keys.Mark):
+		if r, ok := v.list.Selected(); ok {
+			id := r.req.RequestID
+			if v.marks[id] {
+				delete(v.marks, id)
+			} else {
+				v.marks[id] = true
+			}
+			c.Down()
+		}
+	case key.Matches(msg, keys.Approve, keys.Reject):
+		r, ok := v.list.Selected()
+		if !ok || !v.actionable(r, now) {
+			return v, nil
+		}
+		action := approve
+		if key.Matches(msg, keys.Reject) {
+			action = reject
+		}
+		return v, emit(decideMsg{action: action, targets: []decisionTarget{r.target()}})
+	case key.Matches(msg, keys.ApproveMarked, keys.RejectMarked):
+		action := approve
+		if key.Matches(msg, keys.RejectMarked) {
+			action = reject
+		}
+		targets, hidden, skipped := v.marked(now)
+		return v, emit(askBulkMsg{action: action, targets: targets, hidden: hidden, skipped: skipped})
+	case key.Matches(msg, keys.Rename):
+		if r, ok := v.list.Selected(); ok {
+			return v, emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
+		}
+	case key.Matches(msg, keys.Detail):
+		if _, ok := v.list.Selected(); ok {
+			return v, emit(openDetailMsg{})
+		}
+	}
+	return v, nil
+}
+
+// View draws the column titles and the rows in the cursor's window: never
+// more, whatever the length of the queue.
+func (v pendingView) View(now time.Time, st *styles.Styles, loaded bool) string {
+	lines := make([]string, 0, v.height)
+	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(pendingColumns, v.widths)))
+
+	switch {
+	case !loaded:
+		lines = append(lines, st.Dim.Render("  Loading the queue…"))
+	case v.list.Len() == 0:
+		lines = append(lines, st.Dim.Render("  No pending requests. Nodes asking to join appear here."))
+	case v.list.Shown() == 0:
+		lines = append(lines, st.Dim.Render("  No request matches “"+v.list.Filter()+"”. esc clears the filter."))
+	}
+
+	sel := rowStyles{base: st.Pending, mark: st.Marked}
+	selected := sel.selected(st)
+	v.list.Window(func(r pendingRow, isSel bool) {
+		rs := sel
+		if isSel {
+			rs = selected
+		}
+		lines = append(lines, v.renderRow(r, now, st, rs, isSel))
+	})
+	for len(lines) < v.height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// rowStyles are the styles of one row, plain or under the cursor.
+type rowStyles struct {
+	base lipgloss.Style
+	mark lipgloss.Style
+	sel  *lipgloss.Style // the cursor's style, merged into every cell
+}
+
+func (rs rowStyles) selected(st *styles.Styles) rowStyles {
+	s := st.Selected
+	return rowStyles{base: rs.base.Inherit(s), mark: rs.mark.Inherit(s), sel: &s}
+}
+
+// paint applies a cell style, merged with the cursor's when selected.
+func (rs rowStyles) paint(style lipgloss.Style, text string) string {
+	if rs.sel != nil {
+		style = style.Inherit(*rs.sel)
+	}
+	return style.Render(text)
+}
+
+// gutter draws the cursor and mark glyphs.
+func (rs rowStyles) gutter(isSel, marked bool) string {
+	cur, mark := " ", " "
+	if isSel {
+		cur = glyphCursor
+	}
+	if marked {
+		mark = glyphMark
+	}
+	return rs.mark.Render(cur+mark) + rs.base.Render(" ")
+}
+
+func (v pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+	req := r.req
+	id := req.RequestID
+	left := r.expiresAt.Sub(now)
+	cd, urg := countdown(left)
+
+	rowStyle, cdStyle := st.Pending, urgencyStyle(st, urg)
+	if urg == expired {
+		rowStyle = st.Expired
+	}
+	if b := v.busy[id]; b != "" {
+		rowStyle, cdStyle = st.Busy, st.Busy
+		cd = glyphBusy + " " + b
+	}
+
+	cells := []string{
+		r.name(),
+		req.Platform,
+		req.RemoteIP,
+		shortID(req.NodeID),
+		ago(now.Sub(msTime(req.TS))),
+	}
+	var b strings.Builder
+	for i, text := range cells {
+		if v.widths[i] == 0 {
+			continue
+		}
+		b.WriteString(table.Fit(text, v.widths[i], pendingColumns[i].Right))
+		b.WriteString(strings.Repeat(" ", table.Gap))
+	}
+	last := len(pendingColumns) - 1
+	used := gutterWidth + table.WidthOf(v.widths)
+	tail := strings.Repeat(" ", max(v.width-used, 0))
+
+	return rs.gutter(isSel, v.marks[id]) +
+		rs.paint(rowStyle, b.String()) +
+		rs.paint(cdStyle, table.Fit(cd, v.widths[last], false)) +
+		rs.paint(rowStyle, tail)
+}
+
+func urgencyStyle(st *styles.Styles, u urgency) lipgloss.Style {
+	switch u {
+	case expiring:
+		return st.Expiring
+	case critical:
+		return st.Critical
+	case expired:
+		return st.Expired
+	default:
+		return st.Pending
+	}
+}

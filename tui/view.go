@@ -1,0 +1,156 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// View draws the screen: header, tabs, body, status, help — each exactly
+// one line but the body, which fills the rest.
+func (m Model) View() string {
+	if m.width == 0 || m.height == 0 {
+		return "" // not sized yet: the first WindowSizeMsg is on its way
+	}
+	if m.width < minWidth || m.height < minHeight {
+		return m.tooSmall()
+	}
+	bodyH := max(m.height-4, 2)
+	return strings.Join([]string{
+		m.header(),
+		m.tabs(),
+		m.body(bodyH),
+		m.statusLine(),
+		m.helpLine(),
+	}, "\n")
+}
+
+func (m Model) tooSmall() string {
+	msg := fmt.Sprintf("terminal too small (need %d×%d, have %d×%d)", minWidth, minHeight, m.width, m.height)
+	msg = ansi.Wrap(msg, m.width, " ") + "\n" + m.st.Dim.Render("q quits")
+	return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, msg)
+}
+
+func (m Model) body(h int) string {
+	now := m.now()
+	var base string
+	switch {
+	case m.showHelp:
+		return m.fullHelp(h)
+	case m.detail.open:
+		if ok, lines := m.detailLines(); ok {
+			base = m.detail.View(lines, m.st)
+			break
+		}
+		fallthrough
+	default:
+		switch m.view {
+		case viewPending:
+			base = m.pending.View(now, m.st, m.loaded)
+		case viewPaired:
+			base = m.paired.View(now, m.st, m.loaded)
+		default:
+			base = m.activity.View(now, m.st)
+		}
+	}
+	switch {
+	case len(m.tokens) > 0:
+		return overlay(base, m.tokens[0].View(m.st, m.width-2), m.width, h)
+	case m.confirm != nil:
+		return overlay(base, m.confirm.View(m.st, m.width-2), m.width, h)
+	}
+	return base
+}
+
+// statusLine is the input when one is open, else the latest flash.
+func (m Model) statusLine() string {
+	switch {
+	case m.prompting:
+		return ansi.Truncate(m.prompt.View(), m.width, "")
+	case m.flash.active(m.now()):
+		return m.flash.View(m.st, m.width)
+	}
+	return ""
+}
+
+// helpLine is the short help, with "? help" and "q quit" pinned to the
+// right so truncation never hides the way to more help or out.
+func (m Model) helpLine() string {
+	h := m.help
+	tail := h.ShortHelpView(m.keys.shortTail())
+	h.Width = max(m.width-ansi.StringWidth(tail)-3, 10)
+	left := h.ShortHelpView(m.keys.ShortHelp())
+	return spread(left, tail, m.width)
+}
+
+// fullHelp is the "?" screen: every key that applies here, and what the
+// glyphs mean, since no meaning rides on colour alone. Columns when they
+// fit; on a narrow terminal, one wrapped paragraph per column instead.
+func (m Model) fullHelp(h int) string {
+	st := m.st
+	hm := m.help
+	hm.FullSeparator = "   "
+	keys := strings.Split(hm.FullHelpView(m.keys.FullHelp()), "\n")
+	if lipgloss.Width(strings.Join(keys, "\n")) > m.width {
+		keys = m.helpParagraphs()
+	}
+	lines := append([]string{st.DialogTitle.Render("Keys")}, keys...)
+	lines = append(lines, "", st.DialogTitle.Render("Signs"))
+	lines = append(lines, wrapItems([]string{
+		glyphCursor + " cursor", glyphMark + " marked",
+		glyphExpiring + " expires within a minute", glyphCritical + " within 10 s",
+		glyphExpired + " expired", glyphBusy + " in progress",
+		glyphOnline + " online", glyphOffline + " offline",
+	}, "   ", m.width)...)
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, m.width, "…")
+	}
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// helpParagraphs renders each help column as wrapped "key desc" items.
+func (m Model) helpParagraphs() []string {
+	st := m.st
+	var lines []string
+	for _, group := range m.keys.FullHelp() {
+		var items []string
+		for _, b := range group {
+			if b.Enabled() {
+				items = append(items, st.HelpKey.Render(b.Help().Key)+" "+st.HelpDesc.Render(b.Help().Desc))
+			}
+		}
+		if len(items) > 0 {
+			lines = append(lines, wrapItems(items, st.HelpSep.Render(" • "), m.width)...)
+		}
+	}
+	return lines
+}
+
+// wrapItems joins items with sep into lines no wider than w, breaking only
+// between items.
+func wrapItems(items []string, sep string, w int) []string {
+	var lines []string
+	line := ""
+	for _, item := range items {
+		if line != "" && ansi.StringWidth(line)+ansi.StringWidth(sep)+ansi.StringWidth(item) > w {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += sep
+		}
+		line += item
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
