@@ -89,6 +89,12 @@ func (c *Client) PairRequest(ctx context.Context, p protocol.PairRequestParams) 
 	return r, err
 }
 
+// Request is PairRequest under the name gateway.LocalOperator gives it, so
+// one interface can cover both.
+func (c *Client) Request(ctx context.Context, p protocol.PairRequestParams) (protocol.PairRequestResult, error) {
+	return c.PairRequest(ctx, p)
+}
+
 // List returns pending requests and paired nodes. Tokens are stripped: an
 // OpenClaw gateway includes them in paired entries, and a list is for
 // display.

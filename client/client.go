@@ -150,8 +150,9 @@ type Client struct {
 	upd updates
 }
 
-// Dial connects and completes the handshake. It fails rather than retries:
-// with Config.Reconnect the Client reconnects only after a first success.
+// Dial connects and completes the handshake; ctx bounds only that. It fails
+// rather than retries: with Config.Reconnect the Client reconnects only
+// after a first success.
 //
 // A refusal by the gateway is (or wraps) a *protocol.Error; nothing
 // listening is a *NoGatewayError matching ErrNoGateway.
