@@ -111,6 +111,13 @@ func (f *fakeGateway) connects() []protocol.ConnectParams {
 	return append([]protocol.ConnectParams(nil), f.connect...)
 }
 
+// seenNonces returns the challenge nonces of completed connects.
+func (f *fakeGateway) seenNonces() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.nonces...)
+}
+
 func helloOK(tickMs int64) protocol.HelloOK {
 	return protocol.HelloOK{Type: "hello-ok", Protocol: 3, Server: protocol.ServerInfo{Version: "fake", ConnID: uuid.NewString()},
 		Features: protocol.Features{Methods: protocol.Methods, Events: protocol.Events},

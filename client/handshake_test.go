@@ -67,8 +67,8 @@ func TestHandshakeSendsSignedConnect(t *testing.T) {
 	if p.Client.ID != "cli" || p.Client.Mode != "cli" || p.Client.Platform == "" || p.Client.Version == "" {
 		t.Errorf("client = %+v, want OpenClaw-accepted defaults", p.Client)
 	}
-	if p.Device == nil || p.Device.ID != id.DeviceID || p.Device.Nonce != gw.nonces[0] {
-		t.Errorf("device = %+v, want identity %s signing nonce %s", p.Device, id.DeviceID, gw.nonces[0])
+	if p.Device == nil || p.Device.ID != id.DeviceID || p.Device.Nonce != gw.seenNonces()[0] {
+		t.Errorf("device = %+v, want identity %s signing nonce %s", p.Device, id.DeviceID, gw.seenNonces()[0])
 	}
 	if got := c.Hello(); got.Protocol != 3 || got.Server.Version != "fake" {
 		t.Errorf("hello = %+v", got)

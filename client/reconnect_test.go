@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestReconnectAfterShutdown(t *testing.T) {
 	if n := gw.conns.Load(); n != 2 {
 		t.Errorf("%d connections, want 2", n)
 	}
-	if gw.nonces[0] == gw.nonces[1] {
+	if n := gw.seenNonces(); n[0] == n[1] {
 		t.Errorf("both handshakes signed the same nonce")
 	}
 }
@@ -69,10 +70,9 @@ func TestReconnectAfterShutdown(t *testing.T) {
 func TestReconnectRetriesWhileGatewayIsDown(t *testing.T) {
 	gw := newFakeGateway(t)
 	inner := http.HandlerFunc(gw.handle)
-	attempts := 0
+	var attempts atomic.Int32
 	gw.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attempts++ // the handler runs one connection at a time here
-		if attempts >= 2 && attempts <= 4 {
+		if n := attempts.Add(1); n >= 2 && n <= 4 {
 			http.Error(w, "starting up", http.StatusServiceUnavailable)
 			return
 		}
