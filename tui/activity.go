@@ -77,10 +77,10 @@ const activityLimit = 500
 var activityColumns = []table.Column{
 	{Title: "TIME", Min: 8, Max: 8},
 	{Title: "EVENT", Min: 11, Max: 11},
-	{Title: "NODE", Min: 12, Grow: 3},
-	{Title: "BY", Min: 8, Max: 24, Grow: 2, Priority: 2},
+	{Title: "NODE", Min: 14, Grow: 2},
+	{Title: "BY", Min: 14, Max: 28, Grow: 2, Priority: 2},
 	{Title: "ID", Min: 14, Max: 14, Priority: 4},
-	{Title: "NOTE", Min: 8, Grow: 2, Priority: 3},
+	{Title: "NOTE", Min: 14, Grow: 3, Priority: 3},
 }
 
 // activityView is the log of what happened, newest first.
@@ -108,11 +108,17 @@ func (v *activityView) SetSize(w, h int) {
 	v.list.cursor.SetHeight(h - 1)
 }
 
-// Add logs an entry at the top and forgets the oldest beyond the limit.
+// Add logs an entry at the top and forgets the oldest beyond the limit. A
+// cursor on the newest entry follows the log, like tail -f; one further
+// down stays on the entry it is reading.
 func (v *activityView) Add(e activityEntry) {
+	following := v.list.cursor.Index == 0
 	v.next++
 	e.seq = v.next
 	v.list.Upsert(e)
+	if following {
+		v.list.cursor.MoveTo(0)
+	}
 	if v.list.Len() > activityLimit {
 		oldest := v.next - activityLimit
 		v.list.RemoveWhere(func(e activityEntry) bool { return e.seq <= oldest })

@@ -14,16 +14,13 @@ import (
 // flight at a time; asking again meanwhile queues exactly one more, so a
 // burst of events costs two lists, not a hundred.
 func (m *Model) refresh() tea.Cmd {
-	if m.backend == nil {
-		return nil
-	}
 	if m.refreshing {
 		m.refreshDue = true
 		return nil
 	}
 	m.refreshing, m.refreshDue = true, false
 	m.inflight = m.inflight[:0]
-	return refreshCmd(m.ctx, m.backend)
+	return m.call(func(b Backend) tea.Cmd { return refreshCmd(m.ctx, b) })
 }
 
 // applyUpdate handles one update from the subscription. Events are hints

@@ -54,6 +54,11 @@ func stepMsgs(t testing.TB, m Model, msg tea.Msg) (Model, []tea.Msg) {
 	t.Helper()
 	next, cmd := m.Update(msg)
 	m = next.(Model)
+	if _, ok := msg.(tickMsg); ok {
+		// The tick re-arms a one-second timer and, without a backend,
+		// asks for nothing else: do not wait for it.
+		return m, nil
+	}
 	var seen []tea.Msg
 	queue := []tea.Cmd{cmd}
 	for len(queue) > 0 {
@@ -200,3 +205,20 @@ func requireGolden(t *testing.T, name string, frame string) {
 	t.Helper()
 	golden.RequireEqual(namedTB{TB: t, name: name}, []byte(frame+"\n"))
 }
+
+// sent finds the message of type T among seen, looking inside confirmed
+// dialogs for the action they carried.
+func sent[T any](seen []tea.Msg) (T, bool) {
+	for _, msg := range seen {
+		if c, ok := msg.(confirmedMsg); ok {
+			msg = c.then
+		}
+		if v, ok := msg.(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }

@@ -443,7 +443,7 @@ func (m *Model) onTick() tea.Cmd {
 			m.log.Info("dropped expired request", "requestId", r.req.RequestID, "nodeId", r.req.NodeID)
 			m.logOnce(decidedKey(r.req.RequestID), activityEntry{
 				at: r.expiresAt, kind: actExpired, nodeID: r.req.NodeID, name: r.name(),
-				note: "no word from the gateway; dropped here",
+				note: "no event; dropped here",
 			})
 		}
 		// The gateway is the truth: ask it what the queue really is.

@@ -59,13 +59,13 @@ func (r pairedRow) seenText(now time.Time) string {
 }
 
 var pairedColumns = []table.Column{
-	{Title: "NAME", Min: 12, Grow: 4},
+	{Title: "NAME", Min: 14, Grow: 4},
 	{Title: "STATE", Min: 9, Max: 9},
 	{Title: "NODE", Min: 14, Max: 14, Priority: 2},
-	{Title: "PLATFORM", Min: 6, Max: 12, Grow: 1, Priority: 4},
-	{Title: "IP", Min: 9, Max: 15, Grow: 1, Priority: 5},
+	{Title: "PLATFORM", Min: 8, Max: 12, Grow: 1, Priority: 4},
+	{Title: "IP", Min: 12, Max: 15, Grow: 1, Priority: 6},
 	{Title: "SEEN", Min: 8, Max: 9, Priority: 3, Right: true},
-	{Title: "CAPS", Min: 6, Grow: 2, Priority: 6},
+	{Title: "CAPS", Min: 8, Grow: 3, Priority: 5},
 }
 
 // pairedView lists approved nodes with their live presence.

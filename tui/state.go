@@ -31,6 +31,11 @@ func (m *Model) syncKeys() {
 	k.Help.SetEnabled(true)
 	k.Quit.SetEnabled(true)
 	k.Back.SetEnabled(m.showHelp)
+	if m.showHelp {
+		k.Help.SetHelp("?", "close help")
+	} else {
+		k.Help.SetHelp("?", "help")
+	}
 	now := m.now()
 
 	if m.detail.open {

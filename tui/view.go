@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -80,6 +81,11 @@ func (m Model) statusLine() string {
 func (m Model) helpLine() string {
 	h := m.help
 	tail := h.ShortHelpView(m.keys.shortTail())
+	if m.showHelp {
+		// The keys of the screen below are listed above; here, only the
+		// way back.
+		return spread(h.ShortHelpView([]key.Binding{m.keys.Back}), tail, m.width)
+	}
 	h.Width = max(m.width-ansi.StringWidth(tail)-3, 10)
 	left := h.ShortHelpView(m.keys.ShortHelp())
 	return spread(left, tail, m.width)
@@ -97,13 +103,16 @@ func (m Model) fullHelp(h int) string {
 		keys = m.helpParagraphs()
 	}
 	lines := append([]string{st.DialogTitle.Render("Keys")}, keys...)
-	lines = append(lines, "", st.DialogTitle.Render("Signs"))
-	lines = append(lines, wrapItems([]string{
+	signs := wrapItems([]string{
 		glyphCursor + " cursor", glyphMark + " marked",
 		glyphExpiring + " expires within a minute", glyphCritical + " within 10 s",
 		glyphExpired + " expired", glyphBusy + " in progress",
 		glyphOnline + " online", glyphOffline + " offline",
-	}, "   ", m.width)...)
+	}, "   ", m.width)
+	if len(lines)+2+len(signs) <= h {
+		lines = append(lines, "", st.DialogTitle.Render("Signs"))
+		lines = append(lines, signs...)
+	}
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, m.width, "…")
 	}
