@@ -1,0 +1,136 @@
+package gateway
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultTickInterval      = 30 * time.Second
+	DefaultHandshakeTimeout  = 10 * time.Second
+	DefaultMaxPayload        = 1 << 20  // policy.maxPayload after the handshake
+	DefaultPreHandshakeLimit = 64 << 10 // before the handshake completes
+	DefaultSendQueue         = 256      // frames buffered per connection
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultDeliveryWait      = time.Second
+)
+
+// Default rate limits, per remote address.
+var (
+	// DefaultRequestRate lets a node ask to pair 10 times at once and once
+	// every 6 s after that: plenty for a device retrying, too little to
+	// flood the queue.
+	DefaultRequestRate = Rate{Burst: 10, Every: 6 * time.Second}
+	// DefaultFailedAuthRate allows 10 wrong tokens at once and one more
+	// every 6 s, which makes guessing a 256-bit token pointless.
+	DefaultFailedAuthRate = Rate{Burst: 10, Every: 6 * time.Second}
+)
+
+// Rate is a token bucket: Burst events at once, refilled one per Every.
+// The zero value means the default; a negative Burst switches the limit off.
+type Rate struct {
+	Burst int
+	Every time.Duration
+}
+
+// Config configures a Gateway. Zero values mean the defaults above.
+type Config struct {
+	// Store is the pairing store; the caller opens and closes it.
+	Store *store.Store
+	// OperatorToken is the shared secret operators present in auth.token.
+	OperatorToken string
+	// Logger receives structured logs (discarded when nil). Tokens are never
+	// logged.
+	Logger *slog.Logger
+	// Now is the clock for signatures, events and rate limits (time.Now when
+	// nil). Give the store the same clock.
+	Now func() time.Time
+	// Version is reported in hello-ok server.version.
+	Version string
+
+	// TickInterval between tick events; negative switches ticks off.
+	TickInterval time.Duration
+	// HandshakeTimeout bounds the time from open to a completed connect.
+	HandshakeTimeout time.Duration
+	// MaxPayload is the read limit after the handshake (policy.maxPayload).
+	MaxPayload int64
+	// PreHandshakeLimit is the read limit before the handshake.
+	PreHandshakeLimit int64
+	// SendQueue is how many frames a connection may have waiting to be
+	// written (at least 2); events beyond it are dropped for that
+	// connection only.
+	SendQueue int
+	// WriteTimeout bounds one frame's write; a socket that stalls longer is
+	// closed.
+	WriteTimeout time.Duration
+	// DeliveryWait is how long node.pair.approve waits for the waiting
+	// node's socket to take its token before answering delivered:false.
+	DeliveryWait time.Duration
+
+	// RequestRate limits node.pair.request from nodes, per address.
+	RequestRate Rate
+	// FailedAuthRate limits wrong tokens (operator or node), per address;
+	// once spent, connects with a token from that address are refused.
+	FailedAuthRate Rate
+
+	// PairingDisabled refuses nodes' pairing requests (PAIRING_DISABLED)
+	// while already paired nodes keep connecting. See SetPairingEnabled.
+	PairingDisabled bool
+	// OriginPatterns lists extra browser origins allowed to connect; requests
+	// with a foreign Origin header are refused by default.
+	OriginPatterns []string
+}
+
+// withDefaults fills zero values and checks what cannot be defaulted.
+func (c Config) withDefaults() (Config, error) {
+	if c.Store == nil {
+		return c, errors.New("gateway: Config.Store is required (open one with store.Open)")
+	}
+	if c.OperatorToken == "" {
+		return c, errors.New("gateway: Config.OperatorToken is required (see ResolveToken)")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.TickInterval == 0 {
+		c.TickInterval = DefaultTickInterval
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = DefaultMaxPayload
+	}
+	if c.PreHandshakeLimit <= 0 {
+		c.PreHandshakeLimit = DefaultPreHandshakeLimit
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = DefaultSendQueue
+	}
+	// Room for the challenge and hello-ok, which are queued before any
+	// event could be.
+	c.SendQueue = max(c.SendQueue, 2)
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.DeliveryWait <= 0 {
+		c.DeliveryWait = DefaultDeliveryWait
+	}
+	if c.RequestRate == (Rate{}) {
+		c.RequestRate = DefaultRequestRate
+	}
+	if c.FailedAuthRate == (Rate{}) {
+		c.FailedAuthRate = DefaultFailedAuthRate
+	}
+	return c, nil
+}

@@ -1,0 +1,327 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// refusal is a failed connect: the error answer and the close that follows.
+type refusal struct {
+	err    *protocol.Error
+	status websocket.StatusCode
+	reason string // close reason, short (at most 123 bytes)
+}
+
+func refuse(status websocket.StatusCode, code, reason, format string, args ...any) *refusal {
+	return &refusal{err: protocol.NewError(code, reason, format, args...), status: status, reason: "connect refused"}
+}
+
+// handshake sends the challenge, reads the first frame and, if it is a
+// valid connect, answers hello-ok and joins the fan-out. It returns nil when
+// the connection is being closed.
+func (g *Gateway) handshake(c *wsConn) *session {
+	nonce := uuid.NewString()
+	c.ws.SetReadLimit(g.cfg.PreHandshakeLimit)
+	c.push(outFrame{event: protocol.NewEvent(protocol.EventChallenge,
+		protocol.ChallengeEvent{Nonce: nonce, TS: g.nowMs()})})
+
+	timer := time.AfterFunc(g.cfg.HandshakeTimeout, func() {
+		c.log.Info("handshake timed out", "after", g.cfg.HandshakeTimeout)
+		c.requestClose(websocket.StatusNormalClosure, "handshake timeout", true)
+	})
+	typ, data, err := c.ws.Read(g.ctx)
+	if !timer.Stop() {
+		return nil
+	}
+	if err != nil {
+		c.readFailed(err)
+		return nil
+	}
+
+	c.dispatchMu.Lock()
+	defer c.dispatchMu.Unlock()
+	if c.stopping {
+		return nil
+	}
+	id := "invalid"
+	sess, ref := g.connect(c, nonce, typ, data, &id)
+	if ref != nil {
+		c.log.Info("connect refused", "reason", ref.err.Reason(), "msg", ref.err.Message)
+		c.push(outFrame{res: protocol.ErrorResponse(id, ref.err)})
+		c.requestClose(ref.status, ref.reason, true)
+		return nil
+	}
+	c.ws.SetReadLimit(g.cfg.MaxPayload)
+	c.sub.sess = sess
+	hello := protocol.OKResponse(id, g.hello(sess))
+	g.join(c.sub, func() { c.push(outFrame{res: hello}) })
+	c.greeted = true
+	c.log.Info("connected", "role", sess.role, "client", sess.client.ID, "node", sess.nodeID, "paired", sess.paired)
+	return sess
+}
+
+// connect validates the first frame and authenticates the client. It sets
+// *id to the frame's id as soon as one is known, for the answer.
+func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, data []byte, id *string) (*session, *refusal) {
+	policy := websocket.StatusPolicyViolation
+	if typ != websocket.MessageText {
+		return nil, refuse(policy, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"frames are JSON text; the first must be a connect request")
+	}
+	frame, err := protocol.DecodeFrame(data)
+	if err != nil {
+		var fe *protocol.FrameError
+		if errors.As(err, &fe) && fe.ID != "" {
+			*id = fe.ID
+		}
+		return nil, refuse(policy, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"%v; the first frame must be a connect request", err)
+	}
+	req := frame.Request
+	if req == nil || req.Method != protocol.MethodConnect {
+		if req != nil {
+			*id = req.ID
+		} else if frame.Response != nil {
+			*id = frame.Response.ID
+		}
+		return nil, refuse(policy, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"the first frame must be {\"type\":\"req\",\"method\":\"connect\",...}: answer the connect.challenge before anything else")
+	}
+	*id = req.ID
+
+	var p protocol.ConnectParams
+	if err := protocol.DecodeParams(req.Params, &p); err != nil {
+		return nil, &refusal{err: protocol.InvalidParams(protocol.MethodConnect, err.Error()), status: policy, reason: "connect refused"}
+	}
+	if p.MinProtocol > protocol.Version || p.MaxProtocol < protocol.Version {
+		r := refuse(websocket.StatusProtocolError, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"protocol mismatch: this gateway speaks protocol %d, the client offered %d..%d", protocol.Version, p.MinProtocol, p.MaxProtocol)
+		r.reason = "protocol mismatch"
+		return nil, r
+	}
+	role := p.Role
+	if role == "" {
+		role = protocol.RoleOperator
+	}
+	if role != protocol.RoleOperator && role != protocol.RoleNode {
+		return nil, refuse(policy, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"invalid connect params: role must be %q or %q, got %q", protocol.RoleOperator, protocol.RoleNode, p.Role)
+	}
+	if strings.TrimSpace(p.Client.ID) == "" {
+		return nil, refuse(policy, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"invalid connect params: client.id is required")
+	}
+	token := ""
+	if p.Auth != nil {
+		token = p.Auth.Token
+	}
+	if token != "" {
+		if blocked, wait := g.authLimit.exhausted(c.remoteIP); blocked {
+			r := refuse(policy, protocol.CodeUnavailable, protocol.ReasonRateLimited,
+				"too many wrong tokens from %s; retry in %s", c.remoteIP, humanWait(wait))
+			r.err.Retryable = true
+			return nil, r
+		}
+	}
+
+	sess := &session{
+		connID:   c.connID,
+		role:     role,
+		client:   p.Client,
+		caps:     p.Caps,
+		commands: p.Commands,
+		remoteIP: c.remoteIP,
+		since:    g.cfg.Now(),
+		actor:    store.Actor{ClientID: p.Client.ID, Role: role, RemoteAddr: c.remoteAddr},
+	}
+	signed := protocol.SignedPayload{
+		ClientID: p.Client.ID, ClientMode: p.Client.Mode, Role: role, Scopes: p.Scopes,
+		Token: token, Platform: p.Client.Platform, DeviceFamily: p.Client.DeviceFamily,
+	}
+	if role == protocol.RoleOperator {
+		return g.connectOperator(c, sess, p, token, nonce, signed)
+	}
+	return g.connectNode(c, sess, p, token, nonce, signed)
+}
+
+func (g *Gateway) connectOperator(c *wsConn, sess *session, p protocol.ConnectParams, token, nonce string, signed protocol.SignedPayload) (*session, *refusal) {
+	if token == "" || !sameSecret(token, g.cfg.OperatorToken) {
+		if token != "" {
+			g.authLimit.take(c.remoteIP)
+		}
+		return nil, refuse(websocket.StatusPolicyViolation, protocol.CodeInvalidRequest, protocol.ReasonTokenInvalid,
+			"operator token missing or wrong: pass the gateway's token in auth.token (--token, OPENCLAW_GATEWAY_TOKEN, or the one `pairdeck serve` printed)")
+	}
+	if p.Device != nil {
+		if r := g.checkDevice(*p.Device, nonce, signed); r != nil {
+			return nil, r
+		}
+		sess.actor.DeviceID = strings.ToLower(p.Device.ID)
+	}
+	sess.scopes = grantScopes(p.Scopes)
+	return sess, nil
+}
+
+func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams, token, nonce string, signed protocol.SignedPayload) (*session, *refusal) {
+	if p.Device == nil {
+		return nil, refuse(websocket.StatusPolicyViolation, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"a node must present a device identity (connect params.device, signed over the challenge nonce)")
+	}
+	if r := g.checkDevice(*p.Device, nonce, signed); r != nil {
+		return nil, r
+	}
+	sess.nodeID = strings.ToLower(p.Device.ID)
+	sess.actor.DeviceID = sess.nodeID
+	sess.scopes = []string{}
+	if token == "" {
+		return sess, nil // unpaired: it may only ask to pair
+	}
+	if _, ok := g.store.Verify(sess.nodeID, token); !ok {
+		g.authLimit.take(c.remoteIP)
+		ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
+		defer cancel()
+		if err := g.store.Audit(ctx, sess.actor, "token-refused", map[string]any{"nodeId": sess.nodeID}); err != nil {
+			c.log.Warn("audit token-refused", "err", err)
+		}
+		return nil, refuse(websocket.StatusPolicyViolation, protocol.CodeNotPaired, protocol.ReasonTokenInvalid,
+			"node %s is not paired with this token: reconnect without auth.token and call node.pair.request to pair again", sess.nodeID)
+	}
+	sess.paired = true
+	ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
+	defer cancel()
+	if err := g.store.MarkConnected(ctx, sess.nodeID); err != nil {
+		// The node proved its token; a missing lastConnectedAtMs is not a
+		// reason to turn it away.
+		c.log.Warn("record lastConnectedAtMs", "node", sess.nodeID, "err", err)
+	}
+	return sess, nil
+}
+
+// checkDevice verifies a signed device identity against the challenge.
+func (g *Gateway) checkDevice(d protocol.DeviceAuth, nonce string, signed protocol.SignedPayload) *refusal {
+	err := protocol.VerifyDevice(d, nonce, g.cfg.Now(), signed)
+	if err == nil {
+		return nil
+	}
+	hint := "sign the v3 payload with the device key"
+	switch {
+	case errors.Is(err, protocol.ErrDeviceNonce):
+		hint = "sign the nonce of this connection's connect.challenge"
+	case errors.Is(err, protocol.ErrDeviceStale):
+		hint = "check the device's clock and sign just before connecting"
+	case errors.Is(err, protocol.ErrDeviceID):
+		hint = "device.id must be the hex SHA-256 of the raw public key"
+	}
+	return refuse(websocket.StatusPolicyViolation, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+		"device identity refused: %v: %s", err, hint)
+}
+
+// grantScopes gives an operator the known scopes it asked for; asking for
+// none means all of them, since the shared token allows every scope.
+func grantScopes(asked []string) []string {
+	if len(asked) == 0 {
+		return slices.Clone(protocol.AllOperatorScopes)
+	}
+	granted := []string{}
+	for _, s := range asked {
+		if slices.Contains(protocol.AllOperatorScopes, s) && !slices.Contains(granted, s) {
+			granted = append(granted, s)
+		}
+	}
+	return granted
+}
+
+// sameSecret compares secrets in constant time, lengths included.
+func sameSecret(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// join queues a connection's hello-ok (via greet) and adds it to the
+// fan-out as one step in the order of changes: no event can precede
+// hello-ok, and every change made after the client read hello-ok reaches
+// it. greet cannot block for long: the queue holds at most the challenge
+// (Config.SendQueue is at least 2).
+func (g *Gateway) join(sub *subscriber, greet func()) {
+	g.orderMu.Lock()
+	defer g.orderMu.Unlock()
+	greet()
+	if g.fan.add(sub) {
+		g.presenceVersion.Add(1)
+		g.fan.broadcast(toReaders, protocol.EventNodePresence,
+			protocol.PresenceEvent{NodeID: sub.sess.nodeID, Connected: true, TS: g.nowMs()})
+	}
+}
+
+// leave removes a connection from the fan-out and announces a node that
+// went offline.
+func (g *Gateway) leave(sub *subscriber) {
+	sub.stop()
+	g.orderMu.Lock()
+	defer g.orderMu.Unlock()
+	if g.fan.remove(sub) {
+		g.presenceVersion.Add(1)
+		g.fan.broadcast(toReaders, protocol.EventNodePresence,
+			protocol.PresenceEvent{NodeID: sub.sess.nodeID, Connected: false, TS: g.nowMs()})
+	}
+}
+
+// hello builds the hello-ok payload.
+func (g *Gateway) hello(sess *session) protocol.HelloOK {
+	tickMs := g.cfg.TickInterval.Milliseconds()
+	if tickMs < 0 {
+		tickMs = 0
+	}
+	return protocol.HelloOK{
+		Type:     "hello-ok",
+		Protocol: protocol.Version,
+		Server:   protocol.ServerInfo{Version: g.cfg.Version, ConnID: sess.connID},
+		Features: protocol.Features{Methods: protocol.Methods, Events: protocol.Events},
+		Snapshot: g.snapshot(sess),
+		Auth:     &protocol.HelloAuth{Role: sess.role, Scopes: sess.scopes},
+		Policy: protocol.Policy{
+			MaxPayload:       g.cfg.MaxPayload,
+			MaxBufferedBytes: 2 * g.cfg.MaxPayload,
+			TickIntervalMs:   tickMs,
+		},
+	}
+}
+
+// snapshot is hello-ok's view of the gateway, shaped like OpenClaw's
+// (presence, health, stateVersion, uptimeMs, authMode) so its clients accept
+// it. Only operators with operator.read see who is online and the counts.
+func (g *Gateway) snapshot(sess *session) map[string]any {
+	presence := []map[string]any{}
+	health := map[string]any{"ok": true, "pairingEnabled": g.PairingEnabled()}
+	if !sess.isNode() && protocol.HasScope(sess.scopes, protocol.ScopeRead) {
+		for id, live := range g.fan.connected() {
+			presence = append(presence, map[string]any{
+				"nodeId": id, "connected": true, "connectedAtMs": live.since.UnixMilli(), "remoteIp": live.remoteIP,
+			})
+		}
+		slices.SortFunc(presence, func(a, b map[string]any) int {
+			return strings.Compare(a["nodeId"].(string), b["nodeId"].(string))
+		})
+		health["pending"] = len(g.store.Pending())
+		health["paired"] = len(g.store.Paired())
+	}
+	return map[string]any{
+		"presence":       presence,
+		"health":         health,
+		"stateVersion":   map[string]any{"presence": g.presenceVersion.Load(), "health": 0},
+		"uptimeMs":       g.cfg.Now().Sub(g.started).Milliseconds(),
+		"authMode":       "token",
+		"pairingEnabled": g.PairingEnabled(),
+	}
+}

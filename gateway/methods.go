@@ -1,0 +1,432 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// methodSpec says who may call a method and what runs it.
+type methodSpec struct {
+	scope   string // operator scope required
+	nodeMay bool   // a node may call it, for itself only
+	run     func(g *Gateway, ctx context.Context, s *session, params json.RawMessage) (any, *protocol.Error)
+}
+
+// methods is the one table both WebSocket sessions and LocalOperators go
+// through, so their behaviour cannot drift apart.
+var methods = map[string]methodSpec{
+	protocol.MethodPairRequest: {scope: protocol.ScopePairing, nodeMay: true, run: (*Gateway).pairRequest},
+	protocol.MethodPairList:    {scope: protocol.ScopePairing, run: (*Gateway).pairList},
+	protocol.MethodPairApprove: {scope: protocol.ScopePairing, run: (*Gateway).pairApprove},
+	protocol.MethodPairReject:  {scope: protocol.ScopePairing, run: (*Gateway).pairReject},
+	protocol.MethodPairVerify:  {scope: protocol.ScopePairing, run: (*Gateway).pairVerify},
+	protocol.MethodPairRemove:  {scope: protocol.ScopePairing, run: (*Gateway).pairRemove},
+	protocol.MethodNodeRename:  {scope: protocol.ScopePairing, run: (*Gateway).nodeRename},
+	protocol.MethodNodeList:    {scope: protocol.ScopeRead, run: (*Gateway).nodeList},
+}
+
+// handleFrame answers one post-handshake frame. Malformed frames get an
+// error answer; the socket stays open.
+func (g *Gateway) handleFrame(ctx context.Context, s *session, typ websocket.MessageType, data []byte) *protocol.Response {
+	if typ != websocket.MessageText {
+		return protocol.ErrorResponse("invalid", protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"invalid frame: binary frames are not supported; send JSON text"))
+	}
+	frame, err := protocol.DecodeFrame(data)
+	if err != nil {
+		id := "invalid"
+		var fe *protocol.FrameError
+		if errors.As(err, &fe) && fe.ID != "" {
+			id = fe.ID
+		}
+		return protocol.ErrorResponse(id, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "%v", err))
+	}
+	req := frame.Request
+	if req == nil {
+		id := "invalid"
+		if frame.Response != nil {
+			id = frame.Response.ID
+		}
+		return protocol.ErrorResponse(id, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
+			"invalid frame: clients send only req frames"))
+	}
+	if req.Method == protocol.MethodConnect {
+		return protocol.ErrorResponse(req.ID, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownMethod,
+			"connect is only valid as the first frame; this socket is already connected"))
+	}
+	result, perr := g.dispatch(ctx, s, req.Method, req.Params)
+	if perr != nil {
+		return protocol.ErrorResponse(req.ID, perr)
+	}
+	return protocol.OKResponse(req.ID, result)
+}
+
+// dispatch authorizes and runs one method for a session.
+func (g *Gateway) dispatch(ctx context.Context, s *session, method string, params json.RawMessage) (any, *protocol.Error) {
+	spec, ok := methods[method]
+	if !ok {
+		return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownMethod, "unknown method: %s", method)
+	}
+	if s.isNode() {
+		if !spec.nodeMay {
+			return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole,
+				"%s is for operators: a node may only call node.pair.request for itself", method)
+		}
+	} else if !protocol.HasScope(s.scopes, spec.scope) {
+		return nil, missingScope(spec.scope)
+	}
+	return spec.run(g, ctx, s, params)
+}
+
+func missingScope(scope string) *protocol.Error {
+	return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonMissingScope, "missing scope: %s", scope)
+}
+
+func decode(method string, raw json.RawMessage, v any) *protocol.Error {
+	if err := protocol.DecodeParams(raw, v); err != nil {
+		return protocol.InvalidParams(method, err.Error())
+	}
+	return nil
+}
+
+// required trims a string param and refuses it blank.
+func required(method, name string, v *string) *protocol.Error {
+	*v = strings.TrimSpace(*v)
+	if *v == "" {
+		return protocol.InvalidParams(method, "must have required property '"+name+"'")
+	}
+	return nil
+}
+
+func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodPairRequest
+	var p protocol.PairRequestParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if s.isNode() {
+		if e := g.nodeOwnRequest(s, &p); e != nil {
+			return nil, e
+		}
+	} else if e := required(m, "nodeId", &p.NodeID); e != nil {
+		return nil, e
+	}
+
+	g.orderMu.Lock()
+	req, created, err := g.store.Request(ctx, s.actor, p)
+	if err == nil {
+		req = g.decorate(req)
+		g.fan.broadcast(toPairing, protocol.EventPairRequested, req)
+	}
+	g.orderMu.Unlock()
+	if err != nil {
+		return nil, g.storeError(err, p.NodeID)
+	}
+	g.pokeExpiry()
+	g.log.Info("pairing requested", "node", req.NodeID, "request", req.RequestID, "created", created, "by", s.actor.String())
+	return protocol.PairRequestResult{Status: "pending", Request: req, Created: created}, nil
+}
+
+// nodeOwnRequest applies the rules for a node asking to pair: only for
+// itself, from its own address, within the rate limit, while pairing is on.
+// Metadata it leaves out is taken from its connect params.
+func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) *protocol.Error {
+	switch {
+	case p.NodeID == "" || strings.EqualFold(p.NodeID, s.nodeID):
+		p.NodeID = s.nodeID
+	default:
+		return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole,
+			"a node may only request pairing for itself: omit nodeId or pass %s (its device id)", s.nodeID)
+	}
+	if p.RemoteIP != "" {
+		return protocol.InvalidParams(protocol.MethodPairRequest, "property 'remoteIp' is filled in by the gateway for nodes; omit it")
+	}
+	if !g.PairingEnabled() {
+		return protocol.NewError(protocol.CodeUnavailable, protocol.ReasonPairingDisabled,
+			"pairing is switched off on this gateway; ask its operator to switch it on, then retry")
+	}
+	if ok, wait := g.requestLimit.take(s.remoteIP); !ok {
+		e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonRateLimited,
+			"too many pairing requests from %s; retry in %s", s.remoteIP, humanWait(wait))
+		e.Retryable = true
+		return e
+	}
+	p.RemoteIP = s.remoteIP
+	fill := func(dst *string, src string) {
+		if *dst == "" {
+			*dst = src
+		}
+	}
+	fill(&p.DisplayName, s.client.DisplayName)
+	fill(&p.Platform, s.client.Platform)
+	fill(&p.Version, s.client.Version)
+	fill(&p.DeviceFamily, s.client.DeviceFamily)
+	fill(&p.ModelIdentifier, s.client.ModelIdentifier)
+	if p.Caps == nil {
+		p.Caps = s.caps
+	}
+	// Commands declared at connect count for the approval scopes even if
+	// the request leaves them out.
+	if p.Commands == nil {
+		p.Commands = s.commands
+	}
+	return nil
+}
+
+// decorate adds the wire-only fields of a pending request.
+func (g *Gateway) decorate(req protocol.PendingRequest) protocol.PendingRequest {
+	if req.ExpiresAtMs == 0 {
+		req.ExpiresAtMs = req.TS + g.store.TTL().Milliseconds()
+	}
+	if req.RequiredApproveScopes == nil {
+		req.RequiredApproveScopes = protocol.RequiredApproveScopes(req.Commands)
+	}
+	return req
+}
+
+func (g *Gateway) pairList(_ context.Context, _ *session, raw json.RawMessage) (any, *protocol.Error) {
+	var p struct{}
+	if e := decode(protocol.MethodPairList, raw, &p); e != nil {
+		return nil, e
+	}
+	res := protocol.PairListResult{Pending: []protocol.PendingRequest{}, Paired: []protocol.PairedNode{}}
+	for _, r := range g.store.Pending() {
+		res.Pending = append(res.Pending, g.decorate(r))
+	}
+	for _, n := range g.store.Paired() {
+		res.Paired = append(res.Paired, n.WithoutSecrets())
+	}
+	return res, nil
+}
+
+func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodPairApprove
+	var p protocol.RequestIDParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "requestId", &p.RequestID); e != nil {
+		return nil, e
+	}
+
+	g.orderMu.Lock()
+	if pending, ok := g.store.PendingByID(p.RequestID); ok {
+		if miss := protocol.MissingScope(s.scopes, protocol.RequiredApproveScopes(pending.Commands)); miss != "" {
+			g.orderMu.Unlock()
+			return nil, missingScope(miss)
+		}
+	}
+	node, req, err := g.store.Approve(ctx, s.actor, p.RequestID)
+	if err != nil {
+		g.orderMu.Unlock()
+		return nil, g.storeError(err, "")
+	}
+	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: s.actor.String()}
+	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
+	ev.Actor, ev.Token = "", node.Token
+	written, queued := g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+	g.orderMu.Unlock()
+
+	delivered := queued > 0 && g.awaitWrite(ctx, written)
+	g.log.Info("pairing approved", "node", req.NodeID, "request", req.RequestID, "by", s.actor.String(), "delivered", delivered)
+	node.TokenSHA256 = ""
+	return protocol.ApproveResult{RequestID: req.RequestID, Node: node, Delivered: delivered}, nil
+}
+
+// awaitWrite waits, briefly, for one node socket to have written its copy.
+func (g *Gateway) awaitWrite(ctx context.Context, written <-chan struct{}) bool {
+	t := time.NewTimer(g.cfg.DeliveryWait)
+	defer t.Stop()
+	select {
+	case <-written:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (g *Gateway) pairReject(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodPairReject
+	var p protocol.RequestIDParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "requestId", &p.RequestID); e != nil {
+		return nil, e
+	}
+	g.orderMu.Lock()
+	req, err := g.store.Reject(ctx, s.actor, p.RequestID)
+	if err == nil {
+		ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionRejected, TS: g.nowMs(), Actor: s.actor.String()}
+		g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
+		ev.Actor = ""
+		g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+	}
+	g.orderMu.Unlock()
+	if err != nil {
+		return nil, g.storeError(err, "")
+	}
+	g.log.Info("pairing rejected", "node", req.NodeID, "request", req.RequestID, "by", s.actor.String())
+	return protocol.RejectResult{RequestID: req.RequestID, NodeID: req.NodeID}, nil
+}
+
+func (g *Gateway) pairVerify(_ context.Context, _ *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodPairVerify
+	var p protocol.VerifyParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "nodeId", &p.NodeID); e != nil {
+		return nil, e
+	}
+	if p.Token == "" {
+		return nil, protocol.InvalidParams(m, "must have required property 'token'")
+	}
+	node, ok := g.store.Verify(p.NodeID, p.Token)
+	if !ok {
+		return protocol.VerifyResult{OK: false}, nil
+	}
+	clean := node.WithoutSecrets()
+	return protocol.VerifyResult{OK: true, Node: &clean}, nil
+}
+
+func (g *Gateway) pairRemove(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodPairRemove
+	var p protocol.NodeIDParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "nodeId", &p.NodeID); e != nil {
+		return nil, e
+	}
+	g.orderMu.Lock()
+	err := g.store.Remove(ctx, s.actor, p.NodeID)
+	if err == nil {
+		g.fan.broadcast(toOperators, protocol.EventPairRemoved, protocol.RemovedEvent{NodeID: p.NodeID, TS: g.nowMs(), Actor: s.actor.String()})
+	}
+	g.orderMu.Unlock()
+	if err != nil {
+		return nil, g.storeError(err, p.NodeID)
+	}
+	// A removed node must pair again: drop whatever sockets it has.
+	for _, sub := range g.fan.nodeSockets(p.NodeID) {
+		if sub.kick != nil {
+			sub.kick(int(statusNodeRemoved), "node removed")
+		}
+	}
+	g.log.Info("node removed", "node", p.NodeID, "by", s.actor.String())
+	return protocol.RemoveResult{NodeID: p.NodeID}, nil
+}
+
+func (g *Gateway) nodeRename(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodNodeRename
+	var p protocol.RenameParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "nodeId", &p.NodeID); e != nil {
+		return nil, e
+	}
+	if e := required(m, "displayName", &p.DisplayName); e != nil {
+		return nil, e
+	}
+	g.orderMu.Lock()
+	err := g.store.Rename(ctx, s.actor, p.NodeID, p.DisplayName)
+	if err == nil {
+		g.fan.broadcast(toOperators, protocol.EventNodeRenamed,
+			protocol.RenamedEvent{NodeID: p.NodeID, DisplayName: p.DisplayName, TS: g.nowMs(), Actor: s.actor.String()})
+	}
+	g.orderMu.Unlock()
+	if err != nil {
+		return nil, g.storeError(err, p.NodeID)
+	}
+	g.log.Info("node renamed", "node", p.NodeID, "by", s.actor.String())
+	return protocol.RenameResult{NodeID: p.NodeID, DisplayName: p.DisplayName}, nil
+}
+
+func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (any, *protocol.Error) {
+	var p struct{}
+	if e := decode(protocol.MethodNodeList, raw, &p); e != nil {
+		return nil, e
+	}
+	live := g.fan.connected()
+	byID := make(map[string]*protocol.NodeInfo)
+	var nodes []*protocol.NodeInfo
+	for _, n := range g.store.Paired() {
+		info := &protocol.NodeInfo{
+			NodeID: n.NodeID, DisplayName: n.DisplayName, Platform: n.Platform, Version: n.Version,
+			DeviceFamily: n.DeviceFamily, ModelIdentifier: n.ModelIdentifier, RemoteIP: n.RemoteIP,
+			Caps: n.Caps, Commands: n.Commands, Paired: true,
+			ApprovedAtMs: n.ApprovedAtMs, LastConnectedAtMs: n.LastConnectedAtMs,
+		}
+		byID[n.NodeID] = info
+		nodes = append(nodes, info)
+	}
+	for _, r := range g.store.Pending() {
+		if _, ok := byID[r.NodeID]; ok {
+			continue // a paired node asking again is still the paired node
+		}
+		info := &protocol.NodeInfo{
+			NodeID: r.NodeID, DisplayName: r.DisplayName, Platform: r.Platform, Version: r.Version,
+			DeviceFamily: r.DeviceFamily, ModelIdentifier: r.ModelIdentifier, RemoteIP: r.RemoteIP,
+			Caps: r.Caps, Commands: r.Commands,
+		}
+		byID[r.NodeID] = info
+		nodes = append(nodes, info)
+	}
+	for id, l := range live {
+		if info, ok := byID[id]; ok {
+			info.Connected = true
+			info.ConnectedAtMs = l.since.UnixMilli()
+			info.RemoteIP = l.remoteIP
+		}
+	}
+	slices.SortFunc(nodes, compareNodes)
+	res := protocol.NodeListResult{TS: g.nowMs(), Nodes: make([]protocol.NodeInfo, 0, len(nodes))}
+	for _, n := range nodes {
+		if n.Caps == nil {
+			n.Caps = []string{}
+		}
+		if n.Commands == nil {
+			n.Commands = []string{}
+		}
+		res.Nodes = append(res.Nodes, *n)
+	}
+	return res, nil
+}
+
+// compareNodes orders node.list: connected first, then paired, then by
+// name and id.
+func compareNodes(a, b *protocol.NodeInfo) int {
+	rank := func(n *protocol.NodeInfo) int {
+		switch {
+		case n.Connected:
+			return 0
+		case n.Paired:
+			return 1
+		}
+		return 2
+	}
+	if d := rank(a) - rank(b); d != 0 {
+		return d
+	}
+	name := func(n *protocol.NodeInfo) string {
+		if n.DisplayName != "" {
+			return strings.ToLower(n.DisplayName)
+		}
+		return n.NodeID
+	}
+	if d := strings.Compare(name(a), name(b)); d != 0 {
+		return d
+	}
+	return strings.Compare(a.NodeID, b.NodeID)
+}

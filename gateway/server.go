@@ -1,0 +1,254 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// ErrShutdown is returned by calls made after Shutdown began, and is the Err
+// of a LocalOperator's final Disconnected update.
+var ErrShutdown = errors.New("gateway is shutting down")
+
+// Gateway serves the pairing protocol over WebSocket and to in-process
+// operators. Create it with New; stop it with Shutdown.
+type Gateway struct {
+	cfg     Config
+	store   pairingStore
+	log     *slog.Logger
+	fan     *fanout
+	started time.Time
+
+	requestLimit *limiter // node.pair.request from nodes, per address
+	authLimit    *limiter // failed token checks, per address
+
+	pairingOff      atomic.Bool
+	presenceVersion atomic.Uint64
+
+	// orderMu orders store mutations with the events that announce them:
+	// without it two concurrent changes could be announced in the opposite
+	// order to the one the store applied, and an approval could race a
+	// refresh that adds commands needing more scopes.
+	orderMu sync.Mutex
+
+	mu      sync.Mutex
+	closing bool
+	conns   map[*wsConn]struct{}
+	locals  map[*LocalOperator]struct{}
+	servers []*http.Server
+	// work counts socket handlers and in-process calls; Shutdown waits
+	// for it. Add only under mu while !closing.
+	work sync.WaitGroup
+
+	// ctx ends at a hard stop (Shutdown's deadline passed): it cancels
+	// reads and store calls still running.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	loopStop   chan struct{}
+	loops      sync.WaitGroup
+	expiryPoke chan struct{}
+	stopOnce   sync.Once
+}
+
+// New checks cfg, fills defaults and starts the tick and expiry timers. The
+// caller owns cfg.Store and closes it after Shutdown.
+func New(cfg Config) (*Gateway, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return newGateway(cfg, cfg.Store), nil
+}
+
+// newGateway builds a gateway over st (tests pass a wrapped store).
+func newGateway(cfg Config, st pairingStore) *Gateway {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gateway{
+		cfg:          cfg,
+		store:        st,
+		log:          cfg.Logger,
+		fan:          newFanout(),
+		started:      cfg.Now(),
+		requestLimit: newLimiter(cfg.RequestRate, cfg.Now),
+		authLimit:    newLimiter(cfg.FailedAuthRate, cfg.Now),
+		conns:        make(map[*wsConn]struct{}),
+		locals:       make(map[*LocalOperator]struct{}),
+		ctx:          ctx,
+		cancel:       cancel,
+		loopStop:     make(chan struct{}),
+		expiryPoke:   make(chan struct{}, 1),
+	}
+	g.pairingOff.Store(cfg.PairingDisabled)
+	if cfg.TickInterval > 0 {
+		g.loops.Add(1)
+		go g.tickLoop()
+	}
+	g.loops.Add(1)
+	go g.expiryLoop()
+	return g
+}
+
+// SetPairingEnabled switches nodes' pairing requests on or off at runtime.
+// Paired nodes keep connecting either way.
+func (g *Gateway) SetPairingEnabled(on bool) {
+	g.pairingOff.Store(!on)
+	g.log.Info("pairing switched", "enabled", on)
+}
+
+// PairingEnabled reports whether nodes may currently request pairing.
+func (g *Gateway) PairingEnabled() bool { return !g.pairingOff.Load() }
+
+// Handler returns the WebSocket endpoint, for mounting in an http.Server or
+// httptest.Server. It refuses new connections (503) once Shutdown begins.
+func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serveHTTP) }
+
+// Serve accepts connections on ln until Shutdown. It returns nil once
+// Shutdown has begun; Shutdown itself returns when the connections are done.
+func (g *Gateway) Serve(ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           g.Handler(),
+		ReadHeaderTimeout: g.cfg.HandshakeTimeout,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	}
+	g.mu.Lock()
+	if g.closing {
+		g.mu.Unlock()
+		ln.Close()
+		return ErrShutdown
+	}
+	g.servers = append(g.servers, srv)
+	g.mu.Unlock()
+	g.log.Info("gateway listening", "addr", ln.Addr().String(), "version", g.cfg.Version)
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+}
+
+// enter registers one unit of work unless Shutdown has begun.
+func (g *Gateway) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing {
+		return false
+	}
+	g.work.Add(1)
+	return true
+}
+
+func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if !g.enter() {
+		http.Error(w, "pairdeck gateway is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer g.work.Done()
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
+	if err != nil {
+		// Accept has already answered with the HTTP error.
+		g.log.Debug("websocket upgrade refused", "addr", r.RemoteAddr, "err", err)
+		return
+	}
+	c := newConn(g, ws, r.RemoteAddr)
+	g.mu.Lock()
+	if g.closing {
+		g.mu.Unlock()
+		ws.Close(websocket.StatusServiceRestart, "gateway shutting down")
+		return
+	}
+	g.conns[c] = struct{}{}
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.conns, c)
+		g.mu.Unlock()
+	}()
+	c.run()
+}
+
+// Shutdown tells every client (shutdown event, then close 1012), stops
+// accepting, and waits for handlers and in-process calls to finish. When
+// ctx ends first it closes what is left at once and returns ctx's error.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.stopOnce.Do(func() { g.beginShutdown(ctx) })
+	done := make(chan struct{})
+	go func() {
+		g.work.Wait()
+		g.loops.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		g.cancel()
+		g.log.Info("gateway stopped")
+		return nil
+	case <-ctx.Done():
+	}
+	g.cancel()
+	g.mu.Lock()
+	left := len(g.conns)
+	for c := range g.conns {
+		c.ws.CloseNow()
+	}
+	g.mu.Unlock()
+	return fmt.Errorf("gateway shutdown: %d connection(s) closed without a clean close: %w", left, ctx.Err())
+}
+
+func (g *Gateway) beginShutdown(ctx context.Context) {
+	g.mu.Lock()
+	g.closing = true
+	conns := make([]*wsConn, 0, len(g.conns))
+	for c := range g.conns {
+		conns = append(conns, c)
+	}
+	locals := make([]*LocalOperator, 0, len(g.locals))
+	for lo := range g.locals {
+		locals = append(locals, lo)
+	}
+	servers := g.servers
+	g.mu.Unlock()
+
+	g.log.Info("gateway shutting down", "connections", len(conns), "local", len(locals))
+	close(g.loopStop)
+	for _, srv := range servers {
+		// Hijacked WebSocket connections are not the server's to wait for;
+		// this only closes the listeners and idle HTTP connections.
+		if err := srv.Shutdown(ctx); err != nil {
+			g.log.Warn("http server shutdown", "err", err)
+		}
+	}
+	reason := protocol.ShutdownEvent{Reason: "gateway shutting down"}
+	for _, c := range conns {
+		go c.shutdown(reason)
+	}
+	for _, lo := range locals {
+		lo.gatewayGone(reason)
+	}
+}
+
+func (g *Gateway) tickLoop() {
+	defer g.loops.Done()
+	t := time.NewTicker(g.cfg.TickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.loopStop:
+			return
+		case <-t.C:
+			g.fan.broadcast(toEveryone, protocol.EventTick, protocol.TickEvent{TS: g.nowMs()})
+		}
+	}
+}
+
+func (g *Gateway) nowMs() int64 { return g.cfg.Now().UnixMilli() }

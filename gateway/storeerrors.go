@@ -1,0 +1,97 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// pairingStore is the part of *store.Store the gateway uses. It is an
+// interface only so tests can inject write failures.
+type pairingStore interface {
+	TTL() time.Duration
+	Request(ctx context.Context, actor store.Actor, in store.RequestInput) (protocol.PendingRequest, bool, error)
+	Approve(ctx context.Context, actor store.Actor, requestID string) (protocol.PairedNode, protocol.PendingRequest, error)
+	Reject(ctx context.Context, actor store.Actor, requestID string) (protocol.PendingRequest, error)
+	Verify(nodeID, token string) (protocol.PairedNode, bool)
+	Rename(ctx context.Context, actor store.Actor, nodeID, name string) error
+	Remove(ctx context.Context, actor store.Actor, nodeID string) error
+	MarkConnected(ctx context.Context, nodeID string) error
+	Audit(ctx context.Context, actor store.Actor, action string, fields map[string]any) error
+	Pending() []protocol.PendingRequest
+	PendingByID(requestID string) (protocol.PendingRequest, bool)
+	Paired() []protocol.PairedNode
+	NextExpiry() (time.Time, bool)
+	ExpireDue(ctx context.Context) ([]store.Expiry, error)
+}
+
+var _ pairingStore = (*store.Store)(nil)
+
+// storeError turns a store failure into the wire error a client can act on.
+// subject names what the call was about (a node id), for the message.
+func (g *Gateway) storeError(err error, subject string) *protocol.Error {
+	var de *store.DecisionError
+	switch {
+	case errors.As(err, &de):
+		return g.decisionError(de)
+	case errors.Is(err, store.ErrUnknownNode):
+		e := protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownNode,
+			"unknown nodeId %s: it is neither paired nor pending (node.list shows the known nodes)", subject)
+		e.Details.NodeID = subject
+		return e
+	case errors.Is(err, store.ErrQueueFull):
+		e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonQueueFull,
+			"the pending queue is full: approve or reject some requests (or wait for them to expire), then retry")
+		e.Retryable = true
+		return e
+	case errors.Is(err, store.ErrInvalid):
+		return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "%v", err)
+	case errors.Is(err, store.ErrWrite):
+		e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonStoreFailed,
+			"the gateway could not save the pairing state (%v); nothing was changed: check the state dir's disk space and permissions, then retry", err)
+		e.Retryable = true
+		return e
+	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonStoreFailed,
+			"the gateway is shutting down or the call was cancelled (%v); retry once it is back", err)
+		e.Retryable = true
+		return e
+	default:
+		e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonStoreFailed, "pairing store failed: %v", err)
+		e.Retryable = true
+		return e
+	}
+}
+
+// decisionError explains a stale request id and points at the node's
+// current pending request, so the operator can act on the right one.
+func (g *Gateway) decisionError(de *store.DecisionError) *protocol.Error {
+	var e *protocol.Error
+	switch {
+	case errors.Is(de.Err, store.ErrAlreadyResolved):
+		how := de.Decision
+		if how == "" {
+			how = "resolved"
+		}
+		e = protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonAlreadyResolved,
+			"request %s was already %s", de.RequestID, how)
+	case errors.Is(de.Err, store.ErrExpired):
+		e = protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownRequest,
+			"request %s expired (pending requests live %s); the node must ask again", de.RequestID, g.store.TTL())
+	default:
+		e = protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownRequest,
+			"unknown requestId %s", de.RequestID)
+	}
+	if de.CurrentRequestID != "" {
+		e.Message += fmt.Sprintf("; node %s's current pending request is %s", de.NodeID, de.CurrentRequestID)
+		e.Details.CurrentRequestID = de.CurrentRequestID
+	} else {
+		e.Message += "; node.pair.list shows the pending requests"
+	}
+	e.Details.NodeID = de.NodeID
+	return e
+}
