@@ -64,7 +64,7 @@ func TestConcurrentCalls(t *testing.T) {
 			if p.NodeID == "bad" {
 				return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownNode, "unknown nodeId")
 			}
-			return protocol.RemoveResult{NodeID: p.NodeID}, nil
+			return protocol.RemoveResult(p), nil
 		})
 	}
 	c, err := Dial(testCtx(t), Config{URL: gw.URL, Token: "t"})

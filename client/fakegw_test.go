@@ -208,8 +208,6 @@ func isState(s protocol.ConnState) func(protocol.Update) bool {
 	return func(u protocol.Update) bool { return u.StateChanged && u.State == s }
 }
 
-func isRelist(u protocol.Update) bool { return u.Relist }
-
 func isEvent(name string) func(protocol.Update) bool {
 	return func(u protocol.Update) bool { return u.Event != nil && u.Event.Event == name }
 }
