@@ -204,7 +204,7 @@ func (c *Client) Done() <-chan struct{} { return c.done }
 // Updates delivers events, connection state changes and re-list requests.
 // It never blocks the connection: a consumer that falls behind loses the
 // backlog and receives the current state and a Relist instead. The channel
-// is closed after Done.
+// is closed when the Client stops, just before Done.
 func (c *Client) Updates() <-chan protocol.Update { return c.upd.ch }
 
 // Close ends the connection (close 1000) and stops reconnecting. It is
