@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Environment and files the serve command reads.
@@ -37,12 +38,32 @@ func TokenFile(stateDir string) string { return filepath.Join(stateDir, "pairdec
 // RuntimeFile is where a running gateway announces itself.
 func RuntimeFile(stateDir string) string { return filepath.Join(stateDir, "pairdeck", "gateway.json") }
 
-// ResolveToken picks the operator token: --token, else $OPENCLAW_GATEWAY_TOKEN,
-// else gateway.auth.token in <state>/openclaw.json, else the token in
-// <state>/pairdeck/gateway.token, generating it (32 random bytes, base64url,
-// mode 0600) on first start. source is one of the TokenFrom* constants; a
-// token is "explicit" for CheckBind unless source is file or generated.
+// ResolveToken picks the gateway's operator token: --token, else
+// $OPENCLAW_GATEWAY_TOKEN, else gateway.auth.token in <state>/openclaw.json,
+// else the token in <state>/pairdeck/gateway.token, generating it (32
+// random bytes, base64url, mode 0600 in a 0700 dir) on first start. source
+// is one of the TokenFrom* constants; see TokenExplicit.
 func ResolveToken(flagToken, stateDir string) (token, source string, err error) {
+	token, source, err = LookupToken(flagToken, stateDir)
+	if err == nil || !errors.Is(err, errNoToken) {
+		return token, source, err
+	}
+	t, err := generateToken()
+	if err != nil {
+		return "", "", err
+	}
+	if err := writePrivate(TokenFile(stateDir), []byte(t+"\n")); err != nil {
+		return "", "", fmt.Errorf("save generated operator token: %w", err)
+	}
+	return t, TokenFromGenerated, nil
+}
+
+var errNoToken = errors.New("no operator token")
+
+// LookupToken finds the operator token a client should present, in the
+// same order as ResolveToken, but never generates one: with none found it
+// says where a token can come from.
+func LookupToken(flagToken, stateDir string) (token, source string, err error) {
 	if t := strings.TrimSpace(flagToken); t != "" {
 		return t, TokenFromFlag, nil
 	}
@@ -60,20 +81,14 @@ func ResolveToken(flagToken, stateDir string) (token, source string, err error) 
 	case err == nil:
 		t := strings.TrimSpace(string(data))
 		if t == "" {
-			return "", "", fmt.Errorf("operator token file %s is empty: delete it to generate a new token, or pass --token", path)
+			return "", "", fmt.Errorf("operator token file %s is empty: delete it and restart the gateway to generate a new token, or pass --token", path)
 		}
 		return t, TokenFromFile, nil
-	case !errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
+		return "", "", fmt.Errorf("%w: pass --token, set %s, or start `pairdeck serve` once to generate %s", errNoToken, EnvToken, path)
+	default:
 		return "", "", fmt.Errorf("read operator token: %w", err)
 	}
-	t, err := generateToken()
-	if err != nil {
-		return "", "", err
-	}
-	if err := writePrivate(path, []byte(t+"\n")); err != nil {
-		return "", "", fmt.Errorf("save generated operator token: %w", err)
-	}
-	return t, TokenFromGenerated, nil
 }
 
 // TokenExplicit reports whether a token from source was chosen by the user
@@ -208,8 +223,12 @@ type Runtime struct {
 	Alive bool `json:"-"`
 }
 
-// WriteRuntime writes <state>/pairdeck/gateway.json (mode 0600).
+// WriteRuntime writes <state>/pairdeck/gateway.json (mode 0600). A zero
+// StartedAtMs is set to now.
 func WriteRuntime(stateDir string, rt Runtime) error {
+	if rt.StartedAtMs == 0 {
+		rt.StartedAtMs = time.Now().UnixMilli()
+	}
 	data, err := json.MarshalIndent(rt, "", "  ")
 	if err != nil {
 		return err

@@ -35,6 +35,12 @@ func TestResolveTokenPrecedence(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "openclaw.json"), []byte(`{"gateway":{}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := LookupToken("", dir); err == nil || !strings.Contains(err.Error(), "pairdeck serve") {
+		t.Fatalf("LookupToken with no token anywhere: %v", err)
+	}
+	if _, err := os.Stat(TokenFile(dir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LookupToken must not generate a token")
+	}
 	tok, src, err := ResolveToken("", dir)
 	if err != nil || src != TokenFromGenerated || len(tok) != 43 {
 		t.Fatalf("generated: %q %q %v", tok, src, err)
@@ -49,6 +55,9 @@ func TestResolveTokenPrecedence(t *testing.T) {
 	again, src, err := ResolveToken("", dir)
 	if err != nil || again != tok || src != TokenFromFile {
 		t.Fatalf("second start: %q %q %v", again, src, err)
+	}
+	if got, src, err := LookupToken("", dir); err != nil || got != tok || src != TokenFromFile {
+		t.Fatalf("client lookup of the generated token: %q %q %v", got, src, err)
 	}
 
 	if err := os.WriteFile(filepath.Join(dir, "openclaw.json"), []byte(`{ // comment`), 0o600); err != nil {
@@ -117,16 +126,16 @@ func TestRuntimeFile(t *testing.T) {
 		t.Fatalf("runtime file mode: %v %v", info, err)
 	}
 	got, err := ReadRuntime(dir)
-	if err != nil || !got.Alive || got.URL != rt.URL || got.PID != rt.PID || got.Version != "1.0" {
+	if err != nil || !got.Alive || got.StartedAtMs != 1 || got.URL != rt.URL || got.PID != rt.PID || got.Version != "1.0" {
 		t.Fatalf("read back: %+v %v", got, err)
 	}
 
 	// A crashed gateway's file: its pid is gone.
-	rt.PID = deadPID(t)
+	rt.PID, rt.StartedAtMs = deadPID(t), 0
 	if err := WriteRuntime(dir, rt); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ReadRuntime(dir); err != nil || got.Alive {
+	if got, err := ReadRuntime(dir); err != nil || got.Alive || got.StartedAtMs == 0 {
 		t.Fatalf("stale file reported alive: %+v %v", got, err)
 	}
 
