@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pairdeck/pairdeck/client"
+	"github.com/pairdeck/pairdeck/gateway"
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/tui"
+)
+
+// consoleFlags configure the console and, when it embeds one, its gateway.
+type consoleFlags struct {
+	theme string
+	bell  bool
+	gw    gatewayFlags
+	// url/token attach to a remote gateway (`pairdeck console`).
+	url, token string
+}
+
+func (f *consoleFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.theme, "theme", "auto", "colours for a dark or light terminal: auto, dark or light")
+	fl.BoolVar(&f.bell, "bell", false, "ring the terminal bell when a node asks to pair")
+	f.gw.register(cmd)
+}
+
+func newConsoleCmd(g *globals) *cobra.Command {
+	f := &consoleFlags{}
+	cmd := &cobra.Command{
+		Use:   "console",
+		Short: "Open the console on a remote gateway (or the local one)",
+		Long: `Open the live pairing console.
+
+With --url (or $OPENCLAW_GATEWAY_URL) it attaches to that gateway with --token
+(or $OPENCLAW_GATEWAY_TOKEN), shows the connection state and reconnects with
+backoff. Without, it behaves like plain "pairdeck": it attaches to the gateway
+running for the state dir or embeds one.`,
+		Example: `  pairdeck console --url wss://gw.example.net:18789 --token "$TOKEN"
+  pairdeck console --theme light --bell`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsole(cmd.Context(), g, f, true)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&f.url, "url", "", "gateway URL (default $OPENCLAW_GATEWAY_URL)")
+	// --token is registered by the embedded gateway's flags: for a remote
+	// gateway it is the operator token to present.
+	return cmd
+}
+
+// runConsole picks the backend — remote, the local running gateway, or an
+// embedded one — and runs the console on it until the user quits.
+func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bool) error {
+	if err := checkTheme(f.theme); err != nil {
+		return err
+	}
+	stateDir, err := g.resolveStateDir()
+	if err != nil {
+		return err
+	}
+	logOut, err := logFile(stateDir, "console")
+	if err != nil {
+		return err
+	}
+	defer logOut.Close()
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
+
+	opts := tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger}
+	url := ""
+	if allowRemote {
+		url = f.url
+		if url == "" {
+			url = os.Getenv("OPENCLAW_GATEWAY_URL")
+		}
+	}
+	if url == "" {
+		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
+			url = rt.URL
+		}
+	}
+	if url != "" {
+		c, err := dialConsole(ctx, stateDir, url, f.gw.token, logger)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		opts.Remote, opts.Endpoint = true, url
+		return tui.Run(ctx, c, opts)
+	}
+
+	gw, err := startGateway(stateDir, &f.gw, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := gw.Stop(sctx); err != nil {
+			logger.Error("stopping gateway", "err", err)
+		}
+	}()
+	logger.Info("embedded gateway listening", "url", gw.URL, "token", gw.TokenSource)
+	local := gw.Gateway.Local(localActor("pairdeck-console"))
+	defer local.Close()
+	opts.Endpoint = "embedded · " + gw.URL
+	return tui.Run(ctx, local, opts)
+}
+
+func dialConsole(ctx context.Context, stateDir, url, token string, logger *slog.Logger) (*client.Client, error) {
+	token, _, err := gateway.LookupToken(token, stateDir)
+	if err != nil {
+		return nil, err
+	}
+	id, err := client.LoadOrCreateIdentity(client.IdentityPath(stateDir))
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.Dial(ctx, client.Config{
+		URL:       url,
+		Token:     token,
+		Role:      protocol.RoleOperator,
+		Scopes:    protocol.AllOperatorScopes,
+		Client:    protocol.ClientInfo{ID: "cli", DisplayName: "pairdeck-console", Version: Version, Platform: runtime.GOOS, Mode: "cli"},
+		Identity:  id,
+		Reconnect: true,
+		Logger:    logger,
+	})
+	if err != nil {
+		return nil, explainDial(url, err)
+	}
+	return c, nil
+}
+
+func checkTheme(theme string) error {
+	switch theme {
+	case "auto", "dark", "light":
+		return nil
+	}
+	return usageError("--theme %q: want auto, dark or light", theme)
+}
+

@@ -1,0 +1,399 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// nodesCmd holds what every `nodes` subcommand shares.
+type nodesCmd struct {
+	g      *globals
+	conn   connFlags
+	asJSON bool
+}
+
+func newNodesCmd(g *globals) *cobra.Command {
+	n := &nodesCmd{g: g}
+	cmd := &cobra.Command{
+		Use:   "nodes",
+		Short: "List, approve, reject, rename and remove nodes (scriptable)",
+		Long: `Operator commands for scripts and terminals.
+
+They act on the gateway running for the state dir; else on --url
+(or $OPENCLAW_GATEWAY_URL) with --token (or $OPENCLAW_GATEWAY_TOKEN); else,
+when no gateway runs at all, directly on the state dir under its lock, with
+the same output and expiry rules. Every command takes --json for a stable
+machine-readable result on stdout; errors go to stderr.
+
+Exit codes: 0 ok, 1 failed, 2 usage, 124 timed out, 130 interrupted.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRunE,
+	}
+	n.conn.register(cmd)
+	cmd.PersistentFlags().BoolVar(&n.asJSON, "json", false, "print the result as JSON")
+	cmd.AddCommand(n.pendingCmd(), n.approveCmd(), n.rejectCmd(), n.statusCmd(),
+		n.renameCmd(), n.removeCmd(), n.listCmd(), n.verifyCmd())
+	return cmd
+}
+
+// run opens a session, runs fn with a printer, and closes the session.
+func (n *nodesCmd) run(cmd *cobra.Command, allowOffline bool, fn func(ctx context.Context, s *session, p *printer) error) error {
+	ctx := cmd.Context()
+	s, err := openSession(ctx, n.g, &n.conn, "pairdeck-cli", allowOffline)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return fn(ctx, s, newPrinter(cmd.OutOrStdout(), n.asJSON))
+}
+
+// expiresAt falls back to ts+TTL for gateways that send no expiresAtMs.
+func expiresAt(r protocol.PendingRequest) int64 {
+	if r.ExpiresAtMs != 0 {
+		return r.ExpiresAtMs
+	}
+	return r.TS + store.DefaultTTL.Milliseconds()
+}
+
+func (n *nodesCmd) pendingCmd() *cobra.Command {
+	var watch, count bool
+	cmd := &cobra.Command{
+		Use:   "pending",
+		Short: "Show requests waiting for a decision",
+		Long: `Show pending pairing requests, newest first.
+
+--count prints only the number (for a tmux status line). --watch prints the
+current requests and then every change as one JSON object per line (NDJSON)
+until interrupted; see docs/cli-json.md for the schema.`,
+		Example: `  pairdeck nodes pending
+  pairdeck nodes pending --json | jq -r '.[].requestId'
+  pairdeck nodes pending --count
+  pairdeck nodes pending --watch`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if watch && count {
+				return usageError("--watch and --count cannot be combined")
+			}
+			return n.run(cmd, !watch, func(ctx context.Context, s *session, p *printer) error {
+				if watch {
+					return watchPending(ctx, s, p)
+				}
+				res, err := s.op.List(ctx)
+				if err != nil {
+					return fmt.Errorf("list pending: %w", err)
+				}
+				switch {
+				case count:
+					p.Line("%d", len(res.Pending))
+					return nil
+				case p.json:
+					return p.JSON(nonNil(res.Pending))
+				}
+				printPending(p, res.Pending, time.Now())
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "stream changes as NDJSON until interrupted")
+	cmd.Flags().BoolVar(&count, "count", false, "print only the number of pending requests")
+	return cmd
+}
+
+func printPending(p *printer, pending []protocol.PendingRequest, now time.Time) {
+	if len(pending) == 0 {
+		p.Line("No pending requests.")
+		return
+	}
+	rows := make([][]string, 0, len(pending))
+	for _, r := range pending {
+		name := orDash(r.DisplayName)
+		if r.IsRepair {
+			name += " (re-pair)"
+		}
+		rows = append(rows, []string{r.RequestID, name, orDash(r.RemoteIP), orDash(r.Platform),
+			ago(now, r.TS), countdown(now, expiresAt(r))})
+	}
+	p.Table([]string{"Request", "Node", "IP", "Platform", "Requested", "Expires in"}, rows)
+}
+
+func (n *nodesCmd) approveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "approve <requestId>",
+		Short: "Approve a pending request (prints the node's new token once)",
+		Long: `Approve a pending request. The gateway mints a new token for the node: it is
+sent to the waiting node directly, and printed here exactly once.`,
+		Example: `  pairdeck nodes approve 44a1f673-0f77-485a-adf8-00bf4a50151a
+  pairdeck nodes approve "$(pairdeck nodes pending --json | jq -r '.[0].requestId')"`,
+		Args: exactArgs(1, "a requestId (see `pairdeck nodes pending`)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+				res, err := s.op.Approve(ctx, args[0])
+				if err != nil {
+					return fmt.Errorf("approve %s: %w", args[0], err)
+				}
+				if p.json {
+					return p.JSON(res)
+				}
+				p.Line("Approved %s (%s), request %s.", orDash(res.Node.DisplayName), protocol.Fingerprint(res.Node.NodeID), res.RequestID)
+				p.Line("Token (shown once, it will not be shown again):")
+				p.Line("  %s", res.Node.Token)
+				if res.Delivered {
+					p.Line("The waiting node received it directly.")
+				} else {
+					p.Line("The node was not connected: give it this token yourself.")
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func (n *nodesCmd) rejectCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "reject <requestId>",
+		Short:   "Reject a pending request",
+		Example: `  pairdeck nodes reject c6136c3d-ca18-4c5f-9355-815fc5642e43`,
+		Args:    exactArgs(1, "a requestId (see `pairdeck nodes pending`)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+				res, err := s.op.Reject(ctx, args[0])
+				if err != nil {
+					return fmt.Errorf("reject %s: %w", args[0], err)
+				}
+				if p.json {
+					return p.JSON(res)
+				}
+				p.Line("Rejected request %s (node %s).", res.RequestID, protocol.Fingerprint(res.NodeID))
+				return nil
+			})
+		},
+	}
+}
+
+func (n *nodesCmd) statusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show paired and connected nodes and their capabilities",
+		Example: `  pairdeck nodes status
+  pairdeck nodes status --json | jq '.nodes[] | select(.connected)'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+				res, err := s.op.Nodes(ctx)
+				if err != nil {
+					return fmt.Errorf("node status: %w", err)
+				}
+				if p.json {
+					res.Nodes = nonNil(res.Nodes)
+					return p.JSON(res)
+				}
+				printStatus(p, res.Nodes, time.Now())
+				return nil
+			})
+		},
+	}
+}
+
+func printStatus(p *printer, nodes []protocol.NodeInfo, now time.Time) {
+	var paired, connected int
+	for _, nd := range nodes {
+		if nd.Paired {
+			paired++
+		}
+		if nd.Connected {
+			connected++
+		}
+	}
+	p.Line("Known: %d · Paired: %d · Connected: %d", len(nodes), paired, connected)
+	if len(nodes) == 0 {
+		return
+	}
+	rows := make([][]string, 0, len(nodes))
+	for _, nd := range nodes {
+		status := "pending"
+		if nd.Paired {
+			status = "paired"
+		}
+		if nd.Connected {
+			status += " · connected"
+		} else {
+			status += " · disconnected"
+		}
+		rows = append(rows, []string{orDash(nd.DisplayName), protocol.Fingerprint(nd.NodeID), orDash(nd.RemoteIP),
+			orDash(nd.Platform), status, ago(now, nd.LastConnectedAtMs), orDash(joinList(nd.Caps))})
+	}
+	p.Table([]string{"Node", "ID", "IP", "Platform", "Status", "Last connected", "Caps"}, rows)
+}
+
+func (n *nodesCmd) renameCmd() *cobra.Command {
+	var query, name string
+	cmd := &cobra.Command{
+		Use:   "rename --node <id|name|ip> --name <name>",
+		Short: "Rename a paired or pending node",
+		Long: `Give a node a display name. --node accepts, in this order of precedence, an
+exact node id, an exact IP, a display name (case and spacing ignored), or an
+id prefix of at least 6 characters. An operator's name survives re-approval.`,
+		Example: `  pairdeck nodes rename --node 192.168.1.20 --name "Living Room iPad"
+  pairdeck nodes rename --node c8cf3b --name kitchen`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if query == "" || name == "" {
+				return usageError("rename needs --node and --name")
+			}
+			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+				id, err := resolveNode(ctx, s.op, query)
+				if err != nil {
+					return err
+				}
+				res, err := s.op.Rename(ctx, id, name)
+				if err != nil {
+					return fmt.Errorf("rename %s: %w", query, err)
+				}
+				if p.json {
+					return p.JSON(res)
+				}
+				p.Line("Renamed %s to %q.", protocol.Fingerprint(res.NodeID), res.DisplayName)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, or id prefix (≥6 chars)")
+	cmd.Flags().StringVar(&name, "name", "", "new display name")
+	return cmd
+}
+
+func (n *nodesCmd) removeCmd() *cobra.Command {
+	var query string
+	cmd := &cobra.Command{
+		Use:   "remove --node <id|name|ip>",
+		Short: "Unpair a node (its live connections are closed)",
+		Example: `  pairdeck nodes remove --node "Living Room iPad"`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if query == "" {
+				return usageError("remove needs --node")
+			}
+			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+				id, err := resolveNode(ctx, s.op, query)
+				if err != nil {
+					return err
+				}
+				res, err := s.op.Remove(ctx, id)
+				if err != nil {
+					return fmt.Errorf("remove %s: %w", query, err)
+				}
+				if p.json {
+					return p.JSON(res)
+				}
+				p.Line("Removed node %s.", protocol.Fingerprint(res.NodeID))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, or id prefix (≥6 chars)")
+	return cmd
+}
+
+func (n *nodesCmd) listCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "Show pending requests and paired nodes together",
+		Example: `  pairdeck nodes list --json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+				res, err := s.op.List(ctx)
+				if err != nil {
+					return fmt.Errorf("list: %w", err)
+				}
+				if p.json {
+					res.Pending, res.Paired = nonNil(res.Pending), nonNil(res.Paired)
+					return p.JSON(res)
+				}
+				now := time.Now()
+				p.Line("Pending: %d · Paired: %d", len(res.Pending), len(res.Paired))
+				printPending(p, res.Pending, now)
+				rows := make([][]string, 0, len(res.Paired))
+				for _, nd := range res.Paired {
+					rows = append(rows, []string{orDash(nd.DisplayName), protocol.Fingerprint(nd.NodeID), orDash(nd.Platform),
+						ago(now, nd.ApprovedAtMs), ago(now, nd.LastConnectedAtMs)})
+				}
+				if len(rows) > 0 {
+					p.Table([]string{"Node", "ID", "Platform", "Approved", "Last connected"}, rows)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func (n *nodesCmd) verifyCmd() *cobra.Command {
+	var nodeID, token string
+	cmd := &cobra.Command{
+		Use:   "verify --node <id> --token <token>",
+		Short: "Check a node's token (exit 1 if it does not verify)",
+		Example: `  pairdeck nodes verify --node "$NODE_ID" --token "$NODE_TOKEN"`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if nodeID == "" || token == "" {
+				return usageError("verify needs --node and --token")
+			}
+			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+				res, err := s.op.Verify(ctx, nodeID, token)
+				if err != nil {
+					return fmt.Errorf("verify %s: %w", nodeID, err)
+				}
+				if p.json {
+					if err := p.JSON(res); err != nil {
+						return err
+					}
+				} else if res.OK {
+					p.Line("Token is valid for %s (%s).", orDash(res.Node.DisplayName), protocol.Fingerprint(nodeID))
+				}
+				if !res.OK {
+					if p.json {
+						return withCode(ExitFailed, errSilent)
+					}
+					return fmt.Errorf("token does not verify for node %s", nodeID)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&nodeID, "node", "", "node id (exact)")
+	cmd.Flags().StringVar(&token, "token", "", "the node's token")
+	return cmd
+}
+
+// exactArgs is cobra.ExactArgs with a message that says what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError("%s needs %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
+}
+
+// nonNil makes empty lists encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// groupRunE makes a command group fail like kubectl on an unknown
+// subcommand (exit 2) instead of printing help and succeeding.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return cmd.Help()
+}

@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pairdeck/pairdeck/client"
+	"github.com/pairdeck/pairdeck/gateway"
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// operator is what the nodes commands and the console need from a gateway.
+// The remote *client.Client and the in-process *gateway.LocalOperator both
+// provide it, so every command behaves the same whichever it talks to.
+type operator interface {
+	List(ctx context.Context) (protocol.PairListResult, error)
+	Nodes(ctx context.Context) (protocol.NodeListResult, error)
+	Approve(ctx context.Context, requestID string) (protocol.ApproveResult, error)
+	Reject(ctx context.Context, requestID string) (protocol.RejectResult, error)
+	Rename(ctx context.Context, nodeID, name string) (protocol.RenameResult, error)
+	Remove(ctx context.Context, nodeID string) (protocol.RemoveResult, error)
+	Verify(ctx context.Context, nodeID, token string) (protocol.VerifyResult, error)
+	Updates() <-chan protocol.Update
+}
+
+// connFlags say which gateway an operator command talks to.
+type connFlags struct {
+	url   string
+	token string
+}
+
+func (f *connFlags) register(cmd *cobra.Command) {
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&f.url, "url", "", "gateway URL (default $OPENCLAW_GATEWAY_URL, else the gateway running for the state dir)")
+	fl.StringVar(&f.token, "token", "", "operator token (default $OPENCLAW_GATEWAY_TOKEN, else the state dir's)")
+}
+
+// Where an operator session acts.
+const (
+	modeLocal   = "local gateway"
+	modeRemote  = "remote gateway"
+	modeOffline = "offline (state dir)"
+)
+
+// session is an open operator connection and how to end it.
+type session struct {
+	op    operator
+	mode  string
+	url   string
+	close func() error
+}
+
+// openSession finds the gateway to act on: the one running for the state
+// dir, else --url/$OPENCLAW_GATEWAY_URL, else the state dir itself under the
+// store's lock (offline), so scripts work whether or not a gateway runs.
+// allowOffline is false for commands that need live events.
+func openSession(ctx context.Context, g *globals, f *connFlags, clientID string, allowOffline bool) (*session, error) {
+	stateDir, err := g.resolveStateDir()
+	if err != nil {
+		return nil, err
+	}
+	url := f.url
+	if url == "" {
+		url = os.Getenv("OPENCLAW_GATEWAY_URL")
+	}
+	if url == "" {
+		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
+			return dialOperator(ctx, stateDir, rt.URL, f.token, clientID, modeLocal)
+		}
+		if !allowOffline {
+			return nil, fmt.Errorf("no gateway is running for %s: start one with `pairdeck serve` (or pass --url)", stateDir)
+		}
+		return openOffline(stateDir, clientID)
+	}
+	return dialOperator(ctx, stateDir, url, f.token, clientID, modeRemote)
+}
+
+func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string) (*session, error) {
+	token, _, err := gateway.LookupToken(token, stateDir)
+	if err != nil {
+		return nil, err
+	}
+	id, err := client.LoadOrCreateIdentity(client.IdentityPath(stateDir))
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.Dial(ctx, client.Config{
+		URL:      url,
+		Token:    token,
+		Role:     protocol.RoleOperator,
+		Scopes:   protocol.AllOperatorScopes,
+		// client.id and mode keep the values OpenClaw gateways accept.
+		Client:   protocol.ClientInfo{ID: "cli", DisplayName: clientID, Version: Version, Platform: runtime.GOOS, Mode: "cli"},
+		Identity: id,
+	})
+	if err != nil {
+		return nil, explainDial(url, err)
+	}
+	return &session{op: c, mode: mode, url: url, close: c.Close}, nil
+}
+
+func explainDial(url string, err error) error {
+	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.Reason() == protocol.ReasonTokenInvalid {
+		return fmt.Errorf("gateway %s refused the operator token: check --token or OPENCLAW_GATEWAY_TOKEN", url)
+	}
+	return err
+}
+
+// openOffline acts on the state dir directly: the same gateway logic runs
+// in-process, under the store's lock, for the length of one command.
+func openOffline(stateDir, clientID string) (*session, error) {
+	st, err := store.Open(store.Options{StateDir: stateDir})
+	if err != nil {
+		return nil, err
+	}
+	// No socket is opened, so the operator token only has to be unguessable.
+	gw, err := gateway.New(gateway.Config{Store: st, OperatorToken: rand.Text(), Logger: slog.New(slog.DiscardHandler), Version: Version, TickInterval: -1})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	local := gw.Local(localActor(clientID))
+	return &session{op: local, mode: modeOffline, close: func() error {
+		local.Close()
+		return errors.Join(gw.Shutdown(context.Background()), st.Close())
+	}}, nil
+}
+
+// localActor names the person at this terminal in the audit log.
+func localActor(clientID string) store.Actor {
+	a := store.Actor{ClientID: clientID, Role: protocol.RoleOperator}
+	if u, err := user.Current(); err == nil {
+		a.User = u.Username
+	}
+	return a
+}

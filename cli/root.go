@@ -1,0 +1,79 @@
+// Package cli is pairdeck's command tree: the console (default), serve,
+// nodes, node, demo and friends. It wires the store, gateway, client and
+// console packages together; none of them import it.
+package cli
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is stamped at build time with -ldflags "-X …cli.Version=…".
+var Version = "0.1.0-dev"
+
+// globals are the flags every command shares.
+type globals struct {
+	stateDir string
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {
+		// Interrupted: whatever the command was doing was cut short by the
+		// signal, which is the real reason.
+		err = withCode(ExitInterrupted, err)
+	}
+	reportError(stderr, err)
+	return exitCode(err)
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	console := &consoleFlags{}
+	root := &cobra.Command{
+		Use:   "pairdeck",
+		Short: "Approve nodes asking to pair with your gateway, from a live terminal console",
+		Long: `pairdeck is a node-pairing gateway with a live console.
+
+Run without a command it opens the console: attached to the gateway already
+running for the state dir, or with a gateway embedded in the same process.
+Nodes that ask to join appear at once with a countdown; approve with "a",
+reject with "r", rename with "n".`,
+		Example: `  pairdeck                         # console with an embedded gateway
+  pairdeck serve                   # headless gateway (logs to stderr)
+  pairdeck nodes pending           # what is waiting, from a script
+  pairdeck demo                    # console plus simulated nodes`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runConsole(cmd.Context(), g, console, false)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return withCode(ExitUsage, err)
+	})
+	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "state directory (default $OPENCLAW_STATE_DIR, else ~/.openclaw)")
+	console.register(root)
+
+	root.AddCommand(
+		newServeCmd(g),
+		newConsoleCmd(g),
+		newNodesCmd(g),
+		newNodeCmd(g),
+		newDemoCmd(g),
+	)
+	return root
+}

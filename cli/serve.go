@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pairdeck/pairdeck/gateway"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// gatewayFlags configure a gateway, headless or embedded in the console.
+type gatewayFlags struct {
+	listen     string
+	token      string
+	ttl        time.Duration
+	maxPending int
+}
+
+func (f *gatewayFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "", "address to listen on (default $OPENCLAW_GATEWAY_PORT on loopback, else 127.0.0.1:18789)")
+	fl.StringVar(&f.token, "token", "", "operator token (default $OPENCLAW_GATEWAY_TOKEN, openclaw.json, else generated into <state>/pairdeck/gateway.token)")
+	fl.DurationVar(&f.ttl, "ttl", store.DefaultTTL, "how long a pending request waits for a decision")
+	fl.IntVar(&f.maxPending, "max-pending", store.DefaultMaxPending, "cap on pending requests")
+}
+
+func newServeCmd(g *globals) *cobra.Command {
+	f := &gatewayFlags{}
+	var logFormat, logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway headless",
+		Long: `Run the pairing gateway without the console, logging to stderr.
+
+The gateway holds the state dir's lock for its lifetime; consoles and
+"pairdeck nodes" commands on the same machine find it through
+<state>/pairdeck/gateway.json. SIGINT or SIGTERM shut it down cleanly:
+connected clients get a shutdown event and close code 1012.`,
+		Example: `  pairdeck serve
+  pairdeck serve --listen 0.0.0.0:18789 --token "$(cat token)"
+  OPENCLAW_STATE_DIR=/srv/pairdeck pairdeck serve --ttl 2m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(os.Stderr, logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			stateDir, err := g.resolveStateDir()
+			if err != nil {
+				return err
+			}
+			gw, err := startGateway(stateDir, f, logger)
+			if err != nil {
+				return err
+			}
+			logger.Info("gateway listening", "url", gw.URL, "stateDir", stateDir, "token", gw.TokenSource)
+			select {
+			case <-cmd.Context().Done():
+				logger.Info("shutting down", "reason", "signal")
+			case err := <-gw.Done:
+				if err != nil {
+					return fmt.Errorf("gateway stopped: %w", err)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return gw.Stop(ctx)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, usageError("--log-format %q: want text or json", format)
+	}
+}
+
+// runningGateway is a started gateway with its store and listener.
+type runningGateway struct {
+	Gateway     *gateway.Gateway
+	Store       *store.Store
+	URL         string
+	Token       string
+	TokenSource string
+	StateDir    string
+	// Done yields the serve loop's error if it stops on its own.
+	Done <-chan error
+}
+
+// startGateway opens the store (taking the state dir's lock), resolves token
+// and address, listens, serves in the background and records where it runs.
+func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runningGateway, error) {
+	token, source, err := gateway.ResolveToken(f.token, stateDir)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := gateway.ResolveListen(f.listen)
+	if err != nil {
+		return nil, withCode(ExitUsage, err)
+	}
+	if err := gateway.CheckBind(addr, gateway.TokenExplicit(source)); err != nil {
+		return nil, withCode(ExitUsage, err)
+	}
+	st, err := store.Open(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending})
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(gateway.Config{Store: st, OperatorToken: token, Logger: logger, Version: Version})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		st.Close()
+		return nil, listenError(addr, err)
+	}
+	url := "ws://" + ln.Addr().String()
+	if err := gateway.WriteRuntime(stateDir, gateway.Runtime{URL: url, PID: os.Getpid(), Version: Version}); err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- gw.Serve(ln) }()
+	return &runningGateway{Gateway: gw, Store: st, URL: url, Token: token, TokenSource: source, StateDir: stateDir, Done: done}, nil
+}
+
+// Stop shuts the gateway down, releases the store and forgets the runtime
+// file. Safe to call once.
+func (r *runningGateway) Stop(ctx context.Context) error {
+	errShutdown := r.Gateway.Shutdown(ctx)
+	errRuntime := gateway.RemoveRuntime(r.StateDir)
+	errStore := r.Store.Close()
+	return errors.Join(errShutdown, errRuntime, errStore)
+}
+
+func listenError(addr string, err error) error {
+	if errors.Is(err, errAddrInUse) {
+		return fmt.Errorf("cannot listen on %s: the address is in use; stop whatever holds it or pick another with --listen", addr)
+	}
+	return fmt.Errorf("cannot listen on %s: %w", addr, err)
+}
+
+// logFile opens <state>/pairdeck/<name>.log for a process that owns the
+// terminal and so must not print logs on it.
+func logFile(stateDir, name string) (*os.File, error) {
+	dir := filepath.Join(stateDir, "pairdeck")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("log dir: %w", err)
+	}
+	return os.OpenFile(filepath.Join(dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+}

@@ -1,0 +1,27 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// resolveStateDir applies --state-dir > OPENCLAW_STATE_DIR > ~/.openclaw.
+func (g *globals) resolveStateDir() (string, error) {
+	dir := g.stateDir
+	if dir == "" {
+		dir = os.Getenv("OPENCLAW_STATE_DIR")
+	}
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no state dir: set --state-dir or OPENCLAW_STATE_DIR (%w)", err)
+		}
+		dir = filepath.Join(home, ".openclaw")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	return abs, nil
+}
