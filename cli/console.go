@@ -20,8 +20,9 @@ type consoleFlags struct {
 	theme string
 	bell  bool
 	gw    gatewayFlags
-	// url/token attach to a remote gateway (`pairdeck console`).
-	url, token string
+	// url attaches to a remote gateway (`pairdeck console`); the operator
+	// token comes from gw.token.
+	url string
 }
 
 func (f *consoleFlags) register(cmd *cobra.Command) {
@@ -146,4 +147,3 @@ func checkTheme(theme string) error {
 	}
 	return usageError("--theme %q: want auto, dark or light", theme)
 }
-

@@ -271,8 +271,8 @@ id prefix of at least 6 characters. An operator's name survives re-approval.`,
 func (n *nodesCmd) removeCmd() *cobra.Command {
 	var query string
 	cmd := &cobra.Command{
-		Use:   "remove --node <id|name|ip>",
-		Short: "Unpair a node (its live connections are closed)",
+		Use:     "remove --node <id|name|ip>",
+		Short:   "Unpair a node (its live connections are closed)",
 		Example: `  pairdeck nodes remove --node "Living Room iPad"`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -336,8 +336,8 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 func (n *nodesCmd) verifyCmd() *cobra.Command {
 	var nodeID, token string
 	cmd := &cobra.Command{
-		Use:   "verify --node <id> --token <token>",
-		Short: "Check a node's token (exit 1 if it does not verify)",
+		Use:     "verify --node <id> --token <token>",
+		Short:   "Check a node's token (exit 1 if it does not verify)",
 		Example: `  pairdeck nodes verify --node "$NODE_ID" --token "$NODE_TOKEN"`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -94,10 +94,10 @@ func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode stri
 		return nil, err
 	}
 	c, err := client.Dial(ctx, client.Config{
-		URL:      url,
-		Token:    token,
-		Role:     protocol.RoleOperator,
-		Scopes:   protocol.AllOperatorScopes,
+		URL:    url,
+		Token:  token,
+		Role:   protocol.RoleOperator,
+		Scopes: protocol.AllOperatorScopes,
 		// client.id and mode keep the values OpenClaw gateways accept.
 		Client:   protocol.ClientInfo{ID: "cli", DisplayName: clientID, Version: Version, Platform: runtime.GOOS, Mode: "cli"},
 		Identity: id,

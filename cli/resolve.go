@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"unicode"
-
 )
 
 // nodeCandidate is a node the --node query may mean.
@@ -132,4 +131,3 @@ func normaliseName(s string) string {
 }
 
 func joinList(items []string) string { return strings.Join(items, ",") }
-
