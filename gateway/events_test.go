@@ -227,6 +227,19 @@ func TestExpiryFollowsTheInjectedClock(t *testing.T) {
 	if ev.Decision != protocol.DecisionExpired || ev.RequestID != r.Request.RequestID {
 		t.Fatalf("expiry event: %+v", ev)
 	}
+
+	// An operator who acts on an overdue request before the timer does is
+	// told it expired, and the expiry is still announced.
+	r = op.request(protocol.PairRequestParams{NodeID: "n2"})
+	clock.Advance(store.DefaultTTL + time.Second)
+	e := op.fails(protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: r.Request.RequestID}, "INVALID_REQUEST", "UNKNOWN_REQUEST")
+	if !strings.Contains(e.Message, "expired") {
+		t.Fatalf("approving an overdue request: %q", e.Message)
+	}
+	ev = decodeAs[protocol.ResolvedEvent](t, op.event(protocol.EventPairResolved).Payload)
+	if ev.Decision != protocol.DecisionExpired || ev.RequestID != r.Request.RequestID {
+		t.Fatalf("expiry event after the refused approval: %+v", ev)
+	}
 }
 
 func TestSlowConsumerDoesNotBlockOthers(t *testing.T) {

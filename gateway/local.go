@@ -67,7 +67,7 @@ func (g *Gateway) Local(actor store.Actor) *LocalOperator {
 	g.mu.Unlock()
 	if closing {
 		lo.sub.stop()
-		close(lo.goneCh)
+		lo.goneOnce.Do(func() { close(lo.goneCh) })
 	}
 	go lo.pump()
 	return lo

@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
 )
 
 // methodSpec says who may call a method and what runs it.
@@ -227,6 +228,7 @@ func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessa
 	node, req, err := g.store.Approve(ctx, s.actor, p.RequestID)
 	if err != nil {
 		g.orderMu.Unlock()
+		g.pokeExpiry() // approving an overdue request sweeps it
 		return nil, g.storeError(err, "")
 	}
 	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: s.actor.String()}
@@ -234,6 +236,7 @@ func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessa
 	ev.Actor, ev.Token = "", node.Token
 	written, queued := g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
 	g.orderMu.Unlock()
+	g.pokeExpiry() // the store sweeps overdue requests on every change
 
 	delivered := queued > 0 && g.awaitWrite(ctx, written)
 	g.log.Info("pairing approved", "node", req.NodeID, "request", req.RequestID, "by", s.actor.String(), "delivered", delivered)
@@ -272,6 +275,7 @@ func (g *Gateway) pairReject(ctx context.Context, s *session, raw json.RawMessag
 		g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
 	}
 	g.orderMu.Unlock()
+	g.pokeExpiry()
 	if err != nil {
 		return nil, g.storeError(err, "")
 	}
@@ -315,6 +319,12 @@ func (g *Gateway) pairRemove(ctx context.Context, s *session, raw json.RawMessag
 	}
 	g.orderMu.Unlock()
 	if err != nil {
+		if pending, ok := g.store.PendingForNode(p.NodeID); ok && errors.Is(err, store.ErrUnknownNode) {
+			e := protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownNode,
+				"node %s is not paired, so there is nothing to remove; reject its pending request %s instead", p.NodeID, pending.RequestID)
+			e.Details.NodeID, e.Details.CurrentRequestID = p.NodeID, pending.RequestID
+			return nil, e
+		}
 		return nil, g.storeError(err, p.NodeID)
 	}
 	// A removed node must pair again: drop whatever sockets it has.

@@ -118,6 +118,11 @@ func TestPairingFlowOverWebSocket(t *testing.T) {
 		t.Fatalf("pending node entry: %+v", n)
 	}
 
+	e := op.fails(protocol.MethodPairRemove, protocol.NodeIDParams{NodeID: "n3"}, "INVALID_REQUEST", "UNKNOWN_NODE")
+	if e.Details.CurrentRequestID != cmd.Request.RequestID || !strings.Contains(e.Message, "reject") {
+		t.Fatalf("removing a node that is only pending should point at its request: %q %+v", e.Message, e.Details)
+	}
+
 	var rej protocol.RejectResult
 	op.ok(protocol.MethodPairReject, protocol.RequestIDParams{RequestID: cmd.Request.RequestID}, &rej)
 	if rej.NodeID != "n3" || rej.RequestID != cmd.Request.RequestID {
@@ -135,7 +140,7 @@ func TestPairingFlowOverWebSocket(t *testing.T) {
 	if r := decodeAs[protocol.RemovedEvent](t, op.event(protocol.EventPairRemoved).Payload); r.NodeID != "n1" {
 		t.Fatalf("removed event: %+v", r)
 	}
-	e := op.fails(protocol.MethodPairRemove, protocol.NodeIDParams{NodeID: "n1"}, "INVALID_REQUEST", "UNKNOWN_NODE")
+	e = op.fails(protocol.MethodPairRemove, protocol.NodeIDParams{NodeID: "n1"}, "INVALID_REQUEST", "UNKNOWN_NODE")
 	if !strings.Contains(e.Message, "n1") {
 		t.Fatalf("unknown node message should name it: %q", e.Message)
 	}

@@ -24,6 +24,7 @@ type pairingStore interface {
 	Audit(ctx context.Context, actor store.Actor, action string, fields map[string]any) error
 	Pending() []protocol.PendingRequest
 	PendingByID(requestID string) (protocol.PendingRequest, bool)
+	PendingForNode(nodeID string) (protocol.PendingRequest, bool)
 	Paired() []protocol.PairedNode
 	NextExpiry() (time.Time, bool)
 	ExpireDue(ctx context.Context) ([]store.Expiry, error)
