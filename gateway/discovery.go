@@ -168,7 +168,8 @@ func ResolveListen(flagListen string) (string, error) {
 		if isPort(l) {
 			return net.JoinHostPort("127.0.0.1", l), nil
 		}
-		if _, port, err := net.SplitHostPort(l); err != nil || !isPort(port) {
+		// Port 0 asks the kernel for a free port (demos, tests).
+		if _, port, err := net.SplitHostPort(l); err != nil || (!isPort(port) && port != "0") {
 			return "", fmt.Errorf("--listen %q: want host:port (for example 127.0.0.1:18789) or a port", l)
 		}
 		return l, nil

@@ -42,4 +42,16 @@
 //     operator.read get an empty presence list and no counts.
 //   - Browser origins other than the gateway's own host are refused unless
 //     listed in Config.OriginPatterns.
+//   - details.code where protocol.md's list has no exact reason: malformed
+//     frames, a wrong first frame, a refused device identity and a protocol
+//     mismatch use INVALID_PARAMS; connect after connect uses
+//     UNKNOWN_METHOD; calls refused because the gateway is shutting down
+//     use UNAVAILABLE/STORE_FAILED with retryable:true. RATE_LIMITED,
+//     QUEUE_FULL and PAIRING_DISABLED travel with code UNAVAILABLE.
+//   - A LocalOperator's Updates start with a Connected state and end, at
+//     Shutdown, with the shutdown event and a Disconnected state (Err
+//     ErrShutdown) before the channel closes.
+//   - The gateway does not close the store; its owner does, after Shutdown.
+//     New starts the tick and expiry timers, so every Gateway must be shut
+//     down.
 package gateway
