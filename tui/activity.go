@@ -78,7 +78,7 @@ var activityColumns = []table.Column{
 	{Title: "TIME", Min: 8, Max: 8},
 	{Title: "EVENT", Min: 11, Max: 11},
 	{Title: "NODE", Min: 14, Grow: 2},
-	{Title: "BY", Min: 14, Max: 28, Grow: 2, Priority: 2},
+	{Title: "BY", Min: 16, Max: 28, Grow: 2, Priority: 2},
 	{Title: "ID", Min: 14, Max: 14, Priority: 4},
 	{Title: "NOTE", Min: 14, Grow: 3, Priority: 3},
 }

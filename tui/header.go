@@ -28,7 +28,9 @@ func (m Model) header() string {
 		left += st.Dim.Render(" · " + m.opts.Endpoint)
 	}
 	right := ""
-	if m.opts.Remote {
+	// An embedded gateway is the same process and cannot drop the link,
+	// but it can stop; then say so, as for a remote one.
+	if m.opts.Remote || m.conn != protocol.Connected {
 		right = m.connText()
 	}
 	return spread(left, right, m.width)

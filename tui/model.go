@@ -105,6 +105,9 @@ func New(b Backend, opts Options) Model {
 	}
 	if b != nil {
 		m.updates = b.Updates()
+		// Init (a value receiver) cannot record it: the first list is in
+		// flight from the start.
+		m.refreshing = true
 	}
 	m.help.Styles = help.Styles{
 		Ellipsis:       m.st.HelpSep,
@@ -121,7 +124,11 @@ func New(b Backend, opts Options) Model {
 
 // Init lists the queue, subscribes to updates and starts the clock.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.refresh(), waitForUpdate(m.updates), tick())
+	var list tea.Cmd
+	if m.backend != nil {
+		list = refreshCmd(m.ctx, m.backend)
+	}
+	return tea.Batch(list, waitForUpdate(m.updates), tick())
 }
 
 // Update applies one message. Every path ends in syncKeys, so the key map
@@ -443,7 +450,7 @@ func (m *Model) onTick() tea.Cmd {
 			m.log.Info("dropped expired request", "requestId", r.req.RequestID, "nodeId", r.req.NodeID)
 			m.logOnce(decidedKey(r.req.RequestID), activityEntry{
 				at: r.expiresAt, kind: actExpired, nodeID: r.req.NodeID, name: r.name(),
-				note: "no event; dropped here",
+				note: "dropped (no event)",
 			})
 		}
 		// The gateway is the truth: ask it what the queue really is.

@@ -1,0 +1,323 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/pairdeck/pairdeck/client"
+	"github.com/pairdeck/pairdeck/gateway"
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// Flows through a real gateway on a real store: the console in a Bubble
+// Tea program (teatest), nodes over loopback WebSocket.
+
+// Both backends the console runs on.
+var (
+	_ Backend = (*gateway.LocalOperator)(nil)
+	_ Backend = (*client.Client)(nil)
+)
+
+const flowToken = "flow-operator-token"
+
+// liveGateway is a gateway on a store in a temp dir, served on loopback.
+type liveGateway struct {
+	g   *gateway.Gateway
+	url string
+}
+
+func startGateway(t *testing.T) *liveGateway {
+	t.Helper()
+	st, err := store.Open(store.Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	g, err := gateway.New(gateway.Config{
+		Store: st, OperatorToken: flowToken, TickInterval: -1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = g.Shutdown(ctx)
+		srv.Close()
+		_ = st.Close()
+	})
+	return &liveGateway{g: g, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
+}
+
+// screen is a console running in a test program, and everything it has
+// drawn so far. Bubble Tea redraws only the lines that change, so a string
+// is looked for in all the output since the last mark, not in one frame.
+type screen struct {
+	tm   *teatest.TestModel
+	out  bytes.Buffer
+	from int
+}
+
+// console runs the console on b in a test program.
+func console(t *testing.T, b Backend, opts Options) *screen {
+	t.Helper()
+	opts.Theme = "dark"
+	opts.Renderer = asciiRenderer()
+	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	m := New(b, opts)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 24))
+	t.Cleanup(func() { _ = tm.Quit() })
+	return &screen{tm: tm}
+}
+
+// mark forgets the output so far: later waits look only at what follows.
+func (s *screen) mark() {
+	s.read()
+	s.from = s.out.Len()
+}
+
+func (s *screen) read() {
+	_, _ = io.Copy(&s.out, s.tm.Output())
+}
+
+// wait waits until the output since the last mark shows all of want.
+func (s *screen) wait(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.read()
+		seen := s.out.Bytes()[s.from:]
+		missing := ""
+		for _, w := range want {
+			if !bytes.Contains(seen, []byte(w)) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the console never showed %q; it drew:\n%s", missing, seen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// press sends keys the way a terminal would.
+func (s *screen) press(keys ...string) {
+	for _, k := range keys {
+		s.tm.Send(keyMsg(k))
+	}
+}
+
+func (s *screen) final(t *testing.T) Model {
+	t.Helper()
+	s.press("ctrl+c") // q would not do: a dialog may hold the keys
+	return s.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+}
+
+// pairNode starts a node that asks to pair over WebSocket and waits for the
+// decision; the outcome arrives on the returned channel.
+func pairNode(t *testing.T, url, name string) (<-chan client.PairOutcome, <-chan error, *client.Identity) {
+	t.Helper()
+	id, err := client.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	outc, errc := make(chan client.PairOutcome, 1), make(chan error, 1)
+	go func() {
+		out, err := client.Pair(ctx, client.Config{URL: url, Identity: id},
+			protocol.PairRequestParams{DisplayName: name, Platform: "ios"})
+		if err != nil {
+			errc <- err
+			return
+		}
+		outc <- out
+	}()
+	return outc, errc, id
+}
+
+func TestFlowEmbeddedApproveDeliversTheTokenToTheWaitingNode(t *testing.T) {
+	gw := startGateway(t)
+	op := gw.g.Local(store.Actor{ClientID: "console", Role: "operator"})
+	t.Cleanup(op.Close)
+	tm := console(t, op, Options{Endpoint: "embedded · test"})
+	tm.wait(t, "No pending requests")
+
+	outc, errc, id := pairNode(t, gw.url, "Flow iPad")
+	nodeID := id.DeviceID
+	go func() {
+		select {
+		case err := <-errc:
+			t.Errorf("node: %v", err)
+		case <-time.After(3 * time.Second):
+		}
+	}()
+	tm.wait(t, "Flow iPad", protocol.Fingerprint(nodeID))
+
+	tm.mark()
+	tm.press("a")
+	tm.wait(t, "Approved Flow iPad — the node received its token.")
+
+	var out client.PairOutcome
+	select {
+	case out = <-outc:
+	case err := <-errc:
+		t.Fatalf("node: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the node never heard of its approval")
+	}
+	if out.Decision != protocol.DecisionApproved || out.Token == "" {
+		t.Fatalf("node outcome: %+v", out)
+	}
+	ok, err := op.Verify(context.Background(), nodeID, out.Token)
+	if err != nil || !ok.OK {
+		t.Fatalf("the token the node received does not verify: %+v %v", ok, err)
+	}
+
+	tm.wait(t, "Paired 1")
+	m := tm.final(t)
+	if m.pending.list.Len() != 0 || m.paired.list.Len() != 1 || len(m.tokens) != 0 {
+		t.Errorf("after approval: %d pending, %d paired, %d tokens to show",
+			m.pending.list.Len(), m.paired.list.Len(), len(m.tokens))
+	}
+	e, _ := m.activity.list.Get("2") // requested is 1, the decision 2
+	if e.kind != actApproved {
+		t.Errorf("activity: %+v", e)
+	}
+}
+
+func TestFlowEmbeddedApproveWithoutASocketShowsTheTokenOnce(t *testing.T) {
+	gw := startGateway(t)
+	op := gw.g.Local(store.Actor{ClientID: "console", Role: "operator"})
+	t.Cleanup(op.Close)
+	tm := console(t, op, Options{Endpoint: "embedded · test"})
+	tm.wait(t, "No pending requests")
+
+	// An operator files the request on a node's behalf: nobody waits on a
+	// socket for the token.
+	nodeID := nodeID("Headless Box")
+	if _, err := op.Request(context.Background(), protocol.PairRequestParams{
+		NodeID: nodeID, DisplayName: "Headless Box", Platform: "linux", RemoteIP: "10.1.2.3",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tm.wait(t, "Headless Box", "10.1.2.3")
+	tm.mark()
+	tm.press("a")
+	tm.wait(t, "Token for Headless Box", "It will not be shown again.")
+
+	m := tm.final(t)
+	if len(m.tokens) != 1 {
+		t.Fatalf("tokens to show: %d", len(m.tokens))
+	}
+	ok, err := op.Verify(context.Background(), nodeID, m.tokens[0].token)
+	if err != nil || !ok.OK {
+		t.Errorf("the token shown does not verify: %+v %v", ok, err)
+	}
+}
+
+func TestFlowEmbeddedRejectAndRename(t *testing.T) {
+	gw := startGateway(t)
+	op := gw.g.Local(store.Actor{ClientID: "console", Role: "operator"})
+	t.Cleanup(op.Close)
+	tm := console(t, op, Options{Endpoint: "embedded · test"})
+	tm.wait(t, "No pending requests")
+
+	ctx := context.Background()
+	for _, name := range []string{"Porch Light", "Attic Fan"} {
+		if _, err := op.Request(ctx, protocol.PairRequestParams{NodeID: nodeID(name), DisplayName: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm.wait(t, "Porch Light", "Attic Fan", "Pending 2")
+
+	// The first request took the cursor and kept it when the second
+	// arrived above it.
+	tm.mark()
+	tm.press("r")
+	tm.wait(t, "Rejected Porch Light.", "Pending 1")
+
+	tm.mark()
+	tm.press("n")
+	tm.wait(t, "rename "+protocol.Fingerprint(nodeID("Attic Fan")))
+	for range len("Attic Fan") {
+		tm.press("backspace")
+	}
+	tm.tm.Type("Loft Fan")
+	tm.press("enter")
+	tm.wait(t, "Renamed to “Loft Fan”.")
+
+	list, err := op.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Pending) != 1 || list.Pending[0].DisplayName != "Loft Fan" {
+		t.Errorf("gateway's queue after reject and rename: %+v", list.Pending)
+	}
+	m := tm.final(t)
+	if r, ok := m.pending.Selected(); !ok || r.req.DisplayName != "Loft Fan" {
+		t.Errorf("console row: %+v", r.req)
+	}
+	var kinds []activityKind
+	m.activity.list.Each(func(e activityEntry) { kinds = append(kinds, e.kind) })
+	want := []activityKind{actRenamed, actRejected, actRequested, actRequested}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Errorf("activity %v, want %v", kinds, want)
+	}
+}
+
+func TestFlowRemoteConsoleOverWebSocket(t *testing.T) {
+	gw := startGateway(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Config{URL: gw.url, Token: flowToken, Reconnect: true})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	tm := console(t, c, Options{Remote: true, Endpoint: gw.url})
+	tm.wait(t, "No pending requests", "● connected")
+
+	outc, errc, id := pairNode(t, gw.url, "Remote Tablet")
+	tm.wait(t, "Remote Tablet")
+	tm.mark()
+	tm.press("a")
+	tm.wait(t, "Approved Remote Tablet — the node received its token.")
+	var out client.PairOutcome
+	select {
+	case out = <-outc:
+	case err := <-errc:
+		t.Fatalf("node: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the node never heard of its approval")
+	}
+	tm.wait(t, "Paired 1")
+	tm.mark()
+	tm.press("tab")
+	tm.wait(t, "[Paired 1]", "Remote Tablet", "○ offline") // Pair hung up once it had its token
+
+	// The node comes back with its token: the console sees it arrive.
+	tm.mark()
+	nc, err := client.ConnectNode(ctx, client.Config{URL: gw.url, Identity: id}, out.State)
+	if err != nil {
+		t.Fatalf("node reconnect: %v", err)
+	}
+	t.Cleanup(func() { _ = nc.Close() })
+	tm.wait(t, "● online")
+	tm.final(t)
+}
