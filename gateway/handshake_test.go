@@ -229,3 +229,29 @@ func TestFailedTokensAreRateLimited(t *testing.T) {
 	id := newIdentity(t, "node")
 	h.node(id, "").call(protocol.MethodPairRequest, nil)
 }
+
+// The connect frame an OpenClaw 2026.4.12 CLI sent, verbatim: its shape is
+// accepted, and only its device signature (made for another challenge) is
+// refused.
+func TestOpenClawConnectFrameShapeIsAccepted(t *testing.T) {
+	h := newHarness(t, func(o *harnessOpts) { o.cfg.OperatorToken = "peer-test-token" })
+	const frame = `{"type":"req","id":"1","method":"connect","params":{"minProtocol":3,"maxProtocol":4,"client":{"id":"cli","version":"0.0.1","platform":"linux","mode":"cli"},"role":"operator","scopes":["operator.admin","operator.pairing","operator.read","operator.write"],"caps":[],"auth":{"token":"peer-test-token"},"locale":"en-US","userAgent":"peer-client/0.0.1","device":{"id":"c8cf3b318f965532d8f389c41756d48469d877e551bf24bcb67e55e182442e88","publicKey":"72VaZDamI1rpRzqEVjBegewiOXVWsGysmrcDkaqAjsc","signature":"Zz3hq3H_RqgAe7dFbzURn31dHxTiMPUZKZA4pBJrJ5F5SthosgLD7bjmCVdmFrXR4HpH0Wgkj0oFvk_ReefkDw","signedAt":1795262299117,"nonce":"3808faff-bf4e-423d-91b8-41441a0bba6a"}}}`
+	w := h.dial()
+	w.sendRaw(frame)
+	e := w.refusedWith(t, w.response("1"))
+	if !strings.Contains(e.Message, "device identity refused") {
+		t.Fatalf("the recorded frame should fail only on its stale device proof: %q", e.Message)
+	}
+	// Without the device block (optional for operators) it connects.
+	var p map[string]any
+	if err := json.Unmarshal([]byte(frame), &p); err != nil {
+		t.Fatal(err)
+	}
+	delete(p["params"].(map[string]any), "device")
+	w = h.dial()
+	data, _ := json.Marshal(p)
+	w.sendRaw(string(data))
+	if res := w.response("1"); !res.OK {
+		t.Fatalf("recorded frame without device: %v", res.Error)
+	}
+}
