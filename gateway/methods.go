@@ -334,7 +334,7 @@ func (g *Gateway) pairRemove(ctx context.Context, s *session, raw json.RawMessag
 		}
 	}
 	g.log.Info("node removed", "node", p.NodeID, "by", s.actor.String())
-	return protocol.RemoveResult{NodeID: p.NodeID}, nil
+	return protocol.RemoveResult(p), nil
 }
 
 func (g *Gateway) nodeRename(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
@@ -360,7 +360,7 @@ func (g *Gateway) nodeRename(ctx context.Context, s *session, raw json.RawMessag
 		return nil, g.storeError(err, p.NodeID)
 	}
 	g.log.Info("node renamed", "node", p.NodeID, "by", s.actor.String())
-	return protocol.RenameResult{NodeID: p.NodeID, DisplayName: p.DisplayName}, nil
+	return protocol.RenameResult(p), nil
 }
 
 func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (any, *protocol.Error) {
