@@ -62,8 +62,8 @@ func detectDark(r *lipgloss.Renderer) bool {
 		strings.HasPrefix(termName, "dumb") {
 		return true
 	}
-	tty := r.Output().TTY()
-	if tty == nil || !term.IsTerminal(tty.Fd()) {
+	tty, ok := r.Output().Writer().(interface{ Fd() uintptr })
+	if !ok || !term.IsTerminal(tty.Fd()) {
 		return true
 	}
 	return r.HasDarkBackground()

@@ -257,10 +257,10 @@ func (v pendingView) View(now time.Time, st *styles.Styles, loaded bool) string 
 		lines = append(lines, st.Dim.Render("  No request matches “"+v.list.Filter()+"”. esc clears the filter."))
 	}
 
-	sel := rowStyles{base: st.Pending, mark: st.Marked}
-	selected := sel.selected(st)
+	plain := rowStyles{base: st.Pending, mark: st.Marked}
+	selected := plain.selected(st)
 	v.list.Window(func(r pendingRow, isSel bool) {
-		rs := sel
+		rs := plain
 		if isSel {
 			rs = selected
 		}

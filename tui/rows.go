@@ -151,17 +151,6 @@ func (l *rowList[T]) SelectedKey() string {
 	return ""
 }
 
-// Select moves the cursor to the row with key k, if it shows.
-func (l *rowList[T]) Select(k string) bool {
-	for vi, ri := range l.visible {
-		if l.keyOf(l.rows[ri]) == k {
-			l.cursor.MoveTo(vi)
-			return true
-		}
-	}
-	return false
-}
-
 // Visible reports whether the row with key k passes the filter.
 func (l *rowList[T]) Visible(k string) bool {
 	i, ok := l.pos[k]
