@@ -79,16 +79,54 @@ func (m Model) statusLine() string {
 // helpLine is the short help, with "? help" and "q quit" pinned to the
 // right so truncation never hides the way to more help or out.
 func (m Model) helpLine() string {
-	h := m.help
-	tail := h.ShortHelpView(m.keys.shortTail())
+	tail := m.shortHelp(m.keys.shortTail(), m.width)
 	if m.showHelp {
 		// The keys of the screen below are listed above; here, only the
 		// way back.
-		return spread(h.ShortHelpView([]key.Binding{m.keys.Back}), tail, m.width)
+		return spread(m.shortHelp([]key.Binding{m.keys.Back}, m.width), tail, m.width)
 	}
-	h.Width = max(m.width-ansi.StringWidth(tail)-3, 10)
-	left := h.ShortHelpView(m.keys.ShortHelp())
-	return spread(left, tail, m.width)
+	room := m.width - ansi.StringWidth(tail) - 2
+	return spread(m.shortHelp(m.keys.ShortHelp(), room), tail, m.width)
+}
+
+// shortHelp renders the enabled bindings as "key desc" items that fit in
+// width, ending in "…" when some had to be left out.
+func (m Model) shortHelp(bindings []key.Binding, width int) string {
+	st := m.st
+	sep := st.HelpSep.Render(" • ")
+	more := st.HelpSep.Render(" …")
+	var b strings.Builder
+	used := 0
+	for i, kb := range bindings {
+		if !kb.Enabled() {
+			continue
+		}
+		item := st.HelpKey.Render(kb.Help().Key) + " " + st.HelpDesc.Render(kb.Help().Desc)
+		w := ansi.StringWidth(item)
+		if used > 0 {
+			w += ansi.StringWidth(sep)
+		}
+		// Keep room for the "…" unless this is the last enabled item.
+		reserve := 0
+		for _, rest := range bindings[i+1:] {
+			if rest.Enabled() {
+				reserve = ansi.StringWidth(more)
+				break
+			}
+		}
+		if used+w+reserve > width {
+			if used > 0 {
+				b.WriteString(more)
+			}
+			break
+		}
+		if used > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(item)
+		used += w
+	}
+	return b.String()
 }
 
 // fullHelp is the "?" screen: every key that applies here, and what the
