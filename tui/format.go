@@ -51,11 +51,12 @@ func clockText(secs int64) string {
 	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
 }
 
-// ago is a compact relative time: "just now", "42s ago", "5m ago".
+// ago is a compact relative time that fits seven cells: "now", "42s ago",
+// "5m ago".
 func ago(d time.Duration) string {
 	switch {
 	case d < 5*time.Second:
-		return "just now"
+		return "now"
 	case d < time.Minute:
 		return fmt.Sprintf("%ds ago", int(d/time.Second))
 	case d < time.Hour:

@@ -485,7 +485,7 @@ func TestBackendErrorShowsTheGatewayMessage(t *testing.T) {
 	if m.pending.busy["req-ipad"] != "approving" {
 		t.Fatalf("busy: %v", m.pending.busy)
 	}
-	if got := lineWith(t, m, "Living Room iPad"); !strings.Contains(got, "… approving") {
+	if got := lineWith(t, m, "Living Room iPad"); !strings.Contains(got, "approving…") {
 		t.Errorf("busy row: %q", got)
 	}
 	if m.keys.Approve.Enabled() {

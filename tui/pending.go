@@ -49,11 +49,11 @@ const gutterWidth = 3
 // countdown says how long is left to decide.
 var pendingColumns = []table.Column{
 	{Title: "NAME", Min: 16, Grow: 4},
-	{Title: "PLATFORM", Min: 7, Max: 12, Grow: 1, Priority: 3},
+	{Title: "PLATFORM", Min: 8, Max: 12, Grow: 1, Priority: 3},
 	{Title: "IP", Min: 12, Max: 15, Grow: 1, Priority: 4},
 	{Title: "NODE", Min: 14, Max: 14, Priority: 2},
-	{Title: "ASKED", Min: 8, Max: 8, Priority: 5, Right: true},
-	{Title: "EXPIRES", Min: 11, Max: 11},
+	{Title: "ASKED", Min: 7, Max: 7, Priority: 5, Right: true},
+	{Title: "EXPIRES", Min: 10, Max: 10},
 }
 
 // pendingView is the queue of nodes asking to join: the home screen.
@@ -316,7 +316,7 @@ func (v pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, r
 	}
 	if b := v.busy[id]; b != "" {
 		rowStyle, cdStyle = st.Busy, st.Busy
-		cd = glyphBusy + " " + b
+		cd = b + glyphBusy
 	}
 
 	cells := []string{

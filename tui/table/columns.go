@@ -26,7 +26,7 @@ type Column struct {
 }
 
 // Gap is the space between two visible columns.
-const Gap = 1
+const Gap = 2
 
 // Layout gives each column its width for a line of the given width; hidden
 // columns get 0. Columns are hidden in Priority order until the minimum

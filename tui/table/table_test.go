@@ -17,12 +17,12 @@ func TestLayoutHidesByPriorityAndKeepsTheEssentials(t *testing.T) {
 		width int
 		want  []int
 	}{
-		{40, []int{17, 8, 6, 6}}, // everything fits: A grows to its cap, NAME takes the rest
-		{30, []int{10, 5, 6, 6}}, // exactly the minimums
-		{29, []int{14, 7, 0, 6}}, // B goes first; its room is shared by Grow
-		{23, []int{10, 5, 0, 6}},
-		{22, []int{15, 0, 0, 6}}, // then A; NAME and TIME never hide
-		{12, []int{5, 0, 0, 6}},  // squeezed, never wider than the line
+		{43, []int{17, 8, 6, 6}}, // everything fits: A grows to its cap, NAME takes the rest
+		{33, []int{10, 5, 6, 6}}, // exactly the minimums (and three gaps of 2)
+		{32, []int{15, 7, 0, 6}}, // B goes first; its room is shared by Grow
+		{25, []int{10, 5, 0, 6}},
+		{24, []int{16, 0, 0, 6}}, // then A; NAME and TIME never hide
+		{13, []int{5, 0, 0, 6}},  // squeezed, never wider than the line
 	}
 	for _, c := range cases {
 		got := Layout(cols, c.width)

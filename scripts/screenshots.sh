@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/*.png from the running console: `pairdeck demo`
+# runs in a tmux pane, keys are sent as a person would type them, the pane is
+# captured with its colours (capture-pane -e), turned into HTML by aha and
+# photographed by headless Chromium. Needs tmux, aha and chromium (Debian
+# packages; installed here when missing and running as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() {
+  local missing=()
+  for pkg in tmux aha chromium; do command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" fonts-dejavu-core >/dev/null
+  fi
+}
+need
+
+work=$(mktemp -d)
+out=screenshots
+mkdir -p "$out"
+sessions=()
+cleanup() {
+  for s in "${sessions[@]}"; do tmux kill-session -t "$s" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/pairdeck" .
+
+# start NAME COLS ROWS ARGS…: run the demo console in a fresh pane.
+start() {
+  local name=$1 cols=$2 rows=$3; shift 3
+  tmux new-session -d -s "$name" -x "$cols" -y "$rows" -e TERM=xterm-256color -e COLORTERM=truecolor \
+    "$work/pairdeck demo --theme dark $*"
+  sessions+=("$name")
+}
+
+# keys SESSION KEY…: type keys one at a time, as a person would (keys sent in
+# one burst arrive as a single paste).
+keys() {
+  local session=$1; shift
+  for k in "$@"; do tmux send-keys -t "$session" "$k"; sleep 0.15; done
+  sleep 0.5
+}
+
+# shot SESSION FILE: capture the pane with escapes and render it to PNG.
+shot() {
+  local session=$1 file=$2 cols rows
+  cols=$(tmux display -p -t "$session" '#{pane_width}')
+  rows=$(tmux display -p -t "$session" '#{pane_height}')
+  tmux capture-pane -e -p -t "$session" >"$work/$file.ans"
+  {
+    echo '<!doctype html><meta charset="utf-8"><style>'
+    echo 'html,body{margin:0;background:#1a1b26}'
+    echo 'pre{margin:0;padding:14px 16px;font:15px/1.25 "DejaVu Sans Mono",monospace;color:#c0caf5;white-space:pre}'
+    echo '</style><pre>'
+    aha --no-header <"$work/$file.ans"
+    echo '</pre>'
+  } >"$work/$file.html"
+  # Size the window to the terminal: ~9.05 px per column, ~18.75 px per row.
+  local w=$(( cols * 905 / 100 + 34 )) h=$(( rows * 1875 / 100 + 30 ))
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/chrome-$file" --hide-scrollbars \
+    --window-size="$w,$h" --screenshot="$out/$file.png" "file://$work/$file.html" >/dev/null 2>&1
+  echo "wrote $out/$file.png (${cols}x${rows})"
+}
+
+# The queue, its detail pane, an inline rename and the paired view.
+start main 100 28 --every 2s --nodes 6 --ttl 70s
+sleep 15
+keys main g j
+shot main queue
+keys main Enter
+shot main detail
+keys main Escape
+keys main n
+keys main C-u
+tmux send-keys -t main -l "Den iPad (upstairs)"
+sleep 0.6
+shot main rename
+keys main Escape
+keys main g
+keys main a
+sleep 1
+keys main j
+keys main a
+sleep 1.5
+shot main approved
+keys main Tab
+sleep 1
+shot main paired
+keys main q
+
+# A narrow tmux pane: columns give way, name and countdown stay.
+start narrow 60 15 --every 1s --nodes 5 --ttl 70s
+sleep 8
+keys narrow g
+shot narrow narrow
+keys narrow q

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Smoke test of the console as a person uses it: the real binary in a tmux
+# pane, a real node asking to pair over the network, keys typed with
+# send-keys, and the screen read back with capture-pane.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=$(mktemp -d)
+session="pairdeck-smoke-$$"
+cleanup() {
+  tmux kill-session -t "$session" 2>/dev/null || true
+  [ -n "${pair_pid:-}" ] && kill "$pair_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- screen ---" >&2
+  tmux capture-pane -p -t "$session" >&2 || true
+  exit 1
+}
+
+# wait_for PATTERN [SECONDS]: poll the screen until PATTERN (grep -E) shows.
+wait_for() {
+  local pattern=$1 deadline=$((SECONDS + ${2:-10}))
+  while [ $SECONDS -lt $deadline ]; do
+    if tmux capture-pane -p -t "$session" | grep -Eq -- "$pattern"; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  fail "screen never showed /$pattern/"
+}
+
+go build -o "$work/pairdeck" .
+state="$work/state"
+
+tmux new-session -d -s "$session" -x 80 -y 24 \
+  "NO_COLOR=1 $work/pairdeck --state-dir '$state' --listen 127.0.0.1:0 2>'$work/console.err'; echo EXITED \$? >'$work/console.exit'"
+
+for _ in $(seq 50); do
+  [ -f "$state/pairdeck/gateway.json" ] && break
+  sleep 0.1
+done
+[ -f "$state/pairdeck/gateway.json" ] || fail "the embedded gateway never wrote gateway.json"
+url=$(sed -n 's/.*"url": *"\([^"]*\)".*/\1/p' "$state/pairdeck/gateway.json")
+echo "console up, embedded gateway at $url"
+wait_for "No pending requests|no pending|Pending 0"
+
+# A real node asks to pair; its row appears with a live countdown.
+"$work/pairdeck" node pair --node-dir "$work/node" --url "$url" --name "Smoke Test Node" \
+  --platform linux >"$work/pair.out" 2>&1 &
+pair_pid=$!
+wait_for "Smoke Test Node"
+wait_for "Smoke Test Node.*[0-4]:[0-5][0-9]"
+echo "ok: request row with countdown"
+
+# The detail pane shows the request's fields; esc closes it.
+tmux send-keys -t "$session" Enter
+wait_for "Request ID"
+tmux send-keys -t "$session" Escape
+echo "ok: detail pane"
+
+# Approve with one key; the waiting node gets its token and exits 0.
+tmux send-keys -t "$session" a
+wait_for "[Aa]pproved"
+if ! wait "$pair_pid"; then
+  cat "$work/pair.out" >&2
+  fail "node pair did not exit 0 after approval"
+fi
+pair_pid=""
+grep -q "Approved" "$work/pair.out" || fail "node pair did not report approval"
+echo "ok: approved with 'a', node received its token"
+
+# The paired view lists it; help opens and closes.
+tmux send-keys -t "$session" Tab
+wait_for "Smoke Test Node"
+tmux send-keys -t "$session" '?'
+wait_for "quit"
+tmux send-keys -t "$session" '?'
+echo "ok: paired view and help"
+
+# q quits and the embedded gateway releases the state dir.
+tmux send-keys -t "$session" q
+for _ in $(seq 50); do
+  [ -f "$work/console.exit" ] && break
+  sleep 0.1
+done
+[ -f "$work/console.exit" ] || fail "console did not quit on q"
+grep -q "EXITED 0" "$work/console.exit" || fail "console exited with $(cat "$work/console.exit")"
+[ ! -f "$state/pairdeck/gateway.json" ] || fail "gateway.json left behind after quit"
+echo "ok: quit cleanly"
+echo "tmux smoke test passed"
