@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 )
 
@@ -164,31 +165,55 @@ func (s *Store) commitBatch(batch []*op) {
 	}
 }
 
-// persist makes a batch durable: audit lines first (so no decision is on
-// disk without its line), then paired.json, then pending.json — only the
-// files the batch changed — and one fsync of the dir for the renames.
+// persist makes a batch durable in two phases. First, in parallel, the
+// audit lines are appended and fsynced and each changed file is written
+// and fsynced under a temp name (ext4 folds concurrent fsyncs into one
+// journal commit). Only when all of that is on disk are the temp files
+// renamed over paired.json and then pending.json, and the dir fsynced once.
+// So no decision reaches the state files without its audit line, and a
+// failure in the first phase (the usual one: disk full) has changed
+// nothing a reader of the state files can see.
 func (s *Store) persist(tx *tx) error {
 	auditStart := s.audit.size
-	if len(tx.audit) > 0 {
-		if err := s.audit.append(s, tx.audit); err != nil {
-			return s.rollback(tx, nil, auditStart, err)
-		}
-	}
-	var written []string
 	var paired, pending fileImage
+	var jobs []func() (tempFile, error)
 	if tx.pairedDirty {
 		paired = fileImage{data: assembleFile(s.paired.order.items), exists: true}
-		if err := s.writeFileAtomic(pairedFile, paired.data); err != nil {
-			return s.rollback(tx, written, auditStart, err)
-		}
-		written = append(written, pairedFile)
+		jobs = append(jobs, func() (tempFile, error) { return s.prepareFile(pairedFile, paired.data) })
 	}
 	if tx.pendingDirty {
 		pending = fileImage{data: assembleFile(s.pending.order.items), exists: true}
-		if err := s.writeFileAtomic(pendingFile, pending.data); err != nil {
+		jobs = append(jobs, func() (tempFile, error) { return s.prepareFile(pendingFile, pending.data) })
+	}
+
+	temps := make([]tempFile, len(jobs))
+	errs := make([]error, len(jobs)+1)
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() { temps[i], errs[i] = job() })
+	}
+	if len(tx.audit) > 0 {
+		errs[len(jobs)] = s.audit.append(s, tx.audit)
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		for i := range temps {
+			if errs[i] == nil {
+				temps[i].discard()
+			}
+		}
+		return s.rollback(tx, nil, auditStart, err)
+	}
+
+	var written []string
+	for i, tf := range temps {
+		if err := s.install(tf); err != nil {
+			for _, rest := range temps[i:] {
+				rest.discard()
+			}
 			return s.rollback(tx, written, auditStart, err)
 		}
-		written = append(written, pendingFile)
+		written = append(written, tf.name)
 	}
 	if len(written) > 0 {
 		if err := s.syncDir(); err != nil {
@@ -202,6 +227,15 @@ func (s *Store) persist(tx *tx) error {
 		s.lastPending = pending
 	}
 	s.stats.commits.Add(1)
+	return nil
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -298,4 +332,9 @@ func (s *Store) remember(tx *tx) {
 		s.resolved.add(r, tx.resolvedNow[r])
 	}
 	s.unreported = append(s.unreported, tx.expired...)
+	// A caller that never collects expiries (no timer running) must not
+	// grow this without bound; they are on disk and in the audit log anyway.
+	if over := len(s.unreported) - resolvedMemory; over > 0 {
+		s.unreported = append(s.unreported[:0:0], s.unreported[over:]...)
+	}
 }

@@ -145,7 +145,8 @@ func takeSnapshot(t *testing.T, s *Store) snapshot {
 // A failed write anywhere in a commit leaves disk and memory exactly as
 // they were, and the caller learns why and what to do.
 func TestWriteFailureRollsBack(t *testing.T) {
-	for _, stage := range []string{"audit", pairedFile, pendingFile, "dir"} {
+	stages := []string{"audit", pairedFile, pendingFile, "rename " + pairedFile, "rename " + pendingFile, "dir"}
+	for _, stage := range stages {
 		t.Run(stage, func(t *testing.T) {
 			s, clk := openTest(t)
 			tok := pairNode(t, s, "n1")

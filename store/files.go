@@ -38,39 +38,69 @@ func readStateFile(path string) (fileImage, error) {
 	return fileImage{data: data, exists: true}, nil
 }
 
-// writeFileAtomic replaces dir/name with data: a temp file in the same dir
-// is written and fsynced, then renamed over the old one. The caller fsyncs
-// the dir once for all files of a commit.
-func (s *Store) writeFileAtomic(name string, data []byte) (err error) {
+// tempFile is a state file's new content, written and fsynced under a
+// temp name in the same dir, waiting to be renamed over the real one.
+type tempFile struct {
+	name string // pending.json or paired.json
+	tmp  string
+}
+
+// prepareFile writes data to a fresh temp file (mode 0600) and fsyncs it.
+// Nothing the store reads has changed yet; on error the temp is removed.
+func (s *Store) prepareFile(name string, data []byte) (tf tempFile, err error) {
 	path := filepath.Join(s.dir, name)
-	f, err := os.CreateTemp(s.dir, tempPrefix+name+"-*") // mode 0600
+	f, err := os.CreateTemp(s.dir, tempPrefix+name+"-*")
 	if err != nil {
-		return writeError(path, err)
+		return tempFile{}, writeError(path, err)
 	}
-	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			os.Remove(f.Name())
 		}
 	}()
 	if err := s.fault(name); err != nil {
-		return writeError(path, err)
+		return tempFile{}, writeError(path, err)
 	}
 	if _, err := f.Write(data); err != nil {
-		return writeError(path, err)
+		return tempFile{}, writeError(path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return writeError(path, err)
+		return tempFile{}, writeError(path, err)
 	}
 	s.stats.syncs.Add(1)
 	if err := f.Close(); err != nil {
+		return tempFile{}, writeError(path, err)
+	}
+	return tempFile{name: name, tmp: f.Name()}, nil
+}
+
+// install renames a prepared temp file over the real one. The caller
+// fsyncs the dir once for all files of a commit.
+func (s *Store) install(tf tempFile) error {
+	path := filepath.Join(s.dir, tf.name)
+	if err := s.fault("rename " + tf.name); err != nil {
 		return writeError(path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := os.Rename(tf.tmp, path); err != nil {
 		return writeError(path, err)
 	}
 	s.stats.fileWrites.Add(1)
+	return nil
+}
+
+func (tf tempFile) discard() { os.Remove(tf.tmp) }
+
+// writeFileAtomic replaces dir/name with data (temp, fsync, rename).
+func (s *Store) writeFileAtomic(name string, data []byte) error {
+	tf, err := s.prepareFile(name, data)
+	if err != nil {
+		return err
+	}
+	if err := s.install(tf); err != nil {
+		tf.discard()
+		return err
+	}
 	return nil
 }
 

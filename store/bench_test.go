@@ -1,0 +1,180 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
+)
+
+// Benchmarks run on real temp dirs with real fsyncs and the real clock.
+
+func benchOpen(b *testing.B, opts Options) *Store {
+	b.Helper()
+	if opts.StateDir == "" {
+		opts.StateDir = b.TempDir()
+	}
+	s, err := Open(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+}
+
+// writeFixture writes a state file of n records straight to disk.
+func writeFixture(b *testing.B, stateDir, name string, records []fileRecord) {
+	b.Helper()
+	nodes := filepath.Join(stateDir, "nodes")
+	os.MkdirAll(nodes, 0o700)
+	order := make([]*fileRecord, len(records))
+	for i := range records {
+		order[i] = &records[i]
+	}
+	if err := os.WriteFile(filepath.Join(nodes, name), assembleFile(order), 0o600); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func pairedFixture(b *testing.B, n int) []fileRecord {
+	out := make([]fileRecord, n)
+	now := time.Now().UnixMilli()
+	for i := range n {
+		id := fmt.Sprintf("%064x", i) // device ids are 64 hex chars
+		sum := sha256.Sum256([]byte(id))
+		e := pairedEntry{fileRecord: fileRecord{key: id}, rec: protocol.PairedNode{
+			NodeID: id, TokenSHA256: hex.EncodeToString(sum[:]), DisplayName: fmt.Sprintf("Node %d", i),
+			Platform: "ios", Version: "2026.4.12", DeviceFamily: "iPhone", ModelIdentifier: "iPhone17,1",
+			Caps: []string{"camera", "screen", "location"}, Commands: []string{"camera.snap", "screen.record"},
+			CreatedAtMs: now - int64(n-i), ApprovedAtMs: now - int64(n-i),
+		}}
+		if err := e.encode(); err != nil {
+			b.Fatal(err)
+		}
+		out[i] = e.fileRecord
+	}
+	return out
+}
+
+func pendingFixture(b *testing.B, n int) []fileRecord {
+	out := make([]fileRecord, n)
+	now := time.Now().UnixMilli()
+	for i := range n {
+		id := fmt.Sprintf("req-%06d", i)
+		e := pendingEntry{fileRecord: fileRecord{key: id}, rec: protocol.PendingRequest{
+			RequestID: id, NodeID: fmt.Sprintf("%064x", i), DisplayName: fmt.Sprintf("Node %d", i),
+			Platform: "ios", Version: "2026.4.12", Commands: []string{"canvas.show"}, TS: now - int64(i),
+		}}
+		if err := e.encode(); err != nil {
+			b.Fatal(err)
+		}
+		out[i] = e.fileRecord
+	}
+	return out
+}
+
+// BenchmarkRequest: one caller, durable requests from 128 nodes in turn
+// (creates, then refreshes), so pending.json holds ~128 records.
+func BenchmarkRequest(b *testing.B) {
+	s := benchOpen(b, Options{})
+	lat := make([]time.Duration, 0, 4096)
+	i := 0
+	for b.Loop() {
+		id := fmt.Sprintf("node-%03d", i%128)
+		i++
+		t0 := time.Now()
+		if _, _, err := s.Request(ctx, node, RequestInput{NodeID: id, DisplayName: "bench", Platform: "linux"}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	reportLatency(b, lat)
+}
+
+// BenchmarkRequestParallel: 16 concurrent callers, 1000 nodes (a queue
+// close to the default cap), group commit.
+func BenchmarkRequestParallel(b *testing.B) {
+	s := benchOpen(b, Options{})
+	var n atomic.Int64
+	start := s.Stats()
+	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0))) // 16 callers on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			id := fmt.Sprintf("node-%04d", n.Add(1)%1000)
+			if _, _, err := s.Request(ctx, node, RequestInput{NodeID: id, DisplayName: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	st := s.Stats()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(st.Ops-start.Ops)/float64(max(1, st.Commits-start.Commits)), "ops/commit")
+}
+
+// BenchmarkApprove1kPaired: approve a repair request among 1,000 paired
+// nodes (paired.json and pending.json are both rewritten).
+func BenchmarkApprove1kPaired(b *testing.B) {
+	dir := b.TempDir()
+	fix := pairedFixture(b, 1000)
+	writeFixture(b, dir, pairedFile, fix)
+	s := benchOpen(b, Options{StateDir: dir})
+	lat := make([]time.Duration, 0, 4096)
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		req, _, err := s.Request(ctx, node, RequestInput{NodeID: fix[i%len(fix)].key})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		if _, _, err := s.Approve(ctx, operator, req.RequestID); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+// BenchmarkPendingList2k: list 2,000 live pending requests.
+func BenchmarkPendingList2k(b *testing.B) {
+	dir := b.TempDir()
+	writeFixture(b, dir, pendingFile, pendingFixture(b, 2000))
+	s := benchOpen(b, Options{StateDir: dir, MaxPending: 4096})
+	for b.Loop() {
+		if got := s.Pending(); len(got) != 2000 {
+			b.Fatalf("%d pending", len(got))
+		}
+	}
+}
+
+// BenchmarkPairedList10k: list 10,000 paired nodes.
+func BenchmarkPairedList10k(b *testing.B) {
+	dir := b.TempDir()
+	writeFixture(b, dir, pairedFile, pairedFixture(b, 10000))
+	s := benchOpen(b, Options{StateDir: dir})
+	for b.Loop() {
+		if got := s.Paired(); len(got) != 10000 {
+			b.Fatalf("%d paired", len(got))
+		}
+	}
+}
