@@ -75,5 +75,24 @@ reject with "r", rename with "n".`,
 		newNodeCmd(g),
 		newDemoCmd(g),
 	)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every positional-argument check in the tree (cobra's
+// NoArgs "unknown command", ExactArgs, ...) a usage error, exit 2, like an
+// unknown flag; cobra returns them as plain errors, which would exit 1.
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			err := check(c, args)
+			if exitCode(err) == ExitFailed {
+				err = withCode(ExitUsage, err)
+			}
+			return err
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		usageArgs(sub)
+	}
 }
