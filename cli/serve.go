@@ -113,13 +113,15 @@ type runningGateway struct {
 // startGateway opens the store (taking the state dir's lock), resolves token
 // and address, listens, serves in the background and records where it runs.
 func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runningGateway, error) {
-	token, source, err := gateway.ResolveToken(f.token, stateDir)
-	if err != nil {
-		return nil, err
-	}
+	// The address first: a mistyped --listen is a usage error that must
+	// not leave a generated token file behind.
 	addr, err := gateway.ResolveListen(f.listen)
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
+	}
+	token, source, err := gateway.ResolveToken(f.token, stateDir)
+	if err != nil {
+		return nil, err
 	}
 	if err := gateway.CheckBind(addr, gateway.TokenExplicit(source)); err != nil {
 		return nil, withCode(ExitUsage, err)
