@@ -165,6 +165,7 @@ func pairFailure(p *printer, err error) error {
 		err = errors.New("gave up waiting for a decision (--wait); the request stays pending until it expires")
 	case errors.Is(err, context.Canceled):
 		event, code = "interrupted", ExitInterrupted
+		err = errors.New("interrupted")
 	}
 	if p.json {
 		p.JSON(map[string]any{"event": event, "error": err.Error()})

@@ -31,7 +31,11 @@ func Main(args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, errSilent) {
 		// Interrupted: whatever the command was doing was cut short by the
-		// signal, which is the real reason.
+		// signal, which is the real reason. A bare "context canceled" says
+		// nothing the user does not know, so say it in their words.
+		if errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted")
+		}
 		err = withCode(ExitInterrupted, err)
 	}
 	reportError(stderr, err)
