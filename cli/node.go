@@ -111,7 +111,7 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 			}
 			out, err := client.Pair(ctx, cfg, req, func(pp client.PairPending) {
 				if p.json {
-					p.JSON(map[string]any{"event": "pending", "requestId": pp.RequestID, "nodeId": pp.NodeID, "fingerprint": pp.Fingerprint, "created": pp.Created})
+					p.JSONLine(map[string]any{"event": "pending", "requestId": pp.RequestID, "nodeId": pp.NodeID, "fingerprint": pp.Fingerprint, "created": pp.Created})
 					return
 				}
 				p.Line("Requested pairing as %q.", req.DisplayName)
@@ -131,7 +131,7 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 				return err
 			}
 			if p.json {
-				return p.JSON(map[string]any{"event": "approved", "requestId": out.RequestID, "nodeId": out.NodeID, "stateFile": client.NodeStatePath(dir)})
+				return p.JSONLine(map[string]any{"event": "approved", "requestId": out.RequestID, "nodeId": out.NodeID, "stateFile": client.NodeStatePath(dir)})
 			}
 			p.Line("Approved. Token stored in %s; connect with `pairdeck node connect`.", client.NodeStatePath(dir))
 			return nil
@@ -168,7 +168,7 @@ func pairFailure(p *printer, err error) error {
 		err = errors.New("interrupted")
 	}
 	if p.json {
-		p.JSON(map[string]any{"event": event, "error": err.Error()})
+		p.JSONLine(map[string]any{"event": event, "error": err.Error()})
 	}
 	return withCode(code, err)
 }
@@ -213,7 +213,7 @@ message if an operator removes the node or the gateway refuses its token.`,
 					if err != nil {
 						line["error"] = err.Error()
 					}
-					p.JSON(line)
+					p.JSONLine(line)
 					return
 				}
 				if err != nil {

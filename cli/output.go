@@ -42,6 +42,12 @@ func (p *printer) JSON(v any) error {
 	return enc.Encode(v)
 }
 
+// JSONLine writes v as one compact line: the form of progress streams
+// (node pair, node connect), where each line is one JSON value.
+func (p *printer) JSONLine(v any) error {
+	return json.NewEncoder(p.out).Encode(v)
+}
+
 // Table writes headers and rows in the form that suits the output.
 func (p *printer) Table(headers []string, rows [][]string) {
 	if p.tty {
