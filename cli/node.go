@@ -222,7 +222,10 @@ message if an operator removes the node or the gateway refuses its token.`,
 					p.Line("%s: %s as node %s", state, url, protocol.Fingerprint(st.NodeID))
 				}
 			}
-			last := protocol.Connected
+			// One line per change worth knowing: each reconnect attempt
+			// is not one, so "connecting" is not printed and a repeated
+			// failure only once.
+			last, lastErr := protocol.Connected, ""
 			report(last.String(), nil)
 			for {
 				select {
@@ -235,10 +238,18 @@ message if an operator removes the node or the gateway refuses its token.`,
 						<-c.Done()
 						return nodeConnectFailure(c.Err())
 					}
-					if u.StateChanged && (u.State != last || u.Err != nil) {
-						last = u.State
-						report(u.State.String(), u.Err)
+					if !u.StateChanged || u.State == protocol.Connecting {
+						continue
 					}
+					errText := ""
+					if u.Err != nil {
+						errText = u.Err.Error()
+					}
+					if u.State == last && errText == lastErr {
+						continue
+					}
+					last, lastErr = u.State, errText
+					report(u.State.String(), u.Err)
 				}
 			}
 		},
