@@ -138,7 +138,9 @@ sent to the waiting node directly, and printed here exactly once.`,
 					return fmt.Errorf("approve %s: %w", args[0], err)
 				}
 				if p.json {
-					return p.JSON(res)
+					// The wire result omits a false "delivered"; the
+					// documented CLI schema always has it.
+					return p.JSON(approveJSON{RequestID: res.RequestID, Node: res.Node, Delivered: res.Delivered})
 				}
 				p.Line("Approved %s (%s), request %s.", orDash(res.Node.DisplayName), protocol.Fingerprint(res.Node.NodeID), res.RequestID)
 				p.Line("Token (shown once, it will not be shown again):")
@@ -152,6 +154,13 @@ sent to the waiting node directly, and printed here exactly once.`,
 			})
 		},
 	}
+}
+
+// approveJSON is `nodes approve --json`'s result (docs/cli-json.md).
+type approveJSON struct {
+	RequestID string              `json:"requestId"`
+	Node      protocol.PairedNode `json:"node"`
+	Delivered bool                `json:"delivered"`
 }
 
 func (n *nodesCmd) rejectCmd() *cobra.Command {
