@@ -135,7 +135,7 @@ sent to the waiting node directly, and printed here exactly once.`,
 			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
 				res, err := s.op.Approve(ctx, args[0])
 				if err != nil {
-					return fmt.Errorf("approve %s: %w", args[0], err)
+					return decisionFailed(ctx, s, "approve", args[0], err)
 				}
 				if p.json {
 					// The wire result omits a false "delivered"; the
@@ -173,7 +173,7 @@ func (n *nodesCmd) rejectCmd() *cobra.Command {
 			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
 				res, err := s.op.Reject(ctx, args[0])
 				if err != nil {
-					return fmt.Errorf("reject %s: %w", args[0], err)
+					return decisionFailed(ctx, s, "reject", args[0], err)
 				}
 				if p.json {
 					return p.JSON(res)

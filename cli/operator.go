@@ -57,6 +57,9 @@ type session struct {
 	mode  string
 	url   string
 	close func() error
+	// stateDir is the state the gateway acts on, when it is this machine's
+	// (local or offline); empty for a remote gateway.
+	stateDir string
 }
 
 // openSession finds the gateway to act on: the one running for the state
@@ -105,7 +108,11 @@ func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode stri
 	if err != nil {
 		return nil, explainDial(url, err)
 	}
-	return &session{op: c, mode: mode, url: url, close: c.Close}, nil
+	s := &session{op: c, mode: mode, url: url, close: c.Close}
+	if mode == modeLocal {
+		s.stateDir = stateDir
+	}
+	return s, nil
 }
 
 func explainDial(url string, err error) error {
@@ -130,7 +137,7 @@ func openOffline(stateDir, clientID string) (*session, error) {
 		return nil, err
 	}
 	local := gw.Local(localActor(clientID))
-	return &session{op: local, mode: modeOffline, close: func() error {
+	return &session{op: local, mode: modeOffline, stateDir: stateDir, close: func() error {
 		local.Close()
 		return errors.Join(gw.Shutdown(context.Background()), st.Close())
 	}}, nil
