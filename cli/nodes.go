@@ -82,7 +82,7 @@ until interrupted; see docs/cli-json.md for the schema.`,
 			}
 			return n.run(cmd, !watch, func(ctx context.Context, s *session, p *printer) error {
 				if watch {
-					return watchPending(ctx, s, p)
+					return watchPending(ctx, s, p, cmd.ErrOrStderr())
 				}
 				res, err := s.op.List(ctx)
 				if err != nil {

@@ -65,29 +65,32 @@ type session struct {
 // openSession finds the gateway to act on: the one running for the state
 // dir, else --url/$OPENCLAW_GATEWAY_URL, else the state dir itself under the
 // store's lock (offline), so scripts work whether or not a gateway runs.
-// allowOffline is false for commands that need live events.
+// allowOffline is false for commands that need live events; their
+// connection is re-established after a drop (a gateway restart), instead
+// of ending the command.
 func openSession(ctx context.Context, g *globals, f *connFlags, clientID string, allowOffline bool) (*session, error) {
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
 		return nil, err
 	}
+	live := !allowOffline
 	url := f.url
 	if url == "" {
 		url = os.Getenv("OPENCLAW_GATEWAY_URL")
 	}
 	if url == "" {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
-			return dialOperator(ctx, stateDir, rt.URL, f.token, clientID, modeLocal)
+			return dialOperator(ctx, stateDir, rt.URL, f.token, clientID, modeLocal, live)
 		}
 		if !allowOffline {
 			return nil, fmt.Errorf("no gateway is running for %s: start one with `pairdeck serve` (or pass --url)", stateDir)
 		}
 		return openOffline(stateDir, clientID)
 	}
-	return dialOperator(ctx, stateDir, url, f.token, clientID, modeRemote)
+	return dialOperator(ctx, stateDir, url, f.token, clientID, modeRemote, live)
 }
 
-func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string) (*session, error) {
+func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string, reconnect bool) (*session, error) {
 	token, _, err := gateway.LookupToken(token, stateDir)
 	if err != nil {
 		return nil, err
@@ -102,8 +105,9 @@ func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode stri
 		Role:   protocol.RoleOperator,
 		Scopes: protocol.AllOperatorScopes,
 		// client.id and mode keep the values OpenClaw gateways accept.
-		Client:   protocol.ClientInfo{ID: "cli", DisplayName: clientID, Version: Version, Platform: runtime.GOOS, Mode: "cli"},
-		Identity: id,
+		Client:    protocol.ClientInfo{ID: "cli", DisplayName: clientID, Version: Version, Platform: runtime.GOOS, Mode: "cli"},
+		Identity:  id,
+		Reconnect: reconnect,
 	})
 	if err != nil {
 		return nil, explainDial(url, err)

@@ -3,9 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -19,7 +22,10 @@ type watchLine struct {
 
 // watchPending prints the current queue as snapshot lines, then each event,
 // re-printing the snapshot whenever the stream says events may be missing.
-func watchPending(ctx context.Context, s *session, p *printer) error {
+// The session reconnects by itself after a drop (a gateway restart): the
+// stream carries on, and notes about the connection go to errOut so stdout
+// stays NDJSON.
+func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer) error {
 	enc := json.NewEncoder(p.out)
 	snapshot := func() error {
 		res, err := s.op.List(ctx)
@@ -37,17 +43,32 @@ func watchPending(ctx context.Context, s *session, p *printer) error {
 	if err := snapshot(); err != nil {
 		return err
 	}
+	connected := true
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case u, ok := <-s.op.Updates():
 			if !ok {
+				if e, ok := s.op.(interface{ Err() error }); ok && e.Err() != nil {
+					return fmt.Errorf("gateway %s ended the stream: %w", s.url, e.Err())
+				}
 				return fmt.Errorf("gateway %s closed the connection", s.url)
 			}
 			switch {
+			case u.StateChanged:
+				switch {
+				case u.State == protocol.Connected && !connected:
+					connected = true
+					fmt.Fprintf(errOut, "pairdeck: reconnected to %s; the pending requests follow again as snapshot lines\n", s.url)
+				case u.State == protocol.Disconnected && connected && u.Err != nil:
+					connected = false
+					fmt.Fprintf(errOut, "pairdeck: lost the gateway %s (%v); reconnecting\n", s.url, u.Err)
+				}
 			case u.Relist:
-				if err := snapshot(); err != nil {
+				// A transient failure means the connection dropped again:
+				// the next reconnect asks for the snapshot once more.
+				if err := snapshot(); err != nil && !transientCall(err) {
 					return err
 				}
 			case u.Event != nil && watched(u.Event.Event):
@@ -57,6 +78,12 @@ func watchPending(ctx context.Context, s *session, p *printer) error {
 			}
 		}
 	}
+}
+
+// transientCall reports a call that failed only because the connection was
+// down or dropped under it.
+func transientCall(err error) bool {
+	return errors.Is(err, client.ErrNotConnected) || errors.Is(err, client.ErrConnectionLost)
 }
 
 func watched(event string) bool {
