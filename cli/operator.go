@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -78,17 +79,36 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 	if url == "" {
 		url = os.Getenv("OPENCLAW_GATEWAY_URL")
 	}
-	if url == "" {
+	if url != "" {
+		return dialOperator(ctx, stateDir, url, f.token, clientID, modeRemote, live)
+	}
+	deadline := time.Now().Add(offlineLockWait)
+	for {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
 			return dialOperator(ctx, stateDir, rt.URL, f.token, clientID, modeLocal, live)
 		}
 		if !allowOffline {
 			return nil, fmt.Errorf("no gateway is running for %s: start one with `pairdeck serve` (or pass --url)", stateDir)
 		}
-		return openOffline(stateDir, clientID)
+		s, err := openOffline(stateDir, clientID)
+		var locked *store.LockedError
+		if err == nil || !errors.As(err, &locked) || time.Now().After(deadline) {
+			return s, err
+		}
+		// Another offline command holds the lock for a moment (scripts run
+		// several at once), or a gateway is starting and is about to
+		// announce itself in gateway.json: wait for either.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return dialOperator(ctx, stateDir, url, f.token, clientID, modeRemote, live)
 }
+
+// offlineLockWait bounds how long an offline command waits for the state
+// dir's lock before saying who holds it.
+const offlineLockWait = 5 * time.Second
 
 func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string, reconnect bool) (*session, error) {
 	token, _, err := gateway.LookupToken(token, stateDir)
