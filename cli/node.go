@@ -35,6 +35,8 @@ func newNodeCmd(g *globals) *cobra.Command {
 A node keeps its identity (identity/device.json) and, once paired, its token
 (node.json, mode 0600) in a directory of its own (--node-dir), so several
 simulated nodes can run on one machine.`,
+		Example: `  pairdeck node pair --name "Living Room iPad" --platform ios
+  pairdeck node connect`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRunE,
 	}

@@ -32,6 +32,9 @@ the same output and expiry rules. Every command takes --json for a stable
 machine-readable result on stdout; errors go to stderr.
 
 Exit codes: 0 ok, 1 failed, 2 usage, 124 timed out, 130 interrupted.`,
+		Example: `  pairdeck nodes pending
+  pairdeck nodes approve "$(pairdeck nodes pending --json | jq -r '.[0].requestId')"
+  pairdeck nodes status --url wss://gw.example.net:18789 --token "$TOKEN"`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRunE,
 	}
@@ -345,10 +348,17 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 func (n *nodesCmd) verifyCmd() *cobra.Command {
 	var nodeID, token string
 	cmd := &cobra.Command{
-		Use:     "verify --node <id> --token <token>",
-		Short:   "Check a node's token (exit 1 if it does not verify)",
-		Example: `  pairdeck nodes verify --node "$NODE_ID" --token "$NODE_TOKEN"`,
-		Args:    cobra.NoArgs,
+		Use:   "verify --node <id> --token <token>",
+		Short: "Check a node's token (exit 1 if it does not verify)",
+		Long: `Check that a token is the current one of a paired node.
+
+Here --token is the node's token, not the operator token: the operator token
+that authorises the check comes from $OPENCLAW_GATEWAY_TOKEN, else the state
+dir (as for the other commands without --token). With --url, set
+$OPENCLAW_GATEWAY_TOKEN.`,
+		Example: `  pairdeck nodes verify --node "$NODE_ID" --token "$NODE_TOKEN"
+  OPENCLAW_GATEWAY_TOKEN="$OP_TOKEN" pairdeck nodes verify --url wss://gw:18789 --node "$NODE_ID" --token "$NODE_TOKEN"`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if nodeID == "" || token == "" {
 				return usageError("verify needs --node and --token")
