@@ -41,26 +41,26 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 }
 
 // writeFixture writes a state file of n records straight to disk.
-func writeFixture(b *testing.B, stateDir, name string, records []fileRecord) {
+func writeFixture(b *testing.B, stateDir, name string, records []member) {
 	b.Helper()
 	nodes := filepath.Join(stateDir, "nodes")
 	os.MkdirAll(nodes, 0o700)
-	order := make([]*fileRecord, len(records))
-	for i := range records {
-		order[i] = &records[i]
+	data, err := assembleFile(records)
+	if err != nil {
+		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(nodes, name), assembleFile(order), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(nodes, name), data, 0o600); err != nil {
 		b.Fatal(err)
 	}
 }
 
-func pairedFixture(b *testing.B, n int) []fileRecord {
-	out := make([]fileRecord, n)
+func pairedFixture(b *testing.B, n int) []member {
+	out := make([]member, n)
 	now := time.Now().UnixMilli()
 	for i := range n {
 		id := fmt.Sprintf("%064x", i) // device ids are 64 hex chars
 		sum := sha256.Sum256([]byte(id))
-		e := pairedEntry{fileRecord: fileRecord{key: id}, rec: protocol.PairedNode{
+		e := &pairedEntry{fileRecord: fileRecord{key: id}, rec: protocol.PairedNode{
 			NodeID: id, TokenSHA256: hex.EncodeToString(sum[:]), DisplayName: fmt.Sprintf("Node %d", i),
 			Platform: "ios", Version: "2026.4.12", DeviceFamily: "iPhone", ModelIdentifier: "iPhone17,1",
 			Caps: []string{"camera", "screen", "location"}, Commands: []string{"camera.snap", "screen.record"},
@@ -69,24 +69,24 @@ func pairedFixture(b *testing.B, n int) []fileRecord {
 		if err := e.encode(); err != nil {
 			b.Fatal(err)
 		}
-		out[i] = e.fileRecord
+		out[i] = e
 	}
 	return out
 }
 
-func pendingFixture(b *testing.B, n int) []fileRecord {
-	out := make([]fileRecord, n)
+func pendingFixture(b *testing.B, n int) []member {
+	out := make([]member, n)
 	now := time.Now().UnixMilli()
 	for i := range n {
 		id := fmt.Sprintf("req-%06d", i)
-		e := pendingEntry{fileRecord: fileRecord{key: id}, rec: protocol.PendingRequest{
+		e := &pendingEntry{fileRecord: fileRecord{key: id}, rec: protocol.PendingRequest{
 			RequestID: id, NodeID: fmt.Sprintf("%064x", i), DisplayName: fmt.Sprintf("Node %d", i),
 			Platform: "ios", Version: "2026.4.12", Commands: []string{"canvas.show"}, TS: now - int64(i),
 		}}
 		if err := e.encode(); err != nil {
 			b.Fatal(err)
 		}
-		out[i] = e.fileRecord
+		out[i] = e
 	}
 	return out
 }
@@ -140,7 +140,7 @@ func BenchmarkApprove1kPaired(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
-		req, _, err := s.Request(ctx, node, RequestInput{NodeID: fix[i%len(fix)].key})
+		req, _, err := s.Request(ctx, node, RequestInput{NodeID: fix[i%len(fix)].file().key})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -176,5 +176,18 @@ func BenchmarkPairedList10k(b *testing.B) {
 		if got := s.Paired(); len(got) != 10000 {
 			b.Fatalf("%d paired", len(got))
 		}
+	}
+}
+
+// BenchmarkOpen10kPaired: what the CLI pays per offline operation.
+func BenchmarkOpen10kPaired(b *testing.B) {
+	dir := b.TempDir()
+	writeFixture(b, dir, pairedFile, pairedFixture(b, 10000))
+	for b.Loop() {
+		s, err := Open(Options{StateDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
 	}
 }

@@ -178,11 +178,19 @@ func (s *Store) persist(tx *tx) error {
 	var paired, pending fileImage
 	var jobs []func() (tempFile, error)
 	if tx.pairedDirty {
-		paired = fileImage{data: assembleFile(s.paired.order.items), exists: true}
+		data, err := assembleFile(s.paired.order.items)
+		if err != nil {
+			return s.rollback(tx, nil, auditStart, fmt.Errorf("%w: %w", ErrWrite, err))
+		}
+		paired = fileImage{data: data, exists: true}
 		jobs = append(jobs, func() (tempFile, error) { return s.prepareFile(pairedFile, paired.data) })
 	}
 	if tx.pendingDirty {
-		pending = fileImage{data: assembleFile(s.pending.order.items), exists: true}
+		data, err := assembleFile(s.pending.order.items)
+		if err != nil {
+			return s.rollback(tx, nil, auditStart, fmt.Errorf("%w: %w", ErrWrite, err))
+		}
+		pending = fileImage{data: data, exists: true}
 		jobs = append(jobs, func() (tempFile, error) { return s.prepareFile(pendingFile, pending.data) })
 	}
 

@@ -426,3 +426,46 @@ func TestCanceledContext(t *testing.T) {
 		t.Fatal("abandoned request applied")
 	}
 }
+
+// When putting a file back fails too, the store believes the disk: memory
+// is rebuilt from the files as they now are, and the caller is told.
+func TestWriteFailureWithFailedRestoreReloadsFromDisk(t *testing.T) {
+	s, clk := openTest(t)
+	tok := pairNode(t, s, "n1")
+	req := mustRequest(t, s, RequestInput{NodeID: "n1"})
+	renameFailed := false
+	setFault(s, func(stage string) error {
+		switch {
+		case stage == "rename "+pendingFile:
+			renameFailed = true // paired.json is already in place
+			return errDiskFull
+		case stage == pairedFile && renameFailed: // its restore
+			return errDiskFull
+		}
+		return nil
+	})
+	_, _, err := s.Approve(ctx, operator, req.RequestID)
+	if !errors.Is(err, ErrWrite) || !strings.Contains(err.Error(), "restoring the previous files also failed") {
+		t.Fatalf("err = %v", err)
+	}
+	setFault(s, nil)
+	// Disk now has the new paired.json (a token nobody was given) and the
+	// old pending.json; memory must say the same.
+	disk := diskJSON(t, s, pairedFile)["n1"]
+	n, _ := s.PairedNode("n1")
+	if n.ApprovedAtMs != int64(disk["approvedAtMs"].(float64)) {
+		t.Fatalf("memory approvedAtMs %d, disk %v", n.ApprovedAtMs, disk["approvedAtMs"])
+	}
+	if _, ok := s.Verify("n1", tok); ok {
+		t.Fatal("memory accepts the token the disk no longer has")
+	}
+	if _, ok := s.PendingByID(req.RequestID); !ok {
+		t.Fatal("memory lost the request the disk still has")
+	}
+	// The operator can simply approve again.
+	n2 := mustApprove(t, s, req.RequestID)
+	s = reopen(t, s, clk)
+	if _, ok := s.Verify("n1", n2.Token); !ok {
+		t.Fatal("re-approval after the failure is not durable")
+	}
+}

@@ -37,6 +37,7 @@ func FuzzLoadPending(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var seq uint64
 		tab, err := decodePending("pending.json", data, &seq)
+		checkScanAgrees(t, data, err)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error is not ErrCorrupt: %v", err)
@@ -46,12 +47,15 @@ func FuzzLoadPending(f *testing.F) {
 		if len(tab.byID) != len(tab.expiry) {
 			t.Fatalf("%d records, %d in the expiry heap", len(tab.byID), len(tab.expiry))
 		}
-		out := assembleFile(tab.order.items)
+		out, err := assembleFile(tab.order.items)
+		if err != nil {
+			t.Fatal(err)
+		}
 		again, err := decodePending("pending.json", out, &seq)
 		if err != nil {
 			t.Fatalf("written form does not load: %v\n%s", err, out)
 		}
-		if out2 := assembleFile(again.order.items); !bytes.Equal(out, out2) {
+		if out2, _ := assembleFile(again.order.items); !bytes.Equal(out, out2) {
 			t.Fatalf("written form is not stable:\n%s\n%s", out, out2)
 		}
 		for _, e := range tab.byID {
@@ -68,13 +72,17 @@ func FuzzLoadPaired(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tab, err := decodePaired("paired.json", data)
+		checkScanAgrees(t, data, err)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error is not ErrCorrupt: %v", err)
 			}
 			return
 		}
-		out := assembleFile(tab.order.items)
+		out, err := assembleFile(tab.order.items)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if bytes.Contains(out, []byte(`"token"`)) {
 			t.Fatalf("plaintext token written back:\n%s", out)
 		}
@@ -82,7 +90,7 @@ func FuzzLoadPaired(f *testing.F) {
 		if err != nil {
 			t.Fatalf("written form does not load: %v\n%s", err, out)
 		}
-		if out2 := assembleFile(again.order.items); !bytes.Equal(out, out2) {
+		if out2, _ := assembleFile(again.order.items); !bytes.Equal(out, out2) {
 			t.Fatalf("written form is not stable:\n%s\n%s", out, out2)
 		}
 		for id, e := range tab.byNode {
@@ -91,4 +99,31 @@ func FuzzLoadPaired(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkScanAgrees holds the fast member scanner to encoding/json's decoder:
+// where both accept a file they split it identically, and a file only the
+// scanner accepts must not load.
+func checkScanAgrees(t *testing.T, data []byte, loadErr error) {
+	t.Helper()
+	fast, fastErr := scanObject(data)
+	if fastErr != nil {
+		return // the loader used the decoder
+	}
+	slow, slowErr := decodeObject("f", data)
+	if slowErr != nil {
+		if loadErr == nil {
+			t.Fatalf("loaded a file the decoder rejects (%v)", slowErr)
+		}
+		return
+	}
+	if len(fast) != len(slow) {
+		t.Fatalf("scanner found %d members, decoder %d", len(fast), len(slow))
+	}
+	for i := range fast {
+		if fast[i].key != slow[i].key || !bytes.Equal(fast[i].raw, slow[i].raw) || fast[i].off != slow[i].off {
+			t.Fatalf("member %d: scanner %q@%d %q, decoder %q@%d %q",
+				i, fast[i].key, fast[i].off, fast[i].raw, slow[i].key, slow[i].off, slow[i].raw)
+		}
+	}
 }

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // Loading never modifies a file: a problem is reported as a *CorruptError
@@ -38,9 +36,6 @@ func decodePending(path string, data []byte, seq *uint64) (*pendingTable, error)
 		e.extra = extra
 		*seq++
 		e.seq = *seq
-		if err := e.encode(); err != nil {
-			return corruptAt(path, data, off, err.Error())
-		}
 		t.insert(e)
 		return nil
 	})
@@ -82,9 +77,6 @@ func decodePaired(path string, data []byte) (*pairedTable, error) {
 			e.hasToken = true
 		}
 		e.extra = extra
-		if err := e.encode(); err != nil {
-			return corruptAt(path, data, off, err.Error())
-		}
 		t.insert(e)
 		return nil
 	})
@@ -97,106 +89,114 @@ func decodePaired(path string, data []byte) (*pairedTable, error) {
 // walkObject checks that data is one JSON object and calls fn for each
 // member with the member's value and its byte offset in data.
 func walkObject(path string, data []byte, fn func(key string, raw []byte, off int64) error) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		// An empty file is what a crash of a careless writer leaves; it is
-		// not an empty table, so it is refused like any other damage.
-		return corruptAt(path, data, 0, "the file is empty (an empty table is written as {})")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
+	members, err := scanObject(data)
 	if err != nil {
-		return syntaxCorrupt(path, data, err)
+		if members, err = decodeObject(path, data); err != nil {
+			return err
+		}
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		start := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
-		return corruptAt(path, data, start, fmt.Sprintf("expected a JSON object ({...}), found %s", describeToken(tok)))
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		at := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			return syntaxCorrupt(path, data, err)
+	seen := make(map[string]bool, len(members))
+	for _, m := range members {
+		if seen[m.key] {
+			return corruptAt(path, data, m.off, fmt.Sprintf("key %q appears twice", m.key))
 		}
-		key, _ := tok.(string) // inside an object the decoder yields keys
-		if seen[key] {
-			return corruptAt(path, data, at, fmt.Sprintf("key %q appears twice", key))
-		}
-		seen[key] = true
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return syntaxCorrupt(path, data, err)
-		}
-		if err := fn(key, raw, dec.InputOffset()-int64(len(raw))); err != nil {
+		seen[m.key] = true
+		if err := fn(m.key, m.raw, m.off); err != nil {
 			if ce, ok := errors.AsType[*CorruptError](err); ok && ce.Line == 0 {
 				ce.locate(data)
 			}
 			return err
 		}
 	}
+	return nil
+}
+
+// decodeObject is walkObject's careful path: encoding/json's streaming
+// decoder, for the exact error and offset when a file is damaged.
+func decodeObject(path string, data []byte) ([]jsonMember, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		// An empty file is what a crash of a careless writer leaves; it is
+		// not an empty table, so it is refused like any other damage.
+		return nil, corruptAt(path, data, 0, "the file is empty (an empty table is written as {})")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, syntaxCorrupt(path, data, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		start := int64(len(data) - len(bytes.TrimLeft(data, " \t\r\n")))
+		return nil, corruptAt(path, data, start, fmt.Sprintf("expected a JSON object ({...}), found %s", describeToken(tok)))
+	}
+	var members []jsonMember
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, syntaxCorrupt(path, data, err)
+		}
+		key, _ := tok.(string) // inside an object the decoder yields keys
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, syntaxCorrupt(path, data, err)
+		}
+		members = append(members, jsonMember{key: key, raw: raw, off: dec.InputOffset() - int64(len(raw))})
+	}
 	if _, err := dec.Token(); err != nil { // the closing '}'
-		return syntaxCorrupt(path, data, err)
+		return nil, syntaxCorrupt(path, data, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		at := dec.InputOffset()
 		if err != nil {
-			return syntaxCorrupt(path, data, err)
+			return nil, syntaxCorrupt(path, data, err)
 		}
-		return corruptAt(path, data, at, "unexpected data after the closing }")
+		return nil, corruptAt(path, data, at, "unexpected data after the closing }")
 	}
-	return nil
+	return members, nil
 }
 
 // decodeRecord fills v from one member's value and returns the members v has
 // no field for, so they survive a rewrite.
 func decodeRecord(path string, raw []byte, off int64, v any) (map[string]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		return nil, nil
-	}
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		return nil, typeCorrupt(path, raw, off, te)
-	}
-	// Most likely a field this version does not know: decode leniently and
-	// keep the rest aside.
-	reset(v)
 	if err := json.Unmarshal(raw, v); err != nil {
 		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 			return nil, typeCorrupt(path, raw, off, te)
 		}
+		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+			return nil, corruptAt(path, nil, off+se.Offset, se.Error())
+		}
 		return nil, corruptAt(path, nil, off, err.Error())
 	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &all); err != nil {
-		return nil, corruptAt(path, nil, off, "a record must be a JSON object")
+	members, err := scanObject(raw)
+	if err != nil {
+		if len(raw) > 0 && raw[0] == '{' {
+			// Valid JSON the scanner does not follow; let the decoder split it.
+			var all map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &all); err != nil {
+				return nil, corruptAt(path, nil, off, err.Error())
+			}
+			for k, val := range all {
+				members = append(members, jsonMember{key: k, raw: val})
+			}
+		} else {
+			return nil, nil // null: no fields at all
+		}
 	}
 	known := knownKeys(v)
-	extra := map[string]json.RawMessage{}
-	for k, val := range all {
-		if isKnownKey(known, k) {
+	var extra map[string]json.RawMessage
+	for _, m := range members {
+		if isKnownKey(known, m.key) {
 			continue
 		}
 		var c bytes.Buffer
-		if err := json.Compact(&c, val); err != nil {
-			return nil, corruptAt(path, nil, off, err.Error())
+		if err := json.Compact(&c, m.raw); err != nil {
+			return nil, corruptAt(path, nil, off+m.off, err.Error())
 		}
-		extra[k] = c.Bytes()
-	}
-	if len(extra) == 0 {
-		return nil, nil
+		if extra == nil {
+			extra = map[string]json.RawMessage{}
+		}
+		extra[m.key] = c.Bytes()
 	}
 	return extra, nil
-}
-
-func reset(v any) {
-	switch r := v.(type) {
-	case *protocol.PendingRequest:
-		*r = protocol.PendingRequest{}
-	case *protocol.PairedNode:
-		*r = protocol.PairedNode{}
-	}
 }
 
 func typeCorrupt(path string, raw []byte, off int64, te *json.UnmarshalTypeError) error {

@@ -14,12 +14,23 @@ import (
 
 // fileRecord is one member of a state file: its key and its text exactly as
 // it appears in the file (indented one level), so that rewriting a file is a
-// concatenation instead of a re-marshal of every record.
+// concatenation instead of a re-marshal of every record. The text is made
+// when a record changes, or for records loaded from disk the first time
+// their file is written, so that opening a large store stays cheap.
 type fileRecord struct {
 	key string
-	raw []byte // `  "key": {\n    ...\n  }`
+	raw []byte // `  "key": {\n    ...\n  }`; nil until needed
 	pos int    // index in the table's orderList
 }
+
+// member is an entry of either table, as its file sees it.
+type member interface {
+	file() *fileRecord
+	encode() error
+}
+
+func (e *pendingEntry) file() *fileRecord { return &e.fileRecord }
+func (e *pairedEntry) file() *fileRecord  { return &e.fileRecord }
 
 // pendingEntry is a pending request as held in memory.
 type pendingEntry struct {
@@ -117,20 +128,27 @@ func appendExtra(obj []byte, extra map[string]json.RawMessage) []byte {
 
 // assembleFile builds a state file from its members: "{}" when empty,
 // otherwise two-space indented with no trailing newline, like OpenClaw's.
-func assembleFile(order []*fileRecord) []byte {
+func assembleFile(order []member) ([]byte, error) {
 	size := 4
-	for _, r := range order {
-		if r != nil {
-			size += len(r.raw) + 2
+	for _, m := range order {
+		if m == nil {
+			continue
 		}
+		if m.file().raw == nil {
+			if err := m.encode(); err != nil {
+				return nil, err
+			}
+		}
+		size += len(m.file().raw) + 2
 	}
 	b := make([]byte, 0, size)
 	b = append(b, '{')
 	first := true
-	for _, r := range order {
-		if r == nil {
+	for _, m := range order {
+		if m == nil {
 			continue
 		}
+		r := m.file()
 		if first {
 			b = append(b, '\n')
 			first = false
@@ -142,29 +160,35 @@ func assembleFile(order []*fileRecord) []byte {
 	if !first {
 		b = append(b, '\n')
 	}
-	return append(b, '}')
+	return append(b, '}'), nil
 }
 
 // knownKeys are the JSON member names of a record type; everything else in
 // a record on disk is kept as an unknown field.
+type keySet struct {
+	exact map[string]bool
+	names []string
+}
+
 var (
 	knownKeysOnce    sync.Once
-	pendingKnownKeys []string
-	pairedKnownKeys  []string
+	pendingKnownKeys keySet
+	pairedKnownKeys  keySet
 )
 
-func jsonKeys(t reflect.Type) []string {
-	var keys []string
+func jsonKeys(t reflect.Type) keySet {
+	ks := keySet{exact: map[string]bool{}}
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
-			keys = append(keys, name)
+			ks.exact[name] = true
+			ks.names = append(ks.names, name)
 		}
 	}
-	return keys
+	return ks
 }
 
-func knownKeys(v any) []string {
+func knownKeys(v any) keySet {
 	knownKeysOnce.Do(func() {
 		pendingKnownKeys = jsonKeys(reflect.TypeFor[protocol.PendingRequest]())
 		pairedKnownKeys = jsonKeys(reflect.TypeFor[protocol.PairedNode]())
@@ -177,8 +201,11 @@ func knownKeys(v any) []string {
 
 // isKnownKey matches the way encoding/json fills struct fields
 // (case-insensitively), so a member it consumed is not also kept as extra.
-func isKnownKey(known []string, k string) bool {
-	for _, n := range known {
+func isKnownKey(known keySet, k string) bool {
+	if known.exact[k] {
+		return true
+	}
+	for _, n := range known.names {
 		if strings.EqualFold(n, k) {
 			return true
 		}

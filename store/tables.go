@@ -6,16 +6,17 @@ import "container/heap"
 // do: a refreshed or re-approved record keeps its place). Removal leaves a
 // hole that is compacted once holes dominate, so removal is O(1) amortized.
 type orderList struct {
-	items []*fileRecord
+	items []member
 	holes int
 }
 
-func (o *orderList) add(r *fileRecord) {
-	r.pos = len(o.items)
-	o.items = append(o.items, r)
+func (o *orderList) add(m member) {
+	m.file().pos = len(o.items)
+	o.items = append(o.items, m)
 }
 
-func (o *orderList) remove(r *fileRecord) {
+func (o *orderList) remove(m member) {
+	r := m.file()
 	o.items[r.pos] = nil
 	r.pos = -1
 	o.holes++
@@ -23,7 +24,7 @@ func (o *orderList) remove(r *fileRecord) {
 		live := o.items[:0]
 		for _, it := range o.items {
 			if it != nil {
-				it.pos = len(live)
+				it.file().pos = len(live)
 				live = append(live, it)
 			}
 		}
@@ -52,7 +53,7 @@ func (t *pendingTable) insert(e *pendingEntry) {
 	if cur, ok := t.byNode[e.rec.NodeID]; !ok || cur.rec.TS <= e.rec.TS {
 		t.byNode[e.rec.NodeID] = e
 	}
-	t.order.add(&e.fileRecord)
+	t.order.add(e)
 	heap.Push(&t.expiry, e)
 }
 
@@ -61,7 +62,7 @@ func (t *pendingTable) remove(e *pendingEntry) {
 	if t.byNode[e.rec.NodeID] == e {
 		delete(t.byNode, e.rec.NodeID)
 	}
-	t.order.remove(&e.fileRecord)
+	t.order.remove(e)
 	heap.Remove(&t.expiry, e.heapIdx)
 }
 
@@ -80,12 +81,12 @@ func newPairedTable() *pairedTable {
 
 func (t *pairedTable) insert(e *pairedEntry) {
 	t.byNode[e.key] = e
-	t.order.add(&e.fileRecord)
+	t.order.add(e)
 }
 
 func (t *pairedTable) remove(e *pairedEntry) {
 	delete(t.byNode, e.key)
-	t.order.remove(&e.fileRecord)
+	t.order.remove(e)
 }
 
 // expiryHeap orders pending requests by timestamp; with one TTL for all,
