@@ -376,7 +376,15 @@ func TestCloseDuringWrites(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(30 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 20 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
