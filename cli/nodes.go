@@ -57,6 +57,13 @@ func (n *nodesCmd) run(cmd *cobra.Command, allowOffline bool, fn func(ctx contex
 }
 
 // expiresAt falls back to ts+TTL for gateways that send no expiresAtMs.
+func withExpiry(in []protocol.PendingRequest) []protocol.PendingRequest {
+	for i := range in {
+		in[i].ExpiresAtMs = expiresAt(in[i])
+	}
+	return in
+}
+
 func expiresAt(r protocol.PendingRequest) int64 {
 	if r.ExpiresAtMs != 0 {
 		return r.ExpiresAtMs
@@ -96,7 +103,7 @@ until interrupted; see docs/cli-json.md for the schema.`,
 					p.Line("%d", len(res.Pending))
 					return nil
 				case p.json:
-					return p.JSON(nonNil(res.Pending))
+					return p.JSON(nonNil(withExpiry(res.Pending)))
 				}
 				printPending(p, res.Pending, time.Now())
 				return nil
@@ -326,6 +333,7 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 				}
 				if p.json {
 					res.Pending, res.Paired = nonNil(res.Pending), nonNil(res.Paired)
+					res.Pending = withExpiry(res.Pending)
 					return p.JSON(res)
 				}
 				now := time.Now()

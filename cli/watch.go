@@ -34,7 +34,7 @@ func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer)
 		}
 		now := time.Now().UnixMilli()
 		for i := len(res.Pending) - 1; i >= 0; i-- { // oldest first, like a log
-			if err := enc.Encode(watchLine{Event: protocol.EventPairRequested, Payload: protocol.MustMarshal(res.Pending[i]), Snapshot: true, TS: now}); err != nil {
+			if err := enc.Encode(watchLine{Event: protocol.EventPairRequested, Payload: protocol.MustMarshal(withExpiry(res.Pending[i : i+1])[0]), Snapshot: true, TS: now}); err != nil {
 				return err
 			}
 		}
@@ -72,7 +72,18 @@ func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer)
 					return err
 				}
 			case u.Event != nil && watched(u.Event.Event):
-				if err := enc.Encode(watchLine{Event: u.Event.Event, Payload: u.Event.Payload, TS: time.Now().UnixMilli()}); err != nil {
+				payload := u.Event.Payload
+				if u.Event.Event == protocol.EventPairRequested {
+					var r protocol.PendingRequest
+					if json.Unmarshal(payload, &r) == nil && r.ExpiresAtMs == 0 && r.TS != 0 {
+						var m map[string]any
+						if json.Unmarshal(payload, &m) == nil {
+							m["expiresAtMs"] = expiresAt(r)
+							payload = protocol.MustMarshal(m)
+						}
+					}
+				}
+				if err := enc.Encode(watchLine{Event: u.Event.Event, Payload: payload, TS: time.Now().UnixMilli()}); err != nil {
 					return err
 				}
 			}

@@ -38,7 +38,10 @@
 //   - node.pair.removed also covers a pending request removed with the node.
 //   - hello-ok snapshot: presence (connected nodes), health (ok, pending
 //     and paired counts, pairingEnabled), stateVersion, uptimeMs,
-//     authMode "token", pairingEnabled. Nodes and operators without
+//     authMode "token" — only keys OpenClaw's strict Snapshot schema knows;
+//     presence entries use its shape (deviceId, ip, mode, roles, reason,
+//     ts). hello-ok has no auth block: that schema requires a deviceToken
+//     there, which pairdeck does not issue. Nodes and operators without
 //     operator.read get an empty presence list and no counts.
 //   - Browser origins other than the gateway's own host are refused unless
 //     listed in Config.OriginPatterns.

@@ -289,7 +289,6 @@ func (g *Gateway) hello(sess *session) protocol.HelloOK {
 		Server:   protocol.ServerInfo{Version: g.cfg.Version, ConnID: sess.connID},
 		Features: protocol.Features{Methods: protocol.Methods, Events: protocol.Events},
 		Snapshot: g.snapshot(sess),
-		Auth:     &protocol.HelloAuth{Role: sess.role, Scopes: sess.scopes},
 		Policy: protocol.Policy{
 			MaxPayload:       g.cfg.MaxPayload,
 			MaxBufferedBytes: 2 * g.cfg.MaxPayload,
@@ -306,22 +305,23 @@ func (g *Gateway) snapshot(sess *session) map[string]any {
 	health := map[string]any{"ok": true, "pairingEnabled": g.PairingEnabled()}
 	if !sess.isNode() && protocol.HasScope(sess.scopes, protocol.ScopeRead) {
 		for id, live := range g.fan.connected() {
-			presence = append(presence, map[string]any{
-				"nodeId": id, "connected": true, "connectedAtMs": live.since.UnixMilli(), "remoteIp": live.remoteIP,
-			})
+			e := map[string]any{"deviceId": id, "mode": "node", "roles": []string{"node"}, "reason": "connect", "ts": live.since.UnixMilli()}
+			if live.remoteIP != "" {
+				e["ip"] = live.remoteIP
+			}
+			presence = append(presence, e)
 		}
 		slices.SortFunc(presence, func(a, b map[string]any) int {
-			return strings.Compare(a["nodeId"].(string), b["nodeId"].(string))
+			return strings.Compare(a["deviceId"].(string), b["deviceId"].(string))
 		})
 		health["pending"] = len(g.store.Pending())
 		health["paired"] = len(g.store.Paired())
 	}
 	return map[string]any{
-		"presence":       presence,
-		"health":         health,
-		"stateVersion":   map[string]any{"presence": g.presenceVersion.Load(), "health": 0},
-		"uptimeMs":       g.cfg.Now().Sub(g.started).Milliseconds(),
-		"authMode":       "token",
-		"pairingEnabled": g.PairingEnabled(),
+		"presence":     presence,
+		"health":       health,
+		"stateVersion": map[string]any{"presence": g.presenceVersion.Load(), "health": 0},
+		"uptimeMs":     g.cfg.Now().Sub(g.started).Milliseconds(),
+		"authMode":     "token",
 	}
 }

@@ -329,8 +329,8 @@ func TestPairingSwitchedOff(t *testing.T) {
 	}
 	w := h.dial()
 	hello := decodeAs[protocol.HelloOK](t, w.connect(w.connectParams(nil, h.now(), connectOpts{token: testToken})).Payload)
-	if hello.Snapshot["pairingEnabled"] != false {
-		t.Fatalf("snapshot pairingEnabled: %v", hello.Snapshot["pairingEnabled"])
+	if health, _ := hello.Snapshot["health"].(map[string]any); health["pairingEnabled"] != false {
+		t.Fatalf("snapshot health.pairingEnabled: %v", hello.Snapshot["health"])
 	}
 	h.g.SetPairingEnabled(true)
 	var r protocol.PairRequestResult

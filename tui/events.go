@@ -217,6 +217,12 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 		seen[req.RequestID] = true
 	}
 	for _, req := range list.Pending {
+		if was, ok := m.selfExpired[req.RequestID]; ok && newPendingRow(req, m.opts.TTL).expiresAt.After(was) {
+			// Refreshed by its node since this console expired it (a
+			// gateway that sends no event for a refresh): it is live again.
+			delete(m.selfExpired, req.RequestID)
+			delete(m.recent, decidedKey(req.RequestID))
+		}
 		if _, decided := m.recent[decidedKey(req.RequestID)]; decided {
 			continue
 		}

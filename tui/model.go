@@ -76,9 +76,10 @@ type Model struct {
 	inflight     []protocol.PendingRequest // requests seen while a list was in flight
 	lastNodesErr string
 
-	recent   map[string]time.Time // activity keys and decided request ids
-	bell     io.Writer
-	lastBell time.Time
+	recent      map[string]time.Time // activity keys and decided request ids
+	selfExpired map[string]time.Time // requests this console dropped as expired, with the expiry it knew
+	bell        io.Writer
+	lastBell    time.Time
 }
 
 // New builds the console over b. Run is the usual way in; New is for
@@ -86,19 +87,20 @@ type Model struct {
 func New(b Backend, opts Options) Model {
 	opts = opts.withDefaults()
 	m := Model{
-		backend:  b,
-		ctx:      context.Background(),
-		opts:     opts,
-		now:      opts.Now,
-		log:      opts.Logger,
-		st:       styles.New(opts.Theme, opts.Renderer),
-		keys:     DefaultKeyMap(),
-		help:     help.New(),
-		pending:  newPendingView(opts.TTL),
-		paired:   newPairedView(),
-		activity: newActivityView(),
-		recent:   map[string]time.Time{},
-		conn:     protocol.Connecting,
+		backend:     b,
+		ctx:         context.Background(),
+		opts:        opts,
+		now:         opts.Now,
+		log:         opts.Logger,
+		st:          styles.New(opts.Theme, opts.Renderer),
+		keys:        DefaultKeyMap(),
+		help:        help.New(),
+		pending:     newPendingView(opts.TTL),
+		paired:      newPairedView(),
+		activity:    newActivityView(),
+		recent:      map[string]time.Time{},
+		selfExpired: map[string]time.Time{},
+		conn:        protocol.Connecting,
 	}
 	if !opts.Remote {
 		m.conn, m.everConnected = protocol.Connected, true
@@ -448,6 +450,7 @@ func (m *Model) onTick() tea.Cmd {
 	if dropped := m.pending.DropExpired(now, expiryGrace); len(dropped) > 0 {
 		for _, r := range dropped {
 			m.log.Info("dropped expired request", "requestId", r.req.RequestID, "nodeId", r.req.NodeID)
+			m.selfExpired[r.req.RequestID] = r.expiresAt
 			m.logOnce(decidedKey(r.req.RequestID), activityEntry{
 				at: r.expiresAt, kind: actExpired, nodeID: r.req.NodeID, name: r.name(),
 				note: "dropped (no event)",
