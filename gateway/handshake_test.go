@@ -60,13 +60,6 @@ func TestHelloOKShape(t *testing.T) {
 	}
 }
 
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
-}
-
 func TestOperatorGetsTheScopesItAsksFor(t *testing.T) {
 	h := newHarness(t)
 	w := h.dial()

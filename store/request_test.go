@@ -196,9 +196,8 @@ func TestRequestForPairedNodeIsRepairAndOldTokenValidUntilApproval(t *testing.T)
 
 func TestPendingNewestFirst(t *testing.T) {
 	s, clk := openTest(t)
-	var ids []string
 	for _, n := range []string{"a", "b", "c"} {
-		ids = append(ids, mustRequest(t, s, RequestInput{NodeID: n}).RequestID)
+		mustRequest(t, s, RequestInput{NodeID: n})
 		clk.Add(time.Second)
 	}
 	// Refreshing "a" makes it the newest.
