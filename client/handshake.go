@@ -225,10 +225,17 @@ func (c *Client) refused(perr *protocol.Error) error {
 	e := &refusalError{url: c.cfg.URL, perr: perr}
 	tokenProblem := perr.Reason() == protocol.ReasonTokenInvalid || perr.Code == protocol.CodeNotPaired ||
 		strings.Contains(strings.ToLower(perr.Message), "token")
+	// Only a refused pairing token means "pair again": an OpenClaw gateway
+	// also refuses nodes for a missing shared token (AUTH_TOKEN_MISSING),
+	// which pairing again cannot cure.
+	lostPairing := c.cfg.Token != "" && (perr.Reason() == protocol.ReasonTokenInvalid ||
+		(perr.Code == protocol.CodeNotPaired && perr.Reason() == ""))
 	switch {
-	case c.cfg.Role == protocol.RoleNode && tokenProblem:
+	case c.cfg.Role == protocol.RoleNode && lostPairing:
 		e.hint = "this node's pairing is no longer valid; pair it again (pairdeck node pair)"
 		e.also = ErrNotPaired
+	case c.cfg.Role == protocol.RoleNode && tokenProblem:
+		e.hint = "the gateway wants a token this node does not have (is it a pairdeck gateway?)"
 	case tokenProblem || perr.Reason() == protocol.ReasonUnauthorizedRole:
 		e.hint = "check the operator token"
 	case strings.Contains(strings.ToLower(perr.Message), "protocol mismatch"):

@@ -117,6 +117,22 @@ func TestHandshakeRefusalIsProtocolError(t *testing.T) {
 	}
 }
 
+// An OpenClaw gateway refuses a node that lacks its shared token; pairing
+// again cannot cure that, so the hint must not say so.
+func TestMissingSharedTokenIsNotALostPairing(t *testing.T) {
+	gw := newFakeGateway(t)
+	gw.answer = func(protocol.ConnectParams) (any, *protocol.Error) {
+		return nil, &protocol.Error{Code: protocol.CodeInvalidRequest, Message: "unauthorized: gateway token missing (AUTH_TOKEN_MISSING)"}
+	}
+	_, err := Dial(testCtx(t), Config{URL: gw.URL, Role: protocol.RoleNode, Identity: mustIdentity(t)})
+	if err == nil || errors.Is(err, ErrNotPaired) || strings.Contains(err.Error(), "pair it again") {
+		t.Fatalf("err = %v, want a refusal that is not a lost pairing", err)
+	}
+	if !strings.Contains(err.Error(), "wants a token this node does not have") {
+		t.Fatalf("err = %v, want a hint about the missing token", err)
+	}
+}
+
 func TestHandshakeCloseCodeIsReported(t *testing.T) {
 	gw := newFakeGateway(t)
 	// Close instead of answering connect, as a gateway does on a protocol
