@@ -145,7 +145,7 @@ sent to the waiting node directly, and printed here exactly once.`,
 			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
 				res, err := s.op.Approve(ctx, args[0])
 				if err != nil {
-					return decisionFailed(ctx, s, "approve", args[0], err)
+					return decisionFailed("approve", args[0], err)
 				}
 				if p.json {
 					// The wire result omits a false "delivered"; the
@@ -183,7 +183,7 @@ func (n *nodesCmd) rejectCmd() *cobra.Command {
 			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
 				res, err := s.op.Reject(ctx, args[0])
 				if err != nil {
-					return decisionFailed(ctx, s, "reject", args[0], err)
+					return decisionFailed("reject", args[0], err)
 				}
 				if p.json {
 					return p.JSON(res)

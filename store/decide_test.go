@@ -309,3 +309,44 @@ func TestStaleRequestIDs(t *testing.T) {
 		}
 	})
 }
+
+// A restart must not turn "already approved" into "unknown": decisions are
+// recalled from the audit log at Open.
+func TestStaleRequestIDsSurviveReopen(t *testing.T) {
+	s, clk := openTest(t)
+	approved := mustRequest(t, s, RequestInput{NodeID: "n1"})
+	if _, _, err := s.Approve(ctx, operator, approved.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	rejected := mustRequest(t, s, RequestInput{NodeID: "n2"})
+	if _, err := s.Reject(ctx, operator, rejected.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	expired := mustRequest(t, s, RequestInput{NodeID: "n3"})
+	clk.Add(s.TTL())
+	if _, err := s.ExpireDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	current := mustRequest(t, s, RequestInput{NodeID: "n2"})
+
+	s = reopen(t, s, clk)
+	for _, c := range []struct {
+		id       string
+		want     error
+		decision string
+	}{
+		{approved.RequestID, ErrAlreadyResolved, "approved"},
+		{rejected.RequestID, ErrAlreadyResolved, "rejected"},
+		{expired.RequestID, ErrExpired, ""},
+	} {
+		_, err := s.Reject(ctx, operator, c.id)
+		var de *DecisionError
+		if !errors.As(err, &de) || !errors.Is(err, c.want) || (c.decision != "" && de.Decision != c.decision) {
+			t.Fatalf("after reopen, %s: %v (want %v %s)", c.id, err, c.want, c.decision)
+		}
+	}
+	_, err := s.Reject(ctx, operator, rejected.RequestID)
+	if de := err.(*DecisionError); de.CurrentRequestID != current.RequestID {
+		t.Fatalf("current request not named after reopen: %+v", de)
+	}
+}

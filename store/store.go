@@ -125,6 +125,7 @@ func (s *Store) load() error {
 	if s.audit, err = openAudit(s.path(auditFile)); err != nil {
 		return err
 	}
+	s.audit.recallDecisions(s.resolved)
 	rand.Read(s.decoy[:])
 	return nil
 }
