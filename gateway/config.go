@@ -3,8 +3,10 @@ package gateway
 import (
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"time"
 
+	"github.com/pairdeck/pairdeck/policy"
 	"github.com/pairdeck/pairdeck/store"
 )
 
@@ -17,6 +19,7 @@ const (
 	DefaultSendQueue         = 256      // frames buffered per connection
 	DefaultWriteTimeout      = 10 * time.Second
 	DefaultDeliveryWait      = time.Second
+	DefaultHookTimeout       = 10 * time.Second
 )
 
 // Default rate limits, per remote address.
@@ -77,13 +80,41 @@ type Config struct {
 	// once spent, connects with a token from that address are refused.
 	FailedAuthRate Rate
 
-	// PairingDisabled refuses nodes' pairing requests (PAIRING_DISABLED)
-	// while already paired nodes keep connecting. See SetPairingEnabled.
+	// Pairing says how the pairing switch starts. The zero value keeps the
+	// state last switched (remembered in access.json; on for a new state
+	// dir); PairingOn and PairingOff switch it at start, and that is
+	// remembered too. While off, nodes' requests are refused
+	// (PAIRING_DISABLED) and paired nodes keep connecting.
+	Pairing PairingStart
+	// PairingDisabled is PairingOff, as a flag.
 	PairingDisabled bool
+	// PolicyDir holds policy.json (auto-approval rules, re-read when it
+	// changes) and access.json (the pairing switch and the block list).
+	// Default: <state>/pairdeck, beside the store's nodes/ dir.
+	PolicyDir string
+
+	// OnRequest is a shell command (run with /bin/sh -c) for every new
+	// request that waits for an operator: the request arrives as one line
+	// of JSON on stdin. It only notifies: its outcome decides nothing, its
+	// failures are logged, and runs queue behind each other without ever
+	// holding up the gateway (a full queue drops the notification, with a
+	// log line). Empty: no command.
+	OnRequest string
+	// OnRequestTimeout bounds one run; then its process group is killed.
+	OnRequestTimeout time.Duration
 	// OriginPatterns lists extra browser origins allowed to connect; requests
 	// with a foreign Origin header are refused by default.
 	OriginPatterns []string
 }
+
+// PairingStart is how Config.Pairing starts the pairing switch.
+type PairingStart int
+
+const (
+	PairingRemembered PairingStart = iota // as last switched; on for a new state dir
+	PairingOn
+	PairingOff
+)
 
 // withDefaults fills zero values and checks what cannot be defaulted.
 func (c Config) withDefaults() (Config, error) {
@@ -131,6 +162,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FailedAuthRate == (Rate{}) {
 		c.FailedAuthRate = DefaultFailedAuthRate
+	}
+	if c.PairingDisabled {
+		c.Pairing = PairingOff
+	}
+	if c.PolicyDir == "" {
+		c.PolicyDir = policy.Dir(filepath.Dir(c.Store.Dir()))
+	}
+	if c.OnRequestTimeout <= 0 {
+		c.OnRequestTimeout = DefaultHookTimeout
 	}
 	return c, nil
 }

@@ -95,12 +95,14 @@ func (c *wsConn) readLoop(sess *session) {
 		}
 		c.dispatchMu.Lock()
 		var res *protocol.Response
+		ctx, then := withFollowUps(c.g.ctx)
 		if c.stopping {
 			res = protocol.ErrorResponse(frameID(data), shuttingDownError())
 		} else {
-			res = c.g.handleFrame(c.g.ctx, sess, typ, data)
+			res = c.g.handleFrame(ctx, sess, typ, data)
 		}
 		c.push(outFrame{res: res})
+		then.run()
 		c.dispatchMu.Unlock()
 	}
 }

@@ -29,15 +29,53 @@
 //     from operators, who hold the token) and failed token checks; once
 //     the failure budget is spent, connects that present a token from that
 //     address are refused until it refills.
-//   - Pairing switched off (Config.PairingDisabled, SetPairingEnabled)
-//     refuses nodes' own requests; operators may still file requests.
+//   - Pairing switched off (Config.Pairing, SetPairingEnabled,
+//     pairdeck.pairing.set with operator.admin) refuses nodes' own requests
+//     with PAIRING_DISABLED; operators may still file requests, requests
+//     already pending stay, paired nodes keep connecting. The switch is
+//     remembered in <state>/pairdeck/access.json, so a restart keeps a
+//     door that was shut shut; Config.Pairing (serve --pairing=on|off)
+//     sets it at start, and that is remembered too. Every change goes to
+//     every operator as pairdeck.pairing.changed and into the audit log
+//     (pairing-on, pairing-off).
+//   - The block list (pairdeck.block.*, operator.pairing) refuses every
+//     request for a blocked node id — its own or an operator's on its
+//     behalf — at once with INVALID_REQUEST/BLOCKED (a reason of its own,
+//     so a client stops retrying rather than treating it as a role error),
+//     before the pairing switch and the rate limit: a blocked node is told
+//     so, and its attempts neither use its address's budget nor cost a
+//     write. Refusals are counted in memory (attempts, last attempt, last
+//     address), written to access.json every 10 s and at shutdown, and
+//     announced as pairdeck.block.refused at most once a second per node.
+//     Blocking rejects the node's pending request (actor: who blocked);
+//     a paired node stays paired (remove it to cut it off). Block and
+//     unblock are audited (blocked, unblocked).
+//   - Automatic approval (package policy, <state>/pairdeck/policy.json,
+//     re-read when it changes): only a node's own request, only silent,
+//     only when a rule matches, decided after the answer to the request is
+//     queued, so the node learns its request id first. The rule is the
+//     actor ({"rule": name}, shown as "auto (rule name)"). Requests an
+//     operator files are never approved by a rule: the address in them is
+//     the operator's to make up. A policy.json that is corrupt at start
+//     stops New; one broken later turns auto-approval off until fixed.
+//   - pairdeck.pair.autoApprove is an operator's approval vouched for by a
+//     check its client made (the console's SSH check): silent requests
+//     without exec-class commands only, with the operator's scopes, the
+//     actor being the operator plus the check as its rule.
+//   - Config.OnRequest runs a shell command for every new request that
+//     waits for an operator (not refreshes, not ones a rule approved at
+//     once), with the request as one line of JSON on stdin and
+//     PAIRDECK_REQUEST_ID, PAIRDECK_NODE_ID, PAIRDECK_NODE_NAME and
+//     PAIRDECK_REMOTE_IP set. One run at a time from a queue of 32; a full
+//     queue drops the notification with a log line; a run that outlives
+//     Config.OnRequestTimeout (10 s) has its process group killed.
 //   - node.pair.approve waits up to Config.DeliveryWait for the waiting
 //     node's socket to write its token; delivered reports whether one did.
 //     A node that was unpaired when it connected stays so on that socket:
 //     it reconnects with its token, as protocol.md's flow describes.
 //   - node.pair.removed also covers a pending request removed with the node.
-//   - hello-ok snapshot: presence (connected nodes), health (ok, pending
-//     and paired counts, pairingEnabled), stateVersion, uptimeMs,
+//   - hello-ok snapshot: presence (connected nodes), health (ok, pending,
+//     paired and blocked counts, pairingEnabled), stateVersion, uptimeMs,
 //     authMode "token" — only keys OpenClaw's strict Snapshot schema knows;
 //     presence entries use its shape (deviceId, ip, mode, roles, reason,
 //     ts). hello-ok has no auth block: that schema requires a deviceToken
@@ -49,12 +87,14 @@
 //     frames, a wrong first frame, a refused device identity and a protocol
 //     mismatch use INVALID_PARAMS; connect after connect uses
 //     UNKNOWN_METHOD; calls refused because the gateway is shutting down
-//     use UNAVAILABLE/STORE_FAILED with retryable:true. RATE_LIMITED,
-//     QUEUE_FULL and PAIRING_DISABLED travel with code UNAVAILABLE.
+//     use UNAVAILABLE/STORE_FAILED with retryable:true, as does a failed
+//     write of access.json. RATE_LIMITED, QUEUE_FULL and PAIRING_DISABLED
+//     travel with code UNAVAILABLE. Unblocking a node that is not blocked
+//     is UNKNOWN_NODE.
 //   - A LocalOperator's Updates start with a Connected state and end, at
 //     Shutdown, with the shutdown event and a Disconnected state (Err
 //     ErrShutdown) before the channel closes.
 //   - The gateway does not close the store; its owner does, after Shutdown.
-//     New starts the tick and expiry timers, so every Gateway must be shut
-//     down.
+//     New starts the tick, expiry and access-file timers (and the
+//     on-request runner), so every Gateway must be shut down.
 package gateway

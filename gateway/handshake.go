@@ -316,6 +316,7 @@ func (g *Gateway) snapshot(sess *session) map[string]any {
 		})
 		health["pending"] = len(g.store.Pending())
 		health["paired"] = len(g.store.Paired())
+		health["blocked"] = len(g.access.List())
 	}
 	return map[string]any{
 		"presence":     presence,

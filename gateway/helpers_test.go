@@ -104,7 +104,10 @@ func newHarness(t testing.TB, opts ...func(*harnessOpts)) *harness {
 	if o.wrap != nil {
 		ps = o.wrap(ps)
 	}
-	g := newGateway(cfg, ps)
+	g, err := newGateway(cfg, ps)
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
 	h.g = g
 	if !o.noServer {
 		h.srv = httptest.NewUnstartedServer(g.Handler())

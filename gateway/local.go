@@ -163,7 +163,9 @@ func call[T any](ctx context.Context, lo *LocalOperator, method string, params a
 		return zero, shuttingDownError()
 	}
 	defer lo.g.work.Done()
+	ctx, then := withFollowUps(ctx)
 	result, perr := lo.g.dispatch(ctx, lo.sess, method, protocol.MustMarshal(params))
+	then.run()
 	if perr != nil {
 		return zero, perr
 	}
@@ -208,4 +210,36 @@ func (lo *LocalOperator) Verify(ctx context.Context, nodeID, token string) (prot
 // Request is node.pair.request made by an operator on a node's behalf.
 func (lo *LocalOperator) Request(ctx context.Context, p protocol.PairRequestParams) (protocol.PairRequestResult, error) {
 	return call[protocol.PairRequestResult](ctx, lo, protocol.MethodPairRequest, p)
+}
+
+// PairingStatus is pairdeck.pairing.get.
+func (lo *LocalOperator) PairingStatus(ctx context.Context) (protocol.PairingState, error) {
+	return call[protocol.PairingState](ctx, lo, protocol.MethodPairingGet, struct{}{})
+}
+
+// SetPairing is pairdeck.pairing.set: nodes' requests are refused while
+// pairing is off.
+func (lo *LocalOperator) SetPairing(ctx context.Context, on bool) (protocol.PairingState, error) {
+	return call[protocol.PairingState](ctx, lo, protocol.MethodPairingSet, protocol.PairingSetParams{Enabled: &on})
+}
+
+// Block is pairdeck.block.add; the node's pending request is rejected.
+func (lo *LocalOperator) Block(ctx context.Context, nodeID, name string) (protocol.BlockResult, error) {
+	return call[protocol.BlockResult](ctx, lo, protocol.MethodBlockAdd, protocol.BlockParams{NodeID: nodeID, DisplayName: name})
+}
+
+// Unblock is pairdeck.block.remove.
+func (lo *LocalOperator) Unblock(ctx context.Context, nodeID string) (protocol.UnblockResult, error) {
+	return call[protocol.UnblockResult](ctx, lo, protocol.MethodBlockRemove, protocol.NodeIDParams{NodeID: nodeID})
+}
+
+// Blocked is pairdeck.block.list.
+func (lo *LocalOperator) Blocked(ctx context.Context) (protocol.BlockListResult, error) {
+	return call[protocol.BlockListResult](ctx, lo, protocol.MethodBlockList, struct{}{})
+}
+
+// AutoApprove is pairdeck.pair.autoApprove: an approval vouched for by a
+// check (rule) this operator's client made.
+func (lo *LocalOperator) AutoApprove(ctx context.Context, requestID, rule string) (protocol.ApproveResult, error) {
+	return call[protocol.ApproveResult](ctx, lo, protocol.MethodPairAutoApprove, protocol.AutoApproveParams{RequestID: requestID, Rule: rule})
 }

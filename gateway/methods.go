@@ -32,6 +32,13 @@ var methods = map[string]methodSpec{
 	protocol.MethodPairRemove:  {scope: protocol.ScopePairing, run: (*Gateway).pairRemove},
 	protocol.MethodNodeRename:  {scope: protocol.ScopePairing, run: (*Gateway).nodeRename},
 	protocol.MethodNodeList:    {scope: protocol.ScopeRead, run: (*Gateway).nodeList},
+
+	protocol.MethodPairingGet:      {scope: protocol.ScopeRead, run: (*Gateway).pairingGet},
+	protocol.MethodPairingSet:      {scope: protocol.ScopeAdmin, run: (*Gateway).pairingSet},
+	protocol.MethodBlockAdd:        {scope: protocol.ScopePairing, run: (*Gateway).blockAdd},
+	protocol.MethodBlockRemove:     {scope: protocol.ScopePairing, run: (*Gateway).blockRemove},
+	protocol.MethodBlockList:       {scope: protocol.ScopePairing, run: (*Gateway).blockList},
+	protocol.MethodPairAutoApprove: {scope: protocol.ScopePairing, run: (*Gateway).pairAutoApprove},
 }
 
 // handleFrame answers one post-handshake frame. Malformed frames get an
@@ -122,6 +129,12 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 	}
 
 	g.orderMu.Lock()
+	// Checked again in order with blocks: a block that lands while this
+	// request is on its way must still keep it out of the queue.
+	if e := g.refuseBlocked(p.NodeID, p.RemoteIP); e != nil {
+		g.orderMu.Unlock()
+		return nil, e
+	}
 	req, created, err := g.store.Request(ctx, s.actor, p)
 	if err == nil {
 		req = g.decorate(req)
@@ -133,6 +146,17 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 	}
 	g.pokeExpiry()
 	g.log.Info("pairing requested", "node", req.NodeID, "request", req.RequestID, "created", created, "by", s.actor.String())
+	if s.isNode() {
+		// After the answer, so the node learns its request id before the
+		// decision that may follow at once.
+		afterReply(ctx, func() {
+			if !g.autoApprove(g.ctx, req) && created {
+				g.notify(req)
+			}
+		})
+	} else if created {
+		g.notify(req)
+	}
 	return protocol.PairRequestResult{Status: "pending", Request: req, Created: created}, nil
 }
 
@@ -149,6 +173,11 @@ func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) *pro
 	}
 	if p.RemoteIP != "" {
 		return protocol.InvalidParams(protocol.MethodPairRequest, "property 'remoteIp' is filled in by the gateway for nodes; omit it")
+	}
+	// Before the switch and the rate limit: a blocked node is told so, and
+	// its attempts neither count against its address nor cost a write.
+	if e := g.refuseBlocked(p.NodeID, s.remoteIP); e != nil {
+		return e
 	}
 	if !g.PairingEnabled() {
 		return protocol.NewError(protocol.CodeUnavailable, protocol.ReasonPairingDisabled,
@@ -217,29 +246,37 @@ func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessa
 	if e := required(m, "requestId", &p.RequestID); e != nil {
 		return nil, e
 	}
+	return g.approve(ctx, s, s.actor, p.RequestID, nil)
+}
 
+// approve is an operator's approval, recorded as actor. check, when set,
+// may refuse the pending request before anything changes.
+func (g *Gateway) approve(ctx context.Context, s *session, actor store.Actor, requestID string, check func(protocol.PendingRequest) *protocol.Error) (any, *protocol.Error) {
 	g.orderMu.Lock()
-	if pending, ok := g.store.PendingByID(p.RequestID); ok {
+	if pending, ok := g.store.PendingByID(requestID); ok {
 		if miss := protocol.MissingScope(s.scopes, protocol.RequiredApproveScopes(pending.Commands)); miss != "" {
 			g.orderMu.Unlock()
 			return nil, missingScope(miss)
 		}
+		if check != nil {
+			if e := check(pending); e != nil {
+				g.orderMu.Unlock()
+				return nil, e
+			}
+		}
 	}
-	node, req, err := g.store.Approve(ctx, s.actor, p.RequestID)
+	node, req, err := g.store.Approve(ctx, actor, requestID)
 	if err != nil {
 		g.orderMu.Unlock()
 		g.pokeExpiry() // approving an overdue request sweeps it
 		return nil, g.storeError(err, "")
 	}
-	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: s.actor.String()}
-	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
-	ev.Actor, ev.Token = "", node.Token
-	written, queued := g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+	written, queued := g.announceApproval(req, node, actor)
 	g.orderMu.Unlock()
 	g.pokeExpiry() // the store sweeps overdue requests on every change
 
 	delivered := queued > 0 && g.awaitWrite(ctx, written)
-	g.log.Info("pairing approved", "node", req.NodeID, "request", req.RequestID, "by", s.actor.String(), "delivered", delivered)
+	g.log.Info("pairing approved", "node", req.NodeID, "request", req.RequestID, "by", actor.String(), "delivered", delivered)
 	node.TokenSHA256 = ""
 	return protocol.ApproveResult{RequestID: req.RequestID, Node: node, Delivered: delivered}, nil
 }

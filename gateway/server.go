@@ -13,7 +13,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/pairdeck/pairdeck/policy"
 	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
 )
 
 // ErrShutdown is returned by calls made after Shutdown began, and is the Err
@@ -32,8 +34,16 @@ type Gateway struct {
 	requestLimit *limiter // node.pair.request from nodes, per address
 	authLimit    *limiter // failed token checks, per address
 
-	pairingOff      atomic.Bool
 	presenceVersion atomic.Uint64
+
+	// The pairing policy: the rules file, re-read when it changes, and
+	// the switch and block list the gateway keeps itself.
+	rules  *policy.Watcher
+	access *policy.Access
+	// refusals throttles pairdeck.block.refused per node.
+	refusals refusalClock
+	// hook runs the on-request command; nil without one.
+	hook *hookRunner
 
 	// orderMu orders store mutations with the events that announce them:
 	// without it two concurrent changes could be announced in the opposite
@@ -68,11 +78,20 @@ func New(cfg Config) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newGateway(cfg, cfg.Store), nil
+	return newGateway(cfg, cfg.Store)
 }
 
-// newGateway builds a gateway over st (tests pass a wrapped store).
-func newGateway(cfg Config, st pairingStore) *Gateway {
+// newGateway builds a gateway over st (tests pass a wrapped store). It
+// loads the policy files first: a corrupt one stops it from starting.
+func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
+	rules, err := policy.NewWatcher(policy.Path(cfg.PolicyDir))
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	access, err := policy.OpenAccess(cfg.PolicyDir)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{
 		cfg:          cfg,
@@ -88,26 +107,47 @@ func newGateway(cfg Config, st pairingStore) *Gateway {
 		cancel:       cancel,
 		loopStop:     make(chan struct{}),
 		expiryPoke:   make(chan struct{}, 1),
+		rules:        rules,
+		access:       access,
 	}
-	g.pairingOff.Store(cfg.PairingDisabled)
+	if cfg.Pairing != PairingRemembered {
+		on := cfg.Pairing == PairingOn
+		if _, _, err := access.SetPairing(on, "gateway start", cfg.Now()); err != nil {
+			cancel()
+			return nil, fmt.Errorf("gateway: switch pairing %s: %w", onOff(on), err)
+		}
+	}
 	if cfg.TickInterval > 0 {
 		g.loops.Add(1)
 		go g.tickLoop()
 	}
-	g.loops.Add(1)
+	g.loops.Add(2)
 	go g.expiryLoop()
-	return g
+	go g.accessLoop()
+	if cfg.OnRequest != "" {
+		g.hook = newHookRunner(cfg.OnRequest, cfg.OnRequestTimeout, g.log)
+		g.loops.Add(1)
+		go func() {
+			defer g.loops.Done()
+			g.hook.run(g.loopStop)
+		}()
+	}
+	return g, nil
 }
 
-// SetPairingEnabled switches nodes' pairing requests on or off at runtime.
-// Paired nodes keep connecting either way.
+// SetPairingEnabled switches nodes' pairing requests on or off at runtime,
+// as pairdeck.pairing.set does (remembered, announced and audited, with the
+// gateway itself as the actor). Paired nodes keep connecting either way.
 func (g *Gateway) SetPairingEnabled(on bool) {
-	g.pairingOff.Store(!on)
-	g.log.Info("pairing switched", "enabled", on)
+	ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
+	defer cancel()
+	if _, perr := g.setPairing(ctx, store.Actor{ClientID: "gateway"}, on); perr != nil {
+		g.log.Warn("switch pairing", "enabled", on, "err", perr.Message)
+	}
 }
 
 // PairingEnabled reports whether nodes may currently request pairing.
-func (g *Gateway) PairingEnabled() bool { return !g.pairingOff.Load() }
+func (g *Gateway) PairingEnabled() bool { return !g.access.Pairing().Disabled }
 
 // Handler returns the WebSocket endpoint, for mounting in an http.Server or
 // httptest.Server. It refuses new connections (503) once Shutdown begins.

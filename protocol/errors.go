@@ -24,6 +24,9 @@ const (
 	ReasonPairingDisabled  = "PAIRING_DISABLED"
 	ReasonTokenInvalid     = "TOKEN_INVALID"
 	ReasonStoreFailed      = "STORE_FAILED"
+	// ReasonBlocked refuses a request from a node an operator blocked
+	// (pairdeck): a retry cannot help until it is unblocked.
+	ReasonBlocked = "BLOCKED"
 )
 
 // Error is the error object of a failed response. It is also a Go error, so

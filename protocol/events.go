@@ -16,6 +16,7 @@ const (
 var Events = []string{
 	EventChallenge, EventPairRequested, EventPairResolved, EventNodeRenamed,
 	EventPairRemoved, EventNodePresence, EventTick, EventShutdown,
+	EventPairingChanged, EventBlockAdded, EventBlockRemoved, EventBlockRefused,
 }
 
 // Decisions in node.pair.resolved.

@@ -17,6 +17,8 @@ const (
 var Methods = []string{
 	MethodPairRequest, MethodPairList, MethodPairApprove, MethodPairReject,
 	MethodPairVerify, MethodPairRemove, MethodNodeRename, MethodNodeList,
+	MethodPairingGet, MethodPairingSet, MethodBlockAdd, MethodBlockRemove,
+	MethodBlockList, MethodPairAutoApprove,
 }
 
 // Roles.

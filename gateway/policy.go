@@ -1,0 +1,345 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pairdeck/pairdeck/policy"
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// accessFlushEvery is how often refused-attempt counters are written to
+// access.json when they changed: often enough to survive a crash roughly
+// intact, rarely enough that a blocked node asking in a loop costs nothing.
+const accessFlushEvery = 10 * time.Second
+
+// refusalEvery is the least time between two pairdeck.block.refused events
+// for one node, so a node asking in a loop cannot flood the consoles.
+const refusalEvery = time.Second
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// accessLoop writes changed counters now and then, and once more at
+// shutdown.
+func (g *Gateway) accessLoop() {
+	defer g.loops.Done()
+	t := time.NewTicker(accessFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.loopStop:
+			if err := g.access.Flush(); err != nil {
+				g.log.Warn("save block list counters", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := g.access.Flush(); err != nil {
+				g.log.Warn("save block list counters", "err", err)
+			}
+		}
+	}
+}
+
+// refusalClock remembers when each blocked node's refusal was last
+// announced.
+type refusalClock struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (c *refusalClock) due(nodeID string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[string]time.Time{}
+	}
+	if t, ok := c.last[nodeID]; ok && now.Sub(t) < refusalEvery {
+		return false
+	}
+	c.last[nodeID] = now
+	return true
+}
+
+func (c *refusalClock) forget(nodeID string) {
+	c.mu.Lock()
+	delete(c.last, nodeID)
+	c.mu.Unlock()
+}
+
+// refuseBlocked answers a request for a blocked node: counted, announced
+// (at most once a second per node), never queued. It returns nil for a node
+// that is not blocked.
+func (g *Gateway) refuseBlocked(nodeID, remoteIP string) *protocol.Error {
+	now := g.cfg.Now()
+	b, blocked := g.access.Refuse(nodeID, remoteIP, now)
+	if !blocked {
+		return nil
+	}
+	g.log.Info("blocked node refused", "node", b.NodeID, "attempts", b.Attempts, "addr", remoteIP)
+	if g.refusals.due(b.NodeID, now) {
+		g.fan.broadcast(toPairing, protocol.EventBlockRefused, protocol.BlockEvent{Node: b, TS: now.UnixMilli()})
+	}
+	return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonBlocked,
+		"node %s is blocked on this gateway, so its pairing requests are refused; ask the gateway's operator to unblock it", b.NodeID)
+}
+
+// saveFailed is the answer when access.json cannot be written.
+func saveFailed(what string, err error) *protocol.Error {
+	e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonStoreFailed,
+		"the gateway could not save %s (%v); nothing was changed: check the state dir's disk space and permissions, then retry", what, err)
+	e.Retryable = true
+	return e
+}
+
+// audit records a policy change in audit.jsonl. The change is already
+// made; a failure here is logged, not undone.
+func (g *Gateway) audit(ctx context.Context, actor store.Actor, action string, fields map[string]any) {
+	if err := g.store.Audit(ctx, actor, action, fields); err != nil {
+		g.log.Warn("audit "+action, "err", err)
+	}
+}
+
+// setPairing switches pairing, remembers it, tells every operator and
+// audits it.
+func (g *Gateway) setPairing(ctx context.Context, actor store.Actor, on bool) (protocol.PairingState, *protocol.Error) {
+	g.orderMu.Lock()
+	sw, changed, err := g.access.SetPairing(on, actor.String(), g.cfg.Now())
+	if err != nil {
+		g.orderMu.Unlock()
+		return protocol.PairingState{}, saveFailed("the pairing switch", err)
+	}
+	if changed {
+		g.fan.broadcast(toOperators, protocol.EventPairingChanged,
+			protocol.PairingChangedEvent{Enabled: on, TS: sw.ChangedAtMs, Actor: sw.ChangedBy})
+	}
+	g.orderMu.Unlock()
+	if changed {
+		g.audit(ctx, actor, "pairing-"+onOff(on), nil)
+		g.log.Info("pairing switched", "enabled", on, "by", actor.String())
+	}
+	return sw.State(), nil
+}
+
+func (g *Gateway) pairingGet(_ context.Context, _ *session, raw json.RawMessage) (any, *protocol.Error) {
+	var p struct{}
+	if e := decode(protocol.MethodPairingGet, raw, &p); e != nil {
+		return nil, e
+	}
+	return g.access.Pairing().State(), nil
+}
+
+func (g *Gateway) pairingSet(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	var p protocol.PairingSetParams
+	if e := decode(protocol.MethodPairingSet, raw, &p); e != nil {
+		return nil, e
+	}
+	if p.Enabled == nil {
+		return nil, protocol.InvalidParams(protocol.MethodPairingSet, "must have required property 'enabled'")
+	}
+	return g.setPairing(ctx, s.actor, *p.Enabled)
+}
+
+func (g *Gateway) blockAdd(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodBlockAdd
+	var p protocol.BlockParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "nodeId", &p.NodeID); e != nil {
+		return nil, e
+	}
+	id := policy.ID(p.NodeID)
+	name := strings.TrimSpace(p.DisplayName)
+
+	g.orderMu.Lock()
+	pending, hasPending := g.store.PendingForNode(id)
+	if name == "" {
+		name = pending.DisplayName
+	}
+	if name == "" {
+		for _, n := range g.store.Paired() {
+			if n.NodeID == id {
+				name = n.DisplayName
+			}
+		}
+	}
+	b, created, err := g.access.Block(id, name, s.actor.String(), g.cfg.Now())
+	if err != nil {
+		g.orderMu.Unlock()
+		return nil, saveFailed("the block list", err)
+	}
+	if created {
+		g.audit(ctx, s.actor, "blocked", map[string]any{"nodeId": id, "displayName": b.DisplayName})
+	}
+	res := protocol.BlockResult{Node: b, Created: created}
+	// A blocked node's waiting request goes with the block: rejected by
+	// whoever blocked it, like any rejection.
+	if hasPending {
+		req, err := g.store.Reject(ctx, s.actor, pending.RequestID)
+		if err == nil {
+			res.RejectedRequestID = req.RequestID
+			ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionRejected, TS: g.nowMs(), Actor: s.actor.String()}
+			g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
+			ev.Actor = ""
+			g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+		} else {
+			g.log.Warn("reject the blocked node's request", "node", id, "request", pending.RequestID, "err", err)
+		}
+	}
+	g.fan.broadcast(toPairing, protocol.EventBlockAdded, protocol.BlockEvent{Node: b, TS: g.nowMs(), Actor: s.actor.String()})
+	g.orderMu.Unlock()
+	g.pokeExpiry()
+	g.log.Info("node blocked", "node", id, "created", created, "rejected", res.RejectedRequestID, "by", s.actor.String())
+	return res, nil
+}
+
+func (g *Gateway) blockRemove(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodBlockRemove
+	var p protocol.NodeIDParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "nodeId", &p.NodeID); e != nil {
+		return nil, e
+	}
+	g.orderMu.Lock()
+	old, err := g.access.Unblock(p.NodeID)
+	if err != nil {
+		g.orderMu.Unlock()
+		if errors.Is(err, policy.ErrNotBlocked) {
+			e := protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownNode,
+				"node %s is not blocked (pairdeck.block.list shows the blocked nodes)", p.NodeID)
+			e.Details.NodeID = p.NodeID
+			return nil, e
+		}
+		return nil, saveFailed("the block list", err)
+	}
+	g.refusals.forget(old.NodeID)
+	g.fan.broadcast(toPairing, protocol.EventBlockRemoved, protocol.UnblockEvent{NodeID: old.NodeID, TS: g.nowMs(), Actor: s.actor.String()})
+	g.orderMu.Unlock()
+	g.audit(ctx, s.actor, "unblocked", map[string]any{"nodeId": old.NodeID, "displayName": old.DisplayName, "attempts": old.Attempts})
+	g.log.Info("node unblocked", "node", old.NodeID, "attempts", old.Attempts, "by", s.actor.String())
+	return protocol.UnblockResult{Node: old}, nil
+}
+
+func (g *Gateway) blockList(_ context.Context, _ *session, raw json.RawMessage) (any, *protocol.Error) {
+	var p struct{}
+	if e := decode(protocol.MethodBlockList, raw, &p); e != nil {
+		return nil, e
+	}
+	return protocol.BlockListResult{Blocked: g.access.List()}, nil
+}
+
+// currentRules is the policy in force; a change on disk is logged, and a
+// policy.json broken after start turns auto-approval off until it is fixed.
+func (g *Gateway) currentRules() policy.Policy {
+	p, changed, err := g.rules.Current()
+	switch {
+	case err != nil && changed:
+		g.log.Error("policy file unusable: auto-approval is off until it is fixed", "err", err)
+	case err != nil:
+		g.log.Debug("policy file still unusable", "err", err)
+	case changed:
+		g.log.Info("policy reloaded", "file", g.rules.Path(), "autoApprove", p.AutoApprove.Enabled, "rules", len(p.AutoApprove.Rules))
+	}
+	return p
+}
+
+func ruleRequest(req protocol.PendingRequest) policy.Request {
+	return policy.Request{NodeID: req.NodeID, RemoteIP: req.RemoteIP, Platform: req.Platform, Commands: req.Commands, Silent: req.Silent}
+}
+
+// autoApprove approves a node's own silent request when a rule of the
+// policy matches it, with the rule as the actor. It reports whether it did.
+func (g *Gateway) autoApprove(ctx context.Context, req protocol.PendingRequest) bool {
+	if !req.Silent {
+		return false
+	}
+	pol := g.currentRules()
+	if _, ok := pol.Match(ruleRequest(req)); !ok {
+		return false
+	}
+	g.orderMu.Lock()
+	// Match again on the request as it is now: an operator may have
+	// decided it, or a refresh may have declared more commands.
+	cur, ok := g.store.PendingByID(req.RequestID)
+	rule, match := pol.Match(ruleRequest(cur))
+	if !ok || !match {
+		g.orderMu.Unlock()
+		return false
+	}
+	actor := store.Actor{Rule: rule.Name}
+	node, approved, err := g.store.Approve(ctx, actor, cur.RequestID)
+	if err != nil {
+		g.orderMu.Unlock()
+		g.log.Warn("automatic approval failed; the request waits for an operator", "node", cur.NodeID, "request", cur.RequestID, "rule", rule.Name, "err", err)
+		return false
+	}
+	g.announceApproval(approved, node, actor)
+	g.orderMu.Unlock()
+	g.pokeExpiry()
+	g.log.Info("pairing approved automatically", "node", approved.NodeID, "request", approved.RequestID, "rule", rule.Name, "addr", approved.RemoteIP)
+	return true
+}
+
+// announceApproval tells the pairing operators and hands the token to the
+// node's sockets. Call it under orderMu.
+func (g *Gateway) announceApproval(req protocol.PendingRequest, node protocol.PairedNode, actor store.Actor) (written chan struct{}, queued int) {
+	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: actor.String()}
+	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
+	ev.Actor, ev.Token = "", node.Token
+	return g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+}
+
+// pairAutoApprove is an operator's approval on the strength of a check its
+// client made (the console's SSH check): only for silent requests that
+// declare no exec-class command, with the check named as the rule.
+func (g *Gateway) pairAutoApprove(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {
+	const m = protocol.MethodPairAutoApprove
+	var p protocol.AutoApproveParams
+	if e := decode(m, raw, &p); e != nil {
+		return nil, e
+	}
+	if e := required(m, "requestId", &p.RequestID); e != nil {
+		return nil, e
+	}
+	if e := required(m, "rule", &p.Rule); e != nil {
+		return nil, e
+	}
+	if !validCheckName(p.Rule) {
+		return nil, protocol.InvalidParams(m, "property 'rule' must be 1 to 64 letters, digits, '.', '_' or '-'")
+	}
+	actor := s.actor
+	actor.Rule = p.Rule
+	return g.approve(ctx, s, actor, p.RequestID, func(req protocol.PendingRequest) *protocol.Error {
+		switch {
+		case !req.Silent:
+			return protocol.InvalidParams(m, "request "+req.RequestID+" is not silent, so it needs an operator's own decision (node.pair.approve)")
+		case protocol.DeclaresExec(req.Commands):
+			return protocol.InvalidParams(m, "request "+req.RequestID+" declares exec-class commands, so it needs an operator's own decision (node.pair.approve)")
+		}
+		return nil
+	})
+}
+
+func validCheckName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '.' || r == '_' || r == '-' || ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
