@@ -34,6 +34,12 @@ type Styles struct {
 	Rejected  lipgloss.Style
 	Renamed   lipgloss.Style
 	Removed   lipgloss.Style
+	Blocked   lipgloss.Style // a blocked node and blocking it
+
+	// The gateway's pairing switch, in the header: on is quiet, off must
+	// not be missed.
+	PairingOn  lipgloss.Style
+	PairingOff lipgloss.Style
 
 	// Link and node presence.
 	Connected    lipgloss.Style
@@ -93,6 +99,10 @@ func New(theme string, r *lipgloss.Renderer) *Styles {
 		Rejected:  st().Foreground(p.danger),
 		Renamed:   st().Foreground(p.info),
 		Removed:   st().Foreground(p.warn),
+		Blocked:   st().Foreground(p.danger),
+
+		PairingOn:  st().Foreground(p.dim),
+		PairingOff: st().Foreground(p.warn).Bold(true),
 
 		Connected:    st().Foreground(p.ok),
 		Reconnecting: st().Foreground(p.warn),

@@ -23,6 +23,11 @@ const (
 	actExpired
 	actRenamed
 	actRemoved
+	actBlocked
+	actUnblocked
+	actPairingOn
+	actPairingOff
+	actHeld // a silent request left for the operator: the check failed
 )
 
 func (k activityKind) label() string {
@@ -37,6 +42,16 @@ func (k activityKind) label() string {
 		return glyphTimedOut + " expired"
 	case actRenamed:
 		return glyphRenamed + " renamed"
+	case actBlocked:
+		return glyphBlocked + " blocked"
+	case actUnblocked:
+		return glyphUnblocked + " unblocked"
+	case actPairingOn:
+		return glyphPairingOn + " pair on"
+	case actPairingOff:
+		return glyphPairingOff + " pair off"
+	case actHeld:
+		return glyphHeld + " held"
 	default:
 		return glyphRemoved + " removed"
 	}
@@ -54,6 +69,12 @@ func (k activityKind) style(st *styles.Styles) lipgloss.Style {
 		return st.Expired
 	case actRenamed:
 		return st.Renamed
+	case actBlocked, actPairingOff:
+		return st.Blocked
+	case actUnblocked, actPairingOn:
+		return st.Approved
+	case actHeld:
+		return st.Expiring
 	default:
 		return st.Removed
 	}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -24,6 +25,20 @@ type Backend interface {
 	Updates() <-chan protocol.Update
 }
 
+// PolicyBackend is a Backend that also serves pairdeck's own controls: the
+// pairing switch, the block list and approval vouched for by a check. Both
+// of pairdeck's backends implement it; with any other Backend the console
+// simply offers none of those keys.
+type PolicyBackend interface {
+	Backend
+	PairingStatus(ctx context.Context) (protocol.PairingState, error)
+	SetPairing(ctx context.Context, on bool) (protocol.PairingState, error)
+	Block(ctx context.Context, nodeID, name string) (protocol.BlockResult, error)
+	Unblock(ctx context.Context, nodeID string) (protocol.UnblockResult, error)
+	Blocked(ctx context.Context) (protocol.BlockListResult, error)
+	AutoApprove(ctx context.Context, requestID, rule string) (protocol.ApproveResult, error)
+}
+
 // callTimeout bounds one backend call, so a gateway that stops answering
 // shows up as an error flash rather than a row stuck in "approving…".
 const callTimeout = 15 * time.Second
@@ -36,12 +51,15 @@ type (
 		listErr  error
 		nodes    protocol.NodeListResult
 		nodesErr error
+		// policy is nil when the backend has no pairdeck controls.
+		policy *policySnapshot
 	}
 
 	// decidedMsg carries the results of approving or rejecting one or
-	// more requests.
+	// more requests. rule is set for approvals a check vouched for.
 	decidedMsg struct {
 		action  decision
+		rule    string
 		results []decisionResult
 	}
 
@@ -122,18 +140,33 @@ func waitForUpdate(ch <-chan protocol.Update) tea.Cmd {
 	}
 }
 
-// refreshCmd lists pending/paired requests and nodes concurrently.
+// policySnapshot is the pairing switch and the block list as listed.
+type policySnapshot struct {
+	pairing    protocol.PairingState
+	pairingErr error
+	blocked    []protocol.BlockedNode
+	blockedErr error
+}
+
+// refreshCmd lists pending/paired requests and nodes — and, from a
+// pairdeck gateway, the pairing switch and the block list — concurrently.
 func refreshCmd(ctx context.Context, b Backend) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 		var msg refreshedMsg
 		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			msg.nodes, msg.nodesErr = b.Nodes(ctx)
-		}()
+		wg.Go(func() { msg.nodes, msg.nodesErr = b.Nodes(ctx) })
+		if pb, ok := b.(PolicyBackend); ok {
+			snap := &policySnapshot{}
+			msg.policy = snap
+			wg.Go(func() { snap.pairing, snap.pairingErr = pb.PairingStatus(ctx) })
+			wg.Go(func() {
+				var res protocol.BlockListResult
+				res, snap.blockedErr = pb.Blocked(ctx)
+				snap.blocked = res.Blocked
+			})
+		}
 		msg.list, msg.listErr = b.List(ctx)
 		wg.Wait()
 		return msg
@@ -143,15 +176,21 @@ func refreshCmd(ctx context.Context, b Backend) tea.Cmd {
 // decideCmd approves or rejects targets one after another: a bulk action
 // should not hit the gateway with hundreds of concurrent calls, and the
 // operator gets one summary when it is done.
-func decideCmd(ctx context.Context, b Backend, action decision, targets []decisionTarget) tea.Cmd {
+func decideCmd(ctx context.Context, b Backend, action decision, rule string, targets []decisionTarget) tea.Cmd {
 	return func() tea.Msg {
-		msg := decidedMsg{action: action, results: make([]decisionResult, 0, len(targets))}
+		msg := decidedMsg{action: action, rule: rule, results: make([]decisionResult, 0, len(targets))}
+		pb, _ := b.(PolicyBackend)
 		for _, t := range targets {
 			res := decisionResult{decisionTarget: t}
 			callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-			if action == approve {
+			switch {
+			case action == approve && rule != "" && pb != nil:
+				res.approved, res.err = pb.AutoApprove(callCtx, t.requestID, rule)
+			case action == approve && rule != "":
+				res.err = errNoPolicy
+			case action == approve:
 				res.approved, res.err = b.Approve(callCtx, t.requestID)
-			} else {
+			default:
 				_, res.err = b.Reject(callCtx, t.requestID)
 			}
 			cancel()
@@ -180,4 +219,73 @@ func removeCmd(ctx context.Context, b Backend, nodeID, name string) tea.Cmd {
 		_, err := b.Remove(ctx, nodeID)
 		return removedMsg{nodeID: nodeID, name: name, err: err}
 	}
+}
+
+// errNoPolicy answers a pairdeck-only action on a backend without it.
+var errNoPolicy = errors.New("this gateway has no pairing switch, block list or checked approval (it is not a pairdeck gateway)")
+
+// Results of pairdeck's own controls.
+type (
+	pairingSetMsg struct {
+		state protocol.PairingState
+		err   error
+	}
+
+	blockedMsg struct {
+		target blockTarget
+		res    protocol.BlockResult
+		err    error
+	}
+
+	unblockedMsg struct {
+		nodeID string
+		name   string
+		res    protocol.UnblockResult
+		err    error
+	}
+
+	// silentCheckedMsg is the outcome of the check behind silent approval.
+	silentCheckedMsg struct{ err error }
+)
+
+// blockTarget names a node to block, captured when the operator asked.
+type blockTarget struct {
+	nodeID    string
+	name      string
+	requestID string // its pending request, rejected with the block
+}
+
+// policyCall runs f on the backend's pairdeck controls within
+// callTimeout, or fails at once with errNoPolicy.
+func policyCall(ctx context.Context, b Backend, f func(ctx context.Context, pb PolicyBackend) tea.Msg, fail func(error) tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		pb, ok := b.(PolicyBackend)
+		if !ok {
+			return fail(errNoPolicy)
+		}
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		return f(ctx, pb)
+	}
+}
+
+func setPairingCmd(ctx context.Context, b Backend, on bool) tea.Cmd {
+	return policyCall(ctx, b, func(ctx context.Context, pb PolicyBackend) tea.Msg {
+		st, err := pb.SetPairing(ctx, on)
+		return pairingSetMsg{state: st, err: err}
+	}, func(err error) tea.Msg { return pairingSetMsg{err: err} })
+}
+
+func blockCmd(ctx context.Context, b Backend, t blockTarget) tea.Cmd {
+	return policyCall(ctx, b, func(ctx context.Context, pb PolicyBackend) tea.Msg {
+		res, err := pb.Block(ctx, t.nodeID, t.name)
+		return blockedMsg{target: t, res: res, err: err}
+	}, func(err error) tea.Msg { return blockedMsg{target: t, err: err} })
+}
+
+func unblockCmd(ctx context.Context, b Backend, nodeID, name string) tea.Cmd {
+	return policyCall(ctx, b, func(ctx context.Context, pb PolicyBackend) tea.Msg {
+		res, err := pb.Unblock(ctx, nodeID)
+		return unblockedMsg{nodeID: nodeID, name: name, res: res, err: err}
+	}, func(err error) tea.Msg { return unblockedMsg{nodeID: nodeID, name: name, err: err} })
 }

@@ -20,7 +20,7 @@ func (m *Model) startDecision(action decision, targets []decisionTarget) tea.Cmd
 		delete(m.pending.marks, t.requestID)
 	}
 	m.log.Info("deciding", "action", action.verb(), "count", len(targets))
-	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, action, targets) })
+	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, action, "", targets) })
 }
 
 // askBulk opens the confirmation for a bulk decision. It states how many
@@ -87,8 +87,12 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 				note = "token handed over here"
 			}
 		}
+		actor := "this console"
+		if msg.rule != "" {
+			actor = "auto (rule " + msg.rule + ")"
+		}
 		m.logOnce(decidedKey(res.requestID), activityEntry{
-			at: now, kind: kind, nodeID: res.nodeID, name: res.name, actor: "this console", note: note,
+			at: now, kind: kind, nodeID: res.nodeID, name: res.name, actor: actor, note: note,
 		})
 		m.log.Info("decided", "action", msg.action.past(), "requestId", res.requestID,
 			"nodeId", res.nodeID, "delivered", res.approved.Delivered)
@@ -99,7 +103,11 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 			}
 		}
 	}
-	m.flash = decisionFlash(msg.action, done, failed, undelivered, now)
+	via := ""
+	if msg.rule != "" {
+		via = " (" + msg.rule + " passed)"
+	}
+	m.flash = decisionFlash(msg.action, via, done, failed, undelivered, now)
 
 	if len(done) > 0 || stale {
 		return m.refresh()
@@ -107,13 +115,15 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 	return nil
 }
 
-func decisionFlash(action decision, done, failed []decisionResult, undelivered int, now time.Time) flash {
+// decisionFlash sums up a decision; via says what vouched for an
+// automatic one (" (ssh-check passed)"), "" for the operator's own.
+func decisionFlash(action decision, via string, done, failed []decisionResult, undelivered int, now time.Time) flash {
 	if len(failed) > 0 {
 		f := failed[0]
-		text := fmt.Sprintf("Could not %s %s: %s", action.verb(), f.name, errText(f.err))
+		text := fmt.Sprintf("Could not %s %s%s: %s", action.verb(), f.name, via, errText(f.err))
 		if total := len(done) + len(failed); total > 1 {
-			text = fmt.Sprintf("%s %d of %d; %d failed — %s: %s",
-				strings.ToUpper(action.past()[:1])+action.past()[1:], len(done), total, len(failed), f.name, errText(f.err))
+			text = fmt.Sprintf("%s %d of %d%s; %d failed — %s: %s",
+				strings.ToUpper(action.past()[:1])+action.past()[1:], len(done), total, via, len(failed), f.name, errText(f.err))
 		}
 		return errorFlash(text, now)
 	}
@@ -123,14 +133,14 @@ func decisionFlash(action decision, done, failed []decisionResult, undelivered i
 			return infoFlash(glyphRejected+" Rejected "+d.name+".", now)
 		}
 		if d.approved.Delivered {
-			return infoFlash(glyphApproved+" Approved "+d.name+" — the node received its token.", now)
+			return infoFlash(glyphApproved+" Approved "+d.name+via+" — the node received its token.", now)
 		}
-		return infoFlash(glyphApproved+" Approved "+d.name+" — the node is not connected: hand it the token.", now)
+		return infoFlash(glyphApproved+" Approved "+d.name+via+" — the node is not connected: hand it the token.", now)
 	}
 	if action == reject {
 		return infoFlash(fmt.Sprintf("%s Rejected %d requests.", glyphRejected, len(done)), now)
 	}
-	text := fmt.Sprintf("%s Approved %d requests; %d received their token", glyphApproved, len(done), len(done)-undelivered)
+	text := fmt.Sprintf("%s Approved %d requests%s; %d received their token", glyphApproved, len(done), via, len(done)-undelivered)
 	if undelivered > 0 {
 		text += fmt.Sprintf(", %d to hand over", undelivered)
 	}

@@ -51,6 +51,9 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 		}
 		return true
 	}
+	if cmd, handled := m.applyPolicyEvent(ev); handled {
+		return cmd
+	}
 	now := m.now()
 	switch ev.Event {
 	case protocol.EventPairRequested:
@@ -136,7 +139,7 @@ func (m *Model) onRequested(req protocol.PendingRequest) tea.Cmd {
 		at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
 		name: nameOr(req.DisplayName, req.NodeID), note: requestNote(req),
 	})
-	return m.ring()
+	return tea.Batch(m.ring(), m.considerSilent(req))
 }
 
 func decisionKind(d string) (activityKind, bool) {
@@ -181,6 +184,7 @@ func (m *Model) onRefreshed(msg refreshedMsg) tea.Cmd {
 		m.retryAt = now.Add(retryAfter)
 	}
 	var cmds []tea.Cmd
+	m.applyPolicy(msg.policy)
 	if msg.listErr == nil {
 		cmds = append(cmds, m.applyList(msg.list, msg.nodes, msg.nodesErr))
 	}
@@ -269,8 +273,12 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 		}
 	}
 	m.paired.Replace(list.Paired, infos)
+	var cmds []tea.Cmd
 	if arrived > 0 {
-		return m.ring()
+		cmds = append(cmds, m.ring())
 	}
-	return nil
+	for _, req := range pending {
+		cmds = append(cmds, m.considerSilent(req))
+	}
+	return tea.Batch(cmds...)
 }

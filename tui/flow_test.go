@@ -24,21 +24,23 @@ import (
 
 // Both backends the console runs on.
 var (
-	_ Backend = (*gateway.LocalOperator)(nil)
-	_ Backend = (*client.Client)(nil)
+	_ PolicyBackend = (*gateway.LocalOperator)(nil)
+	_ PolicyBackend = (*client.Client)(nil)
 )
 
 const flowToken = "flow-operator-token"
 
 // liveGateway is a gateway on a store in a temp dir, served on loopback.
 type liveGateway struct {
-	g   *gateway.Gateway
-	url string
+	g        *gateway.Gateway
+	url      string
+	stateDir string
 }
 
 func startGateway(t *testing.T) *liveGateway {
 	t.Helper()
-	st, err := store.Open(store.Options{StateDir: t.TempDir()})
+	dir := t.TempDir()
+	st, err := store.Open(store.Options{StateDir: dir})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -57,7 +59,7 @@ func startGateway(t *testing.T) *liveGateway {
 		srv.Close()
 		_ = st.Close()
 	})
-	return &liveGateway{g: g, url: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	return &liveGateway{g: g, url: "ws" + strings.TrimPrefix(srv.URL, "http"), stateDir: dir}
 }
 
 // screen is a console running in a test program, and everything it has

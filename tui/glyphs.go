@@ -23,4 +23,10 @@ const (
 	glyphTimedOut  = "◌"
 	glyphRenamed   = "✎"
 	glyphRemoved   = "−"
+
+	glyphBlocked    = "⊘"
+	glyphUnblocked  = "↺"
+	glyphPairingOn  = "●"
+	glyphPairingOff = "⊘"
+	glyphHeld       = "!"
 )

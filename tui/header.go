@@ -16,24 +16,37 @@ const (
 	viewPending viewID = iota
 	viewPaired
 	viewActivity
+	viewBlocked
 	viewCount
 )
 
-// header is the top line: the product, where it is attached, and — for a
-// remote gateway — whether the link is up.
+// header is the top line: the product, where it is attached, the
+// gateway's pairing switch and — for a remote gateway — whether the link
+// is up.
 func (m Model) header() string {
 	st := m.st
 	left := st.HeaderTitle.Render("pairdeck")
 	if m.opts.Endpoint != "" {
 		left += st.Dim.Render(" · " + m.opts.Endpoint)
 	}
-	right := ""
+	var right []string
+	if m.pairing.known {
+		right = append(right, m.pairingText())
+	}
 	// An embedded gateway is the same process and cannot drop the link,
 	// but it can stop; then say so, as for a remote one.
 	if m.opts.Remote || m.conn != protocol.Connected {
-		right = m.connText()
+		right = append(right, m.connText())
 	}
-	return spread(left, right, m.width)
+	return spread(left, strings.Join(right, st.Dim.Render(" · ")), m.width)
+}
+
+// pairingText is the switch as glyph + words; off stands out.
+func (m Model) pairingText() string {
+	if m.pairing.enabled {
+		return m.st.PairingOn.Render(glyphPairingOn + " pairing on")
+	}
+	return m.st.PairingOff.Render(glyphPairingOff + " pairing off")
 }
 
 // connText is the link state as glyph + words.
@@ -64,6 +77,7 @@ func (m Model) tabs() string {
 		fmt.Sprintf("Pending %d", m.pending.list.Len()),
 		fmt.Sprintf("Paired %d", m.paired.list.Len()),
 		"Activity",
+		fmt.Sprintf("Blocked %d", m.blocked.list.Len()),
 	}
 	parts := make([]string, 0, viewCount)
 	for i, n := range names {

@@ -101,7 +101,7 @@ func internal(msg tea.Msg) bool {
 	switch msg.(type) {
 	case decideMsg, askBulkMsg, startRenameMsg, renameMsg, askRemoveMsg, removeMsg,
 		openDetailMsg, confirmedMsg, dialogClosedMsg, tokenDismissedMsg,
-		promptSubmittedMsg, promptCancelledMsg:
+		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg:
 		return true
 	}
 	return false

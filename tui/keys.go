@@ -20,6 +20,11 @@ type KeyMap struct {
 	Mark          key.Binding
 	ApproveMarked key.Binding
 	RejectMarked  key.Binding
+	Block         key.Binding
+	Unblock       key.Binding
+
+	// TogglePairing switches the gateway's pairing on or off.
+	TogglePairing key.Binding
 
 	Filter      key.Binding
 	ClearFilter key.Binding
@@ -60,6 +65,9 @@ func DefaultKeyMap() KeyMap {
 		Mark:          key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
 		ApproveMarked: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "approve marked")),
 		RejectMarked:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reject marked")),
+		Block:         key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "block")),
+		Unblock:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unblock")),
+		TogglePairing: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pairing off")),
 
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
@@ -87,8 +95,8 @@ func DefaultKeyMap() KeyMap {
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss,
-		k.Approve, k.Reject, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove,
-		k.Mark, k.Detail, k.Back, k.ClearFilter, k.Filter, k.NextView,
+		k.Approve, k.Reject, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Unblock,
+		k.Mark, k.Detail, k.Block, k.Back, k.ClearFilter, k.Filter, k.NextView, k.TogglePairing,
 	}
 }
 
@@ -103,8 +111,8 @@ func (k KeyMap) shortTail() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Approve, k.Reject, k.Mark, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove},
-		{k.Filter, k.ClearFilter, k.Detail, k.Back, k.NextView, k.PrevView, k.Help, k.Quit, k.Interrupt},
+		{k.Approve, k.Reject, k.Mark, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Block, k.Unblock},
+		{k.Filter, k.ClearFilter, k.Detail, k.Back, k.NextView, k.PrevView, k.TogglePairing, k.Help, k.Quit, k.Interrupt},
 		{k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss},
 	}
 }
@@ -114,6 +122,7 @@ func (k *KeyMap) all() []*key.Binding {
 	return []*key.Binding{
 		&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown,
 		&k.Approve, &k.Reject, &k.Rename, &k.Remove, &k.Mark, &k.ApproveMarked, &k.RejectMarked,
+		&k.Block, &k.Unblock, &k.TogglePairing,
 		&k.Filter, &k.ClearFilter, &k.Detail, &k.Back, &k.NextView, &k.PrevView,
 		&k.Submit, &k.Cancel, &k.Confirm, &k.Deny, &k.Dismiss,
 		&k.Help, &k.Quit, &k.Interrupt,

@@ -56,7 +56,11 @@ type Model struct {
 	pending  pendingView
 	paired   pairedView
 	activity activityView
+	blocked  blockedView
 	detail   detailView
+
+	pairing pairingSwitch
+	silent  silentState
 
 	prompting bool
 	prompt    prompt
@@ -98,6 +102,7 @@ func New(b Backend, opts Options) Model {
 		pending:     newPendingView(opts.TTL),
 		paired:      newPairedView(),
 		activity:    newActivityView(),
+		blocked:     newBlockedView(),
 		recent:      map[string]time.Time{},
 		selfExpired: map[string]time.Time{},
 		conn:        protocol.Connecting,
@@ -168,6 +173,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onRenamed(msg)
 	case removedMsg:
 		return m.onRemoved(msg)
+	case pairingSetMsg:
+		return m.onPairingSet(msg)
+	case blockedMsg:
+		return m.onBlocked(msg)
+	case unblockedMsg:
+		return m.onUnblocked(msg)
+	case silentCheckedMsg:
+		return m.onSilentChecked(msg)
 
 	case decideMsg:
 		return m.startDecision(msg.action, msg.targets)
@@ -192,6 +205,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case removeMsg:
 		return m.call(func(b Backend) tea.Cmd { return removeCmd(m.ctx, b, msg.nodeID, msg.name) })
+	case askBlockMsg:
+		m.askBlock(msg.target)
+		return nil
+	case blockMsg:
+		return m.startBlock(msg.target)
+	case unblockMsg:
+		return m.call(func(b Backend) tea.Cmd { return unblockCmd(m.ctx, b, msg.nodeID, msg.name) })
 	case openDetailMsg:
 		m.openDetail()
 		return nil
@@ -235,6 +255,7 @@ func (m *Model) layout() {
 	m.pending.SetSize(m.width, bodyH)
 	m.paired.SetSize(m.width, bodyH)
 	m.activity.SetSize(m.width, bodyH)
+	m.blocked.SetSize(m.width, bodyH)
 	m.detail.SetSize(m.width, bodyH)
 	if m.prompting {
 		m.prompt.input.Width = max(m.width-len([]rune(m.prompt.input.Prompt))-1, 8)
@@ -292,6 +313,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.ClearFilter):
 		m.setFilter("")
 		return nil
+	case key.Matches(msg, k.TogglePairing):
+		return m.togglePairing()
 	}
 
 	var cmd tea.Cmd
@@ -302,6 +325,8 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		m.paired, cmd = m.paired.Update(msg, k)
 	case viewActivity:
 		m.activity, cmd = m.activity.Update(msg, k)
+	case viewBlocked:
+		m.blocked, cmd = m.blocked.Update(msg, k)
 	}
 	return cmd
 }
@@ -334,6 +359,11 @@ func (m *Model) onDetailKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Remove):
 		if r, ok := m.paired.Get(m.detail.key); ok && m.detail.kind == detailPaired {
 			return emit(askRemoveMsg{nodeID: r.node.NodeID, name: r.name()})
+		}
+		return nil
+	case key.Matches(msg, k.Block):
+		if r, ok := m.pending.Get(m.detail.key); ok && m.detail.kind == detailPending && m.blocked.supported {
+			return emit(askBlockMsg{target: r.blockTarget()})
 		}
 		return nil
 	}
@@ -406,6 +436,8 @@ func (m *Model) currentList() listInfo {
 		return listInfo{m.pending.list.Filter(), m.pending.list.Shown(), m.pending.list.Len()}
 	case viewPaired:
 		return listInfo{m.paired.list.Filter(), m.paired.list.Shown(), m.paired.list.Len()}
+	case viewBlocked:
+		return listInfo{m.blocked.list.Filter(), m.blocked.list.Shown(), m.blocked.list.Len()}
 	default:
 		return listInfo{m.activity.list.Filter(), m.activity.list.Shown(), m.activity.list.Len()}
 	}
@@ -419,6 +451,8 @@ func (m *Model) setFilter(q string) {
 		m.paired.list.SetFilter(q)
 	case viewActivity:
 		m.activity.list.SetFilter(q)
+	case viewBlocked:
+		m.blocked.list.SetFilter(q)
 	}
 }
 
@@ -459,6 +493,7 @@ func (m *Model) onTick() tea.Cmd {
 		// The gateway is the truth: ask it what the queue really is.
 		cmds = append(cmds, m.refresh())
 	}
+	m.pruneSilent()
 	for k, at := range m.recent {
 		keep := echoFor
 		if strings.HasPrefix(k, decidedKey("")) {

@@ -38,6 +38,11 @@ func newPendingRow(req protocol.PendingRequest, ttl time.Duration) pendingRow {
 
 func (r pendingRow) name() string { return nameOr(r.req.DisplayName, r.req.NodeID) }
 
+// blockTarget is what blocking the row's node needs.
+func (r pendingRow) blockTarget() blockTarget {
+	return blockTarget{nodeID: r.req.NodeID, name: r.name(), requestID: r.req.RequestID}
+}
+
 func (r pendingRow) target() decisionTarget {
 	return decisionTarget{requestID: r.req.RequestID, nodeID: r.req.NodeID, name: r.name()}
 }
@@ -233,6 +238,10 @@ func (v pendingView) Update(msg tea.KeyMsg, keys KeyMap, now time.Time) (pending
 	case key.Matches(msg, keys.Rename):
 		if r, ok := v.list.Selected(); ok {
 			return v, emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
+		}
+	case key.Matches(msg, keys.Block):
+		if r, ok := v.list.Selected(); ok && v.busy[r.req.RequestID] == "" {
+			return v, emit(askBlockMsg{target: r.blockTarget()})
 		}
 	case key.Matches(msg, keys.Detail):
 		if _, ok := v.list.Selected(); ok {

@@ -36,6 +36,10 @@ type Options struct {
 	// Logger receives the console's logs (discarded when nil). It must not
 	// write to the terminal the console is drawing on.
 	Logger *slog.Logger
+	// SilentCheck, when set, approves silent requests by itself once the
+	// check passes (see SilentCheck); requests that declare exec-class
+	// commands always wait for the operator.
+	SilentCheck *SilentCheck
 	// Renderer draws the styles: one per terminal, so a console served to
 	// several terminals can give each its own colour profile. Run makes
 	// one for its output when nil; New falls back to lipgloss' default.

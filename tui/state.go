@@ -51,6 +51,7 @@ func (m *Model) syncKeys() {
 				k.Approve.SetEnabled(can)
 				k.Reject.SetEnabled(can)
 				k.Rename.SetEnabled(true)
+				k.Block.SetEnabled(m.blocked.supported && m.pending.busy[r.req.RequestID] == "")
 			}
 		case detailPaired:
 			k.Rename.SetEnabled(true)
@@ -66,6 +67,13 @@ func (m *Model) syncKeys() {
 	k.PrevView.SetEnabled(true)
 	k.Filter.SetEnabled(true)
 	k.ClearFilter.SetEnabled(m.currentList().filter != "")
+	// The switch is a pairdeck gateway's; another has none to toggle.
+	k.TogglePairing.SetEnabled(m.pairing.known && !m.pairing.busy)
+	if m.pairing.enabled {
+		k.TogglePairing.SetHelp("P", "pairing off")
+	} else {
+		k.TogglePairing.SetHelp("P", "pairing on")
+	}
 
 	switch m.view {
 	case viewPending:
@@ -77,6 +85,7 @@ func (m *Model) syncKeys() {
 			k.Rename.SetEnabled(true)
 			k.Mark.SetEnabled(true)
 			k.Detail.SetEnabled(true)
+			k.Block.SetEnabled(m.blocked.supported && m.pending.busy[r.req.RequestID] == "")
 		}
 		marked := m.pending.MarkCount() > 0
 		k.ApproveMarked.SetEnabled(marked)
@@ -90,5 +99,9 @@ func (m *Model) syncKeys() {
 		}
 	case viewActivity:
 		k.navigation(m.activity.list.Shown() > 0)
+	case viewBlocked:
+		k.navigation(m.blocked.list.Shown() > 0)
+		_, ok := m.blocked.Selected()
+		k.Unblock.SetEnabled(ok)
 	}
 }

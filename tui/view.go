@@ -52,6 +52,8 @@ func (m Model) body(h int) string {
 			base = m.pending.View(now, m.st, m.loaded)
 		case viewPaired:
 			base = m.paired.View(now, m.st, m.loaded)
+		case viewBlocked:
+			base = m.blocked.View(now, m.st, m.loaded)
 		default:
 			base = m.activity.View(now, m.st)
 		}
@@ -146,6 +148,7 @@ func (m Model) fullHelp(h int) string {
 		glyphExpiring + " expires within a minute", glyphCritical + " within 10 s",
 		glyphExpired + " expired", glyphBusy + " in progress",
 		glyphOnline + " online", glyphOffline + " offline",
+		glyphBlocked + " blocked / pairing off", glyphHeld + " held for you",
 	}, "   ", m.width)
 	if len(lines)+2+len(signs) <= h {
 		lines = append(lines, "", st.DialogTitle.Render("Signs"))

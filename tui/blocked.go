@@ -1,0 +1,174 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/styles"
+	"github.com/pairdeck/pairdeck/tui/table"
+)
+
+// blockedRow is a node id the gateway refuses, and how often it tried.
+type blockedRow struct {
+	node     protocol.BlockedNode
+	haystack string
+}
+
+func newBlockedRow(b protocol.BlockedNode) blockedRow {
+	return blockedRow{node: b, haystack: strings.ToLower(strings.Join([]string{
+		b.DisplayName, b.NodeID, shortID(b.NodeID), b.LastRemoteIP, b.BlockedBy,
+	}, "\x00"))}
+}
+
+func (r blockedRow) name() string { return nameOr(r.node.DisplayName, r.node.NodeID) }
+
+var blockedColumns = []table.Column{
+	{Title: "NAME", Min: 14, Grow: 4},
+	{Title: "NODE", Min: 14, Max: 14, Priority: 2},
+	{Title: "TRIES", Min: 5, Max: 7, Right: true},
+	{Title: "LAST TRY", Min: 8, Max: 8, Priority: 3, Right: true},
+	{Title: "BLOCKED", Min: 8, Max: 8, Priority: 5, Right: true},
+	{Title: "BY", Min: 12, Max: 28, Grow: 2, Priority: 4},
+	{Title: "LAST IP", Min: 12, Max: 15, Priority: 6},
+}
+
+// blockedView lists the blocked node ids: the pests the gateway ignores.
+type blockedView struct {
+	list rowList[blockedRow]
+	// supported is false until a pairdeck gateway has listed its block
+	// list (another gateway has none).
+	supported     bool
+	width, height int
+	widths        []int
+}
+
+func newBlockedView() blockedView {
+	return blockedView{list: newRowList(
+		func(r blockedRow) string { return r.node.NodeID },
+		func(r blockedRow, q string) bool { return strings.Contains(r.haystack, q) },
+	)}
+}
+
+func (v *blockedView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.widths = table.Layout(blockedColumns, w-gutterWidth)
+	v.list.cursor.SetHeight(h - 1)
+}
+
+// Replace installs the block list as listed.
+func (v *blockedView) Replace(nodes []protocol.BlockedNode) {
+	rows := make([]blockedRow, len(nodes))
+	for i, b := range nodes {
+		rows[i] = newBlockedRow(b)
+	}
+	v.list.Set(rows)
+}
+
+// Upsert shows a new block at the top, or new counters in place.
+func (v *blockedView) Upsert(b protocol.BlockedNode) bool { return v.list.Upsert(newBlockedRow(b)) }
+
+func (v *blockedView) Remove(nodeID string) (blockedRow, bool) { return v.list.Remove(nodeID) }
+func (v *blockedView) Get(nodeID string) (blockedRow, bool)    { return v.list.Get(nodeID) }
+func (v *blockedView) Selected() (blockedRow, bool)            { return v.list.Selected() }
+
+// unblockMsg asks to take a node off the block list now.
+type unblockMsg struct {
+	nodeID string
+	name   string
+}
+
+func (v blockedView) Update(msg tea.KeyMsg, keys KeyMap) (blockedView, tea.Cmd) {
+	c := &v.list.cursor
+	switch {
+	case key.Matches(msg, keys.Up):
+		c.Up()
+	case key.Matches(msg, keys.Down):
+		c.Down()
+	case key.Matches(msg, keys.Top):
+		c.Top()
+	case key.Matches(msg, keys.Bottom):
+		c.Bottom()
+	case key.Matches(msg, keys.PageUp):
+		c.PageUp()
+	case key.Matches(msg, keys.PageDown):
+		c.PageDown()
+	case key.Matches(msg, keys.Unblock):
+		if r, ok := v.list.Selected(); ok {
+			return v, emit(unblockMsg{nodeID: r.node.NodeID, name: r.name()})
+		}
+	}
+	return v, nil
+}
+
+func (v blockedView) View(now time.Time, st *styles.Styles, loaded bool) string {
+	lines := make([]string, 0, v.height)
+	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(blockedColumns, v.widths)))
+	switch {
+	case !loaded:
+		lines = append(lines, st.Dim.Render("  Loading the block list…"))
+	case !v.supported:
+		lines = append(lines, st.Dim.Render("  This gateway keeps no block list (it is not a pairdeck gateway)."))
+	case v.list.Len() == 0:
+		lines = append(lines, st.Dim.Render("  Nobody is blocked. Press b on a pending request to ignore its node for good."))
+	case v.list.Shown() == 0:
+		lines = append(lines, st.Dim.Render("  No blocked node matches “"+v.list.Filter()+"”. esc clears the filter."))
+	}
+	plain := rowStyles{base: st.Pending, mark: st.Marked}
+	selected := plain.selected(st)
+	v.list.Window(func(r blockedRow, isSel bool) {
+		rs := plain
+		if isSel {
+			rs = selected
+		}
+		lines = append(lines, v.renderRow(r, now, st, rs, isSel))
+	})
+	for len(lines) < v.height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (v blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+	b := r.node
+	last := "never"
+	if t := msTime(b.LastAttemptMs); !t.IsZero() {
+		last = ago(now.Sub(t))
+	}
+	cells := []string{
+		glyphBlocked + " " + r.name(),
+		shortID(b.NodeID),
+		strconv.FormatInt(b.Attempts, 10),
+		last,
+		ago(now.Sub(msTime(b.BlockedAtMs))),
+		orDash(b.BlockedBy),
+		orDash(b.LastRemoteIP),
+	}
+	var out strings.Builder
+	out.WriteString(rs.gutter(isSel, false))
+	first := true
+	for i, text := range cells {
+		if v.widths[i] == 0 {
+			continue
+		}
+		if !first {
+			out.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
+		}
+		first = false
+		style := st.Pending
+		switch i {
+		case 0:
+			style = st.Blocked
+		case 1, 4, 5, 6:
+			style = st.Dim
+		}
+		out.WriteString(rs.paint(style, table.Fit(text, v.widths[i], blockedColumns[i].Right)))
+	}
+	used := gutterWidth + table.WidthOf(v.widths)
+	out.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(v.width-used, 0))))
+	return out.String()
+}
