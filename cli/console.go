@@ -22,7 +22,8 @@ type consoleFlags struct {
 	gw    gatewayFlags
 	// url attaches to a remote gateway (`pairdeck console`); the operator
 	// token comes from gw.token.
-	url string
+	url    string
+	silent silentCheckFlags
 }
 
 func (f *consoleFlags) register(cmd *cobra.Command) {
@@ -51,6 +52,7 @@ running for the state dir or embeds one.`,
 		},
 	}
 	f.register(cmd)
+	f.silent.register(cmd)
 	cmd.Flags().StringVar(&f.url, "url", "", "gateway URL (default $OPENCLAW_GATEWAY_URL)")
 	// --token is registered by the embedded gateway's flags: for a remote
 	// gateway it is the operator token to present.
@@ -88,6 +90,9 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 		}
 	}
 	if url != "" {
+		if opts.SilentCheck, err = f.silent.check(url); err != nil {
+			return err
+		}
 		c, err := dialConsole(ctx, stateDir, url, f.gw.token, logger)
 		if err != nil {
 			return err
@@ -112,6 +117,9 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 	local := gw.Gateway.Local(localActor("pairdeck-console"))
 	defer local.Close()
 	opts.Endpoint = "embedded · " + gw.URL
+	if opts.SilentCheck, err = f.silent.check(gw.URL); err != nil {
+		return err
+	}
 	return tui.Run(ctx, local, opts)
 }
 

@@ -41,7 +41,8 @@ Exit codes: 0 ok, 1 failed, 2 usage, 124 timed out, 130 interrupted.`,
 	n.conn.register(cmd)
 	cmd.PersistentFlags().BoolVar(&n.asJSON, "json", false, "print the result as JSON")
 	cmd.AddCommand(n.pendingCmd(), n.approveCmd(), n.rejectCmd(), n.statusCmd(),
-		n.renameCmd(), n.removeCmd(), n.listCmd(), n.verifyCmd())
+		n.renameCmd(), n.removeCmd(), n.listCmd(), n.verifyCmd(),
+		n.blockCmd(), n.unblockCmd(), n.blockedCmd())
 	return cmd
 }
 

@@ -71,6 +71,8 @@ reject with "r", rename with "n".`,
 	})
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "state directory (default $OPENCLAW_STATE_DIR, else ~/.openclaw)")
 	console.register(root)
+	console.silent.register(root)
+	root.AddCommand(newPolicyCmd(g), newPairingCmd(g))
 
 	root.AddCommand(
 		newServeCmd(g),

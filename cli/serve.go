@@ -23,6 +23,8 @@ type gatewayFlags struct {
 	token      string
 	ttl        time.Duration
 	maxPending int
+	pairing    string // "on", "off", or "" for as last switched
+	onRequest  string
 }
 
 func (f *gatewayFlags) register(cmd *cobra.Command) {
@@ -31,6 +33,8 @@ func (f *gatewayFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.token, "token", "", "operator token (default $OPENCLAW_GATEWAY_TOKEN, openclaw.json, else generated into <state>/pairdeck/gateway.token)")
 	fl.DurationVar(&f.ttl, "ttl", store.DefaultTTL, "how long a pending request waits for a decision")
 	fl.IntVar(&f.maxPending, "max-pending", store.DefaultMaxPending, "cap on pending requests")
+	fl.StringVar(&f.pairing, "pairing", "", "switch pairing on or off at start (default: as last switched, on for a new state dir)")
+	fl.StringVar(&f.onRequest, "on-request", "", "shell command run for every new request, with the request as JSON on stdin (notifies only)")
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -110,6 +114,19 @@ type runningGateway struct {
 	Done <-chan error
 }
 
+// pairingStart reads --pairing.
+func pairingStart(flag string) (gateway.PairingStart, error) {
+	switch flag {
+	case "":
+		return gateway.PairingRemembered, nil
+	case "on":
+		return gateway.PairingOn, nil
+	case "off":
+		return gateway.PairingOff, nil
+	}
+	return 0, usageError("--pairing %q: want on or off", flag)
+}
+
 // startGateway opens the store (taking the state dir's lock), resolves token
 // and address, listens, serves in the background and records where it runs.
 func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runningGateway, error) {
@@ -118,6 +135,10 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	addr, err := gateway.ResolveListen(f.listen)
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
+	}
+	pairing, err := pairingStart(f.pairing)
+	if err != nil {
+		return nil, err
 	}
 	token, source, err := gateway.ResolveToken(f.token, stateDir)
 	if err != nil {
@@ -130,7 +151,8 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if err != nil {
 		return nil, err
 	}
-	gw, err := gateway.New(gateway.Config{Store: st, OperatorToken: token, Logger: logger, Version: Version})
+	gw, err := gateway.New(gateway.Config{Store: st, OperatorToken: token, Logger: logger, Version: Version,
+		Pairing: pairing, OnRequest: f.onRequest})
 	if err != nil {
 		st.Close()
 		return nil, err
