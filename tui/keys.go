@@ -67,7 +67,7 @@ func DefaultKeyMap() KeyMap {
 		RejectMarked:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reject marked")),
 		Block:         key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "block")),
 		Unblock:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unblock")),
-		TogglePairing: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pairing off")),
+		TogglePairing: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "stop pairing")),
 
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),

@@ -35,12 +35,12 @@ func TestPairingSwitchShowsInTheHeaderAndTheKeyFollowsIt(t *testing.T) {
 		t.Fatalf("a gateway without a switch shows none: %q", m.header())
 	}
 	m = step(t, m, withPolicy(true))
-	if !strings.Contains(m.header(), "● pairing on") || !m.keys.TogglePairing.Enabled() || m.keys.TogglePairing.Help().Desc != "pairing off" {
+	if !strings.Contains(m.header(), "● pairing on") || !m.keys.TogglePairing.Enabled() || m.keys.TogglePairing.Help().Desc != "stop pairing" {
 		t.Fatalf("on: %q, key %+v", m.header(), m.keys.TogglePairing.Help())
 	}
 	clk.Advance(time.Second)
 	m = step(t, m, event(protocol.EventPairingChanged, protocol.PairingChangedEvent{Enabled: false, TS: clk.Now().UnixMilli(), Actor: "cli (operator)"}))
-	if !strings.Contains(m.header(), "⊘ pairing off") || m.keys.TogglePairing.Help().Desc != "pairing on" {
+	if !strings.Contains(m.header(), "⊘ pairing off") || m.keys.TogglePairing.Help().Desc != "allow pairing" {
 		t.Fatalf("off: %q", m.header())
 	}
 	if !strings.Contains(m.statusLine(), "Pairing is off") {
@@ -172,7 +172,7 @@ func TestHelpListsThePairdeckKeys(t *testing.T) {
 	m = press(t, m, "?")
 	requireGolden(t, "help_pairdeck", m.View())
 	view := m.View()
-	for _, want := range []string{"b     block", "P         pairing off"} {
+	for _, want := range []string{"b     block", "P         stop pairing"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("help lacks %q", want)
 		}

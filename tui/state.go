@@ -70,9 +70,9 @@ func (m *Model) syncKeys() {
 	// The switch is a pairdeck gateway's; another has none to toggle.
 	k.TogglePairing.SetEnabled(m.pairing.known && !m.pairing.busy)
 	if m.pairing.enabled {
-		k.TogglePairing.SetHelp("P", "pairing off")
+		k.TogglePairing.SetHelp("P", "stop pairing")
 	} else {
-		k.TogglePairing.SetHelp("P", "pairing on")
+		k.TogglePairing.SetHelp("P", "allow pairing")
 	}
 
 	switch m.view {
