@@ -80,6 +80,7 @@ reject with "r", rename with "n".`,
 		newNodesCmd(g),
 		newNodeCmd(g),
 		newDemoCmd(g),
+		newBenchCmd(g),
 	)
 	usageArgs(root)
 	return root
