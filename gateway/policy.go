@@ -19,7 +19,7 @@ import (
 const accessFlushEvery = 10 * time.Second
 
 // refusalEvery is the least time between two pairdeck.block.refused events
-// for one node, so a node asking in a loop cannot flood the consoles.
+// (and log lines) for one node.
 const refusalEvery = time.Second
 
 func onOff(on bool) string {
@@ -85,8 +85,10 @@ func (g *Gateway) refuseBlocked(nodeID, remoteIP string) *protocol.Error {
 	if !blocked {
 		return nil
 	}
-	g.log.Info("blocked node refused", "node", b.NodeID, "attempts", b.Attempts, "addr", remoteIP)
+	// Logged and announced at most once a second per node: a node asking
+	// in a loop must not flood the log or the consoles.
 	if g.refusals.due(b.NodeID, now) {
+		g.log.Info("blocked node refused", "node", b.NodeID, "attempts", b.Attempts, "addr", remoteIP)
 		g.fan.broadcast(toPairing, protocol.EventBlockRefused, protocol.BlockEvent{Node: b, TS: now.UnixMilli()})
 	}
 	return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonBlocked,
@@ -167,10 +169,8 @@ func (g *Gateway) blockAdd(ctx context.Context, s *session, raw json.RawMessage)
 		name = pending.DisplayName
 	}
 	if name == "" {
-		for _, n := range g.store.Paired() {
-			if n.NodeID == id {
-				name = n.DisplayName
-			}
+		if n, ok := g.store.PairedNode(id); ok {
+			name = n.DisplayName
 		}
 	}
 	b, created, err := g.access.Block(id, name, s.actor.String(), g.cfg.Now())

@@ -26,6 +26,7 @@ type pairingStore interface {
 	PendingByID(requestID string) (protocol.PendingRequest, bool)
 	PendingForNode(nodeID string) (protocol.PendingRequest, bool)
 	Paired() []protocol.PairedNode
+	PairedNode(nodeID string) (protocol.PairedNode, bool)
 	NextExpiry() (time.Time, bool)
 	ExpireDue(ctx context.Context) ([]store.Expiry, error)
 }
