@@ -54,6 +54,16 @@ func (p SignedPayload) String() string {
 	}, "|")
 }
 
+// v2 is the older payload, without platform and device family. Protocol-3
+// clients that predate v3 still sign it, and OpenClaw gateways accept it.
+func (p SignedPayload) v2() string {
+	return strings.Join([]string{
+		"v2", p.DeviceID, p.ClientID, p.ClientMode, p.Role,
+		strings.Join(p.Scopes, ","), strconv.FormatInt(p.SignedAtMs, 10),
+		p.Token, p.Nonce,
+	}, "|")
+}
+
 // normalizeMeta trims and ASCII-lower-cases platform and device family.
 func normalizeMeta(s string) string {
 	s = strings.TrimSpace(s)
@@ -91,7 +101,8 @@ var (
 
 // VerifyDevice checks a device block against the challenge nonce, the
 // gateway's clock and the signed payload (whose DeviceID, SignedAtMs and
-// Nonce are taken from d).
+// Nonce are taken from d). The v3 payload is tried first, then v2, as
+// OpenClaw gateways do.
 func VerifyDevice(d DeviceAuth, challengeNonce string, now time.Time, p SignedPayload) error {
 	pub, err := decodeB64URL(d.PublicKey)
 	if err != nil || len(pub) != ed25519.PublicKeySize {
@@ -112,7 +123,7 @@ func VerifyDevice(d DeviceAuth, challengeNonce string, now time.Time, p SignedPa
 		return ErrDeviceSignature
 	}
 	p.DeviceID, p.SignedAtMs, p.Nonce = d.ID, d.SignedAt, d.Nonce
-	if !ed25519.Verify(pub, []byte(p.String()), sig) {
+	if !ed25519.Verify(pub, []byte(p.String()), sig) && !ed25519.Verify(pub, []byte(p.v2()), sig) {
 		return ErrDeviceSignature
 	}
 	return nil

@@ -3,6 +3,7 @@ package protocol
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
@@ -33,6 +34,20 @@ func TestVerifyDevice(t *testing.T) {
 	}
 	if err := VerifyDevice(d, "abc", now.Add(SignatureSkew), base); err != nil {
 		t.Fatalf("valid signature at the skew edge refused: %v", err)
+	}
+
+	// An older client signing the v2 payload (no platform/deviceFamily) is
+	// accepted; v2 over the wrong nonce is not.
+	v2 := base
+	v2.DeviceID = d.ID
+	v2sig := ed25519.Sign(priv, []byte(v2.v2()))
+	dv2 := d
+	dv2.Signature = base64.RawURLEncoding.EncodeToString(v2sig)
+	if err := VerifyDevice(dv2, "abc", now, base); err != nil {
+		t.Fatalf("v2 signature refused: %v", err)
+	}
+	if err := VerifyDevice(dv2, "abc", now, SignedPayload{ClientID: "other", ClientMode: "node", Role: RoleNode}); !errors.Is(err, ErrDeviceSignature) {
+		t.Fatalf("v2 signature over other fields accepted: %v", err)
 	}
 
 	tampered := base

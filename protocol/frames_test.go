@@ -138,3 +138,18 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
+// OpenClaw node hosts send keys the 2026.4.12 CLI does not; strict decoding
+// must still accept them so those clients can connect.
+func TestConnectParamsAcceptOpenClawKeys(t *testing.T) {
+	raw := json.RawMessage(`{"minProtocol":3,"maxProtocol":3,"client":{"id":"node-host","version":"1","platform":"linux","mode":"node"},
+		"role":"node","permissions":{"screen.record":false},"pathEnv":"/usr/bin",
+		"auth":{"token":"t","deviceToken":"d","bootstrapToken":"b","password":"p"}}`)
+	var p ConnectParams
+	if err := DecodeParams(raw, &p); err != nil {
+		t.Fatalf("connect params refused: %v", err)
+	}
+	if p.Auth.Token != "t" || p.PathEnv != "/usr/bin" {
+		t.Fatalf("decoded %+v", p)
+	}
+}

@@ -1,5 +1,7 @@
 package protocol
 
+import "encoding/json"
+
 // Method names.
 const (
 	MethodConnect     = "connect"
@@ -51,6 +53,11 @@ type DeviceAuth struct {
 // ConnectAuth carries the shared operator token or a node's pairing token.
 type ConnectAuth struct {
 	Token string `json:"token,omitempty"`
+	// Credentials other OpenClaw clients may send. pairdeck accepts the keys
+	// so those clients can connect, and ignores the values.
+	DeviceToken    string `json:"deviceToken,omitempty"`
+	BootstrapToken string `json:"bootstrapToken,omitempty"`
+	Password       string `json:"password,omitempty"`
 }
 
 // ConnectParams are the params of the first frame, connect.
@@ -66,6 +73,9 @@ type ConnectParams struct {
 	Auth        *ConnectAuth `json:"auth,omitempty"`
 	Locale      string       `json:"locale,omitempty"`
 	UserAgent   string       `json:"userAgent,omitempty"`
+	// Sent by OpenClaw node hosts; accepted and ignored.
+	Permissions json.RawMessage `json:"permissions,omitempty"`
+	PathEnv     string          `json:"pathEnv,omitempty"`
 }
 
 // HelloOK is the payload of a successful connect.
