@@ -386,8 +386,7 @@ func (b *runner) console(ctx context.Context) error {
 }
 
 // clientList lists through the client package, which the CLI and the
-// remote console use and which reads frames only up to the gateway's
-// policy.maxPayload; a list it cannot read is noted, not fatal.
+// remote console use; a list it cannot read is noted, not fatal.
 func (b *runner) clientList(ctx context.Context, c *child, what string, size int) error {
 	op, err := dialOperator(ctx, c.url, c.token)
 	if err != nil {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -506,4 +509,72 @@ func waitConnected(t *testing.T, op *Client, nodeID string) {
 		json.Unmarshal(u.Event.Payload, &ev)
 		return ev.NodeID == nodeID && ev.Connected
 	})
+}
+
+// seedStateFiles writes pending.json and paired.json in the store's format
+// before the gateway opens them.
+func seedStateFiles(t *testing.T, stateDir string, pending, paired int) {
+	t.Helper()
+	dir := filepath.Join(stateDir, "nodes")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	reqs := make(map[string]protocol.PendingRequest, pending)
+	for i := range pending {
+		id := fmt.Sprintf("req-%06d", i)
+		reqs[id] = protocol.PendingRequest{RequestID: id, NodeID: fmt.Sprintf("pending-node-%06d-%s", i, strings.Repeat("p", 64)),
+			DisplayName: fmt.Sprintf("Rack %d node", i), Platform: "linux", Version: "2026.4.12",
+			DeviceFamily: "server", ModelIdentifier: "x86_64", RemoteIP: "10.1.2.3",
+			Caps: []string{"system"}, Commands: []string{"system.info"}, TS: now}
+	}
+	nodes := make(map[string]protocol.PairedNode, paired)
+	for i := range paired {
+		id := fmt.Sprintf("paired-node-%06d-%s", i, strings.Repeat("q", 64))
+		nodes[id] = protocol.PairedNode{NodeID: id, TokenSHA256: strings.Repeat("ab", 32),
+			DisplayName: fmt.Sprintf("Rack %d node", i), Platform: "linux", Version: "2026.4.12",
+			RemoteIP: "10.1.2.3", Caps: []string{"system"}, Commands: []string{"system.info"},
+			CreatedAtMs: now, ApprovedAtMs: now + int64(i)}
+	}
+	for name, v := range map[string]any{"pending.json": reqs, "paired.json": nodes} {
+		data, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// policy.maxPayload limits what the gateway accepts, not what it sends: a
+// list of thousands of nodes is several MiB and the client must read it.
+func TestLiveListLargerThanMaxPayload(t *testing.T) {
+	const pending, paired = 2500, 3000
+	g := startGateway(t, func(o *store.Options, _ *gateway.Config) {
+		o.MaxPending = pending + 10
+		seedStateFiles(t, o.StateDir, pending, paired)
+	})
+	op := g.operator(t, false)
+	ctx := testCtx(t)
+	maxPayload := op.Hello().Policy.MaxPayload
+
+	list, err := op.List(ctx)
+	if err != nil {
+		t.Fatalf("list of %d pending and %d paired: %v", pending, paired, err)
+	}
+	if len(list.Pending) != pending || len(list.Paired) != paired {
+		t.Fatalf("listed %d pending and %d paired, want %d and %d", len(list.Pending), len(list.Paired), pending, paired)
+	}
+	if size := len(protocol.MustMarshal(list)); int64(size) <= maxPayload {
+		t.Fatalf("the list is %d bytes, not over policy.maxPayload (%d): the test tests nothing", size, maxPayload)
+	}
+	// The connection survives the large frame.
+	if _, err := op.PairRequest(ctx, protocol.PairRequestParams{NodeID: "after-the-list"}); err != nil {
+		t.Fatalf("call after the large list: %v", err)
+	}
+	nodes, err := op.Nodes(ctx)
+	if err != nil || len(nodes.Nodes) != pending+paired+1 {
+		t.Fatalf("node.list: %d nodes, %v", len(nodes.Nodes), err)
+	}
 }

@@ -19,6 +19,14 @@ import (
 // carries a snapshot (presence, health) that can be large.
 const preHandshakeReadLimit = 4 << 20
 
+// gatewayReadLimit bounds the frames this client accepts from a gateway once
+// connected. policy.maxPayload in hello-ok is the limit on what the
+// gateway accepts, not on what it sends: a node.pair.list of thousands of
+// nodes is several MiB (about 350 bytes per paired node, 460 per pending
+// request), so the client reads up to 64 MiB, or the gateway's own limit
+// if that is larger.
+const gatewayReadLimit = 64 << 20
+
 // connect dials and performs the handshake within HandshakeTimeout.
 func (c *Client) connect(parent context.Context) (*conn, error) {
 	ctx, cancel := context.WithTimeout(parent, c.cfg.HandshakeTimeout)
@@ -40,9 +48,7 @@ func (c *Client) connect(parent context.Context) (*conn, error) {
 		}
 		return nil, err
 	}
-	if hello.Policy.MaxPayload > 0 {
-		ws.SetReadLimit(hello.Policy.MaxPayload)
-	}
+	ws.SetReadLimit(max(hello.Policy.MaxPayload, gatewayReadLimit))
 	cn := &conn{
 		ws:    ws,
 		hello: hello,
