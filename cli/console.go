@@ -4,14 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/gateway"
-	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/tui"
 )
 
@@ -93,7 +90,7 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 		if opts.SilentCheck, err = f.silent.check(url); err != nil {
 			return err
 		}
-		c, err := dialConsole(ctx, stateDir, url, f.gw.token, logger)
+		c, err := dialOperatorClient(ctx, stateDir, url, f.gw.token, "pairdeck-console", true, logger)
 		if err != nil {
 			return err
 		}
@@ -121,31 +118,6 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 		return err
 	}
 	return tui.Run(ctx, local, opts)
-}
-
-func dialConsole(ctx context.Context, stateDir, url, token string, logger *slog.Logger) (*client.Client, error) {
-	token, _, err := gateway.LookupToken(token, stateDir)
-	if err != nil {
-		return nil, err
-	}
-	id, err := client.LoadOrCreateIdentity(client.IdentityPath(stateDir))
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.Dial(ctx, client.Config{
-		URL:       url,
-		Token:     token,
-		Role:      protocol.RoleOperator,
-		Scopes:    protocol.AllOperatorScopes,
-		Client:    protocol.ClientInfo{ID: "cli", DisplayName: "pairdeck-console", Version: Version, Platform: runtime.GOOS, Mode: "cli"},
-		Identity:  id,
-		Reconnect: true,
-		Logger:    logger,
-	})
-	if err != nil {
-		return nil, explainDial(url, err)
-	}
-	return c, nil
 }
 
 func checkTheme(theme string) error {

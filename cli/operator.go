@@ -111,6 +111,20 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 const offlineLockWait = 5 * time.Second
 
 func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string, reconnect bool) (*session, error) {
+	c, err := dialOperatorClient(ctx, stateDir, url, token, clientID, reconnect, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{op: c, mode: mode, url: url, close: c.Close}
+	if mode == modeLocal {
+		s.stateDir = stateDir
+	}
+	return s, nil
+}
+
+// dialOperatorClient connects as an operator with the state dir's token and
+// device identity; the console and the nodes commands share it.
+func dialOperatorClient(ctx context.Context, stateDir, url, token, clientID string, reconnect bool, logger *slog.Logger) (*client.Client, error) {
 	token, _, err := gateway.LookupToken(token, stateDir)
 	if err != nil {
 		return nil, err
@@ -128,15 +142,12 @@ func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode stri
 		Client:    protocol.ClientInfo{ID: "cli", DisplayName: clientID, Version: Version, Platform: runtime.GOOS, Mode: "cli"},
 		Identity:  id,
 		Reconnect: reconnect,
+		Logger:    logger,
 	})
 	if err != nil {
 		return nil, explainDial(url, err)
 	}
-	s := &session{op: c, mode: mode, url: url, close: c.Close}
-	if mode == modeLocal {
-		s.stateDir = stateDir
-	}
-	return s, nil
+	return c, nil
 }
 
 func explainDial(url string, err error) error {
