@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pairdeck/pairdeck/internal/atomicfile"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -73,7 +74,7 @@ func LoadOrCreateIdentity(path string) (*Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := createFileAtomic(path, data); err != nil {
+	if err := atomicfile.Create(path, data); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			// Another process created it first; use theirs.
 			return LoadIdentity(path)

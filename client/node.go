@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pairdeck/pairdeck/internal/atomicfile"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -45,7 +46,7 @@ func SaveNodeState(dir string, s NodeState) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(NodeStatePath(dir), append(data, '\n')); err != nil {
+	if err := atomicfile.Write(NodeStatePath(dir), append(data, '\n')); err != nil {
 		return fmt.Errorf("save node state: %w", err)
 	}
 	return nil

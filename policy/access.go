@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pairdeck/pairdeck/internal/atomicfile"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -234,7 +235,7 @@ func (a *Access) writeLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", a.path, err)
 	}
-	if err := writeFileAtomic(a.path, append(data, '\n')); err != nil {
+	if err := atomicfile.Write(a.path, append(data, '\n')); err != nil {
 		return err
 	}
 	a.dirty = false

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/pairdeck/pairdeck/internal/atomicfile"
 )
 
 // File names inside the policy dir (<state>/pairdeck).
@@ -73,7 +74,7 @@ func Save(path string, p Policy) error {
 	if err != nil {
 		return fmt.Errorf("encode policy: %w", err)
 	}
-	return writeFileAtomic(path, append(data, '\n'))
+	return atomicfile.Write(path, append(data, '\n'))
 }
 
 // lockWait bounds how long Edit waits for another editor.

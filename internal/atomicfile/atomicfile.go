@@ -1,4 +1,10 @@
-package client
+// Package atomicfile writes small private files durably: a temp file in the
+// same directory, fsync, rename (or link), fsync of the directory, so a
+// reader sees the old file or the new one and never a torn write, and the
+// change survives a crash once the call returns. Files are 0600; missing
+// directories are created 0700. The pairing store has its own, batched,
+// writer; this is for identities, tokens, node state and policy files.
+package atomicfile
 
 import (
 	"errors"
@@ -8,17 +14,15 @@ import (
 	"path/filepath"
 )
 
-// writeFileAtomic makes data durable at path with mode 0600: a temp file in
-// the same dir, fsync, rename, fsync of the dir. Readers see the old file or
-// the new one, never a torn write.
-func writeFileAtomic(path string, data []byte) error {
+// Write makes data durable at path with mode 0600, replacing any file there.
+func Write(path string, data []byte) error {
 	return writeTemp(path, data, func(tmp string) error { return os.Rename(tmp, path) })
 }
 
-// createFileAtomic is writeFileAtomic that refuses to replace an existing
-// file: it links the temp file into place, so of two processes racing to
-// create the same file exactly one wins and the other gets fs.ErrExist.
-func createFileAtomic(path string, data []byte) error {
+// Create is Write that refuses to replace an existing file: it links the
+// temp file into place, so of two processes racing to create the same file
+// exactly one wins and the other gets fs.ErrExist.
+func Create(path string, data []byte) error {
 	return writeTemp(path, data, func(tmp string) error {
 		err := os.Link(tmp, path)
 		if err != nil && !errors.Is(err, fs.ErrExist) {
