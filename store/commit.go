@@ -20,6 +20,18 @@ import (
 // never see a change that could still be rolled back. If the write fails,
 // the files are put back, the tables are reloaded from the last durable
 // bytes, and every op of the batch that changed something gets the ErrWrite.
+//
+// Hooks (the …With methods). A caller that announces changes, such as the
+// gateway, needs them announced in the order they were applied, and some
+// conditions checked atomically with the change; holding a lock of its own
+// across the call would do both but would stop concurrent changes from
+// sharing a commit. So the committer runs the hooks for it: a check runs
+// as the op is applied, under the write lock, against the state the change
+// will be made to, and may refuse it (its error is returned, wrapped, and
+// nothing changes); then runs once the batch is durable, under the write
+// lock, in the order the ops were applied and before any later op is
+// applied or any reader sees the change. Hooks must be quick and must not
+// call the store.
 
 const (
 	opQueueLen  = 256

@@ -22,11 +22,25 @@ import (
 // request that was not swept yet is swept by this call and later reported
 // by ExpireDue. Other errors wrap ErrWrite or ErrClosed.
 func (s *Store) Approve(ctx context.Context, actor Actor, requestID string) (node protocol.PairedNode, req protocol.PendingRequest, err error) {
+	return s.ApproveWith(ctx, actor, requestID, nil, nil)
+}
+
+// ApproveWith is Approve with hooks (commit.go): check sees the pending
+// request as it is when the approval is applied (with
+// RequiredApproveScopes), so nothing can change it between the check and
+// the approval, and may refuse it; then is handed the new node (with its
+// token) and the request once the approval is durable, in commit order.
+// Either may be nil.
+func (s *Store) ApproveWith(ctx context.Context, actor Actor, requestID string, check func(protocol.PendingRequest) error, then func(node protocol.PairedNode, req protocol.PendingRequest)) (node protocol.PairedNode, req protocol.PendingRequest, err error) {
+	var after func()
+	if then != nil {
+		after = func() { then(node, req) }
+	}
 	err = s.submit(ctx, func(tx *tx) error {
 		var err error
-		node, req, err = tx.approve(actor, requestID)
+		node, req, err = tx.approve(actor, requestID, check)
 		return err
-	}, nil)
+	}, after)
 	if err != nil {
 		return protocol.PairedNode{}, protocol.PendingRequest{}, decisionErr("approve", requestID, err)
 	}
@@ -36,12 +50,22 @@ func (s *Store) Approve(ctx context.Context, actor Actor, requestID string) (nod
 // Reject resolves a pending request without pairing; a paired node's token
 // keeps working. Errors: as Approve.
 func (s *Store) Reject(ctx context.Context, actor Actor, requestID string) (protocol.PendingRequest, error) {
+	return s.RejectWith(ctx, actor, requestID, nil)
+}
+
+// RejectWith is Reject with a hook (commit.go): then is handed the
+// request once the rejection is durable, in commit order. It may be nil.
+func (s *Store) RejectWith(ctx context.Context, actor Actor, requestID string, then func(req protocol.PendingRequest)) (protocol.PendingRequest, error) {
 	var req protocol.PendingRequest
+	var after func()
+	if then != nil {
+		after = func() { then(req) }
+	}
 	err := s.submit(ctx, func(tx *tx) error {
 		var err error
 		req, err = tx.reject(actor, requestID)
 		return err
-	}, nil)
+	}, after)
 	if err != nil {
 		return protocol.PendingRequest{}, decisionErr("reject", requestID, err)
 	}
@@ -57,17 +81,22 @@ func decisionErr(verb, requestID string, err error) error {
 	return fmt.Errorf("%s %s: %w", verb, requestID, err)
 }
 
-func (tx *tx) approve(actor Actor, requestID string) (protocol.PairedNode, protocol.PendingRequest, error) {
+func (tx *tx) approve(actor Actor, requestID string, check func(protocol.PendingRequest) error) (protocol.PairedNode, protocol.PendingRequest, error) {
 	s := tx.s
 	e, ok := s.pending.byID[requestID]
 	if !ok {
 		return protocol.PairedNode{}, protocol.PendingRequest{}, tx.staleError(requestID)
 	}
+	req := s.pendingView(e)
+	if check != nil {
+		if err := check(req); err != nil {
+			return protocol.PairedNode{}, protocol.PendingRequest{}, err
+		}
+	}
 	token, sum, err := mintToken()
 	if err != nil {
 		return protocol.PairedNode{}, protocol.PendingRequest{}, err
 	}
-	req := s.pendingView(e)
 	pe := s.paired.byNode[e.rec.NodeID]
 	rec := approvedRecord(pe, e.rec, sum, tx.nowMs)
 	if err := tx.putPaired(pe, rec); err != nil {

@@ -64,6 +64,14 @@ func (s *Store) NextExpiry() (time.Time, bool) {
 // node.pair.resolved(expired). On a write error nothing is removed and the
 // same requests are due again next time.
 func (s *Store) ExpireDue(ctx context.Context) ([]Expiry, error) {
+	return s.ExpireDueWith(ctx, nil)
+}
+
+// ExpireDueWith is ExpireDue with a hook (commit.go): then is handed the
+// expiries once their removal is durable, in commit order, so they can be
+// announced in order with the changes around them. It may be nil, and is
+// not called when nothing is due.
+func (s *Store) ExpireDueWith(ctx context.Context, then func([]Expiry)) ([]Expiry, error) {
 	if s.isClosed.Load() {
 		return nil, ErrClosed
 	}
@@ -83,6 +91,9 @@ func (s *Store) ExpireDue(ctx context.Context) ([]Expiry, error) {
 		return nil
 	}, func() {
 		out, s.unreported = s.unreported, nil
+		if then != nil && len(out) > 0 {
+			then(out)
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("expire pending requests: %w", err)

@@ -11,11 +11,17 @@ import (
 // a re-approval replace it. ErrUnknownNode if neither exists, ErrInvalid
 // for a bad name.
 func (s *Store) Rename(ctx context.Context, actor Actor, nodeID, name string) error {
+	return s.RenameWith(ctx, actor, nodeID, name, nil)
+}
+
+// RenameWith is Rename with a hook (commit.go): then runs once the new
+// name is durable, in commit order. It may be nil.
+func (s *Store) RenameWith(ctx context.Context, actor Actor, nodeID, name string, then func()) error {
 	name, err := cleanName(name)
 	if err != nil {
 		return fmt.Errorf("rename %s: %w", nodeID, err)
 	}
-	if err := s.submit(ctx, func(tx *tx) error { return tx.rename(actor, nodeID, name) }, nil); err != nil {
+	if err := s.submit(ctx, func(tx *tx) error { return tx.rename(actor, nodeID, name) }, then); err != nil {
 		return fmt.Errorf("rename %s: %w", nodeID, err)
 	}
 	return nil
@@ -52,7 +58,13 @@ func (tx *tx) rename(actor Actor, nodeID, name string) error {
 // then remembered as resolved "removed"). A node that only has a pending
 // request is not removed: ErrUnknownNode says to reject the request.
 func (s *Store) Remove(ctx context.Context, actor Actor, nodeID string) error {
-	if err := s.submit(ctx, func(tx *tx) error { return tx.remove(actor, nodeID) }, nil); err != nil {
+	return s.RemoveWith(ctx, actor, nodeID, nil)
+}
+
+// RemoveWith is Remove with a hook (commit.go): then runs once the removal
+// is durable, in commit order. It may be nil.
+func (s *Store) RemoveWith(ctx context.Context, actor Actor, nodeID string, then func()) error {
+	if err := s.submit(ctx, func(tx *tx) error { return tx.remove(actor, nodeID) }, then); err != nil {
 		return fmt.Errorf("remove %s: %w", nodeID, err)
 	}
 	return nil

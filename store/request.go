@@ -31,15 +31,31 @@ const (
 // A paired node's token keeps working until the new request is approved.
 // The returned request carries ExpiresAtMs and RequiredApproveScopes.
 func (s *Store) Request(ctx context.Context, actor Actor, in RequestInput) (req protocol.PendingRequest, created bool, err error) {
+	return s.RequestWith(ctx, actor, in, nil, nil)
+}
+
+// RequestWith is Request with hooks (commit.go): check(nodeID) may refuse
+// the request as it is applied (a node blocked meanwhile); then is handed
+// the request once it is durable, in commit order. Either may be nil.
+func (s *Store) RequestWith(ctx context.Context, actor Actor, in RequestInput, check func(nodeID string) error, then func(req protocol.PendingRequest, created bool)) (req protocol.PendingRequest, created bool, err error) {
 	in, err = normalizeRequest(in)
 	if err != nil {
 		return protocol.PendingRequest{}, false, fmt.Errorf("pair request: %w", err)
 	}
+	var after func()
+	if then != nil {
+		after = func() { then(req, created) }
+	}
 	err = s.submit(ctx, func(tx *tx) error {
+		if check != nil {
+			if err := check(in.NodeID); err != nil {
+				return err
+			}
+		}
 		var err error
 		req, created, err = tx.request(actor, in)
 		return err
-	}, nil)
+	}, after)
 	if err != nil {
 		return protocol.PendingRequest{}, false, fmt.Errorf("pair request for node %s: %w", in.NodeID, err)
 	}
