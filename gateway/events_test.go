@@ -405,8 +405,8 @@ type slowStore struct {
 	entered, release chan struct{}
 }
 
-func (s *slowStore) Request(ctx context.Context, a store.Actor, in store.RequestInput) (protocol.PendingRequest, bool, error) {
+func (s *slowStore) RequestWith(ctx context.Context, a store.Actor, in store.RequestInput, check func(string) error, then func(protocol.PendingRequest, bool)) (protocol.PendingRequest, bool, error) {
 	close(s.entered)
 	<-s.release
-	return s.pairingStore.Request(ctx, a, in)
+	return s.pairingStore.RequestWith(ctx, a, in, check, then)
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
 )
 
 // Expiry timing. idleWait is how long to sleep with nothing pending (a new
@@ -56,26 +57,28 @@ func (g *Gateway) pokeExpiry() {
 }
 
 // sweepExpired expires due requests and emits node.pair.resolved
-// (decision "expired") to pairing operators and the requesting nodes.
+// (decision "expired") to pairing operators and the requesting nodes, in
+// commit order with the changes around them.
 func (g *Gateway) sweepExpired() int {
-	g.orderMu.Lock()
-	defer g.orderMu.Unlock()
-	expired, err := g.store.ExpireDue(g.ctx)
+	expired, err := g.store.ExpireDueWith(g.ctx, func(expired []store.Expiry) {
+		for _, e := range expired {
+			at := e.At
+			if at.IsZero() {
+				at = g.cfg.Now()
+			}
+			ev := protocol.ResolvedEvent{
+				RequestID: e.Request.RequestID, NodeID: e.Request.NodeID,
+				Decision: protocol.DecisionExpired, TS: at.UnixMilli(), Actor: "gateway",
+			}
+			g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
+			ev.Actor = ""
+			g.fan.toNode(e.Request.NodeID, protocol.EventPairResolved, ev)
+		}
+	})
 	if err != nil {
 		g.log.Warn("expire pending requests", "err", err, "expired", len(expired))
 	}
 	for _, e := range expired {
-		at := e.At
-		if at.IsZero() {
-			at = g.cfg.Now()
-		}
-		ev := protocol.ResolvedEvent{
-			RequestID: e.Request.RequestID, NodeID: e.Request.NodeID,
-			Decision: protocol.DecisionExpired, TS: at.UnixMilli(), Actor: "gateway",
-		}
-		g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
-		ev.Actor = ""
-		g.fan.toNode(e.Request.NodeID, protocol.EventPairResolved, ev)
 		g.log.Info("pairing expired", "node", e.Request.NodeID, "request", e.Request.RequestID)
 	}
 	return len(expired)

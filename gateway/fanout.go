@@ -123,10 +123,16 @@ func newFanout() *fanout {
 }
 
 // add registers s and reports whether it is the first paired socket of its
-// node (a presence change).
-func (f *fanout) add(s *subscriber) (nodeCameOnline bool) {
+// node (a presence change). greet, when set, queues the subscriber's first
+// frame (hello-ok) in the same step: a broadcast holds the lock for
+// reading across all its offers, so each event reaches s whole or not at
+// all, and none can precede greet's frame.
+func (f *fanout) add(s *subscriber, greet func()) (nodeCameOnline bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if greet != nil {
+		greet()
+	}
 	f.subs[s] = struct{}{}
 	if !s.sess.isNode() {
 		return false

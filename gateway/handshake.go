@@ -249,15 +249,17 @@ func sameSecret(a, b string) bool {
 }
 
 // join queues a connection's hello-ok (via greet) and adds it to the
-// fan-out as one step in the order of changes: no event can precede
-// hello-ok, and every change made after the client read hello-ok reaches
-// it. greet cannot block for long: the queue holds at most the challenge
+// fan-out as one step (fanout.add): no event can precede hello-ok, and
+// every change announced after it was queued reaches the client. Changes
+// are announced by the store's committer once durable and before anyone
+// can read them, so a change announced earlier is in any list the client
+// asks for after hello-ok: it misses nothing and gets no event twice.
+// greet cannot block for long: the queue holds at most the challenge
 // (Config.SendQueue is at least 2).
 func (g *Gateway) join(sub *subscriber, greet func()) {
 	g.orderMu.Lock()
 	defer g.orderMu.Unlock()
-	greet()
-	if g.fan.add(sub) {
+	if g.fan.add(sub, greet) {
 		g.presenceVersion.Add(1)
 		g.fan.broadcast(toReaders, protocol.EventNodePresence,
 			protocol.PresenceEvent{NodeID: sub.sess.nodeID, Connected: true, TS: g.nowMs()})

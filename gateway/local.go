@@ -62,7 +62,7 @@ func (g *Gateway) Local(actor store.Actor) *LocalOperator {
 	closing := g.closing
 	if !closing {
 		g.locals[lo] = struct{}{}
-		g.fan.add(lo.sub)
+		g.fan.add(lo.sub, nil)
 	}
 	g.mu.Unlock()
 	if closing {

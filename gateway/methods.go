@@ -128,22 +128,24 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 		return nil, e
 	}
 
-	g.orderMu.Lock()
-	// Checked again in order with blocks: a block that lands while this
-	// request is on its way must still keep it out of the queue.
-	if e := g.refuseBlocked(p.NodeID, p.RemoteIP); e != nil {
-		g.orderMu.Unlock()
-		return nil, e
-	}
-	req, created, err := g.store.Request(ctx, s.actor, p)
-	if err == nil {
-		req = g.decorate(req)
-		g.fan.broadcast(toPairing, protocol.EventPairRequested, req)
-	}
-	g.orderMu.Unlock()
+	// The block list is checked as the store applies the request, so a
+	// block that lands while the request is on its way (after a node's own
+	// early check) still keeps it out of the queue; and the request is
+	// announced in commit order, so concurrent requests share a write.
+	req, created, err := g.store.RequestWith(ctx, s.actor, p,
+		func(nodeID string) error {
+			if e := g.refuseBlocked(nodeID, p.RemoteIP); e != nil {
+				return e
+			}
+			return nil
+		},
+		func(req protocol.PendingRequest, _ bool) {
+			g.fan.broadcast(toPairing, protocol.EventPairRequested, g.decorate(req))
+		})
 	if err != nil {
 		return nil, g.storeError(err, p.NodeID)
 	}
+	req = g.decorate(req)
 	g.pokeExpiry()
 	g.log.Info("pairing requested", "node", req.NodeID, "request", req.RequestID, "created", created, "by", s.actor.String())
 	if s.isNode() {
@@ -250,30 +252,32 @@ func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessa
 }
 
 // approve is an operator's approval, recorded as actor. check, when set,
-// may refuse the pending request before anything changes.
+// may refuse the pending request before anything changes. The approver's
+// scopes and check are tested against the request as the store applies
+// the approval, so a refresh that declares exec-class commands cannot slip
+// in between the check and the approval.
 func (g *Gateway) approve(ctx context.Context, s *session, actor store.Actor, requestID string, check func(protocol.PendingRequest) *protocol.Error) (any, *protocol.Error) {
-	g.orderMu.Lock()
-	if pending, ok := g.store.PendingByID(requestID); ok {
-		if miss := protocol.MissingScope(s.scopes, protocol.RequiredApproveScopes(pending.Commands)); miss != "" {
-			g.orderMu.Unlock()
-			return nil, missingScope(miss)
-		}
-		if check != nil {
-			if e := check(pending); e != nil {
-				g.orderMu.Unlock()
-				return nil, e
+	var written chan struct{}
+	var queued int
+	node, req, err := g.store.ApproveWith(ctx, actor, requestID,
+		func(pending protocol.PendingRequest) error {
+			if miss := protocol.MissingScope(s.scopes, protocol.RequiredApproveScopes(pending.Commands)); miss != "" {
+				return missingScope(miss)
 			}
-		}
-	}
-	node, req, err := g.store.Approve(ctx, actor, requestID)
+			if check != nil {
+				if e := check(pending); e != nil {
+					return e
+				}
+			}
+			return nil
+		},
+		func(node protocol.PairedNode, req protocol.PendingRequest) {
+			written, queued = g.announceApproval(req, node, actor)
+		})
+	g.pokeExpiry() // the store sweeps overdue requests on every change
 	if err != nil {
-		g.orderMu.Unlock()
-		g.pokeExpiry() // approving an overdue request sweeps it
 		return nil, g.storeError(err, "")
 	}
-	written, queued := g.announceApproval(req, node, actor)
-	g.orderMu.Unlock()
-	g.pokeExpiry() // the store sweeps overdue requests on every change
 
 	delivered := queued > 0 && g.awaitWrite(ctx, written)
 	g.log.Info("pairing approved", "node", req.NodeID, "request", req.RequestID, "by", actor.String(), "delivered", delivered)
@@ -303,15 +307,9 @@ func (g *Gateway) pairReject(ctx context.Context, s *session, raw json.RawMessag
 	if e := required(m, "requestId", &p.RequestID); e != nil {
 		return nil, e
 	}
-	g.orderMu.Lock()
-	req, err := g.store.Reject(ctx, s.actor, p.RequestID)
-	if err == nil {
-		ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionRejected, TS: g.nowMs(), Actor: s.actor.String()}
-		g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
-		ev.Actor = ""
-		g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
-	}
-	g.orderMu.Unlock()
+	req, err := g.store.RejectWith(ctx, s.actor, p.RequestID, func(req protocol.PendingRequest) {
+		g.announceRejection(req, s.actor)
+	})
 	g.pokeExpiry()
 	if err != nil {
 		return nil, g.storeError(err, "")
@@ -349,12 +347,9 @@ func (g *Gateway) pairRemove(ctx context.Context, s *session, raw json.RawMessag
 	if e := required(m, "nodeId", &p.NodeID); e != nil {
 		return nil, e
 	}
-	g.orderMu.Lock()
-	err := g.store.Remove(ctx, s.actor, p.NodeID)
-	if err == nil {
+	err := g.store.RemoveWith(ctx, s.actor, p.NodeID, func() {
 		g.fan.broadcast(toOperators, protocol.EventPairRemoved, protocol.RemovedEvent{NodeID: p.NodeID, TS: g.nowMs(), Actor: s.actor.String()})
-	}
-	g.orderMu.Unlock()
+	})
 	if err != nil {
 		if pending, ok := g.store.PendingForNode(p.NodeID); ok && errors.Is(err, store.ErrUnknownNode) {
 			e := protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownNode,
@@ -386,13 +381,10 @@ func (g *Gateway) nodeRename(ctx context.Context, s *session, raw json.RawMessag
 	if e := required(m, "displayName", &p.DisplayName); e != nil {
 		return nil, e
 	}
-	g.orderMu.Lock()
-	err := g.store.Rename(ctx, s.actor, p.NodeID, p.DisplayName)
-	if err == nil {
+	err := g.store.RenameWith(ctx, s.actor, p.NodeID, p.DisplayName, func() {
 		g.fan.broadcast(toOperators, protocol.EventNodeRenamed,
 			protocol.RenamedEvent{NodeID: p.NodeID, DisplayName: p.DisplayName, TS: g.nowMs(), Actor: s.actor.String()})
-	}
-	g.orderMu.Unlock()
+	})
 	if err != nil {
 		return nil, g.storeError(err, p.NodeID)
 	}

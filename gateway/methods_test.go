@@ -371,9 +371,9 @@ type failingStore struct {
 	err atomic.Pointer[error]
 }
 
-func (f *failingStore) Request(ctx context.Context, a store.Actor, in store.RequestInput) (protocol.PendingRequest, bool, error) {
+func (f *failingStore) RequestWith(ctx context.Context, a store.Actor, in store.RequestInput, check func(string) error, then func(protocol.PendingRequest, bool)) (protocol.PendingRequest, bool, error) {
 	if e := f.err.Load(); e != nil {
 		return protocol.PendingRequest{}, false, fmt.Errorf("save pending.json: %w", *e)
 	}
-	return f.pairingStore.Request(ctx, a, in)
+	return f.pairingStore.RequestWith(ctx, a, in, check, then)
 }

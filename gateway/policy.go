@@ -185,13 +185,11 @@ func (g *Gateway) blockAdd(ctx context.Context, s *session, raw json.RawMessage)
 	// A blocked node's waiting request goes with the block: rejected by
 	// whoever blocked it, like any rejection.
 	if hasPending {
-		req, err := g.store.Reject(ctx, s.actor, pending.RequestID)
+		req, err := g.store.RejectWith(ctx, s.actor, pending.RequestID, func(req protocol.PendingRequest) {
+			g.announceRejection(req, s.actor)
+		})
 		if err == nil {
 			res.RejectedRequestID = req.RequestID
-			ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionRejected, TS: g.nowMs(), Actor: s.actor.String()}
-			g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
-			ev.Actor = ""
-			g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
 		} else {
 			g.log.Warn("reject the blocked node's request", "node", id, "request", pending.RequestID, "err", err)
 		}
@@ -266,34 +264,63 @@ func (g *Gateway) autoApprove(ctx context.Context, req protocol.PendingRequest) 
 		return false
 	}
 	pol := g.currentRules()
-	if _, ok := pol.Match(ruleRequest(req)); !ok {
+	rule, ok := pol.Match(ruleRequest(req))
+	if !ok {
 		return false
 	}
-	g.orderMu.Lock()
-	// Match again on the request as it is now: an operator may have
-	// decided it, or a refresh may have declared more commands.
-	cur, ok := g.store.PendingByID(req.RequestID)
-	rule, match := pol.Match(ruleRequest(cur))
-	if !ok || !match {
-		g.orderMu.Unlock()
-		return false
+	// Matched again on the request as the store applies the approval: an
+	// operator may have decided it, or a refresh may have declared more
+	// commands. The rule that matches then is the actor; should a refresh
+	// have made another rule the match, the approval is tried again in
+	// that rule's name.
+	for range 3 {
+		var now policy.Rule
+		_, approved, err := g.store.ApproveWith(ctx, store.Actor{Rule: rule.Name}, req.RequestID,
+			func(cur protocol.PendingRequest) error {
+				var ok bool
+				if now, ok = pol.Match(ruleRequest(cur)); !ok || now.Name != rule.Name {
+					return errNoRuleMatches
+				}
+				return nil
+			},
+			func(node protocol.PairedNode, approved protocol.PendingRequest) {
+				g.announceApproval(approved, node, store.Actor{Rule: rule.Name})
+			})
+		g.pokeExpiry()
+		switch {
+		case errors.Is(err, errNoRuleMatches) && now.Name != "":
+			rule = now
+			continue
+		case errors.Is(err, errNoRuleMatches):
+			return false
+		case errors.Is(err, store.ErrUnknownRequest), errors.Is(err, store.ErrAlreadyResolved), errors.Is(err, store.ErrExpired):
+			return false // decided (or expired) meanwhile
+		case err != nil:
+			g.log.Warn("automatic approval failed; the request waits for an operator", "node", req.NodeID, "request", req.RequestID, "rule", rule.Name, "err", err)
+			return false
+		}
+		g.log.Info("pairing approved automatically", "node", approved.NodeID, "request", approved.RequestID, "rule", rule.Name, "addr", approved.RemoteIP)
+		return true
 	}
-	actor := store.Actor{Rule: rule.Name}
-	node, approved, err := g.store.Approve(ctx, actor, cur.RequestID)
-	if err != nil {
-		g.orderMu.Unlock()
-		g.log.Warn("automatic approval failed; the request waits for an operator", "node", cur.NodeID, "request", cur.RequestID, "rule", rule.Name, "err", err)
-		return false
-	}
-	g.announceApproval(approved, node, actor)
-	g.orderMu.Unlock()
-	g.pokeExpiry()
-	g.log.Info("pairing approved automatically", "node", approved.NodeID, "request", approved.RequestID, "rule", rule.Name, "addr", approved.RemoteIP)
-	return true
+	return false
+}
+
+// errNoRuleMatches refuses an automatic approval whose request no longer
+// matches a rule.
+var errNoRuleMatches = errors.New("no auto-approval rule matches the request any more")
+
+// announceRejection tells the pairing operators and the node's sockets.
+// Call it from a store hook, so it goes out in commit order.
+func (g *Gateway) announceRejection(req protocol.PendingRequest, actor store.Actor) {
+	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionRejected, TS: g.nowMs(), Actor: actor.String()}
+	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
+	ev.Actor = ""
+	g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
 }
 
 // announceApproval tells the pairing operators and hands the token to the
-// node's sockets. Call it under orderMu.
+// node's sockets. Call it from a store hook, so it goes out in commit
+// order.
 func (g *Gateway) announceApproval(req protocol.PendingRequest, node protocol.PairedNode, actor store.Actor) (written chan struct{}, queued int) {
 	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: actor.String()}
 	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)

@@ -45,10 +45,12 @@ type Gateway struct {
 	// hook runs the on-request command; nil without one.
 	hook *hookRunner
 
-	// orderMu orders store mutations with the events that announce them:
-	// without it two concurrent changes could be announced in the opposite
-	// order to the one the store applied, and an approval could race a
-	// refresh that adds commands needing more scopes.
+	// orderMu orders the changes the gateway keeps itself (presence, the
+	// pairing switch, the block list) with the events that announce them.
+	// Store changes need no lock here: the store announces them through
+	// hooks in the order it applied them, and checks what must hold
+	// (approval scopes, the block list) as it applies them
+	// (storeerrors.go). orderMu is never taken inside a store hook.
 	orderMu sync.Mutex
 
 	mu      sync.Mutex

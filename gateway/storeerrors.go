@@ -12,14 +12,19 @@ import (
 
 // pairingStore is the part of *store.Store the gateway uses. It is an
 // interface only so tests can inject write failures.
+//
+// Every change is made through a …With method whose hooks announce it:
+// the store runs them in the order it applied the changes, so events go
+// out in store order without a gateway-wide lock held across the write,
+// and concurrent changes share commits (store/commit.go).
 type pairingStore interface {
 	TTL() time.Duration
-	Request(ctx context.Context, actor store.Actor, in store.RequestInput) (protocol.PendingRequest, bool, error)
-	Approve(ctx context.Context, actor store.Actor, requestID string) (protocol.PairedNode, protocol.PendingRequest, error)
-	Reject(ctx context.Context, actor store.Actor, requestID string) (protocol.PendingRequest, error)
+	RequestWith(ctx context.Context, actor store.Actor, in store.RequestInput, check func(nodeID string) error, then func(protocol.PendingRequest, bool)) (protocol.PendingRequest, bool, error)
+	ApproveWith(ctx context.Context, actor store.Actor, requestID string, check func(protocol.PendingRequest) error, then func(protocol.PairedNode, protocol.PendingRequest)) (protocol.PairedNode, protocol.PendingRequest, error)
+	RejectWith(ctx context.Context, actor store.Actor, requestID string, then func(protocol.PendingRequest)) (protocol.PendingRequest, error)
 	Verify(nodeID, token string) (protocol.PairedNode, bool)
-	Rename(ctx context.Context, actor store.Actor, nodeID, name string) error
-	Remove(ctx context.Context, actor store.Actor, nodeID string) error
+	RenameWith(ctx context.Context, actor store.Actor, nodeID, name string, then func()) error
+	RemoveWith(ctx context.Context, actor store.Actor, nodeID string, then func()) error
 	MarkConnected(ctx context.Context, nodeID string) error
 	Audit(ctx context.Context, actor store.Actor, action string, fields map[string]any) error
 	Pending() []protocol.PendingRequest
@@ -28,7 +33,7 @@ type pairingStore interface {
 	Paired() []protocol.PairedNode
 	PairedNode(nodeID string) (protocol.PairedNode, bool)
 	NextExpiry() (time.Time, bool)
-	ExpireDue(ctx context.Context) ([]store.Expiry, error)
+	ExpireDueWith(ctx context.Context, then func([]store.Expiry)) ([]store.Expiry, error)
 }
 
 var _ pairingStore = (*store.Store)(nil)
@@ -37,6 +42,9 @@ var _ pairingStore = (*store.Store)(nil)
 // subject names what the call was about (a node id), for the message.
 func (g *Gateway) storeError(err error, subject string) *protocol.Error {
 	var de *store.DecisionError
+	if pe, ok := errors.AsType[*protocol.Error](err); ok {
+		return pe // a hook's refusal, already worded for the wire
+	}
 	switch {
 	case errors.As(err, &de):
 		return g.decisionError(de)
