@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/pairdeck/pairdeck/protocol"
@@ -43,21 +42,14 @@ func (s *Store) Pending() []protocol.PendingRequest {
 	nowMs := s.now().UnixMilli()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	live := make([]*pendingEntry, 0, len(s.pending.byID))
-	for _, e := range s.pending.byID {
+	s.listMu.Lock()
+	defer s.listMu.Unlock()
+	listed := s.listedPending()
+	out := make([]protocol.PendingRequest, 0, len(listed))
+	for _, e := range listed {
 		if s.live(e, nowMs) {
-			live = append(live, e)
+			out = append(out, s.pendingView(e))
 		}
-	}
-	slices.SortFunc(live, func(a, b *pendingEntry) int {
-		if c := cmp.Compare(b.rec.TS, a.rec.TS); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.seq, a.seq)
-	})
-	out := make([]protocol.PendingRequest, len(live))
-	for i, e := range live {
-		out[i] = s.pendingView(e)
 	}
 	return out
 }
@@ -100,18 +92,11 @@ func (s *Store) Paired() []protocol.PairedNode {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	all := make([]*pairedEntry, 0, len(s.paired.byNode))
-	for _, e := range s.paired.byNode {
-		all = append(all, e)
-	}
-	slices.SortFunc(all, func(a, b *pairedEntry) int {
-		if c := cmp.Compare(b.rec.ApprovedAtMs, a.rec.ApprovedAtMs); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.rec.NodeID, b.rec.NodeID)
-	})
-	out := make([]protocol.PairedNode, len(all))
-	for i, e := range all {
+	s.listMu.Lock()
+	defer s.listMu.Unlock()
+	listed := s.listedPaired()
+	out := make([]protocol.PairedNode, len(listed))
+	for i, e := range listed {
 		out[i] = pairedView(e)
 	}
 	return out

@@ -39,6 +39,7 @@ type pendingEntry struct {
 	extra   map[string]json.RawMessage
 	seq     uint64 // bumped on create and refresh; orders equal timestamps
 	heapIdx int
+	wire    []byte // the record as node.pair.list shows it; nil until listed (list.go)
 }
 
 // pairedEntry is a paired node as held in memory. rec.Token is always empty:
@@ -49,6 +50,7 @@ type pairedEntry struct {
 	extra    map[string]json.RawMessage
 	digest   [32]byte
 	hasToken bool
+	wire     []byte // the record as node.pair.list shows it; nil until listed (list.go)
 }
 
 func (e *pendingEntry) encode() error {
@@ -57,6 +59,7 @@ func (e *pendingEntry) encode() error {
 		return fmt.Errorf("encode pending request %s: %w", e.key, err)
 	}
 	e.raw = raw
+	e.wire = nil
 	return nil
 }
 
@@ -66,6 +69,7 @@ func (e *pairedEntry) encode() error {
 		return fmt.Errorf("encode paired node %s: %w", e.key, err)
 	}
 	e.raw = raw
+	e.wire = nil
 	return nil
 }
 

@@ -42,6 +42,9 @@ type Store struct {
 	unreported  []Expiry // swept but not yet handed out by ExpireDue
 	seq         uint64
 	broken      error // set when memory can no longer be matched to disk
+	// listMu guards the list caches readers fill while holding mu for
+	// reading (list.go).
+	listMu sync.Mutex
 
 	ops           chan *op
 	committerDone chan struct{}

@@ -40,6 +40,9 @@ type pendingTable struct {
 	byNode map[string]*pendingEntry // the node's current request
 	order  orderList
 	expiry expiryHeap
+	// listed is every request newest first, as lists show them; nil once
+	// a change makes it stale (list.go).
+	listed []*pendingEntry
 }
 
 func newPendingTable() *pendingTable {
@@ -55,6 +58,7 @@ func (t *pendingTable) insert(e *pendingEntry) {
 	}
 	t.order.add(e)
 	heap.Push(&t.expiry, e)
+	t.listed = nil
 }
 
 func (t *pendingTable) remove(e *pendingEntry) {
@@ -64,15 +68,22 @@ func (t *pendingTable) remove(e *pendingEntry) {
 	}
 	t.order.remove(e)
 	heap.Remove(&t.expiry, e.heapIdx)
+	t.listed = nil
 }
 
-// retimed restores the heap order after e.rec.TS changed.
-func (t *pendingTable) retimed(e *pendingEntry) { heap.Fix(&t.expiry, e.heapIdx) }
+// retimed restores the heap and list order after e.rec.TS changed.
+func (t *pendingTable) retimed(e *pendingEntry) {
+	heap.Fix(&t.expiry, e.heapIdx)
+	t.listed = nil
+}
 
 // pairedTable is paired.json in memory.
 type pairedTable struct {
 	byNode map[string]*pairedEntry
 	order  orderList
+	// listed is every node newest approval first, as lists show them; nil
+	// once a change makes it stale (list.go).
+	listed []*pairedEntry
 }
 
 func newPairedTable() *pairedTable {
@@ -82,11 +93,13 @@ func newPairedTable() *pairedTable {
 func (t *pairedTable) insert(e *pairedEntry) {
 	t.byNode[e.key] = e
 	t.order.add(e)
+	t.listed = nil
 }
 
 func (t *pairedTable) remove(e *pairedEntry) {
 	delete(t.byNode, e.key)
 	t.order.remove(e)
+	t.listed = nil
 }
 
 // expiryHeap orders pending requests by timestamp; with one TTL for all,

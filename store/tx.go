@@ -117,6 +117,9 @@ func (tx *tx) putPaired(e *pairedEntry, rec protocol.PairedNode) error {
 			return err
 		}
 		e.setDigest()
+		if rec.ApprovedAtMs != old.ApprovedAtMs {
+			tx.s.paired.listed = nil
+		}
 	}
 	tx.pairedDirty = true
 	tx.touch()
