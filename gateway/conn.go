@@ -17,6 +17,10 @@ import (
 // Close statuses beyond the standard ones.
 const statusNodeRemoved websocket.StatusCode = 4001
 
+// maxKeptWriteBuffer bounds the encoding buffer a connection keeps between
+// frames; a larger frame (a list) gets a buffer of its own.
+const maxKeptWriteBuffer = 64 << 10
+
 // wsConn is one WebSocket client. Its reader goroutine (run) handles
 // requests one at a time; its writer goroutine owns every write, so a slow
 // client only ever delays itself.
@@ -38,6 +42,7 @@ type wsConn struct {
 	closeOnce  sync.Once
 	closeReq   chan closeRequest
 	writerDone chan struct{}
+	buf        []byte // the writer's encoding buffer
 }
 
 type closeRequest struct {
@@ -193,17 +198,24 @@ func (c *wsConn) drain() bool {
 }
 
 func (c *wsConn) write(f outFrame) bool {
-	var data []byte
+	// The payload is JSON already: only the envelope is written around it
+	// (protocol.AppendEvent). The buffer is kept for the next frame unless
+	// a large one (a list) grew it.
+	buf := c.buf[:0]
 	var err error
 	if f.event != nil {
-		data, err = json.Marshal(f.event)
+		buf = protocol.AppendEvent(buf, f.event)
 	} else {
-		data, err = json.Marshal(f.res)
+		buf, err = protocol.AppendResponse(buf, f.res)
+	}
+	if cap(buf) <= maxKeptWriteBuffer {
+		c.buf = buf
 	}
 	if err != nil {
 		c.log.Error("encode frame", "err", err)
 		return true
 	}
+	data := buf
 	ctx, cancel := context.WithTimeout(c.g.ctx, c.g.cfg.WriteTimeout)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {

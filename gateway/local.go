@@ -169,6 +169,9 @@ func call[T any](ctx context.Context, lo *LocalOperator, method string, params a
 	if perr != nil {
 		return zero, perr
 	}
+	if enc, ok := result.(encodedResult); ok {
+		result = enc.value()
+	}
 	return result.(T), nil
 }
 

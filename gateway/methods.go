@@ -74,7 +74,18 @@ func (g *Gateway) handleFrame(ctx context.Context, s *session, typ websocket.Mes
 	if perr != nil {
 		return protocol.ErrorResponse(req.ID, perr)
 	}
+	if enc, ok := result.(encodedResult); ok {
+		return &protocol.Response{Type: protocol.TypeRes, ID: req.ID, OK: true, Payload: enc.wireJSON()}
+	}
 	return protocol.OKResponse(req.ID, result)
+}
+
+// encodedResult is a method result built in the form its caller needs:
+// its JSON, spliced from bytes the store keeps, for a socket; the value
+// itself, without any JSON, for an in-process operator (call).
+type encodedResult interface {
+	wireJSON() json.RawMessage
+	value() any
 }
 
 // dispatch authorizes and runs one method for a session.
@@ -229,14 +240,25 @@ func (g *Gateway) pairList(_ context.Context, _ *session, raw json.RawMessage) (
 	if e := decode(protocol.MethodPairList, raw, &p); e != nil {
 		return nil, e
 	}
+	return pairList{g}, nil
+}
+
+// pairList is node.pair.list's result: over a socket it is spliced from
+// the records' cached JSON (store.AppendListJSON), which is what encoding
+// the value below gives.
+type pairList struct{ g *Gateway }
+
+func (l pairList) wireJSON() json.RawMessage { return l.g.store.AppendListJSON(nil) }
+
+func (l pairList) value() any {
 	res := protocol.PairListResult{Pending: []protocol.PendingRequest{}, Paired: []protocol.PairedNode{}}
-	for _, r := range g.store.Pending() {
-		res.Pending = append(res.Pending, g.decorate(r))
+	for _, r := range l.g.store.Pending() {
+		res.Pending = append(res.Pending, l.g.decorate(r))
 	}
-	for _, n := range g.store.Paired() {
+	for _, n := range l.g.store.Paired() {
 		res.Paired = append(res.Paired, n.WithoutSecrets())
 	}
-	return res, nil
+	return res
 }
 
 func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessage) (any, *protocol.Error) {

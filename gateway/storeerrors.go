@@ -31,6 +31,7 @@ type pairingStore interface {
 	PendingByID(requestID string) (protocol.PendingRequest, bool)
 	PendingForNode(nodeID string) (protocol.PendingRequest, bool)
 	Paired() []protocol.PairedNode
+	AppendListJSON(b []byte) []byte
 	PairedNode(nodeID string) (protocol.PairedNode, bool)
 	NextExpiry() (time.Time, bool)
 	ExpireDueWith(ctx context.Context, then func([]store.Expiry)) ([]store.Expiry, error)
