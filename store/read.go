@@ -132,3 +132,29 @@ func (s *Store) Verify(nodeID, token string) (protocol.PairedNode, bool) {
 	}
 	return pairedView(e), true
 }
+
+// Counts is how many requests Pending and nodes Paired would list, without
+// building the lists: the queue minus the requests expired but not yet
+// swept, which the expiry heap yields without visiting live ones (a live
+// request's children in the heap are no older, so live too).
+func (s *Store) Counts() (pending, paired int) {
+	if s.isClosed.Load() {
+		return 0, 0
+	}
+	nowMs := s.now().UnixMilli()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h := s.pending.expiry
+	expired := 0
+	var walk func(i int)
+	walk = func(i int) {
+		if i >= len(h) || s.live(h[i], nowMs) {
+			return
+		}
+		expired++
+		walk(2*i + 1)
+		walk(2*i + 2)
+	}
+	walk(0)
+	return len(s.pending.byID) - expired, len(s.paired.byNode)
+}
