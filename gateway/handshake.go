@@ -316,8 +316,7 @@ func (g *Gateway) snapshot(sess *session) map[string]any {
 		slices.SortFunc(presence, func(a, b map[string]any) int {
 			return strings.Compare(a["deviceId"].(string), b["deviceId"].(string))
 		})
-		health["pending"] = len(g.store.Pending())
-		health["paired"] = len(g.store.Paired())
+		health["pending"], health["paired"] = g.store.Counts()
 		health["blocked"] = len(g.access.List())
 	}
 	return map[string]any{

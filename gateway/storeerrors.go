@@ -32,6 +32,7 @@ type pairingStore interface {
 	PendingForNode(nodeID string) (protocol.PendingRequest, bool)
 	Paired() []protocol.PairedNode
 	AppendListJSON(b []byte) []byte
+	Counts() (pending, paired int)
 	PairedNode(nodeID string) (protocol.PairedNode, bool)
 	NextExpiry() (time.Time, bool)
 	ExpireDueWith(ctx context.Context, then func([]store.Expiry)) ([]store.Expiry, error)
