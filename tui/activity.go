@@ -115,10 +115,8 @@ type activityView struct {
 func newActivityView() activityView {
 	return activityView{list: newRowList(
 		func(e activityEntry) string { return strconv.FormatUint(e.seq, 10) },
-		func(e activityEntry, q string) bool {
-			return strings.Contains(strings.ToLower(strings.Join([]string{
-				e.name, e.nodeID, e.actor, e.kind.label(), e.note,
-			}, "\x00")), q)
+		func(e activityEntry) string {
+			return strings.Join([]string{e.name, e.nodeID, e.actor, e.kind.label(), e.note}, "\x00")
 		},
 	)}
 }

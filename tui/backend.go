@@ -173,29 +173,42 @@ func refreshCmd(ctx context.Context, b Backend) tea.Cmd {
 	}
 }
 
-// decideCmd approves or rejects targets one after another: a bulk action
-// should not hit the gateway with hundreds of concurrent calls, and the
-// operator gets one summary when it is done.
+// decisionsInFlight is how many calls of a bulk decision run at once: a
+// few, so that a gateway with group commit writes them together (one
+// rewrite of paired.json for several approvals), without hitting it with
+// hundreds of concurrent calls.
+const decisionsInFlight = 4
+
+// decideCmd approves or rejects targets, decisionsInFlight at a time, and
+// reports the results in the targets' order: the operator gets one summary
+// when it is done.
 func decideCmd(ctx context.Context, b Backend, action decision, rule string, targets []decisionTarget) tea.Cmd {
 	return func() tea.Msg {
-		msg := decidedMsg{action: action, rule: rule, results: make([]decisionResult, 0, len(targets))}
+		msg := decidedMsg{action: action, rule: rule, results: make([]decisionResult, len(targets))}
 		pb, _ := b.(PolicyBackend)
-		for _, t := range targets {
-			res := decisionResult{decisionTarget: t}
-			callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-			switch {
-			case action == approve && rule != "" && pb != nil:
-				res.approved, res.err = pb.AutoApprove(callCtx, t.requestID, rule)
-			case action == approve && rule != "":
-				res.err = errNoPolicy
-			case action == approve:
-				res.approved, res.err = b.Approve(callCtx, t.requestID)
-			default:
-				_, res.err = b.Reject(callCtx, t.requestID)
-			}
-			cancel()
-			msg.results = append(msg.results, res)
+		slots := make(chan struct{}, decisionsInFlight)
+		var wg sync.WaitGroup
+		for i, t := range targets {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				res := decisionResult{decisionTarget: t}
+				callCtx, cancel := context.WithTimeout(ctx, callTimeout)
+				defer cancel()
+				switch {
+				case action == approve && rule != "" && pb != nil:
+					res.approved, res.err = pb.AutoApprove(callCtx, t.requestID, rule)
+				case action == approve && rule != "":
+					res.err = errNoPolicy
+				case action == approve:
+					res.approved, res.err = b.Approve(callCtx, t.requestID)
+				default:
+					_, res.err = b.Reject(callCtx, t.requestID)
+				}
+				msg.results[i] = res
+			})
 		}
+		wg.Wait()
 		return msg
 	}
 }

@@ -15,14 +15,15 @@ import (
 
 // blockedRow is a node id the gateway refuses, and how often it tried.
 type blockedRow struct {
-	node     protocol.BlockedNode
-	haystack string
+	node protocol.BlockedNode
 }
 
-func newBlockedRow(b protocol.BlockedNode) blockedRow {
-	return blockedRow{node: b, haystack: strings.ToLower(strings.Join([]string{
-		b.DisplayName, b.NodeID, shortID(b.NodeID), b.LastRemoteIP, b.BlockedBy,
-	}, "\x00"))}
+func newBlockedRow(b protocol.BlockedNode) blockedRow { return blockedRow{node: b} }
+
+// searchText is what the filter searches in a blocked node.
+func (r blockedRow) searchText() string {
+	b := r.node
+	return strings.Join([]string{b.DisplayName, b.NodeID, shortID(b.NodeID), b.LastRemoteIP, b.BlockedBy}, "\x00")
 }
 
 func (r blockedRow) name() string { return nameOr(r.node.DisplayName, r.node.NodeID) }
@@ -50,7 +51,7 @@ type blockedView struct {
 func newBlockedView() blockedView {
 	return blockedView{list: newRowList(
 		func(r blockedRow) string { return r.node.NodeID },
-		func(r blockedRow, q string) bool { return strings.Contains(r.haystack, q) },
+		blockedRow.searchText,
 	)}
 }
 

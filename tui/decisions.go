@@ -96,6 +96,9 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 		})
 		m.log.Info("decided", "action", msg.action.past(), "requestId", res.requestID,
 			"nodeId", res.nodeID, "delivered", res.approved.Delivered)
+		if msg.action == approve {
+			m.paired.Approved(res.approved.Node)
+		}
 		if msg.action == approve && !res.approved.Delivered {
 			undelivered++
 			if tok := res.approved.Node.Token; tok != "" {
@@ -109,7 +112,10 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 	}
 	m.flash = decisionFlash(msg.action, via, done, failed, undelivered, now)
 
-	if len(done) > 0 || stale {
+	// The answers say what changed (the approved nodes are in the paired
+	// list now); only a stale id or a failure — a call that may or may not
+	// have taken effect — sends the console back to the gateway.
+	if stale || len(failed) > 0 {
 		return m.refresh()
 	}
 	return nil

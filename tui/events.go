@@ -68,9 +68,16 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 		if !decode(&res) {
 			return m.refresh()
 		}
-		name := m.nameOf(res.NodeID)
+		// This console's own decision: its call is in flight (the row is
+		// busy) or has answered (it logged the decision). The answer says
+		// what changed, so no re-list is needed for it.
+		_, logged := m.recent[decidedKey(res.RequestID)]
+		mine := m.pending.busy[res.RequestID] != "" || logged
+		var name string
 		if r, ok := m.pending.Remove(res.RequestID); ok {
 			name = r.name()
+		} else {
+			name = m.nameOf(res.NodeID)
 		}
 		kind, known := decisionKind(res.Decision)
 		if !known {
@@ -80,7 +87,7 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 		m.logOnce(decidedKey(res.RequestID), activityEntry{
 			at: msTime(res.TS), kind: kind, nodeID: res.NodeID, name: name, actor: res.Actor,
 		})
-		if res.Decision == protocol.DecisionApproved {
+		if res.Decision == protocol.DecisionApproved && !mine {
 			return m.refresh() // the paired list has a new (or re-keyed) node
 		}
 		return nil
@@ -215,13 +222,14 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 	m.loaded = true
 	m.retryAt = time.Time{}
 
-	seen := make(map[string]bool, len(list.Pending))
-	pending := make([]protocol.PendingRequest, 0, len(list.Pending)+len(m.inflight))
+	seen := make(map[string]bool, len(list.Pending)+len(m.inflight))
+	pending := make([]*protocol.PendingRequest, 0, len(list.Pending)+len(m.inflight))
 	for _, req := range m.inflight {
 		seen[req.RequestID] = true
 	}
-	for _, req := range list.Pending {
-		if was, ok := m.selfExpired[req.RequestID]; ok && newPendingRow(req, m.opts.TTL).expiresAt.After(was) {
+	for i := range list.Pending {
+		req := &list.Pending[i]
+		if was, ok := m.selfExpired[req.RequestID]; ok && expiresAt(*req, m.opts.TTL).After(was) {
 			// Refreshed by its node since this console expired it (a
 			// gateway that sends no event for a refresh): it is live again.
 			delete(m.selfExpired, req.RequestID)
@@ -233,7 +241,7 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 		// Already past its grace: the console dropped it, or would at
 		// once. Showing it again would only start a re-list loop with a
 		// gateway that expires lazily.
-		if !now.Before(newPendingRow(req, m.opts.TTL).expiresAt.Add(expiryGrace)) {
+		if !now.Before(expiresAt(*req, m.opts.TTL).Add(expiryGrace)) {
 			continue
 		}
 		if seen[req.RequestID] {
@@ -242,14 +250,13 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 		seen[req.RequestID] = true
 		pending = append(pending, req)
 	}
-	var fresh []protocol.PendingRequest
-	for _, req := range m.inflight {
-		if _, decided := m.recent[decidedKey(req.RequestID)]; !decided {
-			fresh = append(fresh, req)
+	var fresh []*protocol.PendingRequest
+	for i := range m.inflight {
+		if _, decided := m.recent[decidedKey(m.inflight[i].RequestID)]; !decided {
+			fresh = append(fresh, &m.inflight[i])
 		}
 	}
 	pending = append(fresh, pending...)
-	m.inflight = m.inflight[:0]
 
 	var arrived int
 	if !firstLoad {
@@ -258,7 +265,7 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 				arrived++
 				m.activity.Add(activityEntry{
 					at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
-					name: nameOr(req.DisplayName, req.NodeID), note: requestNote(req),
+					name: nameOr(req.DisplayName, req.NodeID), note: requestNote(*req),
 				})
 			}
 		}
@@ -278,7 +285,9 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 		cmds = append(cmds, m.ring())
 	}
 	for _, req := range pending {
-		cmds = append(cmds, m.considerSilent(req))
+		cmds = append(cmds, m.considerSilent(*req))
 	}
+	// pending points into the in-flight buffer: reuse it only now.
+	m.inflight = m.inflight[:0]
 	return tea.Batch(cmds...)
 }

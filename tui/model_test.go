@@ -161,7 +161,7 @@ func TestRequestedEventUpsertsAndKeepsTheCursor(t *testing.T) {
 	if got := m.pending.list.Len(); got != 4 {
 		t.Fatalf("rows: %d", got)
 	}
-	if first := m.pending.list.rows[0].req.RequestID; first != "req-new" {
+	if first := m.pending.list.rows[0].v.req.RequestID; first != "req-new" {
 		t.Errorf("new request at %q, want top", first)
 	}
 	if selectedID(m) != "req-build" {
@@ -175,7 +175,7 @@ func TestRequestedEventUpsertsAndKeepsTheCursor(t *testing.T) {
 	if got := m.pending.list.Len(); got != 4 {
 		t.Fatalf("refresh added a row: %d", got)
 	}
-	if m.pending.list.rows[2].req.RequestID != "req-build" {
+	if m.pending.list.rows[2].v.req.RequestID != "req-build" {
 		t.Error("refresh moved the row")
 	}
 	if selectedID(m) != "req-build" {
@@ -687,7 +687,7 @@ func TestActivityIsBounded(t *testing.T) {
 	if got := m.activity.list.Len(); got != activityLimit {
 		t.Fatalf("activity holds %d", got)
 	}
-	if newest := m.activity.list.rows[0].name; newest != fmt.Sprintf("node %d", activityLimit+99) {
+	if newest := m.activity.list.rows[0].v.name; newest != fmt.Sprintf("node %d", activityLimit+99) {
 		t.Errorf("newest first: %q", newest)
 	}
 }

@@ -14,19 +14,19 @@ import (
 
 // pairedRow is an approved node and what the gateway knows of its link.
 type pairedRow struct {
-	node     protocol.PairedNode
-	info     protocol.NodeInfo
-	hasInfo  bool // node.list answered for this node
-	haystack string
+	node    protocol.PairedNode
+	info    protocol.NodeInfo
+	hasInfo bool // node.list answered for this node
 }
 
 func newPairedRow(n protocol.PairedNode, info protocol.NodeInfo, hasInfo bool) pairedRow {
-	return pairedRow{
-		node: n.WithoutSecrets(), info: info, hasInfo: hasInfo,
-		haystack: strings.ToLower(strings.Join([]string{
-			n.DisplayName, n.NodeID, shortID(n.NodeID), n.RemoteIP, n.Platform,
-		}, "\x00")),
-	}
+	return pairedRow{node: n.WithoutSecrets(), info: info, hasInfo: hasInfo}
+}
+
+// searchText is what the filter searches in a node.
+func (r pairedRow) searchText() string {
+	n := r.node
+	return strings.Join([]string{n.DisplayName, n.NodeID, shortID(n.NodeID), n.RemoteIP, n.Platform}, "\x00")
 }
 
 func (r pairedRow) name() string { return nameOr(r.node.DisplayName, r.node.NodeID) }
@@ -78,7 +78,7 @@ type pairedView struct {
 func newPairedView() pairedView {
 	return pairedView{list: newRowList(
 		func(r pairedRow) string { return r.node.NodeID },
-		func(r pairedRow, q string) bool { return strings.Contains(r.haystack, q) },
+		pairedRow.searchText,
 	)}
 }
 
@@ -102,6 +102,18 @@ func (v *pairedView) Replace(nodes []protocol.PairedNode, infos map[string]proto
 		rows[i] = newPairedRow(n, info, ok)
 	}
 	v.list.Set(rows)
+}
+
+// Approved puts a node this console just approved at the top of the list
+// (newest approval first), as a re-list would. A node that was paired
+// before keeps what node.list said of it; a new one has no paired socket
+// yet, so it is offline until its presence says otherwise.
+func (v *pairedView) Approved(n protocol.PairedNode) {
+	info, hasInfo := protocol.NodeInfo{NodeID: n.NodeID, Paired: true}, true
+	if old, ok := v.list.Remove(n.NodeID); ok {
+		info, hasInfo = old.info, old.hasInfo
+	}
+	v.list.Upsert(newPairedRow(n, info, hasInfo))
 }
 
 // Presence records a node connecting or leaving. It reports false for a

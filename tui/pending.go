@@ -17,23 +17,26 @@ import (
 type pendingRow struct {
 	req       protocol.PendingRequest
 	expiresAt time.Time
-	haystack  string // lower-cased fields the filter searches
 }
 
-// newPendingRow works out when req expires: the gateway's expiresAtMs, or,
-// from a gateway that does not send it, the request time plus the TTL.
 func newPendingRow(req protocol.PendingRequest, ttl time.Duration) pendingRow {
+	return pendingRow{req: req, expiresAt: expiresAt(req, ttl)}
+}
+
+// expiresAt works out when req expires: the gateway's expiresAtMs, or,
+// from a gateway that does not send it, the request time plus the TTL.
+func expiresAt(req protocol.PendingRequest, ttl time.Duration) time.Time {
 	exp := msTime(req.ExpiresAtMs)
 	if exp.IsZero() {
 		exp = msTime(req.TS).Add(ttl)
 	}
-	return pendingRow{
-		req:       req,
-		expiresAt: exp,
-		haystack: strings.ToLower(strings.Join([]string{
-			req.DisplayName, req.NodeID, shortID(req.NodeID), req.RemoteIP, req.Platform,
-		}, "\x00")),
-	}
+	return exp
+}
+
+// searchText is what the filter searches in a request.
+func (r pendingRow) searchText() string {
+	req := r.req
+	return strings.Join([]string{req.DisplayName, req.NodeID, shortID(req.NodeID), req.RemoteIP, req.Platform}, "\x00")
 }
 
 func (r pendingRow) name() string { return nameOr(r.req.DisplayName, r.req.NodeID) }
@@ -76,7 +79,7 @@ func newPendingView(ttl time.Duration) pendingView {
 	return pendingView{
 		list: newRowList(
 			func(r pendingRow) string { return r.req.RequestID },
-			func(r pendingRow, q string) bool { return strings.Contains(r.haystack, q) },
+			pendingRow.searchText,
 		),
 		marks: map[string]bool{},
 		busy:  map[string]string{},
@@ -93,16 +96,13 @@ func (v *pendingView) SetSize(w, h int) {
 }
 
 // Replace installs a fresh list from the gateway.
-func (v *pendingView) Replace(reqs []protocol.PendingRequest) {
-	rows := make([]pendingRow, len(reqs))
-	ids := make(map[string]bool, len(reqs))
-	for i, r := range reqs {
-		rows[i] = newPendingRow(r, v.ttl)
-		ids[r.RequestID] = true
-	}
-	v.list.Set(rows)
+func (v *pendingView) Replace(reqs []*protocol.PendingRequest) {
+	v.list.SetFunc(len(reqs), func(i int, r *pendingRow) {
+		r.req = *reqs[i]
+		r.expiresAt = expiresAt(r.req, v.ttl)
+	})
 	for id := range v.marks {
-		if !ids[id] {
+		if _, ok := v.list.Get(id); !ok {
 			delete(v.marks, id)
 		}
 	}

@@ -11,32 +11,80 @@ import (
 // The cursor follows its row's key through inserts, refreshes and
 // re-filtering, so a queue that changes under the operator does not move
 // the selection to a different node.
+//
+// Cost. Rows are held by pointer and the index maps keys to rows, not to
+// positions, so a new row at the top, a change in place or a removal
+// touches one row and moves pointers at most: nothing is re-indexed,
+// re-filtered or copied whole, however long the queue. The text the filter
+// searches is made (and lower-cased) only while a filter is set, once per
+// row until the row changes. Only Set, RemoveWhere, UpdateAll and a new
+// filter visit every row.
 type rowList[T any] struct {
-	rows    []T
-	pos     map[string]int // key → index in rows
-	keyOf   func(T) string
-	matches func(row T, query string) bool // query is lower-cased
+	rows   []*rowItem[T] // display order
+	pos    map[string]*rowItem[T]
+	keyOf  func(T) string
+	search func(T) string // the text a filter searches
 
 	filter  string
-	visible []int // indices into rows that pass the filter, in order
+	query   string        // filter, lower-cased
+	visible []*rowItem[T] // rows that pass the filter, in order; unused without one
 	cursor  table.Cursor
 }
 
-func newRowList[T any](keyOf func(T) string, matches func(T, string) bool) rowList[T] {
-	return rowList[T]{keyOf: keyOf, matches: matches, pos: map[string]int{}}
+// rowItem is a row and, once a filter needed it, its lower-cased search
+// text.
+type rowItem[T any] struct {
+	v      T
+	hay    string
+	hayset bool
+}
+
+func newRowList[T any](keyOf func(T) string, search func(T) string) rowList[T] {
+	return rowList[T]{keyOf: keyOf, search: search, pos: map[string]*rowItem[T]{}}
 }
 
 // Len is the number of rows, filtered or not.
 func (l *rowList[T]) Len() int { return len(l.rows) }
 
 // Shown is the number of rows the filter lets through.
-func (l *rowList[T]) Shown() int { return len(l.visible) }
+func (l *rowList[T]) Shown() int { return len(l.shown()) }
 
-// Set replaces every row.
+// shown is the rows the filter lets through, in order.
+func (l *rowList[T]) shown() []*rowItem[T] {
+	if l.query == "" {
+		return l.rows
+	}
+	return l.visible
+}
+
+func (l *rowList[T]) matches(it *rowItem[T]) bool {
+	if l.query == "" {
+		return true
+	}
+	if !it.hayset {
+		it.hay, it.hayset = strings.ToLower(l.search(it.v)), true
+	}
+	return strings.Contains(it.hay, l.query)
+}
+
+// Set replaces every row; rows must not hold two rows with one key.
 func (l *rowList[T]) Set(rows []T) {
+	l.SetFunc(len(rows), func(i int, r *T) { *r = rows[i] })
+}
+
+// SetFunc replaces every row with n rows that fill makes in place, in
+// display order; no two may have one key.
+func (l *rowList[T]) SetFunc(n int, fill func(i int, r *T)) {
 	keep := l.SelectedKey()
-	l.rows = rows
-	l.reindex()
+	items := make([]rowItem[T], n)
+	l.rows = make([]*rowItem[T], n)
+	clear(l.pos)
+	for i := range items {
+		it := &items[i]
+		fill(i, &it.v)
+		l.rows[i] = it
+		l.pos[l.keyOf(it.v)] = it
+	}
 	l.refilter(keep)
 }
 
@@ -44,24 +92,43 @@ func (l *rowList[T]) Set(rows []T) {
 // (newest first). It reports whether r was new.
 func (l *rowList[T]) Upsert(r T) bool {
 	k := l.keyOf(r)
-	if i, ok := l.pos[k]; ok {
-		l.rows[i] = r
-		l.refilter(l.SelectedKey())
+	if it, ok := l.pos[k]; ok {
+		it.v, it.hayset = r, false
+		if l.query != "" {
+			l.refilter(l.SelectedKey())
+		}
 		return false
 	}
-	keep := l.SelectedKey()
-	l.rows = append(l.rows, r)
-	copy(l.rows[1:], l.rows[:len(l.rows)-1])
-	l.rows[0] = r
-	l.reindex()
-	l.refilter(keep)
+	it := &rowItem[T]{v: r}
+	l.pos[k] = it
+	l.rows = insertFirst(l.rows, it)
+	if l.query != "" && l.matches(it) {
+		l.visible = insertFirst(l.visible, it)
+	}
+	if l.query == "" || l.matches(it) {
+		// The new row is shown first: the rows below it move down one, and
+		// the cursor with its row (or onto the new row of an empty list).
+		hadRows := l.cursor.Len > 0
+		l.cursor.SetLen(l.cursor.Len + 1)
+		if hadRows {
+			l.cursor.MoveTo(l.cursor.Index + 1)
+		}
+	}
 	return true
+}
+
+func insertFirst[E any](s []E, e E) []E {
+	var zero E
+	s = append(s, zero)
+	copy(s[1:], s[:len(s)-1])
+	s[0] = e
+	return s
 }
 
 // Get returns the row with key k.
 func (l *rowList[T]) Get(k string) (T, bool) {
-	if i, ok := l.pos[k]; ok {
-		return l.rows[i], true
+	if it, ok := l.pos[k]; ok {
+		return it.v, true
 	}
 	var zero T
 	return zero, false
@@ -69,24 +136,28 @@ func (l *rowList[T]) Get(k string) (T, bool) {
 
 // Update changes the row with key k in place; the key must not change.
 func (l *rowList[T]) Update(k string, change func(*T)) bool {
-	i, ok := l.pos[k]
+	it, ok := l.pos[k]
 	if !ok {
 		return false
 	}
-	change(&l.rows[i])
-	l.refilter(l.SelectedKey())
+	change(&it.v)
+	it.hayset = false
+	if l.query != "" {
+		l.refilter(l.SelectedKey())
+	}
 	return true
 }
 
 // UpdateAll changes every row for which change reports true.
 func (l *rowList[T]) UpdateAll(change func(*T) bool) int {
 	n := 0
-	for i := range l.rows {
-		if change(&l.rows[i]) {
+	for _, it := range l.rows {
+		if change(&it.v) {
+			it.hayset = false
 			n++
 		}
 	}
-	if n > 0 {
+	if n > 0 && l.query != "" {
 		l.refilter(l.SelectedKey())
 	}
 	return n
@@ -95,40 +166,104 @@ func (l *rowList[T]) UpdateAll(change func(*T) bool) int {
 // Remove deletes the row with key k. The cursor stays where it was, so the
 // next row slides under it.
 func (l *rowList[T]) Remove(k string) (T, bool) {
-	removed := l.RemoveWhere(func(r T) bool { return l.keyOf(r) == k })
-	if len(removed) == 0 {
+	it, ok := l.pos[k]
+	if !ok {
 		var zero T
 		return zero, false
 	}
-	return removed[0], true
+	delete(l.pos, k)
+	at := indexOf(l.shown(), it)
+	l.rows = removeItem(l.rows, it)
+	if l.query != "" {
+		l.visible = removeItem(l.visible, it)
+	}
+	if at >= 0 {
+		if at < l.cursor.Index {
+			l.cursor.Index--
+		}
+		l.cursor.SetLen(l.cursor.Len - 1)
+	}
+	return it.v, true
+}
+
+func indexOf[E comparable](s []E, e E) int {
+	for i, x := range s {
+		if x == e {
+			return i
+		}
+	}
+	return -1
+}
+
+func removeItem[E comparable](s []E, e E) []E {
+	i := indexOf(s, e)
+	if i < 0 {
+		return s
+	}
+	var zero E
+	copy(s[i:], s[i+1:])
+	s[len(s)-1] = zero
+	return s[:len(s)-1]
 }
 
 // RemoveWhere deletes every row for which drop reports true.
 func (l *rowList[T]) RemoveWhere(drop func(T) bool) []T {
-	keep := l.SelectedKey()
 	var removed []T
-	kept := l.rows[:0]
-	for _, r := range l.rows {
-		if drop(r) {
-			removed = append(removed, r)
-			continue
+	var gone map[*rowItem[T]]bool
+	for _, it := range l.rows {
+		if drop(it.v) {
+			removed = append(removed, it.v)
+			if gone == nil {
+				gone = map[*rowItem[T]]bool{}
+			}
+			gone[it] = true
 		}
-		kept = append(kept, r)
 	}
 	if len(removed) == 0 {
 		return nil
 	}
-	clear(l.rows[len(kept):])
-	l.rows = kept
-	l.reindex()
-	l.refilter(keep)
+	// The cursor keeps its row, or stays where it was if its row went.
+	shown := l.shown()
+	sel := (*rowItem[T])(nil)
+	if l.cursor.Index < len(shown) {
+		sel = shown[l.cursor.Index]
+	}
+	above := 0
+	for _, it := range shown[:min(l.cursor.Index, len(shown))] {
+		if gone[it] {
+			above++
+		}
+	}
+	keep := func(s []*rowItem[T]) []*rowItem[T] {
+		kept := s[:0]
+		for _, it := range s {
+			if !gone[it] {
+				kept = append(kept, it)
+			}
+		}
+		clear(s[len(kept):])
+		return kept
+	}
+	for it := range gone {
+		delete(l.pos, l.keyOf(it.v))
+	}
+	l.rows = keep(l.rows)
+	if l.query != "" {
+		l.visible = keep(l.visible)
+	}
+	if sel != nil && !gone[sel] {
+		l.cursor.Index -= above
+	}
+	l.cursor.SetLen(len(l.shown()))
 	return removed
 }
 
 // SetFilter applies a query; the cursor stays on its row if it still shows.
 func (l *rowList[T]) SetFilter(q string) {
+	keep := l.SelectedKey()
 	l.filter = q
-	l.refilter(l.SelectedKey())
+	l.query = strings.ToLower(q)
+	l.refilter(keep)
 }
 
 // Filter is the query in force.
@@ -136,11 +271,12 @@ func (l *rowList[T]) Filter() string { return l.filter }
 
 // Selected is the row under the cursor.
 func (l *rowList[T]) Selected() (T, bool) {
-	if len(l.visible) == 0 {
+	shown := l.shown()
+	if len(shown) == 0 || l.cursor.Index >= len(shown) {
 		var zero T
 		return zero, false
 	}
-	return l.rows[l.visible[l.cursor.Index]], true
+	return shown[l.cursor.Index].v, true
 }
 
 // SelectedKey is the key of the row under the cursor, or "".
@@ -153,52 +289,45 @@ func (l *rowList[T]) SelectedKey() string {
 
 // Visible reports whether the row with key k passes the filter.
 func (l *rowList[T]) Visible(k string) bool {
-	i, ok := l.pos[k]
-	if !ok {
-		return false
-	}
-	return l.filter == "" || l.matches(l.rows[i], strings.ToLower(l.filter))
+	it, ok := l.pos[k]
+	return ok && l.matches(it)
 }
 
 // Window calls draw for each row in the cursor's window only, so drawing a
 // frame costs the same for ten rows or ten thousand.
 func (l *rowList[T]) Window(draw func(row T, selected bool)) {
+	shown := l.shown()
 	start, end := l.cursor.Window()
-	for vi := start; vi < end; vi++ {
-		draw(l.rows[l.visible[vi]], vi == l.cursor.Index)
+	for vi := start; vi < end && vi < len(shown); vi++ {
+		draw(shown[vi].v, vi == l.cursor.Index)
 	}
 }
 
 // Each calls f for every row, in order.
 func (l *rowList[T]) Each(f func(T)) {
-	for _, r := range l.rows {
-		f(r)
+	for _, it := range l.rows {
+		f(it.v)
 	}
 }
 
-func (l *rowList[T]) reindex() {
-	clear(l.pos)
-	for i, r := range l.rows {
-		l.pos[l.keyOf(r)] = i
-	}
-}
-
-// refilter rebuilds the visible rows and puts the cursor back on keep.
+// refilter rebuilds the visible rows (with a filter set) and puts the
+// cursor back on keep.
 func (l *rowList[T]) refilter(keep string) {
-	q := strings.ToLower(l.filter)
-	l.visible = l.visible[:0]
-	at := -1
-	for i, r := range l.rows {
-		if q != "" && !l.matches(r, q) {
-			continue
+	if l.query == "" {
+		l.visible = nil
+	} else {
+		l.visible = l.visible[:0]
+		for _, it := range l.rows {
+			if l.matches(it) {
+				l.visible = append(l.visible, it)
+			}
 		}
-		if keep != "" && at < 0 && l.keyOf(r) == keep {
-			at = len(l.visible)
-		}
-		l.visible = append(l.visible, i)
 	}
-	l.cursor.SetLen(len(l.visible))
-	if at >= 0 {
-		l.cursor.MoveTo(at)
+	shown := l.shown()
+	l.cursor.SetLen(len(shown))
+	if it, ok := l.pos[keep]; ok && keep != "" {
+		if at := indexOf(shown, it); at >= 0 {
+			l.cursor.MoveTo(at)
+		}
 	}
 }
