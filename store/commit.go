@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Group commit. Every mutation is an op sent to one committer goroutine.
@@ -36,6 +37,9 @@ import (
 const (
 	opQueueLen  = 256
 	maxBatchOps = 512
+	// lazyWriteDelay bounds how long a change that is not worth a write of
+	// its own (a node's lastConnectedAtMs) waits in memory for one.
+	lazyWriteDelay = 10 * time.Second
 )
 
 // op states: the caller may abandon a queued op when its context ends;
@@ -93,8 +97,20 @@ func (s *Store) runCommitter() {
 	defer close(s.committerDone)
 	batch := make([]*op, 0, maxBatchOps)
 	for {
-		first, ok := <-s.ops
+		var due <-chan time.Time
+		if !s.lazySince.IsZero() {
+			due = time.After(time.Until(s.lazySince.Add(s.lazyDelay)))
+		}
+		var first *op
+		var ok bool
+		select {
+		case first, ok = <-s.ops:
+		case <-due:
+			s.writeLazy()
+			continue
+		}
 		if !ok {
+			s.writeLazy() // Close: what waited in memory goes to disk now
 			return
 		}
 		batch = append(batch[:0], first)
@@ -144,6 +160,11 @@ func (s *Store) commitBatch(batch []*op) {
 		}
 		tx.cur = nil
 		durable := true
+		if tx.pairedDirty {
+			// Written with this batch, or (if the write fails) reloaded
+			// from disk without them: either way nothing waits any more.
+			s.lazySince = time.Time{}
+		}
 		if tx.dirty() {
 			if err := s.persist(tx); err != nil {
 				durable = false
@@ -175,6 +196,19 @@ func (s *Store) commitBatch(batch []*op) {
 	for _, o := range taken {
 		o.done <- o.err
 	}
+}
+
+// writeLazy writes paired.json for changes that waited in memory for a
+// write of their own (lastConnectedAtMs), if there are any.
+func (s *Store) writeLazy() {
+	if s.lazySince.IsZero() {
+		return
+	}
+	o := &op{ctx: context.Background(), done: make(chan error, 1), apply: func(tx *tx) error {
+		tx.pairedDirty = true
+		return nil
+	}}
+	s.commitBatch([]*op{o})
 }
 
 // persist makes a batch durable in two phases. First, in parallel, the

@@ -204,6 +204,7 @@ func TestMarkConnected(t *testing.T) {
 	if n, _ := s.PairedNode("n1"); n.LastConnectedAtMs != clk.Ms() {
 		t.Fatalf("lastConnectedAtMs = %d, want %d", n.LastConnectedAtMs, clk.Ms())
 	}
+	s = reopen(t, s, clk) // Close writes it
 	if got := diskJSON(t, s, pairedFile)["n1"]["lastConnectedAtMs"]; got != float64(clk.Ms()) {
 		t.Fatalf("on disk lastConnectedAtMs = %v", got)
 	}

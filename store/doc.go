@@ -13,7 +13,11 @@
 // fsynced. A file that did not change is not rewritten. If any step fails,
 // the files are put back, memory is rebuilt from the last durable bytes,
 // and every call of the batch that changed something gets an error
-// wrapping ErrWrite. Reads see durable state only.
+// wrapping ErrWrite. Reads see durable state only, with one exception: a
+// node's lastConnectedAtMs (MarkConnected) is not a decision and is
+// written with the next write of paired.json, within 10 s, or at Close,
+// rather than with a rewrite of its own; a crash can lose the last seconds
+// of it.
 //
 // Records keep their encoded JSON, so a file is rebuilt by concatenation.
 // Fields of a record this version does not know (written by another

@@ -237,7 +237,7 @@ func TestLegacyPlaintextTokenVerifiesAndIsHashedOnNextWrite(t *testing.T) {
 		t.Fatalf("paired.json changed without a paired change:\n%s", got)
 	}
 	// The next write of paired.json stores the hash instead.
-	if err := s.MarkConnected(ctx, "n1"); err != nil {
+	if err := s.Rename(ctx, operator, "n1", "Test 2"); err != nil {
 		t.Fatal(err)
 	}
 	data := string(readFile(t, pairedPath))

@@ -90,17 +90,22 @@ func (tx *tx) remove(actor Actor, nodeID string) error {
 	return nil
 }
 
-// MarkConnected stores lastConnectedAtMs for a paired node (durably, like
-// every change; it is not audited — connections are not decisions).
+// MarkConnected records lastConnectedAtMs for a paired node. Unlike every
+// other change it is not written on its own: a connection is not a
+// decision, and rewriting paired.json (megabytes with thousands of nodes)
+// for each node that connects would cost more than everything else the
+// gateway does. Reads show it at once; it goes to disk with the next
+// write of paired.json, within lazyWriteDelay (10 s) at the latest, and at
+// Close. A crash can lose the updates of those last seconds, and a failed
+// write of paired.json drops the ones that waited for it; nothing else is
+// lost. It is not audited.
 func (s *Store) MarkConnected(ctx context.Context, nodeID string) error {
 	err := s.submit(ctx, func(tx *tx) error {
 		pa := tx.s.paired.byNode[nodeID]
 		if pa == nil {
 			return ErrUnknownNode
 		}
-		rec := pa.rec
-		rec.LastConnectedAtMs = tx.nowMs
-		return tx.putPaired(pa, rec)
+		return tx.markConnected(pa)
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("mark %s connected: %w", nodeID, err)

@@ -46,6 +46,14 @@ type Store struct {
 	// reading (list.go).
 	listMu sync.Mutex
 
+	// lazySince is when paired.json first had a change in memory that is
+	// not worth a write of its own (lastConnectedAtMs); zero when there is
+	// none. Such changes go to disk with the next write of paired.json, or
+	// lazyDelay after lazySince, or at Close. The committer alone uses
+	// these two.
+	lazySince time.Time
+	lazyDelay time.Duration
+
 	ops           chan *op
 	committerDone chan struct{}
 	closeMu       sync.RWMutex // senders hold it for reading while sending
@@ -78,6 +86,7 @@ func Open(opts Options) (*Store, error) {
 		resolved:      newResolvedIDs(resolvedMemory),
 		ops:           make(chan *op, opQueueLen),
 		committerDone: make(chan struct{}),
+		lazyDelay:     lazyWriteDelay,
 	}
 	if s.ttl <= 0 {
 		s.ttl = DefaultTTL

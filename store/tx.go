@@ -126,6 +126,21 @@ func (tx *tx) putPaired(e *pairedEntry, rec protocol.PairedNode) error {
 	return nil
 }
 
+// markConnected sets a paired node's lastConnectedAtMs in memory only; the
+// committer writes it later (Store.MarkConnected).
+func (tx *tx) markConnected(e *pairedEntry) error {
+	old := e.rec
+	e.rec.LastConnectedAtMs = tx.nowMs
+	if err := e.encode(); err != nil {
+		e.rec = old
+		return err
+	}
+	if tx.s.lazySince.IsZero() {
+		tx.s.lazySince = time.Now()
+	}
+	return nil
+}
+
 func (tx *tx) removePaired(e *pairedEntry) {
 	tx.s.paired.remove(e)
 	tx.pairedDirty = true
