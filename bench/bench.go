@@ -260,6 +260,8 @@ func growthRows(o Options) []Growth {
 		row("list p50, n paired (ms)", "list_p50_ms_{n}_paired"),
 		row("list response, n paired (KB)", "list_kb_{n}_paired"),
 		row("operator connect p50, n paired (ms)", "connect_p50_ms_{n}_paired"),
+		row("paired node connect p50, n paired (ms)", "node_connect_p50_ms_{n}_paired"),
+		row("bytes written per node connect, n paired (KB)", "write_kb_per_node_connect_{n}_paired"),
 		row("fan-out p99 to 50 consoles, n paired (ms)", "fanout_p99_ms_50_{n}_paired"),
 		row("RSS, n paired (MB)", "rss_mb_{n}_paired"),
 		row("RSS peak, n paired (MB)", "rss_peak_mb_{n}_paired"),

@@ -97,10 +97,8 @@ func reject(ctx context.Context, c *client.Client, requestID string) error {
 	return err
 }
 
-// rawOperator is an operator connection without the client package: it
-// reads any frame size, so node.pair.list can be timed past the 1 MiB the
-// client accepts (policy.maxPayload) and without the client's decoding of
-// every record.
+// rawOperator is an operator connection without the client package, so
+// node.pair.list is timed without the client's decoding of every record.
 type rawOperator struct {
 	ws  *websocket.Conn
 	ids int
