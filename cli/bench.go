@@ -14,6 +14,7 @@ import (
 func newBenchCmd(g *globals) *cobra.Command {
 	var asJSON, quick, verbose, strict bool
 	var only []string
+	var gatewayBin string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure a real gateway and console: latency, throughput, fan-out, memory",
@@ -38,6 +39,9 @@ is not used.`,
 			self, err := os.Executable()
 			if err != nil {
 				return fmt.Errorf("find this binary to start gateways from: %w", err)
+			}
+			if gatewayBin != "" {
+				self = gatewayBin
 			}
 			var progress io.Writer = io.Discard
 			if verbose || !asJSON {
@@ -77,5 +81,6 @@ is not used.`,
 	fl.StringSliceVar(&only, "only", nil, "run only these stages ("+strings.Join(bench.Stages, ",")+")")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print progress on stderr with --json too")
 	fl.BoolVar(&strict, "strict", false, "exit 1 when a figure misses its target")
+	fl.StringVar(&gatewayBin, "gateway", "", "start the gateways from this pairdeck binary instead of this one (to compare two builds with one harness)")
 	return cmd
 }
