@@ -45,3 +45,36 @@ func TestPairListSameOverSocketAndInProcess(t *testing.T) {
 		t.Fatalf("list shows a token: %s", res.Payload)
 	}
 }
+
+// node.list: connected nodes first, then paired ones, then those only
+// asking; by name (case aside, the id for nameless ones), then by id.
+func TestNodeListOrder(t *testing.T) {
+	h := newHarness(t)
+	op := h.operator()
+	online := newIdentity(t, "online")
+	pair := func(nodeID, name string) string {
+		r := op.request(protocol.PairRequestParams{NodeID: nodeID, DisplayName: name})
+		var appr protocol.ApproveResult
+		op.ok(protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: r.Request.RequestID}, &appr)
+		return appr.Node.Token
+	}
+	token := pair(online.nodeID(), "zulu")
+	pair("p1", "bravo")
+	pair("p2", "Alpha")
+	pair("p0", "")
+	op.request(protocol.PairRequestParams{NodeID: "q1", DisplayName: "Aardvark"})
+	op.request(protocol.PairRequestParams{NodeID: "q0", DisplayName: "aardvark"})
+	h.node(online, token)
+	waitFor(t, func() bool { return len(h.g.fan.connected()) == 1 })
+
+	var res protocol.NodeListResult
+	op.ok(protocol.MethodNodeList, nil, &res)
+	var got []string
+	for _, n := range res.Nodes {
+		got = append(got, n.NodeID)
+	}
+	want := []string{online.nodeID(), "p2", "p1", "p0", "q0", "q1"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("node.list order %v, want %v", got, want)
+	}
+}

@@ -451,9 +451,14 @@ func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (
 			info.RemoteIP = l.remoteIP
 		}
 	}
-	slices.SortFunc(nodes, compareNodes)
+	keyed := make([]sortedNode, len(nodes))
+	for i, n := range nodes {
+		keyed[i] = sortedNode{n, nodeRank(n), nodeName(n)}
+	}
+	slices.SortFunc(keyed, compareNodes)
 	res := protocol.NodeListResult{TS: g.nowMs(), Nodes: make([]protocol.NodeInfo, 0, len(nodes))}
-	for _, n := range nodes {
+	for _, k := range keyed {
+		n := k.info
 		if n.Caps == nil {
 			n.Caps = []string{}
 		}
@@ -465,29 +470,41 @@ func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (
 	return res, nil
 }
 
+// sortedNode is a node.list entry with its sort keys, worked out once
+// rather than on every comparison.
+type sortedNode struct {
+	info *protocol.NodeInfo
+	rank int
+	name string
+}
+
+// nodeRank orders connected nodes first, then paired ones, then the rest.
+func nodeRank(n *protocol.NodeInfo) int {
+	switch {
+	case n.Connected:
+		return 0
+	case n.Paired:
+		return 1
+	}
+	return 2
+}
+
+// nodeName is what node.list sorts a node by within its rank.
+func nodeName(n *protocol.NodeInfo) string {
+	if n.DisplayName != "" {
+		return strings.ToLower(n.DisplayName)
+	}
+	return n.NodeID
+}
+
 // compareNodes orders node.list: connected first, then paired, then by
 // name and id.
-func compareNodes(a, b *protocol.NodeInfo) int {
-	rank := func(n *protocol.NodeInfo) int {
-		switch {
-		case n.Connected:
-			return 0
-		case n.Paired:
-			return 1
-		}
-		return 2
-	}
-	if d := rank(a) - rank(b); d != 0 {
+func compareNodes(a, b sortedNode) int {
+	if d := a.rank - b.rank; d != 0 {
 		return d
 	}
-	name := func(n *protocol.NodeInfo) string {
-		if n.DisplayName != "" {
-			return strings.ToLower(n.DisplayName)
-		}
-		return n.NodeID
-	}
-	if d := strings.Compare(name(a), name(b)); d != 0 {
+	if d := strings.Compare(a.name, b.name); d != 0 {
 		return d
 	}
-	return strings.Compare(a.NodeID, b.NodeID)
+	return strings.Compare(a.info.NodeID, b.info.NodeID)
 }
