@@ -99,14 +99,14 @@ func (c *wsConn) readLoop(sess *session) {
 			return
 		}
 		c.dispatchMu.Lock()
-		var res *protocol.Response
+		var out outFrame
 		ctx, then := withFollowUps(c.g.ctx)
 		if c.stopping {
-			res = protocol.ErrorResponse(frameID(data), shuttingDownError())
+			out.res = protocol.ErrorResponse(frameID(data), shuttingDownError())
 		} else {
-			res = c.g.handleFrame(ctx, sess, typ, data)
+			out = c.g.answer(ctx, sess, typ, data)
 		}
-		c.push(outFrame{res: res})
+		c.push(out)
 		then.run()
 		c.dispatchMu.Unlock()
 	}
@@ -203,9 +203,12 @@ func (c *wsConn) write(f outFrame) bool {
 	// a large one (a list) grew it.
 	buf := c.buf[:0]
 	var err error
-	if f.event != nil {
+	switch {
+	case f.raw != nil:
+		buf = f.raw
+	case f.event != nil:
 		buf = protocol.AppendEvent(buf, f.event)
-	} else {
+	default:
 		buf, err = protocol.AppendResponse(buf, f.res)
 	}
 	if cap(buf) <= maxKeptWriteBuffer {

@@ -57,6 +57,7 @@ func (a audience) includes(s *session) bool {
 type outFrame struct {
 	event *protocol.Event
 	res   *protocol.Response
+	raw   []byte // a response encoded already (a list), sent as is
 	// written, when set, gets a value once the frame is on the socket; its
 	// capacity covers every socket that was offered it, so sends never
 	// block the writer.

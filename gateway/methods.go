@@ -41,12 +41,35 @@ var methods = map[string]methodSpec{
 	protocol.MethodPairAutoApprove: {scope: protocol.ScopePairing, run: (*Gateway).pairAutoApprove},
 }
 
+// answer answers one post-handshake frame with the frame to send. A result
+// spliced from encoded bytes (encodedResult) is written straight after
+// the response's head, so a list of megabytes is copied once.
+func (g *Gateway) answer(ctx context.Context, s *session, typ websocket.MessageType, data []byte) outFrame {
+	res, enc := g.handle(ctx, s, typ, data)
+	if enc == nil {
+		return outFrame{res: res}
+	}
+	b := enc.appendWire(protocol.AppendOKHead(nil, res.ID))
+	return outFrame{raw: append(b, '}')}
+}
+
 // handleFrame answers one post-handshake frame. Malformed frames get an
 // error answer; the socket stays open.
 func (g *Gateway) handleFrame(ctx context.Context, s *session, typ websocket.MessageType, data []byte) *protocol.Response {
+	res, enc := g.handle(ctx, s, typ, data)
+	if enc != nil {
+		res.Payload = enc.appendWire(nil)
+	}
+	return res
+}
+
+// handle answers one post-handshake frame; a successful result that is
+// spliced from encoded bytes comes back as enc, its response without a
+// payload yet.
+func (g *Gateway) handle(ctx context.Context, s *session, typ websocket.MessageType, data []byte) (res *protocol.Response, enc encodedResult) {
 	if typ != websocket.MessageText {
 		return protocol.ErrorResponse("invalid", protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
-			"invalid frame: binary frames are not supported; send JSON text"))
+			"invalid frame: binary frames are not supported; send JSON text")), nil
 	}
 	frame, err := protocol.DecodeFrame(data)
 	if err != nil {
@@ -55,7 +78,7 @@ func (g *Gateway) handleFrame(ctx context.Context, s *session, typ websocket.Mes
 		if errors.As(err, &fe) && fe.ID != "" {
 			id = fe.ID
 		}
-		return protocol.ErrorResponse(id, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "%v", err))
+		return protocol.ErrorResponse(id, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "%v", err)), nil
 	}
 	req := frame.Request
 	if req == nil {
@@ -64,27 +87,27 @@ func (g *Gateway) handleFrame(ctx context.Context, s *session, typ websocket.Mes
 			id = frame.Response.ID
 		}
 		return protocol.ErrorResponse(id, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
-			"invalid frame: clients send only req frames"))
+			"invalid frame: clients send only req frames")), nil
 	}
 	if req.Method == protocol.MethodConnect {
 		return protocol.ErrorResponse(req.ID, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownMethod,
-			"connect is only valid as the first frame; this socket is already connected"))
+			"connect is only valid as the first frame; this socket is already connected")), nil
 	}
 	result, perr := g.dispatch(ctx, s, req.Method, req.Params)
 	if perr != nil {
-		return protocol.ErrorResponse(req.ID, perr)
+		return protocol.ErrorResponse(req.ID, perr), nil
 	}
 	if enc, ok := result.(encodedResult); ok {
-		return &protocol.Response{Type: protocol.TypeRes, ID: req.ID, OK: true, Payload: enc.wireJSON()}
+		return &protocol.Response{Type: protocol.TypeRes, ID: req.ID, OK: true}, enc
 	}
-	return protocol.OKResponse(req.ID, result)
+	return protocol.OKResponse(req.ID, result), nil
 }
 
 // encodedResult is a method result built in the form its caller needs:
 // its JSON, spliced from bytes the store keeps, for a socket; the value
 // itself, without any JSON, for an in-process operator (call).
 type encodedResult interface {
-	wireJSON() json.RawMessage
+	appendWire(b []byte) []byte
 	value() any
 }
 
@@ -248,7 +271,7 @@ func (g *Gateway) pairList(_ context.Context, _ *session, raw json.RawMessage) (
 // the value below gives.
 type pairList struct{ g *Gateway }
 
-func (l pairList) wireJSON() json.RawMessage { return l.g.store.AppendListJSON(nil) }
+func (l pairList) appendWire(b []byte) []byte { return l.g.store.AppendListJSON(b) }
 
 func (l pairList) value() any {
 	res := protocol.PairListResult{Pending: []protocol.PendingRequest{}, Paired: []protocol.PairedNode{}}

@@ -19,6 +19,11 @@ func AppendResponse(b []byte, r *Response) ([]byte, error) {
 		data, err := json.Marshal(r)
 		return append(b, data...), err
 	}
+	if r.OK && r.Type == TypeRes && len(r.Payload) > 0 {
+		b = AppendOKHead(b, r.ID)
+		b = append(b, r.Payload...)
+		return append(b, '}'), nil
+	}
 	b = append(b, `{"type":`...)
 	b = appendString(b, r.Type)
 	b = append(b, `,"id":`...)
@@ -30,6 +35,15 @@ func AppendResponse(b []byte, r *Response) ([]byte, error) {
 		b = append(b, r.Payload...)
 	}
 	return append(b, '}'), nil
+}
+
+// AppendOKHead appends the start of a successful response with id, up to
+// and including "payload":, so that a large payload can be written
+// straight after it (then '}'), without being copied into place.
+func AppendOKHead(b []byte, id string) []byte {
+	b = append(b, `{"type":"res","id":`...)
+	b = appendString(b, id)
+	return append(b, `,"ok":true,"payload":`...)
 }
 
 // AppendEvent appends e's JSON encoding to b.

@@ -40,6 +40,14 @@ func TestAppendFramesMatchJSONMarshal(t *testing.T) {
 			}
 		}
 	}
+	for _, id := range ids {
+		p := payloads[2]
+		want, _ := json.Marshal(&Response{Type: TypeRes, ID: id, OK: true, Payload: p})
+		got := append(append(AppendOKHead(nil, id), p...), '}')
+		if !bytes.Equal(got, want) {
+			t.Fatalf("head + payload:\n got %s\nwant %s", got, want)
+		}
+	}
 	r := ErrorResponse("x", NewError(CodeInvalidRequest, ReasonUnknownRequest, "unknown requestId <%s>", "r&1"))
 	want, _ := json.Marshal(r)
 	if got, err := AppendResponse(nil, r); err != nil || !bytes.Equal(got, want) {
