@@ -17,6 +17,19 @@
 //     with the next tick) and re-lists. Responses are never dropped: a
 //     client that does not read only stalls its own requests, and a write
 //     that stalls past Config.WriteTimeout closes the socket.
+//   - Events go out in the order the store applied the changes they
+//     announce: each is sent from the store's commit hook once the change
+//     is durable (store/commit.go). No gateway lock is held across a
+//     write, so concurrent changes share commits. What must hold together
+//     with a change is checked as the store applies it: the block list for
+//     a request, the approver's scopes (and a checked approval's
+//     conditions) for an approval. A socket joins the fan-out in one step
+//     with its hello-ok: it gets every change announced after, and finds
+//     every earlier one in the list it asks for.
+//   - A node that proves its token has lastConnectedAtMs recorded at once
+//     in memory, and on disk with the next write of paired.json or within
+//     10 s (store.MarkConnected): a connect never rewrites paired.json of
+//     its own.
 //   - "Connected" means a node socket that proved its token. Unpaired node
 //     sockets can ask to pair but count for neither node.list nor
 //     node.presence; presence changes are sent when a node's first paired
