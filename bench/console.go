@@ -224,8 +224,8 @@ func measureConsole(ctx context.Context, n, frames, events, relists int) (consol
 			return f, err
 		}
 	}
-	// A re-list (the console asks for one after every approval and on
-	// any seq gap) replaces the whole queue.
+	// A re-list (the console asks for one on any seq gap or reconnect,
+	// and after approvals made elsewhere) replaces the whole queue.
 	for range relists {
 		backend.updates <- protocol.Update{Relist: true}
 		if err := d.await(msgUpdate, nil); err != nil {
