@@ -91,6 +91,8 @@ shot main approved
 keys main Tab
 sleep 1
 shot main paired
+keys main Tab
+shot main activity
 keys main q
 
 # A narrow tmux pane: columns give way, name and countdown stay.

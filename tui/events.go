@@ -142,11 +142,16 @@ func (m *Model) onRequested(req protocol.PendingRequest) tea.Cmd {
 	if !m.pending.Upsert(req) {
 		return nil
 	}
-	m.activity.Add(activityEntry{
-		at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
-		name: nameOr(req.DisplayName, req.NodeID), note: requestNote(req),
-	})
+	m.activity.Add(requestedEntry(req))
 	return tea.Batch(m.ring(), m.considerSilent(req))
+}
+
+// requestedEntry logs a node's request; the node itself is who did it.
+func requestedEntry(req protocol.PendingRequest) activityEntry {
+	return activityEntry{
+		at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
+		name: nameOr(req.DisplayName, req.NodeID), actor: "the node", note: requestNote(req),
+	}
 }
 
 func decisionKind(d string) (activityKind, bool) {
@@ -263,10 +268,7 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 		for _, req := range pending {
 			if _, known := m.pending.Get(req.RequestID); !known {
 				arrived++
-				m.activity.Add(activityEntry{
-					at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
-					name: nameOr(req.DisplayName, req.NodeID), note: requestNote(*req),
-				})
+				m.activity.Add(requestedEntry(*req))
 			}
 		}
 	}
