@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
@@ -146,74 +145,57 @@ func (v *activityView) Add(e activityEntry) {
 
 func (v activityView) Update(msg tea.KeyMsg, keys KeyMap) (activityView, tea.Cmd) {
 	c := &v.list.cursor
+	if moveCursor(c, msg, keys) {
+		return v, nil
+	}
 	switch {
-	case key.Matches(msg, keys.Up):
-		c.Up()
-	case key.Matches(msg, keys.Down):
-		c.Down()
-	case key.Matches(msg, keys.Top):
-		c.Top()
-	case key.Matches(msg, keys.Bottom):
-		c.Bottom()
-	case key.Matches(msg, keys.PageUp):
-		c.PageUp()
-	case key.Matches(msg, keys.PageDown):
-		c.PageDown()
 	}
 	return v, nil
 }
 
 func (v activityView) View(now time.Time, st *styles.Styles) string {
-	lines := make([]string, 0, v.height)
-	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(activityColumns, v.widths)))
+	empty := ""
 	switch {
 	case v.list.Len() == 0:
-		lines = append(lines, st.Dim.Render("  Nothing has happened yet. Requests and decisions are logged here."))
+		empty = "Nothing has happened yet. Requests and decisions are logged here."
 	case v.list.Shown() == 0:
-		lines = append(lines, st.Dim.Render("  Nothing matches “"+v.list.Filter()+"”. esc clears the filter."))
+		empty = "Nothing matches “" + v.list.Filter() + "”. esc clears the filter."
 	}
-	plain := rowStyles{base: st.Pending, mark: st.Marked}
-	selected := plain.selected(st)
-	loc := now.Location()
-	v.list.Window(func(e activityEntry, isSel bool) {
-		rs := plain
-		if isSel {
-			rs = selected
-		}
-		cells := []string{
-			e.at.In(loc).Format("15:04:05"),
-			e.kind.label(),
-			e.name,
-			orDash(e.actor),
-			shortID(e.nodeID),
-			e.note,
-		}
-		var b strings.Builder
-		b.WriteString(rs.gutter(isSel, false))
-		first := true
-		for i, text := range cells {
-			if v.widths[i] == 0 {
-				continue
-			}
-			if !first {
-				b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
-			}
-			first = false
-			style := st.Pending
-			switch i {
-			case 0, 3, 4:
-				style = st.Dim
-			case 1:
-				style = e.kind.style(st)
-			}
-			b.WriteString(rs.paint(style, table.Fit(text, v.widths[i], activityColumns[i].Right)))
-		}
-		used := gutterWidth + table.WidthOf(v.widths)
-		b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(v.width-used, 0))))
-		lines = append(lines, b.String())
+	return listFrame(st, activityColumns, v.widths, v.height, &v.list, empty, func(e activityEntry, rs rowStyles, isSel bool) string {
+		return v.renderRow(e, now.Location(), st, rs, isSel)
 	})
-	for len(lines) < v.height {
-		lines = append(lines, "")
+}
+
+func (v activityView) renderRow(e activityEntry, loc *time.Location, st *styles.Styles, rs rowStyles, isSel bool) string {
+	cells := []string{
+		e.at.In(loc).Format("15:04:05"),
+		e.kind.label(),
+		e.name,
+		orDash(e.actor),
+		shortID(e.nodeID),
+		e.note,
 	}
-	return strings.Join(lines, "\n")
+	var b strings.Builder
+	b.WriteString(rs.gutter(isSel, false))
+	first := true
+	for i, text := range cells {
+		if v.widths[i] == 0 {
+			continue
+		}
+		if !first {
+			b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
+		}
+		first = false
+		style := st.Pending
+		switch i {
+		case 0, 3, 4:
+			style = st.Dim
+		case 1:
+			style = e.kind.style(st)
+		}
+		b.WriteString(rs.paint(style, table.Fit(text, v.widths[i], activityColumns[i].Right)))
+	}
+	used := gutterWidth + table.WidthOf(v.widths)
+	b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(v.width-used, 0))))
+	return b.String()
 }

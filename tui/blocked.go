@@ -85,19 +85,10 @@ type unblockMsg struct {
 
 func (v blockedView) Update(msg tea.KeyMsg, keys KeyMap) (blockedView, tea.Cmd) {
 	c := &v.list.cursor
+	if moveCursor(c, msg, keys) {
+		return v, nil
+	}
 	switch {
-	case key.Matches(msg, keys.Up):
-		c.Up()
-	case key.Matches(msg, keys.Down):
-		c.Down()
-	case key.Matches(msg, keys.Top):
-		c.Top()
-	case key.Matches(msg, keys.Bottom):
-		c.Bottom()
-	case key.Matches(msg, keys.PageUp):
-		c.PageUp()
-	case key.Matches(msg, keys.PageDown):
-		c.PageDown()
 	case key.Matches(msg, keys.Unblock):
 		if r, ok := v.list.Selected(); ok {
 			return v, emit(unblockMsg{nodeID: r.node.NodeID, name: r.name()})
@@ -107,31 +98,20 @@ func (v blockedView) Update(msg tea.KeyMsg, keys KeyMap) (blockedView, tea.Cmd) 
 }
 
 func (v blockedView) View(now time.Time, st *styles.Styles, loaded bool) string {
-	lines := make([]string, 0, v.height)
-	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(blockedColumns, v.widths)))
+	empty := ""
 	switch {
 	case !loaded:
-		lines = append(lines, st.Dim.Render("  Loading the block list…"))
+		empty = "Loading the block list…"
 	case !v.supported:
-		lines = append(lines, st.Dim.Render("  This gateway keeps no block list (it is not a pairdeck gateway)."))
+		empty = "This gateway keeps no block list (it is not a pairdeck gateway)."
 	case v.list.Len() == 0:
-		lines = append(lines, st.Dim.Render("  Nobody is blocked. Press b on a pending request to ignore its node for good."))
+		empty = "Nobody is blocked. Press b on a pending request to ignore its node for good."
 	case v.list.Shown() == 0:
-		lines = append(lines, st.Dim.Render("  No blocked node matches “"+v.list.Filter()+"”. esc clears the filter."))
+		empty = noMatch("blocked node", v.list.Filter())
 	}
-	plain := rowStyles{base: st.Pending, mark: st.Marked}
-	selected := plain.selected(st)
-	v.list.Window(func(r blockedRow, isSel bool) {
-		rs := plain
-		if isSel {
-			rs = selected
-		}
-		lines = append(lines, v.renderRow(r, now, st, rs, isSel))
+	return listFrame(st, blockedColumns, v.widths, v.height, &v.list, empty, func(r blockedRow, rs rowStyles, isSel bool) string {
+		return v.renderRow(r, now, st, rs, isSel)
 	})
-	for len(lines) < v.height {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
 }
 
 func (v blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {

@@ -144,19 +144,10 @@ func (v *pairedView) Selected() (pairedRow, bool)            { return v.list.Sel
 
 func (v pairedView) Update(msg tea.KeyMsg, keys KeyMap) (pairedView, tea.Cmd) {
 	c := &v.list.cursor
+	if moveCursor(c, msg, keys) {
+		return v, nil
+	}
 	switch {
-	case key.Matches(msg, keys.Up):
-		c.Up()
-	case key.Matches(msg, keys.Down):
-		c.Down()
-	case key.Matches(msg, keys.Top):
-		c.Top()
-	case key.Matches(msg, keys.Bottom):
-		c.Bottom()
-	case key.Matches(msg, keys.PageUp):
-		c.PageUp()
-	case key.Matches(msg, keys.PageDown):
-		c.PageDown()
 	case key.Matches(msg, keys.Rename):
 		if r, ok := v.list.Selected(); ok {
 			return v, emit(startRenameMsg{nodeID: r.node.NodeID, current: r.node.DisplayName})
@@ -174,30 +165,18 @@ func (v pairedView) Update(msg tea.KeyMsg, keys KeyMap) (pairedView, tea.Cmd) {
 }
 
 func (v pairedView) View(now time.Time, st *styles.Styles, loaded bool) string {
-	lines := make([]string, 0, v.height)
-	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(pairedColumns, v.widths)))
+	empty := ""
 	switch {
 	case !loaded:
-		lines = append(lines, st.Dim.Render("  Loading paired nodes…"))
+		empty = "Loading paired nodes…"
 	case v.list.Len() == 0:
-		lines = append(lines, st.Dim.Render("  No paired nodes yet. Approve a request to pair one."))
+		empty = "No paired nodes yet. Approve a request to pair one."
 	case v.list.Shown() == 0:
-		lines = append(lines, st.Dim.Render("  No node matches “"+v.list.Filter()+"”. esc clears the filter."))
+		empty = noMatch("node", v.list.Filter())
 	}
-
-	plain := rowStyles{base: st.Pending, mark: st.Marked}
-	selected := plain.selected(st)
-	v.list.Window(func(r pairedRow, isSel bool) {
-		rs := plain
-		if isSel {
-			rs = selected
-		}
-		lines = append(lines, v.renderRow(r, now, st, rs, isSel))
+	return listFrame(st, pairedColumns, v.widths, v.height, &v.list, empty, func(r pairedRow, rs rowStyles, isSel bool) string {
+		return v.renderRow(r, now, st, rs, isSel)
 	})
-	for len(lines) < v.height {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
 }
 
 func (v pairedView) renderRow(r pairedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {

@@ -195,19 +195,10 @@ func (v *pendingView) marked(now time.Time) (targets []decisionTarget, hidden, s
 // root's business: the view only says what the operator asked for.
 func (v pendingView) Update(msg tea.KeyMsg, keys KeyMap, now time.Time) (pendingView, tea.Cmd) {
 	c := &v.list.cursor
+	if moveCursor(c, msg, keys) {
+		return v, nil
+	}
 	switch {
-	case key.Matches(msg, keys.Up):
-		c.Up()
-	case key.Matches(msg, keys.Down):
-		c.Down()
-	case key.Matches(msg, keys.Top):
-		c.Top()
-	case key.Matches(msg, keys.Bottom):
-		c.Bottom()
-	case key.Matches(msg, keys.PageUp):
-		c.PageUp()
-	case key.Matches(msg, keys.PageDown):
-		c.PageDown()
 	case key.Matches(msg, keys.Mark):
 		if r, ok := v.list.Selected(); ok {
 			id := r.req.RequestID
@@ -254,31 +245,18 @@ func (v pendingView) Update(msg tea.KeyMsg, keys KeyMap, now time.Time) (pending
 // View draws the column titles and the rows in the cursor's window: never
 // more, whatever the length of the queue.
 func (v pendingView) View(now time.Time, st *styles.Styles, loaded bool) string {
-	lines := make([]string, 0, v.height)
-	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(pendingColumns, v.widths)))
-
+	empty := ""
 	switch {
 	case !loaded:
-		lines = append(lines, st.Dim.Render("  Loading the queue…"))
+		empty = "Loading the queue…"
 	case v.list.Len() == 0:
-		lines = append(lines, st.Dim.Render("  No pending requests. Nodes asking to join appear here."))
+		empty = "No pending requests. Nodes asking to join appear here."
 	case v.list.Shown() == 0:
-		lines = append(lines, st.Dim.Render("  No request matches “"+v.list.Filter()+"”. esc clears the filter."))
+		empty = noMatch("request", v.list.Filter())
 	}
-
-	plain := rowStyles{base: st.Pending, mark: st.Marked}
-	selected := plain.selected(st)
-	v.list.Window(func(r pendingRow, isSel bool) {
-		rs := plain
-		if isSel {
-			rs = selected
-		}
-		lines = append(lines, v.renderRow(r, now, st, rs, isSel))
+	return listFrame(st, pendingColumns, v.widths, v.height, &v.list, empty, func(r pendingRow, rs rowStyles, isSel bool) string {
+		return v.renderRow(r, now, st, rs, isSel)
 	})
-	for len(lines) < v.height {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
 }
 
 // rowStyles are the styles of one row, plain or under the cursor.

@@ -1,0 +1,63 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/pairdeck/pairdeck/styles"
+	"github.com/pairdeck/pairdeck/tui/table"
+)
+
+// moveCursor applies the navigation keys every list shares and reports
+// whether msg was one of them.
+func moveCursor(c *table.Cursor, msg tea.KeyMsg, keys KeyMap) bool {
+	switch {
+	case key.Matches(msg, keys.Up):
+		c.Up()
+	case key.Matches(msg, keys.Down):
+		c.Down()
+	case key.Matches(msg, keys.Top):
+		c.Top()
+	case key.Matches(msg, keys.Bottom):
+		c.Bottom()
+	case key.Matches(msg, keys.PageUp):
+		c.PageUp()
+	case key.Matches(msg, keys.PageDown):
+		c.PageDown()
+	default:
+		return false
+	}
+	return true
+}
+
+// listFrame draws a list view: the column titles, a line saying why no row
+// shows (when empty is set), the rows in the cursor's window — never more,
+// whatever the list's length — and blank lines down to height.
+func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, height int, l *rowList[T], empty string,
+	row func(r T, rs rowStyles, isSel bool) string) string {
+	lines := make([]string, 0, height)
+	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(cols, widths)))
+	if empty != "" {
+		lines = append(lines, st.Dim.Render("  "+empty))
+	}
+	plain := rowStyles{base: st.Pending, mark: st.Marked}
+	selected := plain.selected(st)
+	l.Window(func(r T, isSel bool) {
+		rs := plain
+		if isSel {
+			rs = selected
+		}
+		lines = append(lines, row(r, rs, isSel))
+	})
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// noMatch is the empty-state line of a filter that lets nothing through.
+func noMatch(what, filter string) string {
+	return "No " + what + " matches “" + filter + "”. esc clears the filter."
+}
