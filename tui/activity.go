@@ -175,27 +175,13 @@ func (v activityView) renderRow(e activityEntry, loc *time.Location, st *styles.
 		shortID(e.nodeID),
 		e.note,
 	}
-	var b strings.Builder
-	b.WriteString(rs.gutter(isSel, false))
-	first := true
-	for i, text := range cells {
-		if v.widths[i] == 0 {
-			continue
-		}
-		if !first {
-			b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
-		}
-		first = false
-		style := st.Pending
+	return cellsLine(st, rs, isSel, activityColumns, v.widths, v.width, cells, func(i int) lipgloss.Style {
 		switch i {
 		case 0, 3, 4:
-			style = st.Dim
+			return st.Dim
 		case 1:
-			style = e.kind.style(st)
+			return e.kind.style(st)
 		}
-		b.WriteString(rs.paint(style, table.Fit(text, v.widths[i], activityColumns[i].Right)))
-	}
-	used := gutterWidth + table.WidthOf(v.widths)
-	b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(v.width-used, 0))))
-	return b.String()
+		return st.Pending
+	})
 }

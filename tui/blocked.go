@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
@@ -129,27 +130,13 @@ func (v blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, r
 		orDash(b.BlockedBy),
 		orDash(b.LastRemoteIP),
 	}
-	var out strings.Builder
-	out.WriteString(rs.gutter(isSel, false))
-	first := true
-	for i, text := range cells {
-		if v.widths[i] == 0 {
-			continue
-		}
-		if !first {
-			out.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
-		}
-		first = false
-		style := st.Pending
+	return cellsLine(st, rs, isSel, blockedColumns, v.widths, v.width, cells, func(i int) lipgloss.Style {
 		switch i {
 		case 0:
-			style = st.Blocked
+			return st.Blocked
 		case 1, 4, 5, 6:
-			style = st.Dim
+			return st.Dim
 		}
-		out.WriteString(rs.paint(style, table.Fit(text, v.widths[i], blockedColumns[i].Right)))
-	}
-	used := gutterWidth + table.WidthOf(v.widths)
-	out.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(v.width-used, 0))))
-	return out.String()
+		return st.Pending
+	})
 }

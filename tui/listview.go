@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/pairdeck/pairdeck/styles"
 	"github.com/pairdeck/pairdeck/tui/table"
@@ -60,4 +61,27 @@ func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, heig
 // noMatch is the empty-state line of a filter that lets nothing through.
 func noMatch(what, filter string) string {
 	return "No " + what + " matches “" + filter + "”. esc clears the filter."
+}
+
+// cellsLine draws one row of a list: the gutter, each visible cell fitted to
+// its column and painted in the style styleOf gives its index, one gap
+// between cells, and padding out to width — all under the row's styles.
+func cellsLine(st *styles.Styles, rs rowStyles, isSel bool, cols []table.Column, widths []int, width int,
+	cells []string, styleOf func(i int) lipgloss.Style) string {
+	var b strings.Builder
+	b.WriteString(rs.gutter(isSel, false))
+	first := true
+	for i, text := range cells {
+		if widths[i] == 0 {
+			continue
+		}
+		if !first {
+			b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
+		}
+		first = false
+		b.WriteString(rs.paint(styleOf(i), table.Fit(text, widths[i], cols[i].Right)))
+	}
+	used := gutterWidth + table.WidthOf(widths)
+	b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(width-used, 0))))
+	return b.String()
 }

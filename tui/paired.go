@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
@@ -197,24 +198,10 @@ func (v pairedView) renderRow(r pairedRow, now time.Time, st *styles.Styles, rs 
 		r.seenText(now),
 		strings.Join(caps, ","),
 	}
-	var b strings.Builder
-	b.WriteString(rs.gutter(isSel, false))
-	first := true
-	for i, text := range cells {
-		if v.widths[i] == 0 {
-			continue
-		}
-		if !first {
-			b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", table.Gap)))
-		}
-		first = false
-		style := st.Pending
+	return cellsLine(st, rs, isSel, pairedColumns, v.widths, v.width, cells, func(i int) lipgloss.Style {
 		if i == 1 {
-			style = stateStyle
+			return stateStyle
 		}
-		b.WriteString(rs.paint(style, table.Fit(text, v.widths[i], pairedColumns[i].Right)))
-	}
-	used := gutterWidth + table.WidthOf(v.widths)
-	b.WriteString(rs.paint(st.Pending, strings.Repeat(" ", max(v.width-used, 0))))
-	return b.String()
+		return st.Pending
+	})
 }
