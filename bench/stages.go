@@ -189,20 +189,7 @@ func (b *runner) pairedAt(ctx context.Context, n int) error {
 		}
 		b.r.add(Figure{Key: "rss_mb" + sfx, Label: "RSS" + with + ", after one list", Unit: "MB", Value: round(rss, 1), Samples: 1})
 
-		// node.pair.list, timed on the raw socket.
-		lists := b.opts.n(100)
-		var lat samples
-		for range lists {
-			d, _, err := raw.list(ctx)
-			if err != nil {
-				return err
-			}
-			lat = append(lat, d)
-		}
-		b.r.add(Figure{Key: "list_p50_ms" + sfx, Label: "node.pair.list p50" + with, Unit: "ms", Value: lat.p50(), Samples: lists})
-		b.r.add(Figure{Key: "list_kb" + sfx, Label: "node.pair.list response" + with, Unit: "KB", Value: round(float64(len(frame))/1024, 0), Samples: 1})
-
-		if err := b.clientList(ctx, c, fmt.Sprintf("%d paired", n), len(frame)); err != nil {
+		if err := b.measureList(ctx, raw, c, sfx, with, fmt.Sprintf("%d paired", n), len(frame)); err != nil {
 			return err
 		}
 		op, err := dialOperator(ctx, c.url, c.token)
@@ -236,7 +223,7 @@ func (b *runner) pairedAt(ctx context.Context, n int) error {
 		wBefore := c.writtenBytes()
 		reqs := b.opts.n(500)
 		ids := make([]string, 0, reqs)
-		lat = lat[:0]
+		var lat samples
 		for i := range reqs {
 			d, res, err := request(ctx, op, nodeID(), n+i)
 			if err != nil {
@@ -370,18 +357,7 @@ func (b *runner) pendingAt(ctx context.Context, n int) error {
 		if err := checkList(frame, n, 0); err != nil {
 			return err
 		}
-		lists := b.opts.n(100)
-		var lat samples
-		for range lists {
-			d, _, err := raw.list(ctx)
-			if err != nil {
-				return err
-			}
-			lat = append(lat, d)
-		}
-		b.r.add(Figure{Key: "list_p50_ms" + sfx, Label: "node.pair.list p50" + with, Unit: "ms", Value: lat.p50(), Samples: lists})
-		b.r.add(Figure{Key: "list_kb" + sfx, Label: "node.pair.list response" + with, Unit: "KB", Value: round(float64(len(frame))/1024, 0), Samples: 1})
-		if err := b.clientList(ctx, c, fmt.Sprintf("%d pending", n), len(frame)); err != nil {
+		if err := b.measureList(ctx, raw, c, sfx, with, fmt.Sprintf("%d pending", n), len(frame)); err != nil {
 			return err
 		}
 
@@ -392,7 +368,7 @@ func (b *runner) pendingAt(ctx context.Context, n int) error {
 		defer op.Close()
 		reqs := b.opts.n(200)
 		wBefore := c.writtenBytes()
-		lat, err = sequentialRequests(ctx, op, reqs, n)
+		lat, err := sequentialRequests(ctx, op, reqs, n)
 		if err != nil {
 			return err
 		}
@@ -424,6 +400,23 @@ func (b *runner) console(ctx context.Context) error {
 
 // clientList lists through the client package, which the CLI and the
 // remote console use; a list it cannot read is noted, not fatal.
+// measureList times node.pair.list on the raw socket (the figure), notes the
+// response size, and checks the stock client can read a list that large.
+func (b *runner) measureList(ctx context.Context, raw *rawOperator, c *child, sfx, with, what string, size int) error {
+	lists := b.opts.n(100)
+	var lat samples
+	for range lists {
+		d, _, err := raw.list(ctx)
+		if err != nil {
+			return err
+		}
+		lat = append(lat, d)
+	}
+	b.r.add(Figure{Key: "list_p50_ms" + sfx, Label: "node.pair.list p50" + with, Unit: "ms", Value: lat.p50(), Samples: lists})
+	b.r.add(Figure{Key: "list_kb" + sfx, Label: "node.pair.list response" + with, Unit: "KB", Value: round(float64(size)/1024, 0), Samples: 1})
+	return b.clientList(ctx, c, what, size)
+}
+
 func (b *runner) clientList(ctx context.Context, c *child, what string, size int) error {
 	op, err := dialOperator(ctx, c.url, c.token)
 	if err != nil {
