@@ -60,9 +60,7 @@ func pendingQueue(n int, now time.Time) []protocol.PendingRequest {
 		ts := now.Add(-time.Duration(i) * 10 * time.Millisecond).UnixMilli()
 		out[i] = protocol.PendingRequest{
 			RequestID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), NodeID: p.NodeID,
-			DisplayName: p.DisplayName, Platform: p.Platform, Version: p.Version, CoreVersion: p.CoreVersion,
-			DeviceFamily: p.DeviceFamily, ModelIdentifier: p.ModelIdentifier, Caps: p.Caps, Commands: p.Commands,
-			RemoteIP: p.RemoteIP, TS: ts, ExpiresAtMs: ts + (5 * time.Minute).Milliseconds(),
+			NodeMeta: protocol.NodeMeta{DisplayName: p.DisplayName, Platform: p.Platform, Version: p.Version, CoreVersion: p.CoreVersion, DeviceFamily: p.DeviceFamily, ModelIdentifier: p.ModelIdentifier, Caps: p.Caps, Commands: p.Commands, RemoteIP: p.RemoteIP}, TS: ts, ExpiresAtMs: ts + (5 * time.Minute).Milliseconds(),
 			RequiredApproveScopes: protocol.RequiredApproveScopes(p.Commands),
 		}
 	}

@@ -33,17 +33,8 @@ func nodeID() string {
 // needs operator.write, the common case).
 func nodeParams(id string, i int) protocol.PairRequestParams {
 	return protocol.PairRequestParams{
-		NodeID:          id,
-		DisplayName:     fmt.Sprintf("bench-node-%05d", i),
-		Platform:        "linux",
-		Version:         "2026.4.12",
-		CoreVersion:     "2026.4.12",
-		DeviceFamily:    "server",
-		ModelIdentifier: "x86_64",
-		Caps:            []string{"system"},
-		Commands:        []string{"system.notify"},
-		RemoteIP:        fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
-	}
+		NodeID:   id,
+		NodeMeta: protocol.NodeMeta{DisplayName: fmt.Sprintf("bench-node-%05d", i), Platform: "linux", Version: "2026.4.12", CoreVersion: "2026.4.12", DeviceFamily: "server", ModelIdentifier: "x86_64", Caps: []string{"system"}, Commands: []string{"system.notify"}, RemoteIP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}
 }
 
 // seedState writes `paired` paired nodes and `pending` pending requests

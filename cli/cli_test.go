@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // The --json records, as docs/cli-json.md documents them. Decoding is
@@ -803,20 +805,20 @@ func TestWatch(t *testing.T) {
 
 	c := e.start("node", "connect", "--node-dir", pr.dir)
 	c.waitLine("connected:")
-	if l := watchLineOf(t, w, "node.presence"); !strings.Contains(string(l.Payload), `"connected":true`) {
+	if l := watchLineOf(t, w, protocol.EventNodePresence); !strings.Contains(string(l.Payload), `"connected":true`) {
 		t.Errorf("presence line: %s", l.Payload)
 	}
 	fp := pr.pending.Fingerprint
 	if r := e.ok("nodes", "rename", "--node", "fresh", "--name", "renamed"); r.stdout != fmt.Sprintf("Renamed %s to \"renamed\".\n", fp) {
 		t.Errorf("rename text: %q", r.stdout)
 	}
-	if l := watchLineOf(t, w, "node.renamed"); !strings.Contains(string(l.Payload), `"displayName":"renamed"`) {
+	if l := watchLineOf(t, w, protocol.EventNodeRenamed); !strings.Contains(string(l.Payload), `"displayName":"renamed"`) {
 		t.Errorf("renamed line: %s", l.Payload)
 	}
 	if r := e.ok("nodes", "remove", "--node", "renamed"); r.stdout != fmt.Sprintf("Removed node %s.\n", fp) {
 		t.Errorf("remove text: %q", r.stdout)
 	}
-	if l := watchLineOf(t, w, "node.pair.removed"); !strings.Contains(string(l.Payload), pr.pending.NodeID) {
+	if l := watchLineOf(t, w, protocol.EventPairRemoved); !strings.Contains(string(l.Payload), pr.pending.NodeID) {
 		t.Errorf("removed line: %s", l.Payload)
 	}
 	c.exits(1)

@@ -119,8 +119,7 @@ func runDemoNode(ctx context.Context, logger *slog.Logger, url, dir string, n de
 	}
 	cfg := client.Config{URL: url, Identity: id, Logger: logger,
 		Client: protocol.ClientInfo{Version: "1.4.2", Platform: n.platform, DeviceFamily: n.family, ModelIdentifier: n.model, DisplayName: n.name}}
-	req := protocol.PairRequestParams{DisplayName: n.name, Platform: n.platform, DeviceFamily: n.family,
-		ModelIdentifier: n.model, Version: "1.4.2", Caps: n.caps, Commands: n.commands, Silent: &n.silent}
+	req := protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: n.name, Platform: n.platform, DeviceFamily: n.family, ModelIdentifier: n.model, Version: "1.4.2", Caps: n.caps, Commands: n.commands}, Silent: &n.silent}
 	for ctx.Err() == nil {
 		out, err := client.Pair(ctx, cfg, req)
 		if err != nil {

@@ -14,8 +14,7 @@ import (
 func TestPendingTableOnTerminal(t *testing.T) {
 	now := time.UnixMilli(1_800_000_000_000)
 	pending := []protocol.PendingRequest{
-		{RequestID: "44a1f673-0f77-485a-adf8-00bf4a50151a", NodeID: strings.Repeat("ab", 32), DisplayName: "Living Room iPad",
-			RemoteIP: "192.168.1.20", Platform: "ios", TS: now.Add(-4 * time.Minute).UnixMilli(), ExpiresAtMs: now.Add(61 * time.Second).UnixMilli()},
+		{RequestID: "44a1f673-0f77-485a-adf8-00bf4a50151a", NodeID: strings.Repeat("ab", 32), NodeMeta: protocol.NodeMeta{DisplayName: "Living Room iPad", RemoteIP: "192.168.1.20", Platform: "ios"}, TS: now.Add(-4 * time.Minute).UnixMilli(), ExpiresAtMs: now.Add(61 * time.Second).UnixMilli()},
 		{RequestID: "c6136c3d-ca18-4c5f-9355-815fc5642e43", NodeID: strings.Repeat("cd", 32), IsRepair: true,
 			TS: now.Add(-2 * time.Second).UnixMilli(), ExpiresAtMs: now.Add(-time.Second).UnixMilli()},
 	}

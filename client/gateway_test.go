@@ -170,7 +170,7 @@ func TestLiveOperatorCalls(t *testing.T) {
 		t.Errorf("hello = %+v", h)
 	}
 
-	req, err := op.PairRequest(ctx, protocol.PairRequestParams{NodeID: "n1", DisplayName: "Test", Platform: "linux"})
+	req, err := op.PairRequest(ctx, protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Test", Platform: "linux"}})
 	if err != nil || !req.Created || req.Request.RequestID == "" {
 		t.Fatalf("request = %+v, %v", req, err)
 	}
@@ -269,7 +269,7 @@ func TestLivePairApprovedThenConnect(t *testing.T) {
 	id := mustIdentity(t)
 	nodeCfg := Config{URL: g.URL, Identity: id, Backoff: fastBackoff}
 
-	pending, done := pairInBackground(testCtx(t), nodeCfg, protocol.PairRequestParams{DisplayName: "Kitchen Pi", Platform: "linux"})
+	pending, done := pairInBackground(testCtx(t), nodeCfg, protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: "Kitchen Pi", Platform: "linux"}})
 	p := waitPending(t, pending)
 	if p.NodeID != id.DeviceID || p.Fingerprint != protocol.Fingerprint(id.DeviceID) || !p.Created || p.RequestID == "" {
 		t.Fatalf("pending = %+v", p)
@@ -356,7 +356,7 @@ func TestLivePairingDisabled(t *testing.T) {
 func TestLivePairSurvivesGatewayRestart(t *testing.T) {
 	g := startGateway(t)
 	pending, done := pairInBackground(testCtx(t), Config{URL: g.URL, Identity: mustIdentity(t), Backoff: fastBackoff},
-		protocol.PairRequestParams{DisplayName: "Patient"})
+		protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: "Patient"}})
 	p := waitPending(t, pending)
 	g.stop()
 	g.restart()
@@ -421,7 +421,7 @@ func TestLiveOperatorReconnectsAfterRestart(t *testing.T) {
 func pairedNode(t *testing.T, g *liveGateway, op *Client) (*Identity, NodeState) {
 	t.Helper()
 	id := mustIdentity(t)
-	pending, done := pairInBackground(testCtx(t), Config{URL: g.URL, Identity: id}, protocol.PairRequestParams{DisplayName: "n"})
+	pending, done := pairInBackground(testCtx(t), Config{URL: g.URL, Identity: id}, protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: "n"}})
 	p := waitPending(t, pending)
 	if _, err := op.Approve(testCtx(t), p.RequestID); err != nil {
 		t.Fatal(err)
@@ -524,17 +524,13 @@ func seedStateFiles(t *testing.T, stateDir string, pending, paired int) {
 	for i := range pending {
 		id := fmt.Sprintf("req-%06d", i)
 		reqs[id] = protocol.PendingRequest{RequestID: id, NodeID: fmt.Sprintf("pending-node-%06d-%s", i, strings.Repeat("p", 64)),
-			DisplayName: fmt.Sprintf("Rack %d node", i), Platform: "linux", Version: "2026.4.12",
-			DeviceFamily: "server", ModelIdentifier: "x86_64", RemoteIP: "10.1.2.3",
-			Caps: []string{"system"}, Commands: []string{"system.info"}, TS: now}
+			NodeMeta: protocol.NodeMeta{DisplayName: fmt.Sprintf("Rack %d node", i), Platform: "linux", Version: "2026.4.12", DeviceFamily: "server", ModelIdentifier: "x86_64", RemoteIP: "10.1.2.3", Caps: []string{"system"}, Commands: []string{"system.info"}}, TS: now}
 	}
 	nodes := make(map[string]protocol.PairedNode, paired)
 	for i := range paired {
 		id := fmt.Sprintf("paired-node-%06d-%s", i, strings.Repeat("q", 64))
 		nodes[id] = protocol.PairedNode{NodeID: id, TokenSHA256: strings.Repeat("ab", 32),
-			DisplayName: fmt.Sprintf("Rack %d node", i), Platform: "linux", Version: "2026.4.12",
-			RemoteIP: "10.1.2.3", Caps: []string{"system"}, Commands: []string{"system.info"},
-			CreatedAtMs: now, ApprovedAtMs: now + int64(i)}
+			NodeMeta: protocol.NodeMeta{DisplayName: fmt.Sprintf("Rack %d node", i), Platform: "linux", Version: "2026.4.12", RemoteIP: "10.1.2.3", Caps: []string{"system"}, Commands: []string{"system.info"}}, CreatedAtMs: now, ApprovedAtMs: now + int64(i)}
 	}
 	for name, v := range map[string]any{"pending.json": reqs, "paired.json": nodes} {
 		data, err := json.MarshalIndent(v, "", "  ")

@@ -20,7 +20,7 @@ func TestNodePairsItselfGetsTokenAndReconnects(t *testing.T) {
 	n := h.node(id, "")
 
 	var r protocol.PairRequestResult
-	n.ok(protocol.MethodPairRequest, protocol.PairRequestParams{Caps: []string{"camera"}}, &r)
+	n.ok(protocol.MethodPairRequest, protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{Caps: []string{"camera"}}}, &r)
 	req := r.Request
 	if req.NodeID != id.nodeID() || req.RemoteIP != "127.0.0.1" || req.DisplayName != "Kitchen iPad" || req.Platform != "Linux" {
 		t.Fatalf("node's own request should be completed from its socket and connect params: %+v", req)

@@ -50,7 +50,7 @@ func TestHelloOKShape(t *testing.T) {
 	var nodes protocol.NodeListResult
 	w.ok(protocol.MethodNodeList, nil, &nodes)
 	id := newIdentity(t, "node")
-	h.node(id, "").request(protocol.PairRequestParams{Commands: []string{"system.run"}})
+	h.node(id, "").request(protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{Commands: []string{"system.run"}}})
 	var list protocol.PairListResult
 	w.ok(protocol.MethodPairList, nil, &list)
 	var appr protocol.ApproveResult

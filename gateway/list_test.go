@@ -19,12 +19,12 @@ func TestPairListSameOverSocketAndInProcess(t *testing.T) {
 	lo := h.g.Local(store.Actor{ClientID: "console"})
 	defer lo.Close()
 	for i := range 6 {
-		r := op.request(protocol.PairRequestParams{NodeID: fmt.Sprintf("n%d", i), DisplayName: fmt.Sprintf("R&D <%d>", i), Commands: []string{"system.run"}})
+		r := op.request(protocol.PairRequestParams{NodeID: fmt.Sprintf("n%d", i), NodeMeta: protocol.NodeMeta{DisplayName: fmt.Sprintf("R&D <%d>", i), Commands: []string{"system.run"}}})
 		if i%2 == 0 {
 			op.ok(protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: r.Request.RequestID}, nil)
 		}
 	}
-	op.request(protocol.PairRequestParams{NodeID: "n0", DisplayName: "re-pair"})
+	op.request(protocol.PairRequestParams{NodeID: "n0", NodeMeta: protocol.NodeMeta{DisplayName: "re-pair"}})
 
 	res := op.call(protocol.MethodPairList, nil)
 	if !res.OK {
@@ -53,7 +53,7 @@ func TestNodeListOrder(t *testing.T) {
 	op := h.operator()
 	online := newIdentity(t, "online")
 	pair := func(nodeID, name string) string {
-		r := op.request(protocol.PairRequestParams{NodeID: nodeID, DisplayName: name})
+		r := op.request(protocol.PairRequestParams{NodeID: nodeID, NodeMeta: protocol.NodeMeta{DisplayName: name}})
 		var appr protocol.ApproveResult
 		op.ok(protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: r.Request.RequestID}, &appr)
 		return appr.Node.Token
@@ -62,8 +62,8 @@ func TestNodeListOrder(t *testing.T) {
 	pair("p1", "bravo")
 	pair("p2", "Alpha")
 	pair("p0", "")
-	op.request(protocol.PairRequestParams{NodeID: "q1", DisplayName: "Aardvark"})
-	op.request(protocol.PairRequestParams{NodeID: "q0", DisplayName: "aardvark"})
+	op.request(protocol.PairRequestParams{NodeID: "q1", NodeMeta: protocol.NodeMeta{DisplayName: "Aardvark"}})
+	op.request(protocol.PairRequestParams{NodeID: "q0", NodeMeta: protocol.NodeMeta{DisplayName: "aardvark"}})
 	h.node(online, token)
 	waitFor(t, func() bool { return len(h.g.fan.connected()) == 1 })
 

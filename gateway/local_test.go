@@ -84,7 +84,7 @@ func TestLocalOperatorMatchesTheWire(t *testing.T) {
 	}
 
 	// Results and events: the same shapes either way.
-	req, err := lo.Request(ctx, protocol.PairRequestParams{NodeID: "n1", DisplayName: "One", Commands: []string{"system.run"}})
+	req, err := lo.Request(ctx, protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "One", Commands: []string{"system.run"}}})
 	if err != nil || !req.Created {
 		t.Fatalf("local request: %+v, %v", req, err)
 	}

@@ -226,24 +226,15 @@ func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) *pro
 		return e
 	}
 	p.RemoteIP = s.remoteIP
-	fill := func(dst *string, src string) {
-		if *dst == "" {
-			*dst = src
-		}
+	// What the node declared at connect fills what its request leaves out;
+	// commands declared at connect count for the approval scopes.
+	declared := protocol.NodeMeta{
+		DisplayName: s.client.DisplayName, Platform: s.client.Platform, Version: s.client.Version,
+		DeviceFamily: s.client.DeviceFamily, ModelIdentifier: s.client.ModelIdentifier,
+		Caps: s.caps, Commands: s.commands,
 	}
-	fill(&p.DisplayName, s.client.DisplayName)
-	fill(&p.Platform, s.client.Platform)
-	fill(&p.Version, s.client.Version)
-	fill(&p.DeviceFamily, s.client.DeviceFamily)
-	fill(&p.ModelIdentifier, s.client.ModelIdentifier)
-	if p.Caps == nil {
-		p.Caps = s.caps
-	}
-	// Commands declared at connect count for the approval scopes even if
-	// the request leaves them out.
-	if p.Commands == nil {
-		p.Commands = s.commands
-	}
+	declared.Merge(p.NodeMeta)
+	p.NodeMeta = declared
 	return nil
 }
 
@@ -446,12 +437,9 @@ func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (
 	byID := make(map[string]*protocol.NodeInfo)
 	var nodes []*protocol.NodeInfo
 	for _, n := range g.store.Paired() {
-		info := &protocol.NodeInfo{
-			NodeID: n.NodeID, DisplayName: n.DisplayName, Platform: n.Platform, Version: n.Version,
-			DeviceFamily: n.DeviceFamily, ModelIdentifier: n.ModelIdentifier, RemoteIP: n.RemoteIP,
-			Caps: n.Caps, Commands: n.Commands, Paired: true,
-			ApprovedAtMs: n.ApprovedAtMs, LastConnectedAtMs: n.LastConnectedAtMs,
-		}
+		info := protocol.NewNodeInfo(n.NodeID, n.NodeMeta)
+		info.Paired = true
+		info.ApprovedAtMs, info.LastConnectedAtMs = n.ApprovedAtMs, n.LastConnectedAtMs
 		byID[n.NodeID] = info
 		nodes = append(nodes, info)
 	}
@@ -459,11 +447,7 @@ func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (
 		if _, ok := byID[r.NodeID]; ok {
 			continue // a paired node asking again is still the paired node
 		}
-		info := &protocol.NodeInfo{
-			NodeID: r.NodeID, DisplayName: r.DisplayName, Platform: r.Platform, Version: r.Version,
-			DeviceFamily: r.DeviceFamily, ModelIdentifier: r.ModelIdentifier, RemoteIP: r.RemoteIP,
-			Caps: r.Caps, Commands: r.Commands,
-		}
+		info := protocol.NewNodeInfo(r.NodeID, r.NodeMeta)
 		byID[r.NodeID] = info
 		nodes = append(nodes, info)
 	}

@@ -30,7 +30,7 @@ func TestPairingFlowOverWebSocket(t *testing.T) {
 	h := newHarness(t)
 	op := h.operator()
 
-	first := op.request(protocol.PairRequestParams{NodeID: "n1", DisplayName: "Test"})
+	first := op.request(protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Test"}})
 	if first.Status != "pending" || !first.Created || first.Request.RequestID == "" || first.Request.NodeID != "n1" {
 		t.Fatalf("request result: %+v", first)
 	}
@@ -40,7 +40,7 @@ func TestPairingFlowOverWebSocket(t *testing.T) {
 		t.Fatalf("requested event: %+v", ev)
 	}
 
-	again := op.request(protocol.PairRequestParams{NodeID: "n1", DisplayName: "Test 2", Platform: "linux"})
+	again := op.request(protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Test 2", Platform: "linux"}})
 	if again.Created || again.Request.RequestID != first.Request.RequestID || again.Request.DisplayName != "Test 2" {
 		t.Fatalf("refresh: %+v", again)
 	}
@@ -48,7 +48,7 @@ func TestPairingFlowOverWebSocket(t *testing.T) {
 		t.Fatalf("refresh event has another id: %+v", ev)
 	}
 
-	cmd := op.request(protocol.PairRequestParams{NodeID: "n3", Commands: []string{"system.run", "system.notify"}, Silent: boolPtr(true)})
+	cmd := op.request(protocol.PairRequestParams{NodeID: "n3", NodeMeta: protocol.NodeMeta{Commands: []string{"system.run", "system.notify"}}, Silent: boolPtr(true)})
 	var list protocol.PairListResult
 	op.ok(protocol.MethodPairList, map[string]any{}, &list)
 	if len(list.Pending) != 2 || list.Pending[0].RequestID != cmd.Request.RequestID {
@@ -224,8 +224,8 @@ func TestRoleAndScopeMatrix(t *testing.T) {
 	h := newHarness(t)
 	admin := h.operator()
 	plain := admin.request(protocol.PairRequestParams{NodeID: "plain"})
-	exec := admin.request(protocol.PairRequestParams{NodeID: "exec", Commands: []string{"system.which"}})
-	write := admin.request(protocol.PairRequestParams{NodeID: "write", Commands: []string{"camera.snap"}})
+	exec := admin.request(protocol.PairRequestParams{NodeID: "exec", NodeMeta: protocol.NodeMeta{Commands: []string{"system.which"}}})
+	write := admin.request(protocol.PairRequestParams{NodeID: "write", NodeMeta: protocol.NodeMeta{Commands: []string{"camera.snap"}}})
 
 	t.Run("node", func(t *testing.T) {
 		h.t = t
@@ -240,7 +240,7 @@ func TestRoleAndScopeMatrix(t *testing.T) {
 		if !strings.Contains(e.Message, id.nodeID()) {
 			t.Errorf("message should tell the node its own id: %q", e.Message)
 		}
-		e = n.fails(protocol.MethodPairRequest, protocol.PairRequestParams{RemoteIP: "10.0.0.1"}, "INVALID_REQUEST", "INVALID_PARAMS")
+		e = n.fails(protocol.MethodPairRequest, protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{RemoteIP: "10.0.0.1"}}, "INVALID_REQUEST", "INVALID_PARAMS")
 		if !strings.Contains(e.Message, "remoteIp") {
 			t.Errorf("message should name remoteIp: %q", e.Message)
 		}

@@ -50,8 +50,8 @@ printf '%s\t%s\t%s\n' "$line" "$PAIRDECK_REQUEST_ID" "$PAIRDECK_NODE_NAME" >> "`
 	h := newHarness(t, noRateLimit, func(o *harnessOpts) { o.cfg.OnRequest = script })
 	op := h.operator()
 
-	first := op.request(protocol.PairRequestParams{NodeID: "n1", DisplayName: "Garage Pi", Platform: "linux"})
-	op.request(protocol.PairRequestParams{NodeID: "n1", DisplayName: "Garage Pi 2"}) // a refresh: no run
+	first := op.request(protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Garage Pi", Platform: "linux"}})
+	op.request(protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Garage Pi 2"}}) // a refresh: no run
 	_, _, nodeReq := asks(t, h, false)
 	// An automatically approved request waits for nobody: no run.
 	setRules(t, h, true, policy.Rule{Name: "lo", Loopback: true})

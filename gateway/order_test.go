@@ -215,11 +215,11 @@ func TestExecRefreshCannotSlipPastAnApproval(t *testing.T) {
 	})
 	op := h.operator()
 	race.before = func() {} // spent by the first request
-	r := op.request(protocol.PairRequestParams{NodeID: "n1", Commands: []string{"camera.snap"}})
+	r := op.request(protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{Commands: []string{"camera.snap"}}})
 	race.once = sync.Once{}
 	race.before = func() {
 		_, _, err := race.pairingStore.RequestWith(context.Background(), store.Actor{ClientID: "node"},
-			store.RequestInput{NodeID: "n1", Commands: []string{"system.run"}}, nil, nil)
+			store.RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{Commands: []string{"system.run"}}}, nil, nil)
 		if err != nil {
 			t.Errorf("refresh: %v", err)
 		}

@@ -42,7 +42,7 @@ func asks(t *testing.T, h *harness, silent bool, commands ...string) (identity, 
 	id := newIdentity(t, "node")
 	n := h.node(id, "")
 	var r protocol.PairRequestResult
-	n.ok(protocol.MethodPairRequest, protocol.PairRequestParams{Silent: &silent, Commands: commands}, &r)
+	n.ok(protocol.MethodPairRequest, protocol.PairRequestParams{Silent: &silent, NodeMeta: protocol.NodeMeta{Commands: commands}}, &r)
 	return id, n, r.Request
 }
 
@@ -128,7 +128,7 @@ func TestAutoApprovalRules(t *testing.T) {
 
 	// Operators filing on a node's behalf are never approved by a rule: the
 	// address they give is theirs to make up.
-	res := op.request(protocol.PairRequestParams{NodeID: "filed", Platform: "linux", RemoteIP: "127.0.0.1", Silent: boolPtr(true)})
+	res := op.request(protocol.PairRequestParams{NodeID: "filed", NodeMeta: protocol.NodeMeta{Platform: "linux", RemoteIP: "127.0.0.1"}, Silent: boolPtr(true)})
 	time.Sleep(waitShort)
 	if _, ok := h.st.PendingByID(res.Request.RequestID); !ok {
 		t.Fatal("an operator's request was approved by a rule")

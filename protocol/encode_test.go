@@ -11,7 +11,7 @@ func TestAppendFramesMatchJSONMarshal(t *testing.T) {
 	payloads := []json.RawMessage{
 		nil,
 		MustMarshal(map[string]any{"ts": 1}),
-		MustMarshal(PairListResult{Pending: []PendingRequest{{RequestID: "r", NodeID: "R&D <lab>", DisplayName: "Café \u2028 \"x\"", TS: 5}}, Paired: []PairedNode{}}),
+		MustMarshal(PairListResult{Pending: []PendingRequest{{RequestID: "r", NodeID: "R&D <lab>", NodeMeta: NodeMeta{DisplayName: "Café \u2028 \"x\""}, TS: 5}}, Paired: []PairedNode{}}),
 		MustMarshal([]string{}),
 	}
 	ids := []string{"1", "", "a\"b\\c", "<script>&", "héllo", "line\nbreak", "\u2028", "\x7f"}

@@ -117,18 +117,9 @@ type Policy struct {
 // PairRequestParams are node.pair.request's params. Silent is a pointer so
 // an omitted hint is told apart from false when a request is refreshed.
 type PairRequestParams struct {
-	NodeID          string   `json:"nodeId,omitempty"`
-	DisplayName     string   `json:"displayName,omitempty"`
-	Platform        string   `json:"platform,omitempty"`
-	Version         string   `json:"version,omitempty"`
-	CoreVersion     string   `json:"coreVersion,omitempty"`
-	UIVersion       string   `json:"uiVersion,omitempty"`
-	DeviceFamily    string   `json:"deviceFamily,omitempty"`
-	ModelIdentifier string   `json:"modelIdentifier,omitempty"`
-	Caps            []string `json:"caps,omitempty"`
-	Commands        []string `json:"commands,omitempty"`
-	RemoteIP        string   `json:"remoteIp,omitempty"`
-	Silent          *bool    `json:"silent,omitempty"`
+	NodeID string `json:"nodeId,omitempty"`
+	NodeMeta
+	Silent *bool `json:"silent,omitempty"`
 }
 
 // PairRequestResult is node.pair.request's result. It never has a token.

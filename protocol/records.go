@@ -6,21 +6,12 @@ package protocol
 // RequiredApproveScopes and ExpiresAtMs are computed by the gateway for the
 // wire; they are never stored on disk.
 type PendingRequest struct {
-	RequestID       string   `json:"requestId"`
-	NodeID          string   `json:"nodeId"`
-	DisplayName     string   `json:"displayName,omitempty"`
-	Platform        string   `json:"platform,omitempty"`
-	Version         string   `json:"version,omitempty"`
-	CoreVersion     string   `json:"coreVersion,omitempty"`
-	UIVersion       string   `json:"uiVersion,omitempty"`
-	DeviceFamily    string   `json:"deviceFamily,omitempty"`
-	ModelIdentifier string   `json:"modelIdentifier,omitempty"`
-	Caps            []string `json:"caps,omitempty"`
-	Commands        []string `json:"commands,omitempty"`
-	RemoteIP        string   `json:"remoteIp,omitempty"`
-	Silent          bool     `json:"silent"`
-	IsRepair        bool     `json:"isRepair,omitempty"`
-	TS              int64    `json:"ts"`
+	RequestID string `json:"requestId"`
+	NodeID    string `json:"nodeId"`
+	NodeMeta
+	Silent   bool  `json:"silent"`
+	IsRepair bool  `json:"isRepair,omitempty"`
+	TS       int64 `json:"ts"`
 	// RenamedAtMs marks a display name chosen by an operator; the node's own
 	// refreshes no longer replace it (pairdeck).
 	RenamedAtMs int64 `json:"renamedAtMs,omitempty"`
@@ -36,23 +27,14 @@ type PendingRequest struct {
 // plaintext Token is still honoured and hashed on the next write. On the wire
 // Token appears only in the approve result, and TokenSHA256 never.
 type PairedNode struct {
-	NodeID            string   `json:"nodeId"`
-	Token             string   `json:"token,omitempty"`
-	TokenSHA256       string   `json:"tokenSha256,omitempty"`
-	DisplayName       string   `json:"displayName,omitempty"`
-	Platform          string   `json:"platform,omitempty"`
-	Version           string   `json:"version,omitempty"`
-	CoreVersion       string   `json:"coreVersion,omitempty"`
-	UIVersion         string   `json:"uiVersion,omitempty"`
-	DeviceFamily      string   `json:"deviceFamily,omitempty"`
-	ModelIdentifier   string   `json:"modelIdentifier,omitempty"`
-	Caps              []string `json:"caps,omitempty"`
-	Commands          []string `json:"commands,omitempty"`
-	RemoteIP          string   `json:"remoteIp,omitempty"`
-	CreatedAtMs       int64    `json:"createdAtMs"`
-	ApprovedAtMs      int64    `json:"approvedAtMs"`
-	RenamedAtMs       int64    `json:"renamedAtMs,omitempty"`
-	LastConnectedAtMs int64    `json:"lastConnectedAtMs,omitempty"`
+	NodeID      string `json:"nodeId"`
+	Token       string `json:"token,omitempty"`
+	TokenSHA256 string `json:"tokenSha256,omitempty"`
+	NodeMeta
+	CreatedAtMs       int64 `json:"createdAtMs"`
+	ApprovedAtMs      int64 `json:"approvedAtMs"`
+	RenamedAtMs       int64 `json:"renamedAtMs,omitempty"`
+	LastConnectedAtMs int64 `json:"lastConnectedAtMs,omitempty"`
 }
 
 // WithoutSecrets returns a copy safe to list or log: no token, no hash.
@@ -78,4 +60,14 @@ type NodeInfo struct {
 	ConnectedAtMs     int64    `json:"connectedAtMs,omitempty"`
 	ApprovedAtMs      int64    `json:"approvedAtMs,omitempty"`
 	LastConnectedAtMs int64    `json:"lastConnectedAtMs,omitempty"`
+}
+
+// NewNodeInfo is the node.list entry for a node with metadata m (not
+// paired, not connected: the caller adds what it knows).
+func NewNodeInfo(nodeID string, m NodeMeta) *NodeInfo {
+	return &NodeInfo{
+		NodeID: nodeID, DisplayName: m.DisplayName, Platform: m.Platform, Version: m.Version,
+		DeviceFamily: m.DeviceFamily, ModelIdentifier: m.ModelIdentifier, RemoteIP: m.RemoteIP,
+		Caps: m.Caps, Commands: m.Commands,
+	}
 }

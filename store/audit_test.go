@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 func TestAuditLinesForEveryChange(t *testing.T) {
 	s, clk := openTest(t)
-	req := mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "One"})
+	req := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "One"}})
 	mustRequest(t, s, RequestInput{NodeID: "n1"})
 	tok := mustApprove(t, s, req.RequestID).Token
 	repair := mustRequest(t, s, RequestInput{NodeID: "n1"})

@@ -61,10 +61,7 @@ func pairedFixture(b *testing.B, n int) []member {
 		id := fmt.Sprintf("%064x", i) // device ids are 64 hex chars
 		sum := sha256.Sum256([]byte(id))
 		e := &pairedEntry{fileRecord: fileRecord{key: id}, rec: protocol.PairedNode{
-			NodeID: id, TokenSHA256: hex.EncodeToString(sum[:]), DisplayName: fmt.Sprintf("Node %d", i),
-			Platform: "ios", Version: "2026.4.12", DeviceFamily: "iPhone", ModelIdentifier: "iPhone17,1",
-			Caps: []string{"camera", "screen", "location"}, Commands: []string{"camera.snap", "screen.record"},
-			CreatedAtMs: now - int64(n-i), ApprovedAtMs: now - int64(n-i),
+			NodeID: id, TokenSHA256: hex.EncodeToString(sum[:]), NodeMeta: protocol.NodeMeta{DisplayName: fmt.Sprintf("Node %d", i), Platform: "ios", Version: "2026.4.12", DeviceFamily: "iPhone", ModelIdentifier: "iPhone17,1", Caps: []string{"camera", "screen", "location"}, Commands: []string{"camera.snap", "screen.record"}}, CreatedAtMs: now - int64(n-i), ApprovedAtMs: now - int64(n-i),
 		}}
 		if err := e.encode(); err != nil {
 			b.Fatal(err)
@@ -80,8 +77,7 @@ func pendingFixture(b *testing.B, n int) []member {
 	for i := range n {
 		id := fmt.Sprintf("req-%06d", i)
 		e := &pendingEntry{fileRecord: fileRecord{key: id}, rec: protocol.PendingRequest{
-			RequestID: id, NodeID: fmt.Sprintf("%064x", i), DisplayName: fmt.Sprintf("Node %d", i),
-			Platform: "ios", Version: "2026.4.12", Commands: []string{"canvas.show"}, TS: now - int64(i),
+			RequestID: id, NodeID: fmt.Sprintf("%064x", i), NodeMeta: protocol.NodeMeta{DisplayName: fmt.Sprintf("Node %d", i), Platform: "ios", Version: "2026.4.12", Commands: []string{"canvas.show"}}, TS: now - int64(i),
 		}}
 		if err := e.encode(); err != nil {
 			b.Fatal(err)
@@ -101,7 +97,7 @@ func BenchmarkRequest(b *testing.B) {
 		id := fmt.Sprintf("node-%03d", i%128)
 		i++
 		t0 := time.Now()
-		if _, _, err := s.Request(ctx, node, RequestInput{NodeID: id, DisplayName: "bench", Platform: "linux"}); err != nil {
+		if _, _, err := s.Request(ctx, node, RequestInput{NodeID: id, NodeMeta: protocol.NodeMeta{DisplayName: "bench", Platform: "linux"}}); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))
@@ -119,7 +115,7 @@ func BenchmarkRequestParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := fmt.Sprintf("node-%04d", n.Add(1)%1000)
-			if _, _, err := s.Request(ctx, node, RequestInput{NodeID: id, DisplayName: "bench"}); err != nil {
+			if _, _, err := s.Request(ctx, node, RequestInput{NodeID: id, NodeMeta: protocol.NodeMeta{DisplayName: "bench"}}); err != nil {
 				b.Fatal(err)
 			}
 		}

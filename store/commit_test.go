@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // setFault installs the I/O failure seam; the committer reads it under mu.
@@ -150,7 +152,7 @@ func TestWriteFailureRollsBack(t *testing.T) {
 		t.Run(stage, func(t *testing.T) {
 			s, clk := openTest(t)
 			tok := pairNode(t, s, "n1")
-			req := mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "repair"})
+			req := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "repair"}})
 			other := mustRequest(t, s, RequestInput{NodeID: "n2"})
 			before := takeSnapshot(t, s)
 			clk.Add(time.Second)
@@ -265,7 +267,7 @@ func TestWriteFailureOnFullDisk(t *testing.T) {
 	}
 	defer s.Close()
 	tok := pairNode(t, s, "n1")
-	req := mustRequest(t, s, RequestInput{NodeID: "n2", DisplayName: strings.Repeat("x", 100)})
+	req := mustRequest(t, s, RequestInput{NodeID: "n2", NodeMeta: protocol.NodeMeta{DisplayName: strings.Repeat("x", 100)}})
 	before := takeSnapshot(t, s)
 
 	filler, err := os.Create(filepath.Join(mnt, "filler"))
@@ -282,7 +284,7 @@ func TestWriteFailureOnFullDisk(t *testing.T) {
 
 	var failed error
 	for i := range 10 { // some writes may still fit in a partly used page
-		_, _, err := s.Request(ctx, node, RequestInput{NodeID: fmt.Sprintf("big%d", i), DisplayName: strings.Repeat("y", 120)})
+		_, _, err := s.Request(ctx, node, RequestInput{NodeID: fmt.Sprintf("big%d", i), NodeMeta: protocol.NodeMeta{DisplayName: strings.Repeat("y", 120)}})
 		if err != nil {
 			failed = err
 			break

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // TestCrashHelper is the child of TestCrashSafety: a write storm that
@@ -47,7 +49,7 @@ func TestCrashHelper(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("r%s-g%d-%d", round, g, i)
-				req, _, err := s.Request(ctx, node, RequestInput{NodeID: id, DisplayName: "node " + id})
+				req, _, err := s.Request(ctx, node, RequestInput{NodeID: id, NodeMeta: protocol.NodeMeta{DisplayName: "node " + id}})
 				if err != nil {
 					fail(err)
 				}
@@ -85,7 +87,7 @@ func TestCrashHelper(t *testing.T) {
 					}
 					say("renamed %s paired-%s", id, id)
 					say("begin-repair %s", id) // printed before the call is made
-					repair, _, err := s.Request(ctx, node, RequestInput{NodeID: id, DisplayName: "repair"})
+					repair, _, err := s.Request(ctx, node, RequestInput{NodeID: id, NodeMeta: protocol.NodeMeta{DisplayName: "repair"}})
 					if err != nil {
 						fail(err)
 					}

@@ -128,26 +128,15 @@ func approvedRecord(pe *pairedEntry, req protocol.PendingRequest, sumHex string,
 	} else {
 		rec = protocol.PairedNode{NodeID: req.NodeID, CreatedAtMs: nowMs}
 	}
-	keep := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
-	}
+	meta := req.NodeMeta
 	switch {
 	case req.RenamedAtMs != 0 && req.RenamedAtMs >= rec.RenamedAtMs:
 		rec.DisplayName, rec.RenamedAtMs = req.DisplayName, req.RenamedAtMs
 	case rec.RenamedAtMs != 0:
-		// the operator's name on the paired record stays
-	default:
-		keep(&rec.DisplayName, req.DisplayName)
+		meta.DisplayName = "" // the operator's name on the paired record stays
 	}
-	keep(&rec.Platform, req.Platform)
-	keep(&rec.Version, req.Version)
-	keep(&rec.CoreVersion, req.CoreVersion)
-	keep(&rec.UIVersion, req.UIVersion)
-	keep(&rec.DeviceFamily, req.DeviceFamily)
-	keep(&rec.ModelIdentifier, req.ModelIdentifier)
-	keep(&rec.RemoteIP, req.RemoteIP)
+	rec.NodeMeta.Merge(meta)
+	// The approved surface is exactly what was asked for, not a union.
 	rec.Caps = req.Caps
 	rec.Commands = req.Commands
 	rec.Token = ""

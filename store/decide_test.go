@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 func TestApproveMintsTokenAndPairs(t *testing.T) {
 	s, clk := openTest(t)
-	req := mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "Test", Platform: "linux",
-		Commands: []string{"canvas.show"}, RemoteIP: "10.0.0.5"})
+	req := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Test", Platform: "linux", Commands: []string{"canvas.show"}, RemoteIP: "10.0.0.5"}})
 	clk.Add(time.Second)
 	n, got, err := s.Approve(ctx, operator, req.RequestID)
 	if err != nil {
@@ -63,13 +64,13 @@ func TestApproveMintsTokenAndPairs(t *testing.T) {
 
 func TestReapprovalKeepsCreatedAtAndRotatesToken(t *testing.T) {
 	s, clk := openTest(t)
-	first := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", Platform: "linux"}).RequestID)
+	first := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{Platform: "linux"}}).RequestID)
 	if err := s.MarkConnected(ctx, "n1"); err != nil {
 		t.Fatal(err)
 	}
 	connectedAt := clk.Ms()
 	clk.Add(time.Hour)
-	second := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", Version: "2"}).RequestID)
+	second := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{Version: "2"}}).RequestID)
 	if second.CreatedAtMs != first.CreatedAtMs {
 		t.Errorf("createdAtMs changed on re-approval: %d -> %d", first.CreatedAtMs, second.CreatedAtMs)
 	}
@@ -97,7 +98,7 @@ func TestRenameSurvivesReapproval(t *testing.T) {
 		}
 		renamedAt := clk.Ms()
 		clk.Add(time.Second)
-		n := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "iPad"}).RequestID)
+		n := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "iPad"}}).RequestID)
 		if n.DisplayName != "Living Room iPad" || n.RenamedAtMs != renamedAt {
 			t.Fatalf("after re-approval: name %q renamedAtMs %d", n.DisplayName, n.RenamedAtMs)
 		}
@@ -107,13 +108,13 @@ func TestRenameSurvivesReapproval(t *testing.T) {
 	})
 	t.Run("renamed while pending", func(t *testing.T) {
 		s, clk := openTest(t)
-		req := mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "iPhone"})
+		req := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "iPhone"}})
 		if err := s.Rename(ctx, operator, "n1", "Kitchen"); err != nil {
 			t.Fatal(err)
 		}
 		// The node's refresh must not undo the operator's choice.
 		clk.Add(time.Second)
-		if got := mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "iPhone 2"}); got.DisplayName != "Kitchen" || got.RenamedAtMs == 0 {
+		if got := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "iPhone 2"}}); got.DisplayName != "Kitchen" || got.RenamedAtMs == 0 {
 			t.Fatalf("refresh replaced the operator's name: %+v", got)
 		}
 		n := mustApprove(t, s, req.RequestID)
@@ -121,7 +122,7 @@ func TestRenameSurvivesReapproval(t *testing.T) {
 			t.Fatalf("approved as %q (renamedAtMs %d)", n.DisplayName, n.RenamedAtMs)
 		}
 		// And it survives the next re-approval too.
-		n = mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "iPhone 3"}).RequestID)
+		n = mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "iPhone 3"}}).RequestID)
 		if n.DisplayName != "Kitchen" {
 			t.Fatalf("second re-approval: %q", n.DisplayName)
 		}
@@ -129,7 +130,7 @@ func TestRenameSurvivesReapproval(t *testing.T) {
 	t.Run("not renamed follows the node", func(t *testing.T) {
 		s, _ := openTest(t)
 		pairNode(t, s, "n1")
-		n := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "New Name"}).RequestID)
+		n := mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "New Name"}}).RequestID)
 		if n.DisplayName != "New Name" {
 			t.Fatalf("name %q", n.DisplayName)
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 func TestExpiryBoundary(t *testing.T) {
@@ -38,7 +40,7 @@ func TestExpiryBoundary(t *testing.T) {
 
 func TestExpireDueRemovesDurablyAuditsAndReportsOnce(t *testing.T) {
 	s, clk := openTest(t)
-	a := mustRequest(t, s, RequestInput{NodeID: "a", DisplayName: "A"})
+	a := mustRequest(t, s, RequestInput{NodeID: "a", NodeMeta: protocol.NodeMeta{DisplayName: "A"}})
 	clk.Add(time.Second)
 	b := mustRequest(t, s, RequestInput{NodeID: "b"})
 	clk.Add(time.Second)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // The trace's pending.json after `node.pair.request {"nodeId":"n1","displayName":"Test"}`.
@@ -59,7 +61,7 @@ const traceToken = "v_c5XW8DDD-zeQYMKFoTOLOE1Iytn7BIWuOtpPu10GI"
 
 func TestFileFormatMatchesTraces(t *testing.T) {
 	s, clk := openTest(t)
-	req, _, err := s.Request(ctx, node, RequestInput{NodeID: "n1", DisplayName: "Test", Silent: ptr(false)})
+	req, _, err := s.Request(ctx, node, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Test"}, Silent: ptr(false)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +81,7 @@ func TestFileFormatMatchesTraces(t *testing.T) {
 	}
 
 	clk.Add(3012 * time.Millisecond) // the trace's n3 ts
-	req = mustRequest(t, s, RequestInput{NodeID: "n3", DisplayName: "Cmd Node", Platform: "linux",
-		Caps: []string{"system"}, Commands: []string{"system.run", "system.notify"}, Silent: ptr(true)})
+	req = mustRequest(t, s, RequestInput{NodeID: "n3", NodeMeta: protocol.NodeMeta{DisplayName: "Cmd Node", Platform: "linux", Caps: []string{"system"}, Commands: []string{"system.run", "system.notify"}}, Silent: ptr(true)})
 	want = strings.ReplaceAll(tracePendingN3, "8be0537f-d0e8-42bc-9659-df63d3c1c0b7", req.RequestID)
 	if got := string(readFile(t, filepath.Join(s.Dir(), pendingFile))); got != want {
 		t.Fatalf("pending.json:\n%s\nwant:\n%s", got, want)
@@ -171,7 +172,7 @@ func TestOnlyChangedFilesAreRewritten(t *testing.T) {
 
 	before := statID(t, paired)
 	req := mustRequest(t, s, RequestInput{NodeID: "n2"})
-	mustRequest(t, s, RequestInput{NodeID: "n2", DisplayName: "refresh"})
+	mustRequest(t, s, RequestInput{NodeID: "n2", NodeMeta: protocol.NodeMeta{DisplayName: "refresh"}})
 	if err := s.Rename(ctx, operator, "n2", "pending only"); err != nil {
 		t.Fatal(err)
 	}
@@ -260,9 +261,9 @@ func TestUnknownFieldsArePreserved(t *testing.T) {
 	os.MkdirAll(nodes, 0o700)
 	clk := newClock()
 	pending := fmt.Sprintf(`{
-  "r1": {"requestId": "r1", "nodeId": "n1", "ts": %d, "permissions": {"screen.record": false}, "zeta": [1, 2]}
+  "r1": {"requestId": "r1", "nodeId": "n1", "displayName": "Old one", "caps": ["camera"], "ts": %d, "permissions": {"screen.record": false}, "zeta": [1, 2]}
 }`, clk.Ms())
-	paired := `{"n2": {"nodeId": "n2", "token": "t", "createdAtMs": 1, "approvedAtMs": 1, "pushToken": "apns-xyz", "groups": ["home"]}}`
+	paired := `{"n2": {"nodeId": "n2", "token": "t", "displayName": "Old two", "createdAtMs": 1, "approvedAtMs": 1, "pushToken": "apns-xyz", "groups": ["home"]}}`
 	os.WriteFile(filepath.Join(nodes, pendingFile), []byte(pending), 0o600)
 	os.WriteFile(filepath.Join(nodes, pairedFile), []byte(paired), 0o600)
 	s, err := Open(Options{StateDir: dir, Now: clk.Now})
@@ -276,8 +277,16 @@ func TestUnknownFieldsArePreserved(t *testing.T) {
 	if err := s.Rename(ctx, operator, "n2", "Two"); err != nil {
 		t.Fatal(err)
 	}
+	// The known fields (those of the embedded protocol.NodeMeta too) are
+	// rewritten, not kept beside the new values as unknown ones.
+	for _, f := range []string{pendingFile, pairedFile} {
+		raw, _ := os.ReadFile(filepath.Join(nodes, f))
+		if n := strings.Count(string(raw), `"displayName"`); n != 1 {
+			t.Fatalf("%s holds displayName %d times:\n%s", f, n, raw)
+		}
+	}
 	pr := diskJSON(t, s, pendingFile)["r1"]
-	if fmt.Sprint(pr["permissions"]) != "map[screen.record:false]" || fmt.Sprint(pr["zeta"]) != "[1 2]" || pr["displayName"] != "One" {
+	if fmt.Sprint(pr["permissions"]) != "map[screen.record:false]" || fmt.Sprint(pr["zeta"]) != "[1 2]" || pr["displayName"] != "One" || fmt.Sprint(pr["caps"]) != "[camera]" {
 		t.Fatalf("pending record after rewrite: %v", pr)
 	}
 	pa := diskJSON(t, s, pairedFile)["n2"]
@@ -422,7 +431,7 @@ func TestStaleTempFilesRemovedAtOpen(t *testing.T) {
 func TestStateSurvivesReopen(t *testing.T) {
 	s, clk := openTest(t)
 	tok := pairNode(t, s, "n1")
-	req := mustRequest(t, s, RequestInput{NodeID: "n2", DisplayName: "Two", Commands: []string{"system.which"}})
+	req := mustRequest(t, s, RequestInput{NodeID: "n2", NodeMeta: protocol.NodeMeta{DisplayName: "Two", Commands: []string{"system.which"}}})
 	if err := s.Rename(ctx, operator, "n1", "One"); err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func mustApprove(t testing.TB, s *Store, id string) protocol.PairedNode {
 // pairNode requests and approves nodeID and returns its token.
 func pairNode(t testing.TB, s *Store, nodeID string) string {
 	t.Helper()
-	return mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: nodeID, DisplayName: "Node " + nodeID}).RequestID).Token
+	return mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: nodeID, NodeMeta: protocol.NodeMeta{DisplayName: "Node " + nodeID}}).RequestID).Token
 }
 
 func readFile(t testing.TB, path string) []byte {

@@ -102,12 +102,14 @@ func TestCheckRefusesWithoutWriting(t *testing.T) {
 // applied: a refresh queued ahead of it in the same batch is visible.
 func TestApproveCheckSeesTheRequestAsApproved(t *testing.T) {
 	s, _ := openTest(t)
-	req := mustRequest(t, s, RequestInput{NodeID: "n1", Commands: []string{"camera.snap"}})
+	req := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{Commands: []string{"camera.snap"}}})
 	entered, release := holdFirstCommit(s)
 	var wg sync.WaitGroup
 	wg.Go(func() { mustRequest(t, s, RequestInput{NodeID: "other"}) })
 	<-entered
-	wg.Go(func() { mustRequest(t, s, RequestInput{NodeID: "n1", Commands: []string{"system.run"}}) })
+	wg.Go(func() {
+		mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{Commands: []string{"system.run"}}})
+	})
 	waitQueued(t, s, 1)
 	var seen []string
 	refused := errors.New("missing scope")

@@ -36,11 +36,11 @@ func TestListJSONMatchesTheRecords(t *testing.T) {
 	}
 	check("empty")
 	for i := range 5 {
-		mustRequest(t, s, RequestInput{NodeID: fmt.Sprintf("n%d", i), DisplayName: "R&D <lab> " + fmt.Sprint(i), Commands: []string{"system.run"}})
+		mustRequest(t, s, RequestInput{NodeID: fmt.Sprintf("n%d", i), NodeMeta: protocol.NodeMeta{DisplayName: "R&D <lab> " + fmt.Sprint(i), Commands: []string{"system.run"}}})
 	}
 	check("requests with equal timestamps")
 	clk.Add(time.Second)
-	r1 := mustRequest(t, s, RequestInput{NodeID: "n1", Platform: "linux"})
+	r1 := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{Platform: "linux"}})
 	check("refresh moves a request to the top")
 	for _, id := range []string{"n2", "n3"} {
 		r, _ := s.PendingForNode(id)

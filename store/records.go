@@ -182,14 +182,25 @@ var (
 
 func jsonKeys(t reflect.Type) keySet {
 	ks := keySet{exact: map[string]bool{}}
+	addJSONKeys(&ks, t)
+	return ks
+}
+
+// addJSONKeys adds t's member names, descending into embedded structs
+// (protocol.NodeMeta) as encoding/json does.
+func addJSONKeys(ks *keySet, t reflect.Type) {
 	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			addJSONKeys(ks, f.Type)
+			continue
+		}
 		if name != "" && name != "-" {
 			ks.exact[name] = true
 			ks.names = append(ks.names, name)
 		}
 	}
-	return ks
 }
 
 func knownKeys(v any) keySet {

@@ -3,23 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/pairdeck/pairdeck/protocol"
-)
-
-// Limits on what a request may carry: pending.json is rewritten on every
-// change, so one caller must not be able to make it huge.
-const (
-	maxNodeIDLen   = 256 // bytes
-	maxNameRunes   = 128
-	maxFieldLen    = 256 // bytes, for platform, versions, model, address
-	maxListLen     = 256
-	maxListItemLen = 128 // bytes
 )
 
 // Request creates or refreshes the node's pending request (idempotent per
@@ -110,73 +97,32 @@ func requestEvent(action string, actor Actor, rec protocol.PendingRequest) audit
 	}
 }
 
-// mergeRequest applies the fields the caller supplied: strings when
-// non-empty, lists when present (an empty list clears), silent ANDed.
+// mergeRequest applies the fields the caller supplied (NodeMeta.Merge:
+// strings when non-empty, lists when present, an empty list clears) and
+// ANDs silent. A name an operator chose (RenamedAtMs) is kept.
 func mergeRequest(rec *protocol.PendingRequest, in RequestInput) {
-	set := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
-		}
+	if rec.RenamedAtMs != 0 {
+		in.DisplayName = ""
 	}
-	if rec.RenamedAtMs == 0 {
-		set(&rec.DisplayName, in.DisplayName)
-	}
-	set(&rec.Platform, in.Platform)
-	set(&rec.Version, in.Version)
-	set(&rec.CoreVersion, in.CoreVersion)
-	set(&rec.UIVersion, in.UIVersion)
-	set(&rec.DeviceFamily, in.DeviceFamily)
-	set(&rec.ModelIdentifier, in.ModelIdentifier)
-	set(&rec.RemoteIP, in.RemoteIP)
-	if in.Caps != nil {
-		rec.Caps = in.Caps
-	}
-	if in.Commands != nil {
-		rec.Commands = in.Commands
-	}
+	rec.NodeMeta.Merge(in.NodeMeta)
 	if in.Silent != nil {
 		rec.Silent = rec.Silent && *in.Silent
 	}
 }
 
-// normalizeRequest trims and checks a request and copies its lists, so the
-// caller's slices are never shared with the store.
+// normalizeRequest trims and checks a request (the wire's limits and text
+// rules, protocol.NodeMeta.Clean) and copies its lists, so the caller's
+// slices are never shared with the store.
 func normalizeRequest(in RequestInput) (RequestInput, error) {
 	in.NodeID = strings.TrimSpace(in.NodeID)
-	if in.NodeID == "" {
-		return in, fmt.Errorf("%w: nodeId is required", ErrInvalid)
+	if err := protocol.CheckNodeID(in.NodeID); err != nil {
+		return in, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if len(in.NodeID) > maxNodeIDLen || hasControl(in.NodeID) {
-		return in, fmt.Errorf("%w: nodeId must be at most %d bytes without control characters", ErrInvalid, maxNodeIDLen)
+	meta, err := in.NodeMeta.Clean()
+	if err != nil {
+		return in, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if in.DisplayName != "" {
-		name, err := cleanName(in.DisplayName)
-		if err != nil {
-			return in, err
-		}
-		in.DisplayName = name
-	}
-	for field, v := range map[string]string{
-		"platform": in.Platform, "version": in.Version, "coreVersion": in.CoreVersion,
-		"uiVersion": in.UIVersion, "deviceFamily": in.DeviceFamily,
-		"modelIdentifier": in.ModelIdentifier, "remoteIp": in.RemoteIP,
-	} {
-		if len(v) > maxFieldLen {
-			return in, fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, field, maxFieldLen)
-		}
-	}
-	for field, list := range map[string][]string{"caps": in.Caps, "commands": in.Commands} {
-		if len(list) > maxListLen {
-			return in, fmt.Errorf("%w: %s has more than %d entries", ErrInvalid, field, maxListLen)
-		}
-		for _, item := range list {
-			if len(item) > maxListItemLen {
-				return in, fmt.Errorf("%w: a %s entry is longer than %d bytes", ErrInvalid, field, maxListItemLen)
-			}
-		}
-	}
-	in.Caps = slices.Clone(in.Caps)
-	in.Commands = slices.Clone(in.Commands)
+	in.NodeMeta = meta
 	if in.Silent != nil {
 		v := *in.Silent
 		in.Silent = &v
@@ -184,21 +130,11 @@ func normalizeRequest(in RequestInput) (RequestInput, error) {
 	return in, nil
 }
 
-// cleanName trims a display name and checks it: 1 to 128 characters, no
-// control characters (they would break the console's layout).
+// cleanName trims a display name and checks it (protocol.CleanName).
 func cleanName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", fmt.Errorf("%w: the name is empty", ErrInvalid)
-	case utf8.RuneCountInString(name) > maxNameRunes:
-		return "", fmt.Errorf("%w: the name is longer than %d characters", ErrInvalid, maxNameRunes)
-	case hasControl(name):
-		return "", fmt.Errorf("%w: the name contains control characters", ErrInvalid)
+	name, err := protocol.CleanName(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return name, nil
-}
-
-func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }

@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 func TestRequestCreatesPendingWithScopesAndExpiry(t *testing.T) {
 	s, clk := openTest(t)
-	req, created, err := s.Request(ctx, node, RequestInput{NodeID: "n3", DisplayName: "Cmd Node", Platform: "linux",
-		Caps: []string{"system"}, Commands: []string{"system.run", "system.notify"}, Silent: ptr(true)})
+	req, created, err := s.Request(ctx, node, RequestInput{NodeID: "n3", NodeMeta: protocol.NodeMeta{DisplayName: "Cmd Node", Platform: "linux", Caps: []string{"system"}, Commands: []string{"system.run", "system.notify"}}, Silent: ptr(true)})
 	if err != nil || !created {
 		t.Fatalf("request: created=%v err=%v", created, err)
 	}
@@ -35,11 +36,10 @@ func TestRequestCreatesPendingWithScopesAndExpiry(t *testing.T) {
 
 func TestRequestRefreshKeepsIDReplacesSuppliedFieldsAndRestartsWindow(t *testing.T) {
 	s, clk := openTest(t)
-	first := mustRequest(t, s, RequestInput{NodeID: "n1", DisplayName: "Test", Platform: "linux",
-		Version: "1.0", Caps: []string{"camera"}, Silent: ptr(true)})
+	first := mustRequest(t, s, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Test", Platform: "linux", Version: "1.0", Caps: []string{"camera"}}, Silent: ptr(true)})
 
 	clk.Add(2 * time.Minute)
-	again, created, err := s.Request(ctx, node, RequestInput{NodeID: "n1", DisplayName: "Test 2", Version: "1.1"})
+	again, created, err := s.Request(ctx, node, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Test 2", Version: "1.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +98,14 @@ func TestRequestSilentIsANDed(t *testing.T) {
 func TestRequestEmptyListClearsAndCallerSlicesAreNotShared(t *testing.T) {
 	s, _ := openTest(t)
 	caps := []string{"camera", "screen"}
-	req := mustRequest(t, s, RequestInput{NodeID: "n", Caps: caps})
+	req := mustRequest(t, s, RequestInput{NodeID: "n", NodeMeta: protocol.NodeMeta{Caps: caps}})
 	caps[0] = "mutated"
 	req.Caps[1] = "mutated too"
 	got, _ := s.PendingByID(req.RequestID)
 	if !slices.Equal(got.Caps, []string{"camera", "screen"}) {
 		t.Fatalf("store shares slices with callers: %v", got.Caps)
 	}
-	got = mustRequest(t, s, RequestInput{NodeID: "n", Caps: []string{}})
+	got = mustRequest(t, s, RequestInput{NodeID: "n", NodeMeta: protocol.NodeMeta{Caps: []string{}}})
 	if len(got.Caps) != 0 {
 		t.Fatalf("an explicit empty list must clear caps, got %v", got.Caps)
 	}
@@ -117,11 +117,11 @@ func TestRequestBlankOrOversizedIsInvalid(t *testing.T) {
 		{NodeID: ""},
 		{NodeID: "   "},
 		{NodeID: "\t\n"},
-		{NodeID: "n", DisplayName: strings.Repeat("x", maxNameRunes+1)},
-		{NodeID: "n", DisplayName: "bad\x1bname"},
-		{NodeID: "n", Platform: strings.Repeat("p", maxFieldLen+1)},
-		{NodeID: "n", Commands: make([]string, maxListLen+1)},
-		{NodeID: strings.Repeat("n", maxNodeIDLen+1)},
+		{NodeID: "n", NodeMeta: protocol.NodeMeta{DisplayName: strings.Repeat("x", protocol.MaxNameRunes+1)}},
+		{NodeID: "n", NodeMeta: protocol.NodeMeta{DisplayName: "bad\x1bname"}},
+		{NodeID: "n", NodeMeta: protocol.NodeMeta{Platform: strings.Repeat("p", protocol.MaxFieldLen+1)}},
+		{NodeID: "n", NodeMeta: protocol.NodeMeta{Commands: make([]string, protocol.MaxListLen+1)}},
+		{NodeID: strings.Repeat("n", protocol.MaxNodeIDLen+1)},
 	} {
 		if _, _, err := s.Request(ctx, node, in); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Request(%.40q...) err = %v, want ErrInvalid", in.NodeID+"|"+in.DisplayName, err)
@@ -131,8 +131,8 @@ func TestRequestBlankOrOversizedIsInvalid(t *testing.T) {
 		t.Fatalf("invalid requests left %d pending", n)
 	}
 	// A name of exactly the limit is fine, and whitespace is trimmed.
-	req := mustRequest(t, s, RequestInput{NodeID: "  n  ", DisplayName: " " + strings.Repeat("é", maxNameRunes) + " "})
-	if req.NodeID != "n" || req.DisplayName != strings.Repeat("é", maxNameRunes) {
+	req := mustRequest(t, s, RequestInput{NodeID: "  n  ", NodeMeta: protocol.NodeMeta{DisplayName: " " + strings.Repeat("é", protocol.MaxNameRunes) + " "}})
+	if req.NodeID != "n" || req.DisplayName != strings.Repeat("é", protocol.MaxNameRunes) {
 		t.Fatalf("not trimmed: %q %q", req.NodeID, req.DisplayName)
 	}
 }
@@ -147,7 +147,7 @@ func TestRequestQueueCap(t *testing.T) {
 		t.Fatalf("4th request over a cap of 3: err = %v, want ErrQueueFull", err)
 	}
 	// Refreshing a waiting node is not a new entry and still works.
-	if _, created, err := s.Request(ctx, node, RequestInput{NodeID: "a", DisplayName: "A"}); err != nil || created {
+	if _, created, err := s.Request(ctx, node, RequestInput{NodeID: "a", NodeMeta: protocol.NodeMeta{DisplayName: "A"}}); err != nil || created {
 		t.Fatalf("refresh at the cap: created=%v err=%v", created, err)
 	}
 	// Resolving one makes room.
@@ -163,7 +163,7 @@ func TestRequestForPairedNodeIsRepairAndOldTokenValidUntilApproval(t *testing.T)
 	s, _ := openTest(t)
 	oldToken := pairNode(t, s, "n1")
 
-	repair, created, err := s.Request(ctx, node, RequestInput{NodeID: "n1", DisplayName: "Again"})
+	repair, created, err := s.Request(ctx, node, RequestInput{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Again"}})
 	if err != nil || !created {
 		t.Fatalf("repair request: created=%v err=%v", created, err)
 	}

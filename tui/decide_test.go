@@ -76,7 +76,7 @@ func TestOwnApprovalNeedsNoRelist(t *testing.T) {
 		return decidedMsg{action: approve, results: []decisionResult{{
 			decisionTarget: decisionTarget{requestID: id, nodeID: nodeID(name), name: name},
 			approved: protocol.ApproveResult{RequestID: id, Delivered: true, Node: protocol.PairedNode{
-				NodeID: nodeID(name), DisplayName: name, Token: "secret-token", ApprovedAtMs: t0.UnixMilli(),
+				NodeID: nodeID(name), NodeMeta: protocol.NodeMeta{DisplayName: name}, Token: "secret-token", ApprovedAtMs: t0.UnixMilli(),
 			}},
 		}}}
 	}
@@ -85,7 +85,7 @@ func TestOwnApprovalNeedsNoRelist(t *testing.T) {
 			RequestID: id, NodeID: nodeID(name), Decision: protocol.DecisionApproved, TS: t0.UnixMilli(), Actor: "console (operator)",
 		})
 	}
-	old := protocol.PairedNode{NodeID: nodeID("build-box-07"), DisplayName: "build-box-07", ApprovedAtMs: t0.Add(-time.Hour).UnixMilli()}
+	old := protocol.PairedNode{NodeID: nodeID("build-box-07"), NodeMeta: protocol.NodeMeta{DisplayName: "build-box-07"}, ApprovedAtMs: t0.Add(-time.Hour).UnixMilli()}
 	for _, eventFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("event first %v", eventFirst), func(t *testing.T) {
 			m, _ := newModel(t, 80, 24)

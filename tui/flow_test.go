@@ -143,7 +143,7 @@ func pairNode(t *testing.T, url, name string) (<-chan client.PairOutcome, <-chan
 	outc, errc := make(chan client.PairOutcome, 1), make(chan error, 1)
 	go func() {
 		out, err := client.Pair(ctx, client.Config{URL: url, Identity: id},
-			protocol.PairRequestParams{DisplayName: name, Platform: "ios"})
+			protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: name, Platform: "ios"}})
 		if err != nil {
 			errc <- err
 			return
@@ -214,8 +214,7 @@ func TestFlowEmbeddedApproveWithoutASocketShowsTheTokenOnce(t *testing.T) {
 	// socket for the token.
 	nodeID := nodeID("Headless Box")
 	if _, err := op.Request(context.Background(), protocol.PairRequestParams{
-		NodeID: nodeID, DisplayName: "Headless Box", Platform: "linux", RemoteIP: "10.1.2.3",
-	}); err != nil {
+		NodeID: nodeID, NodeMeta: protocol.NodeMeta{DisplayName: "Headless Box", Platform: "linux", RemoteIP: "10.1.2.3"}}); err != nil {
 		t.Fatal(err)
 	}
 	tm.wait(t, "Headless Box", "10.1.2.3")
@@ -242,7 +241,7 @@ func TestFlowEmbeddedRejectAndRename(t *testing.T) {
 
 	ctx := context.Background()
 	for _, name := range []string{"Porch Light", "Attic Fan"} {
-		if _, err := op.Request(ctx, protocol.PairRequestParams{NodeID: nodeID(name), DisplayName: name}); err != nil {
+		if _, err := op.Request(ctx, protocol.PairRequestParams{NodeID: nodeID(name), NodeMeta: protocol.NodeMeta{DisplayName: name}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,14 +12,11 @@ import (
 
 func pairedNodes() ([]protocol.PairedNode, []protocol.NodeInfo) {
 	office := protocol.PairedNode{
-		NodeID: nodeID("Office Mac"), DisplayName: "Office Mac", Platform: "macos", RemoteIP: "192.168.1.10",
-		Caps: []string{"canvas", "camera"}, CreatedAtMs: t0.Add(-49 * time.Hour).UnixMilli(),
+		NodeID: nodeID("Office Mac"), NodeMeta: protocol.NodeMeta{DisplayName: "Office Mac", Platform: "macos", RemoteIP: "192.168.1.10", Caps: []string{"canvas", "camera"}}, CreatedAtMs: t0.Add(-49 * time.Hour).UnixMilli(),
 		ApprovedAtMs: t0.Add(-48 * time.Hour).UnixMilli(),
 	}
 	shed := protocol.PairedNode{
-		NodeID: nodeID("Shed Camera"), DisplayName: "Shed Camera", Platform: "linux", RemoteIP: "10.0.9.4",
-		Caps: []string{"camera"}, Commands: []string{"camera.snap"},
-		ApprovedAtMs: t0.Add(-3 * time.Hour).UnixMilli(), LastConnectedAtMs: t0.Add(-25 * time.Minute).UnixMilli(),
+		NodeID: nodeID("Shed Camera"), NodeMeta: protocol.NodeMeta{DisplayName: "Shed Camera", Platform: "linux", RemoteIP: "10.0.9.4", Caps: []string{"camera"}, Commands: []string{"camera.snap"}}, ApprovedAtMs: t0.Add(-3 * time.Hour).UnixMilli(), LastConnectedAtMs: t0.Add(-25 * time.Minute).UnixMilli(),
 	}
 	infos := []protocol.NodeInfo{
 		{NodeID: office.NodeID, Paired: true, Connected: true, ConnectedAtMs: t0.Add(-time.Hour).UnixMilli()},

@@ -162,12 +162,9 @@ func nodeID(seed string) string {
 func request(id, name, platform, ip string, age time.Duration) protocol.PendingRequest {
 	ts := t0.Add(-age)
 	return protocol.PendingRequest{
-		RequestID:   id,
-		NodeID:      nodeID(name),
-		DisplayName: name,
-		Platform:    platform,
-		RemoteIP:    ip,
-		TS:          ts.UnixMilli(),
+		RequestID: id,
+		NodeID:    nodeID(name),
+		NodeMeta:  protocol.NodeMeta{DisplayName: name, Platform: platform, RemoteIP: ip}, TS: ts.UnixMilli(),
 		ExpiresAtMs: ts.Add(defaultTTL).UnixMilli(),
 	}
 }

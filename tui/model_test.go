@@ -428,7 +428,7 @@ func TestBindingsThatDoNotApplyAreDisabled(t *testing.T) {
 	if k.Approve.Enabled() || k.Mark.Enabled() || k.Remove.Enabled() || k.ApproveMarked.Enabled() {
 		t.Error("paired view: no approve, mark or bulk keys")
 	}
-	paired := protocol.PairedNode{NodeID: nodeID("Office Mac"), DisplayName: "Office Mac", ApprovedAtMs: t0.UnixMilli()}
+	paired := protocol.PairedNode{NodeID: nodeID("Office Mac"), NodeMeta: protocol.NodeMeta{DisplayName: "Office Mac"}, ApprovedAtMs: t0.UnixMilli()}
 	m = step(t, m, listed(threeRequests(), paired))
 	if !m.keys.Remove.Enabled() || !m.keys.Rename.Enabled() {
 		t.Error("paired row: remove and rename on")
@@ -639,7 +639,7 @@ func TestConnectionStateInTheHeader(t *testing.T) {
 
 func TestPresenceAndRemovalInThePairedView(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
-	office := protocol.PairedNode{NodeID: nodeID("Office Mac"), DisplayName: "Office Mac", Platform: "macos", ApprovedAtMs: t0.Add(-time.Hour).UnixMilli()}
+	office := protocol.PairedNode{NodeID: nodeID("Office Mac"), NodeMeta: protocol.NodeMeta{DisplayName: "Office Mac", Platform: "macos"}, ApprovedAtMs: t0.Add(-time.Hour).UnixMilli()}
 	m = step(t, m, refreshedMsg{
 		list:  protocol.PairListResult{Paired: []protocol.PairedNode{office}},
 		nodes: protocol.NodeListResult{Nodes: []protocol.NodeInfo{{NodeID: office.NodeID, Paired: true, Connected: false, LastConnectedAtMs: t0.Add(-10 * time.Minute).UnixMilli()}}},

@@ -33,7 +33,7 @@ func askOnce(t *testing.T, url string, id *client.Identity, name string, silent 
 		t.Fatalf("node dial: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	res, err := c.PairRequest(ctx, protocol.PairRequestParams{DisplayName: name, Silent: &silent})
+	res, err := c.PairRequest(ctx, protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: name}, Silent: &silent})
 	return c, res, err
 }
 
