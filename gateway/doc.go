@@ -32,7 +32,7 @@
 //     its own.
 //   - "Connected" means a node socket that proved its token. Unpaired node
 //     sockets can ask to pair but count for neither node.list nor
-//     node.presence; presence changes are sent when a node's first paired
+//     pairdeck.node.presence; presence changes are sent when a node's first paired
 //     socket opens and its last one closes.
 //   - A node's request is completed from its connect params: metadata it
 //     leaves out (name, platform, version, family, model, caps, commands)
@@ -86,7 +86,7 @@
 //     node's socket to write its token; delivered reports whether one did.
 //     A node that was unpaired when it connected stays so on that socket:
 //     it reconnects with its token, as protocol.md's flow describes.
-//   - node.pair.removed also covers a pending request removed with the node.
+//   - pairdeck.node.removed also covers a pending request removed with the node.
 //   - hello-ok snapshot: presence (connected nodes), health (ok, pending,
 //     paired and blocked counts, pairingEnabled), stateVersion, uptimeMs,
 //     authMode "token" — only keys OpenClaw's strict Snapshot schema knows;

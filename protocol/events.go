@@ -5,9 +5,9 @@ const (
 	EventChallenge     = "connect.challenge"
 	EventPairRequested = "node.pair.requested"
 	EventPairResolved  = "node.pair.resolved"
-	EventNodeRenamed   = "node.renamed"
-	EventPairRemoved   = "node.pair.removed"
-	EventNodePresence  = "node.presence"
+	EventNodeRenamed   = "pairdeck.node.renamed"
+	EventPairRemoved   = "pairdeck.node.removed"
+	EventNodePresence  = "pairdeck.node.presence"
 	EventTick          = "tick"
 	EventShutdown      = "shutdown"
 )
