@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/tui"
@@ -183,26 +181,24 @@ func measureConsole(ctx context.Context, n, frames, events, relists int) (consol
 	}
 	defer close(backend.updates)
 	// True colour: the costlier profile, and what most terminals are.
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.TrueColor)
-	m := tui.New(backend, tui.Options{Now: clock, Theme: "dark", Renderer: r})
+	m := tui.New(backend, tui.Options{Now: clock, Theme: "dark", ColorProfile: colorprofile.TrueColor})
 
 	d := newDriver(m)
 	defer d.close()
 	d.update(tea.WindowSizeMsg{Width: consoleWidth, Height: consoleHeight})
 	d.exec(m.Init())
 	tab := fmt.Sprintf("Pending %d", n)
-	if err := d.until(10*time.Second, "the first list", func() bool { return strings.Contains(d.m.View(), tab) }); err != nil {
+	if err := d.until(10*time.Second, "the first list", func() bool { return strings.Contains(d.m.View().Content, tab) }); err != nil {
 		return consoleFigures{}, err
 	}
 
 	var f consoleFigures
 	for range 10 { // warm up
-		_ = d.m.View()
+		_ = d.m.View().Content
 	}
 	for range frames {
 		start := time.Now()
-		_ = d.m.View()
+		_ = d.m.View().Content
 		f.frame = append(f.frame, time.Since(start))
 	}
 
@@ -239,7 +235,7 @@ func measureConsole(ctx context.Context, n, frames, events, relists int) (consol
 	if relists > 0 {
 		want = tab
 	}
-	if v := d.m.View(); !strings.Contains(v, want) {
+	if v := d.m.View().Content; !strings.Contains(v, want) {
 		return f, fmt.Errorf("console: at the end the tabs do not say %q", want)
 	}
 	return f, nil

@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/lipgloss/table"
+	"charm.land/lipgloss/v2"
+	"charm.land/lipgloss/v2/table"
 )
 
 // printer writes command results: a bordered table on a terminal, plain
@@ -59,7 +59,7 @@ func (p *printer) Table(headers []string, rows [][]string) {
 				}
 				return s
 			})
-		fmt.Fprintln(p.out, t.Render())
+		lipgloss.Fprintln(p.out, t.Render())
 		return
 	}
 	tw := tabwriter.NewWriter(p.out, 0, 0, 2, ' ', 0)

@@ -60,6 +60,9 @@ echo "ok: request row with countdown"
 tmux send-keys -t "$session" Enter
 wait_for "Request ID"
 tmux send-keys -t "$session" Escape
+# Wait for the queue to return before the next key: an escape followed
+# within 50 ms by a letter is read as alt+letter, as terminals send it.
+wait_for "NAME +PLATFORM"
 echo "ok: detail pane"
 
 # Approve with one key; the waiting node gets its token and exits 0.

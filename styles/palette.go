@@ -1,25 +1,26 @@
 package styles
 
-import "github.com/charmbracelet/lipgloss"
+// shade is a colour for each background: light, then dark. Which half is
+// used is settled once, when the styles are built (see New).
+type shade struct{ light, dark string }
 
-// palette names colours by role. Each is an adaptive pair; which half is used
-// is settled once per renderer by Resolve.
+// palette names colours by role.
 var palette = struct {
-	text, dim, faint, accent lipgloss.AdaptiveColor
-	ok, info, warn, danger   lipgloss.AdaptiveColor
-	selBg, helpKey, helpDesc lipgloss.AdaptiveColor
+	text, dim, faint, accent shade
+	ok, info, warn, danger   shade
+	selBg, helpKey, helpDesc shade
 }{
-	text:   lipgloss.AdaptiveColor{Light: "#1F2328", Dark: "#E6E6E6"},
-	dim:    lipgloss.AdaptiveColor{Light: "#6E7781", Dark: "#9A9A9A"},
-	faint:  lipgloss.AdaptiveColor{Light: "#A0A7AE", Dark: "#5C5C5C"},
-	accent: lipgloss.AdaptiveColor{Light: "#6F42C1", Dark: "#B794F6"},
+	text:   shade{light: "#1F2328", dark: "#E6E6E6"},
+	dim:    shade{light: "#6E7781", dark: "#9A9A9A"},
+	faint:  shade{light: "#A0A7AE", dark: "#5C5C5C"},
+	accent: shade{light: "#6F42C1", dark: "#B794F6"},
 
-	ok:     lipgloss.AdaptiveColor{Light: "#1A7F37", Dark: "#56D364"},
-	info:   lipgloss.AdaptiveColor{Light: "#0969DA", Dark: "#79C0FF"},
-	warn:   lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#E3B341"},
-	danger: lipgloss.AdaptiveColor{Light: "#CF222E", Dark: "#FF7B72"},
+	ok:     shade{light: "#1A7F37", dark: "#56D364"},
+	info:   shade{light: "#0969DA", dark: "#79C0FF"},
+	warn:   shade{light: "#9A6700", dark: "#E3B341"},
+	danger: shade{light: "#CF222E", dark: "#FF7B72"},
 
-	selBg:    lipgloss.AdaptiveColor{Light: "#DDE3EA", Dark: "#30363D"},
-	helpKey:  lipgloss.AdaptiveColor{Light: "#57606A", Dark: "#A0A0A0"},
-	helpDesc: lipgloss.AdaptiveColor{Light: "#8C959F", Dark: "#6E6E6E"},
+	selBg:    shade{light: "#DDE3EA", dark: "#30363D"},
+	helpKey:  shade{light: "#57606A", dark: "#A0A0A0"},
+	helpDesc: shade{light: "#8C959F", dark: "#6E6E6E"},
 }

@@ -1,133 +1,255 @@
 // Package styles is the console's theme: semantic styles (Pending, Expiring,
-// Approved, FlashError…) built from adaptive colours for one renderer.
+// Approved, FlashError…) for one terminal.
 //
-// Styles are built per renderer rather than globally because each terminal —
-// and each SSH session, should the console ever be served over one — has its
-// own colour profile and background. The console never relies on colour
-// alone: every state these styles paint also carries a glyph or a word.
+// Styles are built per terminal rather than globally because each terminal —
+// and each SSH session the console is served to — has its own colour
+// profile and background. The console never relies on colour alone: every
+// state these styles paint also carries a glyph or a word.
 package styles
 
 import (
-	"github.com/charmbracelet/lipgloss"
+	"image/color"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 )
 
 // Styles holds every style the console paints with, by meaning.
 type Styles struct {
-	// Dark reports the background the adaptive colours were resolved for.
+	// Dark reports the background the colours were chosen for.
 	Dark bool
+	// Profile is the colour profile the styles were built for.
+	Profile colorprofile.Profile
 
-	Header      lipgloss.Style // the top line
-	HeaderTitle lipgloss.Style // "pairdeck"
-	Tab         lipgloss.Style
-	TabActive   lipgloss.Style
-	ColumnTitle lipgloss.Style
+	Header      Style // the top line
+	HeaderTitle Style // "pairdeck"
+	Tab         Style
+	TabActive   Style
+	ColumnTitle Style
 
 	// Countdown levels of a pending request.
-	Pending  lipgloss.Style // plenty of time left
-	Expiring lipgloss.Style // under a minute
-	Critical lipgloss.Style // under ten seconds
-	Expired  lipgloss.Style // past its expiry, waiting to be dropped
+	Pending  Style // plenty of time left
+	Expiring Style // under a minute
+	Critical Style // under ten seconds
+	Expired  Style // past its expiry, waiting to be dropped
 
 	// Outcomes, in the activity view and in flashes.
-	Requested lipgloss.Style
-	Approved  lipgloss.Style
-	Rejected  lipgloss.Style
-	Renamed   lipgloss.Style
-	Removed   lipgloss.Style
-	Blocked   lipgloss.Style // a blocked node and blocking it
+	Requested Style
+	Approved  Style
+	Rejected  Style
+	Renamed   Style
+	Removed   Style
+	Blocked   Style // a blocked node and blocking it
 
 	// The gateway's pairing switch, in the header: on is quiet, off must
 	// not be missed.
-	PairingOn  lipgloss.Style
-	PairingOff lipgloss.Style
+	PairingOn  Style
+	PairingOff Style
 
 	// Link and node presence.
-	Connected    lipgloss.Style
-	Reconnecting lipgloss.Style
-	Disconnected lipgloss.Style
+	Connected    Style
+	Reconnecting Style
+	Disconnected Style
 
-	Selected lipgloss.Style // the cursor row
-	Marked   lipgloss.Style // the mark glyph of a marked row
-	Dim      lipgloss.Style // secondary text
-	Busy     lipgloss.Style // a row with a call in flight
+	Selected Style // the cursor row
+	Marked   Style // the mark glyph of a marked row
+	Dim      Style // secondary text
+	Busy     Style // a row with a call in flight
 
-	FlashInfo  lipgloss.Style
-	FlashError lipgloss.Style
+	FlashInfo  Style
+	FlashError Style
 
-	Dialog      lipgloss.Style // the dialog box
-	DialogTitle lipgloss.Style
-	Token       lipgloss.Style // the one-time token in its dialog
+	Dialog      Style // the dialog box
+	DialogTitle Style
+	Token       Style // the one-time token in its dialog
 
-	DetailLabel lipgloss.Style
-	DetailValue lipgloss.Style
+	DetailLabel Style
+	DetailValue Style
 
-	InputPrompt lipgloss.Style
+	InputPrompt Style
 
-	HelpKey  lipgloss.Style
-	HelpDesc lipgloss.Style
-	HelpSep  lipgloss.Style
+	HelpKey  Style
+	HelpDesc Style
+	HelpSep  Style
 }
 
-// New builds the styles for renderer r under theme ("auto", "dark" or
-// "light"; anything else counts as auto). It settles the renderer's
-// background first (see Resolve), so adaptive colours are never detected
-// lazily in the middle of a frame.
-func New(theme string, r *lipgloss.Renderer) *Styles {
-	if r == nil {
-		r = lipgloss.DefaultRenderer()
+// New builds the styles for a terminal with a dark (or light) background
+// and colour profile p. Colours are converted to the profile here, once,
+// so a frame holds exactly what the terminal will be sent:
+//   - TrueColor, ANSI256, ANSI: colours in that many shades, and attributes;
+//   - ASCII (NO_COLOR): no colour at all, attributes (bold, faint) only;
+//   - NoTTY (not a terminal): plain text.
+//
+// Unknown counts as TrueColor: the program that draws the frames converts
+// them for its terminal.
+func New(dark bool, p colorprofile.Profile) *Styles {
+	if p == colorprofile.Unknown {
+		p = colorprofile.TrueColor
 	}
-	dark := Resolve(theme, r)
-	p := palette
-	st := r.NewStyle
+	b := builder{dark: dark, profile: p}
+	pl := palette
 
-	return &Styles{
-		Dark: dark,
+	st := &Styles{
+		Dark:    dark,
+		Profile: p,
 
-		Header:      st().Foreground(p.text),
-		HeaderTitle: st().Foreground(p.accent).Bold(true),
-		Tab:         st().Foreground(p.dim),
-		TabActive:   st().Foreground(p.accent).Bold(true),
-		ColumnTitle: st().Foreground(p.dim).Bold(true),
+		Header:      newStyle(b.fg(pl.text)),
+		HeaderTitle: newStyle(b.bold(b.fg(pl.accent))),
+		Tab:         newStyle(b.fg(pl.dim)),
+		TabActive:   newStyle(b.bold(b.fg(pl.accent))),
+		ColumnTitle: newStyle(b.bold(b.fg(pl.dim))),
 
-		Pending:  st().Foreground(p.text),
-		Expiring: st().Foreground(p.warn),
-		Critical: st().Foreground(p.danger).Bold(true),
-		Expired:  st().Foreground(p.faint).Faint(true),
+		Pending:  newStyle(b.fg(pl.text)),
+		Expiring: newStyle(b.fg(pl.warn)),
+		Critical: newStyle(b.bold(b.fg(pl.danger))),
+		Expired:  newStyle(b.faint(b.fg(pl.faint))),
 
-		Requested: st().Foreground(p.info),
-		Approved:  st().Foreground(p.ok),
-		Rejected:  st().Foreground(p.danger),
-		Renamed:   st().Foreground(p.info),
-		Removed:   st().Foreground(p.warn),
-		Blocked:   st().Foreground(p.danger),
+		Requested: newStyle(b.fg(pl.info)),
+		Approved:  newStyle(b.fg(pl.ok)),
+		Rejected:  newStyle(b.fg(pl.danger)),
+		Renamed:   newStyle(b.fg(pl.info)),
+		Removed:   newStyle(b.fg(pl.warn)),
+		Blocked:   newStyle(b.fg(pl.danger)),
 
-		PairingOn:  st().Foreground(p.dim),
-		PairingOff: st().Foreground(p.warn).Bold(true),
+		PairingOn:  newStyle(b.fg(pl.dim)),
+		PairingOff: newStyle(b.bold(b.fg(pl.warn))),
 
-		Connected:    st().Foreground(p.ok),
-		Reconnecting: st().Foreground(p.warn),
-		Disconnected: st().Foreground(p.danger).Bold(true),
+		Connected:    newStyle(b.fg(pl.ok)),
+		Reconnecting: newStyle(b.fg(pl.warn)),
+		Disconnected: newStyle(b.bold(b.fg(pl.danger))),
 
-		Selected: st().Background(p.selBg).Bold(true),
-		Marked:   st().Foreground(p.accent).Bold(true),
-		Dim:      st().Foreground(p.dim),
-		Busy:     st().Foreground(p.dim).Italic(true),
+		Selected: newStyle(b.bold(b.bg(pl.selBg))),
+		Marked:   newStyle(b.bold(b.fg(pl.accent))),
+		Dim:      newStyle(b.fg(pl.dim)),
+		Busy:     newStyle(b.italic(b.fg(pl.dim))),
 
-		FlashInfo:  st().Foreground(p.ok),
-		FlashError: st().Foreground(p.danger).Bold(true),
+		FlashInfo:  newStyle(b.fg(pl.ok)),
+		FlashError: newStyle(b.bold(b.fg(pl.danger))),
 
-		Dialog: st().Border(lipgloss.RoundedBorder()).BorderForeground(p.accent).
-			Padding(0, 1),
-		DialogTitle: st().Foreground(p.accent).Bold(true),
-		Token:       st().Foreground(p.warn).Bold(true),
+		Dialog:      newStyle(b.border(pl.accent).Padding(0, 1)),
+		DialogTitle: newStyle(b.bold(b.fg(pl.accent))),
+		Token:       newStyle(b.bold(b.fg(pl.warn))),
 
-		DetailLabel: st().Foreground(p.dim),
-		DetailValue: st().Foreground(p.text),
+		DetailLabel: newStyle(b.fg(pl.dim)),
+		DetailValue: newStyle(b.fg(pl.text)),
 
-		InputPrompt: st().Foreground(p.accent).Bold(true),
+		InputPrompt: newStyle(b.bold(b.fg(pl.accent))),
 
-		HelpKey:  st().Foreground(p.helpKey),
-		HelpDesc: st().Foreground(p.helpDesc),
-		HelpSep:  st().Foreground(p.faint),
+		HelpKey:  newStyle(b.fg(pl.helpKey)),
+		HelpDesc: newStyle(b.fg(pl.helpDesc)),
+		HelpSep:  newStyle(b.fg(pl.faint)),
 	}
+	for _, s := range st.all() {
+		*s = s.withCursor(st.Selected.Style)
+	}
+	return st
+}
+
+// all lists every style, to work out their variants together.
+func (s *Styles) all() []*Style {
+	return []*Style{
+		&s.Header,
+		&s.HeaderTitle,
+		&s.Tab,
+		&s.TabActive,
+		&s.ColumnTitle,
+		&s.Pending,
+		&s.Expiring,
+		&s.Critical,
+		&s.Expired,
+		&s.Requested,
+		&s.Approved,
+		&s.Rejected,
+		&s.Renamed,
+		&s.Removed,
+		&s.Blocked,
+		&s.PairingOn,
+		&s.PairingOff,
+		&s.Connected,
+		&s.Reconnecting,
+		&s.Disconnected,
+		&s.Selected,
+		&s.Marked,
+		&s.Dim,
+		&s.Busy,
+		&s.FlashInfo,
+		&s.FlashError,
+		&s.Dialog,
+		&s.DialogTitle,
+		&s.Token,
+		&s.DetailLabel,
+		&s.DetailValue,
+		&s.InputPrompt,
+		&s.HelpKey,
+		&s.HelpDesc,
+		&s.HelpSep,
+	}
+}
+
+// builder makes styles for one background and profile: colours the profile
+// cannot show are left out, and so are attributes on a non-terminal.
+type builder struct {
+	dark    bool
+	profile colorprofile.Profile
+}
+
+// color picks s's half for the background and converts it to the profile;
+// nil when the profile shows no colour.
+func (b builder) color(s shade) color.Color {
+	c := lipgloss.LightDark(b.dark)(lipgloss.Color(s.light), lipgloss.Color(s.dark))
+	if b.profile <= colorprofile.ASCII {
+		return nil
+	}
+	return b.profile.Convert(c)
+}
+
+func (b builder) fg(s shade) lipgloss.Style {
+	st := lipgloss.NewStyle()
+	if c := b.color(s); c != nil {
+		st = st.Foreground(c)
+	}
+	return st
+}
+
+func (b builder) bg(s shade) lipgloss.Style {
+	st := lipgloss.NewStyle()
+	if c := b.color(s); c != nil {
+		st = st.Background(c)
+	}
+	return st
+}
+
+// attrs reports whether text attributes (bold, faint, italic) reach the
+// terminal: everywhere but where there is no terminal.
+func (b builder) attrs() bool { return b.profile > colorprofile.NoTTY }
+
+func (b builder) bold(st lipgloss.Style) lipgloss.Style {
+	if !b.attrs() {
+		return st
+	}
+	return st.Bold(true)
+}
+
+func (b builder) faint(st lipgloss.Style) lipgloss.Style {
+	if !b.attrs() {
+		return st
+	}
+	return st.Faint(true)
+}
+
+func (b builder) italic(st lipgloss.Style) lipgloss.Style {
+	if !b.attrs() {
+		return st
+	}
+	return st.Italic(true)
+}
+
+// border is the dialog frame: its lines are text and always drawn, its
+// colour only where the profile has one.
+func (b builder) border(s shade) lipgloss.Style {
+	st := lipgloss.NewStyle().Border(lipgloss.RoundedBorder())
+	if c := b.color(s); c != nil {
+		st = st.BorderForeground(c)
+	}
+	return st
 }

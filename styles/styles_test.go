@@ -1,19 +1,12 @@
 package styles
 
 import (
-	"io"
+	"os"
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	"github.com/charmbracelet/colorprofile"
 )
-
-func renderer(p termenv.Profile) *lipgloss.Renderer {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(p)
-	return r
-}
 
 func TestParseTheme(t *testing.T) {
 	for in, want := range map[string]string{"": "auto", "auto": "auto", "Dark": "dark", " light ": "light"} {
@@ -27,16 +20,18 @@ func TestParseTheme(t *testing.T) {
 }
 
 func TestExplicitThemesPinTheBackground(t *testing.T) {
+	t.Setenv("COLORFGBG", "0;15") // the environment does not overrule an explicit theme
 	for theme, dark := range map[string]bool{"dark": true, "light": false} {
-		r := renderer(termenv.TrueColor)
-		st := New(theme, r)
-		if st.Dark != dark || r.HasDarkBackground() != dark {
-			t.Errorf("%s: Styles.Dark=%v renderer=%v", theme, st.Dark, r.HasDarkBackground())
+		if got := Resolve(theme, nil, nil); got != dark {
+			t.Errorf("%s: Resolve = %v", theme, got)
+		}
+		if st := New(dark, colorprofile.TrueColor); st.Dark != dark {
+			t.Errorf("%s: Styles.Dark = %v", theme, st.Dark)
 		}
 	}
 	// The two themes really differ.
-	d := New("dark", renderer(termenv.TrueColor)).Expiring.Render("x")
-	l := New("light", renderer(termenv.TrueColor)).Expiring.Render("x")
+	d := New(true, colorprofile.TrueColor).Expiring.Render("x")
+	l := New(false, colorprofile.TrueColor).Expiring.Render("x")
 	if d == l {
 		t.Errorf("dark and light render alike: %q", d)
 	}
@@ -46,18 +41,27 @@ func TestAutoNeverQueriesWhereItCannotAnswer(t *testing.T) {
 	t.Setenv("COLORFGBG", "")
 	t.Setenv("TMUX", "/tmp/tmux-1000/default,1,0")
 	// Inside tmux: no query (tmux answers for itself, not the terminal);
-	// in doubt, dark.
-	if !Resolve("auto", renderer(termenv.TrueColor)) {
+	// in doubt, dark. Even given a terminal's files.
+	if !Resolve("auto", os.Stdin, os.Stdout) {
 		t.Error("auto in tmux is dark")
 	}
 	t.Setenv("TMUX", "")
 	t.Setenv("TERM", "xterm-256color")
-	// Output is not a terminal: no query either.
-	if !Resolve("auto", renderer(termenv.TrueColor)) {
+	// Input and output are not a terminal: no query either.
+	if !Resolve("auto", nil, nil) {
 		t.Error("auto without a terminal is dark")
 	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if !Resolve("auto", r, w) {
+		t.Error("auto on a pipe is dark")
+	}
 	t.Setenv("COLORFGBG", "0;15")
-	if Resolve("auto", renderer(termenv.TrueColor)) {
+	if Resolve("auto", nil, nil) {
 		t.Error("COLORFGBG with a white background is light")
 	}
 }
@@ -80,17 +84,90 @@ func TestColorFGBG(t *testing.T) {
 	}
 }
 
-func TestNoColourMeansPlainText(t *testing.T) {
-	st := New("dark", renderer(termenv.Ascii))
-	for name, s := range map[string]lipgloss.Style{
-		"Critical": st.Critical, "Selected": st.Selected, "FlashError": st.FlashError, "Expired": st.Expired,
-	} {
-		if got := s.Render("‼ 0:07"); got != "‼ 0:07" {
-			t.Errorf("%s under NO_COLOR renders %q", name, got)
+// Under NO_COLOR (the ASCII profile) no colour is sent, only attributes; on
+// something that is not a terminal, nothing but the text.
+func TestNoColourMeansNoColour(t *testing.T) {
+	styles := func(st *Styles) map[string]Style {
+		return map[string]Style{
+			"Critical": st.Critical, "Selected": st.Selected, "FlashError": st.FlashError,
+			"Expired": st.Expired, "Pending": st.Pending, "Dialog": st.Dialog,
 		}
 	}
-	colour := New("dark", renderer(termenv.ANSI256)).Critical.Render("‼ 0:07")
-	if !strings.Contains(colour, "\x1b[") {
-		t.Errorf("with colour: %q", colour)
+	for name, s := range styles(New(true, colorprofile.NoTTY)) {
+		want := "‼ 0:07"
+		if name == "Dialog" {
+			want = "╭────────╮\n│ ‼ 0:07 │\n╰────────╯"
+		}
+		if got := s.Render("‼ 0:07"); got != want {
+			t.Errorf("%s without a terminal renders %q", name, got)
+		}
+	}
+	for name, s := range styles(New(true, colorprofile.ASCII)) {
+		got := s.Render("‼ 0:07")
+		for _, sgr := range sgrParams(got) {
+			if isColourParam(sgr) {
+				t.Errorf("%s under NO_COLOR sends colour %q: %q", name, sgr, got)
+			}
+		}
+	}
+	if got := New(true, colorprofile.ASCII).Critical.Render("x"); got == "x" {
+		t.Error("under NO_COLOR bold still reaches the terminal")
+	}
+	colour := New(true, colorprofile.ANSI256).Critical.Render("‼ 0:07")
+	if !strings.Contains(colour, "38;5;") {
+		t.Errorf("256 colours: %q", colour)
+	}
+	if ansi := New(true, colorprofile.ANSI).Critical.Render("x"); strings.Contains(ansi, "38;5;") || strings.Contains(ansi, "38;2;") {
+		t.Errorf("16 colours get 16 colours: %q", ansi)
+	}
+}
+
+// sgrParams lists the parameters of every SGR sequence in s.
+func sgrParams(s string) []string {
+	var out []string
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			return out
+		}
+		s = s[i+2:]
+		j := strings.IndexByte(s, 'm')
+		if j < 0 {
+			return out
+		}
+		out = append(out, strings.Split(s[:j], ";")...)
+		s = s[j+1:]
+	}
+}
+
+// isColourParam: 30–49 and 90–107 set colours; 1, 2, 3… are attributes.
+func isColourParam(p string) bool {
+	return len(p) >= 2 && strings.ContainsAny(p[:1], "349") || strings.HasPrefix(p, "10") && len(p) == 3
+}
+
+// The quick path paints exactly what lipgloss would, for every style, on
+// and off the cursor row, in every profile.
+func TestStylesPaintAsLipglossWould(t *testing.T) {
+	texts := []string{"", " ", "Living Room iPad  ", "‼ 0:07", "a\tb", "two\nlines", "日本語 ✓", "\\x1b[2K"}
+	for _, p := range []colorprofile.Profile{colorprofile.NoTTY, colorprofile.ASCII, colorprofile.ANSI, colorprofile.ANSI256, colorprofile.TrueColor} {
+		for _, dark := range []bool{true, false} {
+			st := New(dark, p)
+			for i, s := range st.all() {
+				for _, v := range []Style{*s, s.OnCursor()} {
+					for _, text := range texts {
+						if got, want := v.Render(text), v.Style.Render(text); got != want {
+							t.Fatalf("profile %v style %d: Render(%q) = %q, lipgloss %q", p, i, text, got, want)
+						}
+					}
+				}
+			}
+			if !st.Pending.ink.simple || st.Dialog.ink.simple {
+				t.Errorf("profile %v: a cell style takes the quick path, a box does not", p)
+			}
+		}
+	}
+	sel := New(true, colorprofile.TrueColor)
+	if a, b := sel.Pending.Render("x"), sel.Pending.OnCursor().Render("x"); a == b || !strings.Contains(b, "48;2;") {
+		t.Errorf("the cursor row has the cursor's background: %q vs %q", a, b)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/term"
 )
 
@@ -29,30 +29,23 @@ func ParseTheme(s string) (string, error) {
 	}
 }
 
-// Resolve decides whether r draws on a dark background and pins the answer
-// on r, so adaptive colours never trigger a terminal query later — a query
-// made while the console owns the terminal would race its input reader.
+// Resolve decides whether the terminal on in and out has a dark
+// background. It is called once, before the console owns the terminal: a
+// query made while the program reads its input would race that reader.
 //
 // dark and light are taken at their word. auto asks, cheapest first:
-// COLORFGBG, then lipgloss' own detection, but only where that detection
+// COLORFGBG, then the terminal itself (OSC 11), but only where that query
 // cannot stall or be answered by the wrong party: never inside tmux or
 // screen (which multiplex several terminals and do not answer for them),
-// never when the output is not a terminal. When in doubt: dark.
-func Resolve(theme string, r *lipgloss.Renderer) bool {
-	var dark bool
+// never when in or out is not a terminal (nil counts as not one). When in
+// doubt: dark.
+func Resolve(theme string, in, out term.File) bool {
 	switch theme {
 	case ThemeDark:
-		dark = true
+		return true
 	case ThemeLight:
-		dark = false
-	default:
-		dark = detectDark(r)
+		return false
 	}
-	r.SetHasDarkBackground(dark)
-	return dark
-}
-
-func detectDark(r *lipgloss.Renderer) bool {
 	if dark, ok := darkFromColorFGBG(os.Getenv("COLORFGBG")); ok {
 		return dark
 	}
@@ -62,11 +55,14 @@ func detectDark(r *lipgloss.Renderer) bool {
 		strings.HasPrefix(termName, "dumb") {
 		return true
 	}
-	tty, ok := r.Output().Writer().(interface{ Fd() uintptr })
-	if !ok || !term.IsTerminal(tty.Fd()) {
+	if !isTerminal(in) || !isTerminal(out) {
 		return true
 	}
-	return r.HasDarkBackground()
+	return lipgloss.HasDarkBackground(in, out)
+}
+
+func isTerminal(f term.File) bool {
+	return f != nil && term.IsTerminal(f.Fd())
 }
 
 // darkFromColorFGBG reads the "fg;bg" (or "fg;x;bg") hint some terminals

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/styles"
 	"github.com/pairdeck/pairdeck/tui/table"
@@ -56,7 +55,7 @@ func (k activityKind) label() string {
 	}
 }
 
-func (k activityKind) style(st *styles.Styles) lipgloss.Style {
+func (k activityKind) style(st *styles.Styles) styles.Style {
 	switch k {
 	case actRequested:
 		return st.Requested
@@ -143,7 +142,7 @@ func (v *activityView) Add(e activityEntry) {
 	}
 }
 
-func (v activityView) Update(msg tea.KeyMsg, keys KeyMap) (activityView, tea.Cmd) {
+func (v activityView) Update(msg tea.KeyPressMsg, keys KeyMap) (activityView, tea.Cmd) {
 	c := &v.list.cursor
 	if moveCursor(c, msg, keys) {
 		return v, nil
@@ -175,7 +174,7 @@ func (v activityView) renderRow(e activityEntry, loc *time.Location, st *styles.
 		shortID(e.nodeID),
 		e.note,
 	}
-	return cellsLine(st, rs, isSel, activityColumns, v.widths, v.width, cells, func(i int) lipgloss.Style {
+	return cellsLine(st, rs, isSel, activityColumns, v.widths, v.width, cells, func(i int) styles.Style {
 		switch i {
 		case 0, 3, 4:
 			return st.Dim

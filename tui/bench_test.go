@@ -2,12 +2,10 @@ package tui
 
 import (
 	"fmt"
-	"io"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/pairdeck/pairdeck/protocol"
 )
@@ -25,10 +23,8 @@ func manyRequests(n int) []protocol.PendingRequest {
 // A frame costs the same for ten rows or ten thousand: only the rows in
 // the window are drawn. Colour is on (true colour), the costlier case.
 func BenchmarkViewPending10k(b *testing.B) {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.TrueColor)
 	c := &clock{t: t0}
-	m := New(nil, Options{Now: c.Now, Theme: "dark", Renderer: r})
+	m := New(nil, Options{Now: c.Now, Theme: "dark", ColorProfile: colorprofile.TrueColor})
 	m = step(b, m, windowSize(80, 24))
 	m = step(b, m, listed(manyRequests(10000)))
 	m = press(b, m, "pgdown", "pgdown", "space")
@@ -37,7 +33,7 @@ func BenchmarkViewPending10k(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = m.View()
+		_ = frameOf(m)
 	}
 }
 
@@ -51,7 +47,7 @@ func TestViewDoesNotScaleWithTheQueue(t *testing.T) {
 		best := time.Hour
 		for range 20 {
 			start := time.Now()
-			_ = m.View()
+			_ = frameOf(m)
 			best = min(best, time.Since(start))
 		}
 		return best

@@ -5,9 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
@@ -84,7 +83,7 @@ type unblockMsg struct {
 	name   string
 }
 
-func (v blockedView) Update(msg tea.KeyMsg, keys KeyMap) (blockedView, tea.Cmd) {
+func (v blockedView) Update(msg tea.KeyPressMsg, keys KeyMap) (blockedView, tea.Cmd) {
 	c := &v.list.cursor
 	if moveCursor(c, msg, keys) {
 		return v, nil
@@ -130,7 +129,7 @@ func (v blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, r
 		orDash(b.BlockedBy),
 		orDash(b.LastRemoteIP),
 	}
-	return cellsLine(st, rs, isSel, blockedColumns, v.widths, v.width, cells, func(i int) lipgloss.Style {
+	return cellsLine(st, rs, isSel, blockedColumns, v.widths, v.width, cells, func(i int) styles.Style {
 		switch i {
 		case 0:
 			return st.Blocked

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pairdeck/pairdeck/protocol"
@@ -45,7 +45,7 @@ const detailLabelWidth = 15
 func (d *detailView) SetSize(w, h int) { d.width, d.height = w, h }
 
 // Update scrolls the pane; lines is how many it has now.
-func (d detailView) Update(msg tea.KeyMsg, keys KeyMap, lines int) (detailView, tea.Cmd) {
+func (d detailView) Update(msg tea.KeyPressMsg, keys KeyMap, lines int) (detailView, tea.Cmd) {
 	page := max(d.height-1, 1)
 	switch {
 	case key.Matches(msg, keys.Up):

@@ -3,8 +3,8 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pairdeck/pairdeck/styles"
@@ -19,7 +19,7 @@ type confirmDialog struct {
 	then  tea.Msg
 }
 
-func (d confirmDialog) Update(msg tea.KeyMsg, keys KeyMap) tea.Cmd {
+func (d confirmDialog) Update(msg tea.KeyPressMsg, keys KeyMap) tea.Cmd {
 	switch {
 	case key.Matches(msg, keys.Confirm):
 		return emit(confirmedMsg{then: d.then})
@@ -48,7 +48,7 @@ type tokenNotice struct {
 // tokenDismissedMsg: the operator closed the token dialog.
 type tokenDismissedMsg struct{}
 
-func (t tokenNotice) Update(msg tea.KeyMsg, keys KeyMap) tea.Cmd {
+func (t tokenNotice) Update(msg tea.KeyPressMsg, keys KeyMap) tea.Cmd {
 	if key.Matches(msg, keys.Dismiss) {
 		return emit(tokenDismissedMsg{})
 	}

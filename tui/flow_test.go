@@ -1,17 +1,19 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/exp/teatest"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/gateway"
@@ -62,47 +64,76 @@ func startGateway(t *testing.T) *liveGateway {
 	return &liveGateway{g: g, url: "ws" + strings.TrimPrefix(srv.URL, "http"), stateDir: dir}
 }
 
-// screen is a console running in a test program, and everything it has
-// drawn so far. Bubble Tea redraws only the lines that change, so a string
-// is looked for in all the output since the last mark, not in one frame.
+// screen is a console running in a test program, and every frame it has
+// drawn so far. A string is looked for in all the frames since the last
+// mark, not only in the latest: a flash may come and go between two looks.
 type screen struct {
-	tm   *teatest.TestModel
-	out  bytes.Buffer
-	from int
+	tm     *teatest.TestModel
+	frames *frames
+	from   int
+}
+
+// frames is every frame a recorded console drew, as text.
+type frames struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (f *frames) add(frame string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.all = append(f.all, frame)
+}
+
+func (f *frames) since(i int) (seen string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.all[min(i, len(f.all)):], "\n"), len(f.all)
+}
+
+// recorded is the console as the program runs it, keeping each frame.
+type recorded struct {
+	Model
+	frames *frames
+}
+
+func (r recorded) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := r.Model.Update(msg)
+	return recorded{Model: next.(Model), frames: r.frames}, cmd
+}
+
+func (r recorded) View() tea.View {
+	v := r.Model.View()
+	r.frames.add(v.Content)
+	return v
 }
 
 // console runs the console on b in a test program.
 func console(t *testing.T, b Backend, opts Options) *screen {
 	t.Helper()
 	opts.Theme = "dark"
-	opts.Renderer = asciiRenderer()
+	opts.ColorProfile = plain
 	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	m := New(b, opts)
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 24))
+	f := &frames{}
+	tm := teatest.NewTestModel(t, recorded{Model: New(b, opts), frames: f}, teatest.WithInitialTermSize(100, 24))
 	t.Cleanup(func() { _ = tm.Quit() })
-	return &screen{tm: tm}
+	return &screen{tm: tm, frames: f}
 }
 
-// mark forgets the output so far: later waits look only at what follows.
+// mark forgets the frames so far: later waits look only at what follows.
 func (s *screen) mark() {
-	s.read()
-	s.from = s.out.Len()
+	_, s.from = s.frames.since(s.from)
 }
 
-func (s *screen) read() {
-	_, _ = io.Copy(&s.out, s.tm.Output())
-}
-
-// wait waits until the output since the last mark shows all of want.
+// wait waits until the frames since the last mark show all of want.
 func (s *screen) wait(t *testing.T, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.read()
-		seen := s.out.Bytes()[s.from:]
+		seen, _ := s.frames.since(s.from)
 		missing := ""
 		for _, w := range want {
-			if !bytes.Contains(seen, []byte(w)) {
+			if !strings.Contains(seen, w) {
 				missing = w
 				break
 			}
@@ -127,7 +158,7 @@ func (s *screen) press(keys ...string) {
 func (s *screen) final(t *testing.T) Model {
 	t.Helper()
 	s.press("ctrl+c") // q would not do: a dialog may hold the keys
-	return s.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	return s.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(recorded).Model
 }
 
 // pairNode starts a node that asks to pair over WebSocket and waits for the

@@ -36,18 +36,18 @@ func withPaired(pending []protocol.PendingRequest) refreshedMsg {
 func TestGoldenEmpty(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, listed(nil))
-	requireGolden(t, "empty", m.View())
+	requireGolden(t, "empty", frameOf(m))
 }
 
 func TestGoldenLoading(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
-	requireGolden(t, "loading", m.View())
+	requireGolden(t, "loading", frameOf(m))
 }
 
 func TestGoldenThreePending(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, withPaired(threeRequests()))
-	requireGolden(t, "three_pending", m.View())
+	requireGolden(t, "three_pending", frameOf(m))
 }
 
 func TestGoldenExpiring(t *testing.T) {
@@ -55,7 +55,7 @@ func TestGoldenExpiring(t *testing.T) {
 	m = step(t, m, withPaired(threeRequests()))
 	clk.Advance(2*time.Minute + 25*time.Second) // build-box under a minute, kitchen under ten seconds
 	m = step(t, m, tickMsg{})
-	requireGolden(t, "expiring", m.View())
+	requireGolden(t, "expiring", frameOf(m))
 }
 
 func TestGoldenExpired(t *testing.T) {
@@ -64,7 +64,7 @@ func TestGoldenExpired(t *testing.T) {
 	m = press(t, m, "G")
 	clk.Advance(31 * time.Second)
 	m = step(t, m, tickMsg{})
-	requireGolden(t, "expired", m.View())
+	requireGolden(t, "expired", frameOf(m))
 }
 
 func TestGoldenMarkedAndFiltered(t *testing.T) {
@@ -73,7 +73,7 @@ func TestGoldenMarkedAndFiltered(t *testing.T) {
 	m = press(t, m, "space", "j", "space", "/")
 	m = typeText(t, m, "192.168")
 	m = press(t, m, "enter")
-	requireGolden(t, "marked_filtered", m.View())
+	requireGolden(t, "marked_filtered", frameOf(m))
 }
 
 func TestGoldenDetail(t *testing.T) {
@@ -91,7 +91,7 @@ func TestGoldenDetail(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, withPaired([]protocol.PendingRequest{req}))
 	m = press(t, m, "enter")
-	requireGolden(t, "detail", m.View())
+	requireGolden(t, "detail", frameOf(m))
 }
 
 func TestGoldenRenameInput(t *testing.T) {
@@ -99,7 +99,7 @@ func TestGoldenRenameInput(t *testing.T) {
 	m = step(t, m, withPaired(threeRequests()))
 	m = press(t, m, "j", "n")
 	m = typeText(t, m, " (rack 3)")
-	requireGolden(t, "rename_input", m.View())
+	requireGolden(t, "rename_input", frameOf(m))
 }
 
 func TestGoldenBulkConfirmation(t *testing.T) {
@@ -108,7 +108,7 @@ func TestGoldenBulkConfirmation(t *testing.T) {
 	m = press(t, m, "space", "space", "/")
 	m = typeText(t, m, "kitchen")
 	m = press(t, m, "enter", "A")
-	requireGolden(t, "bulk_confirmation", m.View())
+	requireGolden(t, "bulk_confirmation", frameOf(m))
 }
 
 func TestGoldenTokenDialog(t *testing.T) {
@@ -120,28 +120,28 @@ func TestGoldenTokenDialog(t *testing.T) {
 			NodeID: nodeID("Living Room iPad"), Token: "q5sW3cN0m9VYQeXQ1k0yJ1bq7b0dQ9o9dC6nVx2Zr8E",
 		}},
 	}}})
-	requireGolden(t, "token_dialog", m.View())
+	requireGolden(t, "token_dialog", frameOf(m))
 }
 
 func TestGoldenHelp(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, withPaired(threeRequests()))
 	m = press(t, m, "?")
-	requireGolden(t, "help", m.View())
+	requireGolden(t, "help", frameOf(m))
 }
 
 func TestGoldenHelpNarrow(t *testing.T) {
 	m, _ := newModel(t, 60, 15)
 	m = step(t, m, withPaired(threeRequests()))
 	m = press(t, m, "?")
-	requireGolden(t, "help_60x15", m.View())
+	requireGolden(t, "help_60x15", frameOf(m))
 }
 
 func TestGoldenPaired(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, withPaired(threeRequests()))
 	m = press(t, m, "tab")
-	requireGolden(t, "paired", m.View())
+	requireGolden(t, "paired", frameOf(m))
 }
 
 func TestGoldenActivity(t *testing.T) {
@@ -161,34 +161,34 @@ func TestGoldenActivity(t *testing.T) {
 	clk.Advance(20 * time.Second) // the kitchen display expires; no event comes
 	m = step(t, m, tickMsg{})
 	m = press(t, m, "tab", "tab")
-	requireGolden(t, "activity", m.View())
+	requireGolden(t, "activity", frameOf(m))
 }
 
 func TestGoldenSmallTerminal(t *testing.T) {
 	m, _ := newModel(t, 60, 15)
 	m = step(t, m, withPaired(threeRequests()))
-	requireGolden(t, "pending_60x15", m.View())
+	requireGolden(t, "pending_60x15", frameOf(m))
 }
 
 func TestGoldenPairedSmallTerminal(t *testing.T) {
 	m, _ := newModel(t, 60, 15)
 	m = step(t, m, withPaired(threeRequests()))
 	m = press(t, m, "tab")
-	requireGolden(t, "paired_60x15", m.View())
+	requireGolden(t, "paired_60x15", frameOf(m))
 }
 
 func TestGoldenTooSmall(t *testing.T) {
 	m, _ := newModel(t, 52, 12)
 	m = step(t, m, withPaired(threeRequests()))
-	requireGolden(t, "too_small", m.View())
+	requireGolden(t, "too_small", frameOf(m))
 }
 
 func TestGoldenRemoteDisconnected(t *testing.T) {
 	c := &clock{t: t0}
-	m := New(nil, Options{Now: c.Now, Theme: "light", Renderer: asciiRenderer(), Remote: true, Endpoint: "wss://gw.example.net:18789"})
+	m := New(nil, Options{Now: c.Now, Theme: "light", ColorProfile: plain, Remote: true, Endpoint: "wss://gw.example.net:18789"})
 	m = step(t, m, windowSize(80, 24))
 	m = step(t, m, withPaired(threeRequests()))
 	m = step(t, m, updateMsg{update: protocol.Update{StateChanged: true, State: protocol.Connected}})
 	m = step(t, m, updateMsg{update: protocol.Update{StateChanged: true, State: protocol.Connecting}})
-	requireGolden(t, "remote_reconnecting", m.View())
+	requireGolden(t, "remote_reconnecting", frameOf(m))
 }

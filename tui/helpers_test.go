@@ -1,15 +1,14 @@
 package tui
 
 import (
-	"io"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/muesli/termenv"
 
 	"github.com/pairdeck/pairdeck/protocol"
 )
@@ -23,20 +22,19 @@ type clock struct{ t time.Time }
 func (c *clock) Now() time.Time          { return c.t }
 func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
-// asciiRenderer draws without colour, as under NO_COLOR, so goldens hold
-// only text and the glyphs must carry every meaning on their own.
-func asciiRenderer() *lipgloss.Renderer {
-	r := lipgloss.NewRenderer(io.Discard)
-	r.SetColorProfile(termenv.Ascii)
-	return r
-}
+// plain draws text only, no colour and no attributes, so goldens hold only
+// text and the glyphs must carry every meaning on their own.
+const plain = colorprofile.NoTTY
+
+// view is the frame the program would draw.
+func frameOf(m Model) string { return m.View().Content }
 
 // newModel is a console with no backend, sized w×h, on a fake clock. The
 // tests feed it what a backend would deliver.
 func newModel(t testing.TB, w, h int) (Model, *clock) {
 	t.Helper()
 	c := &clock{t: t0}
-	m := New(nil, Options{Now: c.Now, Theme: "dark", Renderer: asciiRenderer(), Endpoint: "embedded · 127.0.0.1:18789"})
+	m := New(nil, Options{Now: c.Now, Theme: "dark", ColorProfile: plain, Endpoint: "embedded · 127.0.0.1:18789"})
 	m = step(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	return m, c
 }
@@ -108,20 +106,34 @@ func internal(msg tea.Msg) bool {
 }
 
 // keyMsg builds the key message a terminal would send for name.
-func keyMsg(name string) tea.KeyMsg {
-	special := map[string]tea.KeyType{
-		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
-		"up": tea.KeyUp, "down": tea.KeyDown, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
-		"home": tea.KeyHome, "end": tea.KeyEnd, "space": tea.KeySpace, "ctrl+c": tea.KeyCtrlC,
-		"backspace": tea.KeyBackspace,
+func keyMsg(name string) tea.KeyPressMsg {
+	special := map[string]tea.KeyPressMsg{
+		"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape}, "tab": {Code: tea.KeyTab},
+		"shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
+		"up":        {Code: tea.KeyUp}, "down": {Code: tea.KeyDown},
+		"pgup": {Code: tea.KeyPgUp}, "pgdown": {Code: tea.KeyPgDown},
+		"home": {Code: tea.KeyHome}, "end": {Code: tea.KeyEnd},
+		"space":     {Code: tea.KeySpace, Text: " "},
+		"ctrl+c":    {Code: 'c', Mod: tea.ModCtrl},
+		"backspace": {Code: tea.KeyBackspace},
 	}
-	if kt, ok := special[name]; ok {
-		if kt == tea.KeySpace {
-			return tea.KeyMsg{Type: kt, Runes: []rune{' '}}
-		}
-		return tea.KeyMsg{Type: kt}
+	if k, ok := special[name]; ok {
+		return k
 	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
+	r := []rune(name)
+	if len(r) != 1 {
+		panic("keyMsg: unknown key " + name)
+	}
+	return runeKey(r[0])
+}
+
+// runeKey is a printable key as a terminal without keyboard enhancements
+// reports it: an upper-case letter is shift and the letter.
+func runeKey(r rune) tea.KeyPressMsg {
+	if unicode.IsUpper(r) {
+		return tea.KeyPressMsg{Code: unicode.ToLower(r), ShiftedCode: r, Mod: tea.ModShift, Text: string(r)}
+	}
+	return tea.KeyPressMsg{Code: r, Text: string(r)}
 }
 
 // press sends keys one after another.
@@ -137,7 +149,7 @@ func press(t testing.TB, m Model, keys ...string) Model {
 func typeText(t testing.TB, m Model, s string) Model {
 	t.Helper()
 	for _, r := range s {
-		m = step(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		m = step(t, m, runeKey(r))
 	}
 	return m
 }

@@ -1,6 +1,6 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // KeyMap is every key the console answers to, and its help. The model
 // enables only the bindings that apply to what is on screen (see syncKeys),
@@ -62,7 +62,7 @@ func DefaultKeyMap() KeyMap {
 		Reject:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reject")),
 		Rename:        key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "rename")),
 		Remove:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "remove")),
-		Mark:          key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		Mark:          key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "mark")),
 		ApproveMarked: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "approve marked")),
 		RejectMarked:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reject marked")),
 		Block:         key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "block")),

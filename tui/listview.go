@@ -3,9 +3,8 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/styles"
 	"github.com/pairdeck/pairdeck/tui/table"
@@ -13,7 +12,7 @@ import (
 
 // moveCursor applies the navigation keys every list shares and reports
 // whether msg was one of them.
-func moveCursor(c *table.Cursor, msg tea.KeyMsg, keys KeyMap) bool {
+func moveCursor(c *table.Cursor, msg tea.KeyPressMsg, keys KeyMap) bool {
 	switch {
 	case key.Matches(msg, keys.Up):
 		c.Up()
@@ -44,7 +43,7 @@ func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, heig
 		lines = append(lines, st.Dim.Render("  "+empty))
 	}
 	plain := rowStyles{base: st.Pending, mark: st.Marked}
-	selected := plain.selected(st)
+	selected := plain.selected()
 	l.Window(func(r T, isSel bool) {
 		rs := plain
 		if isSel {
@@ -67,7 +66,7 @@ func noMatch(what, filter string) string {
 // its column and painted in the style styleOf gives its index, one gap
 // between cells, and padding out to width — all under the row's styles.
 func cellsLine(st *styles.Styles, rs rowStyles, isSel bool, cols []table.Column, widths []int, width int,
-	cells []string, styleOf func(i int) lipgloss.Style) string {
+	cells []string, styleOf func(i int) styles.Style) string {
 	var b strings.Builder
 	b.WriteString(rs.gutter(isSel, false))
 	first := true

@@ -2,14 +2,12 @@ package tui
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
@@ -48,7 +46,6 @@ type Model struct {
 	log     *slog.Logger
 	st      *styles.Styles
 	keys    KeyMap
-	help    help.Model
 
 	width, height int
 
@@ -62,12 +59,11 @@ type Model struct {
 	pairing pairingSwitch
 	silent  silentState
 
-	prompting bool
-	prompt    prompt
-	confirm   *confirmDialog
-	tokens    []tokenNotice // undelivered tokens, shown one at a time
-	flash     flash
-	showHelp  bool
+	prompt   *prompt // the open text input, if any; replaced, never changed in place
+	confirm  *confirmDialog
+	tokens   []tokenNotice // undelivered tokens, shown one at a time
+	flash    flash
+	showHelp bool
 
 	conn          protocol.ConnState
 	connErr       error
@@ -82,7 +78,6 @@ type Model struct {
 
 	recent      map[string]time.Time // activity keys and decided request ids
 	selfExpired map[string]time.Time // requests this console dropped as expired, with the expiry it knew
-	bell        io.Writer
 	lastBell    time.Time
 }
 
@@ -96,9 +91,8 @@ func New(b Backend, opts Options) Model {
 		opts:        opts,
 		now:         opts.Now,
 		log:         opts.Logger,
-		st:          styles.New(opts.Theme, opts.Renderer),
+		st:          styles.New(styles.Resolve(opts.Theme, nil, nil), opts.ColorProfile),
 		keys:        DefaultKeyMap(),
-		help:        help.New(),
 		pending:     newPendingView(opts.TTL),
 		paired:      newPairedView(),
 		activity:    newActivityView(),
@@ -116,17 +110,19 @@ func New(b Backend, opts Options) Model {
 		// flight from the start.
 		m.refreshing = true
 	}
-	m.help.Styles = help.Styles{
-		Ellipsis:       m.st.HelpSep,
-		ShortKey:       m.st.HelpKey,
-		ShortDesc:      m.st.HelpDesc,
-		ShortSeparator: m.st.HelpSep,
-		FullKey:        m.st.HelpKey,
-		FullDesc:       m.st.HelpDesc,
-		FullSeparator:  m.st.HelpSep,
-	}
+	m.setStyles(m.st)
 	m.syncKeys()
 	return m
+}
+
+// setStyles paints the console and its parts with st.
+func (m *Model) setStyles(st *styles.Styles) {
+	m.st = st
+	if m.prompt != nil {
+		p := *m.prompt
+		p.setStyles(st)
+		m.prompt = &p
+	}
 }
 
 // Init lists the queue, subscribes to updates and starts the clock.
@@ -153,9 +149,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
 		return nil
+	case tea.ColorProfileMsg:
+		// The program knows its terminal (an SSH session's, a test's
+		// buffer): draw in what it can show.
+		if msg.Profile != m.st.Profile {
+			m.setStyles(styles.New(m.st.Dark, msg.Profile))
+		}
+		return nil
 	case tickMsg:
 		return m.onTick()
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m.onKey(msg)
 
 	case updateMsg:
@@ -230,7 +233,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case promptSubmittedMsg:
 		return m.onPromptSubmitted(msg)
 	case promptCancelledMsg:
-		m.prompting = false
+		m.prompt = nil
 		if msg.purpose == promptFilter {
 			m.setFilter("")
 		}
@@ -257,12 +260,14 @@ func (m *Model) layout() {
 	m.activity.SetSize(m.width, bodyH)
 	m.blocked.SetSize(m.width, bodyH)
 	m.detail.SetSize(m.width, bodyH)
-	if m.prompting {
-		m.prompt.input.Width = max(m.width-len([]rune(m.prompt.input.Prompt))-1, 8)
+	if m.prompt != nil {
+		p := *m.prompt
+		p.setWidth(m.width)
+		m.prompt = &p
 	}
 }
 
-func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	if key.Matches(msg, k.Interrupt) {
 		return tea.Quit
@@ -272,11 +277,11 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 		return m.tokens[0].Update(msg, k)
 	case m.confirm != nil:
 		return m.confirm.Update(msg, k)
-	case m.prompting:
-		var cmd tea.Cmd
-		m.prompt, cmd = m.prompt.Update(msg, k)
-		if m.prompt.purpose == promptFilter {
-			m.setFilter(m.prompt.Value())
+	case m.prompt != nil:
+		p, cmd := m.prompt.Update(msg, k)
+		m.prompt = &p
+		if p.purpose == promptFilter {
+			m.setFilter(p.Value())
 		}
 		return cmd
 	case m.showHelp:
@@ -331,7 +336,7 @@ func (m *Model) onKey(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
-func (m *Model) onDetailKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) onDetailKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Back):
@@ -457,13 +462,13 @@ func (m *Model) setFilter(q string) {
 }
 
 func (m *Model) openPrompt(purpose promptPurpose, target, label, value string) {
-	m.prompt = newPrompt(purpose, target, label, value, m.st, m.width)
-	m.prompting = true
+	p := newPrompt(purpose, target, label, value, m.st, m.width)
+	m.prompt = &p
 }
 
 func (m *Model) onPromptSubmitted(msg promptSubmittedMsg) tea.Cmd {
 	if msg.purpose == promptFilter {
-		m.prompting = false // the filter stays in force; esc clears it
+		m.prompt = nil // the filter stays in force; esc clears it
 		return nil
 	}
 	name := trimName(msg.value)
@@ -471,7 +476,7 @@ func (m *Model) onPromptSubmitted(msg promptSubmittedMsg) tea.Cmd {
 		m.flash = errorFlash("A name cannot be empty (esc cancels the rename).", m.now())
 		return nil
 	}
-	m.prompting = false
+	m.prompt = nil
 	return emit(renameMsg{nodeID: msg.target, name: name})
 }
 
@@ -526,16 +531,13 @@ func (m *Model) logOnce(dedupe string, e activityEntry) {
 func decidedKey(requestID string) string { return "decided\x00" + requestID }
 
 // ring sounds the terminal bell for a new request, at most once a second
-// however many arrive.
+// however many arrive. The program writes it between frames, never inside
+// one.
 func (m *Model) ring() tea.Cmd {
 	now := m.now()
-	if !m.opts.Bell || m.bell == nil || now.Sub(m.lastBell) < time.Second {
+	if !m.opts.Bell || now.Sub(m.lastBell) < time.Second {
 		return nil
 	}
 	m.lastBell = now
-	w := m.bell
-	return func() tea.Msg {
-		_, _ = io.WriteString(w, "\a")
-		return nil
-	}
+	return tea.Raw("\a")
 }

@@ -1,14 +1,13 @@
 package tui
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/protocol"
 )
@@ -16,12 +15,12 @@ import (
 // lineWith returns the first line of the frame that contains s.
 func lineWith(t *testing.T, m Model, s string) string {
 	t.Helper()
-	for _, l := range strings.Split(m.View(), "\n") {
+	for _, l := range strings.Split(frameOf(m), "\n") {
 		if strings.Contains(l, s) {
 			return l
 		}
 	}
-	t.Fatalf("no line contains %q in:\n%s", s, m.View())
+	t.Fatalf("no line contains %q in:\n%s", s, frameOf(m))
 	return ""
 }
 
@@ -91,7 +90,7 @@ func TestExpiryFallsBackToTTLWithoutExpiresAt(t *testing.T) {
 	}
 
 	c := &clock{t: t0}
-	m2 := New(nil, Options{Now: c.Now, Theme: "dark", Renderer: asciiRenderer(), TTL: 2 * time.Minute})
+	m2 := New(nil, Options{Now: c.Now, Theme: "dark", ColorProfile: plain, TTL: 2 * time.Minute})
 	m2 = step(t, m2, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m2 = step(t, m2, listed([]protocol.PendingRequest{req}))
 	if got := lineWith(t, m2, "Old Gateway Node"); !strings.Contains(got, "  1:00") {
@@ -253,7 +252,7 @@ func TestBulkConfirmationCountsMarkedRowsHiddenByTheFilter(t *testing.T) {
 	if m.confirm == nil {
 		t.Fatal("no confirmation")
 	}
-	view := m.View()
+	view := frameOf(m)
 	for _, want := range []string{"Approve 2?", "Approve 2 marked requests.", "1 of them is hidden by the filter “kitchen”."} {
 		if !strings.Contains(view, want) {
 			t.Errorf("confirmation lacks %q:\n%s", want, view)
@@ -280,8 +279,8 @@ func TestBulkConfirmationCanBeCancelled(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
 	m = press(t, m, "space", "R")
-	if m.confirm == nil || !strings.Contains(m.View(), "All of them are in view.") {
-		t.Fatalf("confirmation:\n%s", m.View())
+	if m.confirm == nil || !strings.Contains(frameOf(m), "All of them are in view.") {
+		t.Fatalf("confirmation:\n%s", frameOf(m))
 	}
 	m, seen := stepMsgs(t, m, keyMsg("esc"))
 	if m.confirm != nil || len(m.pending.busy) != 0 {
@@ -318,14 +317,14 @@ func TestKeysGoToTheFocusedInput(t *testing.T) {
 	}
 
 	m = press(t, m, "esc")
-	if m.prompting || m.pending.list.Filter() != "" || m.pending.list.Shown() != 3 {
-		t.Errorf("esc leaves prompting=%v filter=%q", m.prompting, m.pending.list.Filter())
+	if m.prompt != nil || m.pending.list.Filter() != "" || m.pending.list.Shown() != 3 {
+		t.Errorf("esc leaves prompting=%v filter=%q", (m.prompt != nil), m.pending.list.Filter())
 	}
 
 	// The same in the rename input.
 	m = press(t, m, "n")
-	if !m.prompting || m.prompt.purpose != promptRename || m.prompt.Value() != "Living Room iPad" {
-		t.Fatalf("rename input: %v %q", m.prompting, m.prompt.Value())
+	if m.prompt == nil || m.prompt.purpose != promptRename || m.prompt.Value() != "Living Room iPad" {
+		t.Fatalf("rename input: %+v", m.prompt)
 	}
 	m = typeText(t, m, " qr")
 	if len(m.pending.busy) != 0 || m.prompt.Value() != "Living Room iPad qr" {
@@ -346,16 +345,16 @@ func TestRenameSubmitsTheTypedName(t *testing.T) {
 	if !ok || rn.nodeID != nodeID("Living Room iPad") || rn.name != "Den iPad" {
 		t.Fatalf("rename sent %+v", seen)
 	}
-	if m.prompting {
+	if m.prompt != nil {
 		t.Error("input still open")
 	}
 
 	// The result renames the row and says so.
 	m = step(t, m, renamedMsg{nodeID: rn.nodeID, name: rn.name})
-	if _, ok := m.pending.Get("req-ipad"); !ok || !strings.Contains(m.View(), "Den iPad") {
-		t.Errorf("renamed row missing:\n%s", m.View())
+	if _, ok := m.pending.Get("req-ipad"); !ok || !strings.Contains(frameOf(m), "Den iPad") {
+		t.Errorf("renamed row missing:\n%s", frameOf(m))
 	}
-	if !strings.Contains(m.View(), "Renamed to “Den iPad”.") {
+	if !strings.Contains(frameOf(m), "Renamed to “Den iPad”.") {
 		t.Error("no flash")
 	}
 }
@@ -371,8 +370,8 @@ func TestEmptyNameIsRefusedAndTheInputStays(t *testing.T) {
 	if _, ok := sent[renameMsg](seen); ok {
 		t.Fatal("empty name sent")
 	}
-	if !m.prompting || !m.flash.isErr {
-		t.Errorf("prompting=%v flash=%+v", m.prompting, m.flash)
+	if m.prompt == nil || !m.flash.isErr {
+		t.Errorf("prompting=%v flash=%+v", (m.prompt != nil), m.flash)
 	}
 }
 
@@ -409,7 +408,7 @@ func TestBindingsThatDoNotApplyAreDisabled(t *testing.T) {
 	if !k.Help.Enabled() || !k.Quit.Enabled() || !k.Filter.Enabled() || !k.NextView.Enabled() {
 		t.Error("help, quit, filter and tab always apply on a list")
 	}
-	if strings.Contains(m.View(), "approve") {
+	if strings.Contains(frameOf(m), "approve") {
 		t.Error("the help line offers approve on an empty queue")
 	}
 
@@ -511,7 +510,7 @@ func TestUndeliveredTokenIsShownOnceInADialog(t *testing.T) {
 		decisionTarget: decisionTarget{requestID: "req-ipad", nodeID: nodeID("Living Room iPad"), name: "Living Room iPad"},
 		approved:       protocol.ApproveResult{RequestID: "req-ipad", Node: protocol.PairedNode{NodeID: nodeID("Living Room iPad"), Token: token}},
 	}}})
-	view := m.View()
+	view := frameOf(m)
 	if !strings.Contains(view, token) || !strings.Contains(view, "It will not be shown again.") {
 		t.Fatalf("token dialog:\n%s", view)
 	}
@@ -526,7 +525,7 @@ func TestUndeliveredTokenIsShownOnceInADialog(t *testing.T) {
 		t.Fatal("dialog closed by a stray key")
 	}
 	m = press(t, m, "enter")
-	if len(m.tokens) != 0 || strings.Contains(m.View(), token) {
+	if len(m.tokens) != 0 || strings.Contains(frameOf(m), token) {
 		t.Error("token still shown after dismissal")
 	}
 	e, _ := m.activity.list.Selected()
@@ -610,7 +609,7 @@ func TestEventsDuringAListAreNotLost(t *testing.T) {
 
 func TestConnectionStateInTheHeader(t *testing.T) {
 	c := &clock{t: t0}
-	m := New(nil, Options{Now: c.Now, Theme: "dark", Renderer: asciiRenderer(), Remote: true, Endpoint: "wss://gw.example.net:18789"})
+	m := New(nil, Options{Now: c.Now, Theme: "dark", ColorProfile: plain, Remote: true, Endpoint: "wss://gw.example.net:18789"})
 	m = step(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	state := func(s protocol.ConnState, err error) {
 		m = step(t, m, updateMsg{update: protocol.Update{StateChanged: true, State: s, Err: err}})
@@ -654,8 +653,8 @@ func TestPresenceAndRemovalInThePairedView(t *testing.T) {
 	}
 
 	m = press(t, m, "d")
-	if m.confirm == nil || !strings.Contains(m.View(), "Remove Office Mac?") {
-		t.Fatalf("remove asks first:\n%s", m.View())
+	if m.confirm == nil || !strings.Contains(frameOf(m), "Remove Office Mac?") {
+		t.Fatalf("remove asks first:\n%s", frameOf(m))
 	}
 	m, seen := stepMsgs(t, m, keyMsg("y"))
 	rm, ok := sent[removeMsg](seen)
@@ -694,23 +693,30 @@ func TestActivityIsBounded(t *testing.T) {
 
 func TestBellRingsForNewRequestsAtMostOncePerSecond(t *testing.T) {
 	c := &clock{t: t0}
-	m := New(nil, Options{Now: c.Now, Theme: "dark", Renderer: asciiRenderer(), Bell: true})
-	var bell bytes.Buffer
-	m.bell = &bell
+	m := New(nil, Options{Now: c.Now, Theme: "dark", ColorProfile: plain, Bell: true})
 	m = step(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	m = step(t, m, listed(nil))
-	m = step(t, m, event(protocol.EventPairRequested, request("r1", "A", "", "", 0)))
-	m = step(t, m, event(protocol.EventPairRequested, request("r2", "B", "", "", 0)))
-	m = step(t, m, event(protocol.EventPairRequested, request("r1", "A", "", "", 0))) // a refresh
+	var bell strings.Builder
+	arrive := func(id, name string) {
+		var seen []tea.Msg
+		m, seen = stepMsgs(t, m, event(protocol.EventPairRequested, request(id, name, "", "", 0)))
+		for _, msg := range seen {
+			if raw, ok := msg.(tea.RawMsg); ok {
+				bell.WriteString(fmt.Sprint(raw.Msg))
+			}
+		}
+	}
+	arrive("r1", "A")
+	arrive("r2", "B")
+	arrive("r1", "A") // a refresh
 	if bell.String() != "\a" {
 		t.Errorf("bell wrote %q", bell.String())
 	}
 	c.Advance(time.Second)
-	m = step(t, m, event(protocol.EventPairRequested, request("r3", "C", "", "", 0)))
+	arrive("r3", "C")
 	if bell.String() != "\a\a" {
 		t.Errorf("bell wrote %q", bell.String())
 	}
-	_ = m
 }
 
 func TestQuitKeys(t *testing.T) {
@@ -737,8 +743,8 @@ func TestDetailFollowsItsRequestAndClosesWhenItGoes(t *testing.T) {
 	}
 	clk.Advance(time.Second)
 	m = step(t, m, tickMsg{})
-	if !strings.Contains(m.View(), "Expires       2:59") && !strings.Contains(m.View(), "2:59 ·") {
-		t.Errorf("live countdown in the detail:\n%s", m.View())
+	if !strings.Contains(frameOf(m), "Expires       2:59") && !strings.Contains(frameOf(m), "2:59 ·") {
+		t.Errorf("live countdown in the detail:\n%s", frameOf(m))
 	}
 	m = step(t, m, event(protocol.EventPairResolved, protocol.ResolvedEvent{RequestID: "req-build", Decision: protocol.DecisionRejected}))
 	if m.detail.open {

@@ -4,9 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
@@ -143,7 +142,7 @@ func (v *pairedView) Remove(nodeID string) (pairedRow, bool) { return v.list.Rem
 func (v *pairedView) Get(nodeID string) (pairedRow, bool)    { return v.list.Get(nodeID) }
 func (v *pairedView) Selected() (pairedRow, bool)            { return v.list.Selected() }
 
-func (v pairedView) Update(msg tea.KeyMsg, keys KeyMap) (pairedView, tea.Cmd) {
+func (v pairedView) Update(msg tea.KeyPressMsg, keys KeyMap) (pairedView, tea.Cmd) {
 	c := &v.list.cursor
 	if moveCursor(c, msg, keys) {
 		return v, nil
@@ -198,7 +197,7 @@ func (v pairedView) renderRow(r pairedRow, now time.Time, st *styles.Styles, rs 
 		r.seenText(now),
 		strings.Join(caps, ","),
 	}
-	return cellsLine(st, rs, isSel, pairedColumns, v.widths, v.width, cells, func(i int) lipgloss.Style {
+	return cellsLine(st, rs, isSel, pairedColumns, v.widths, v.width, cells, func(i int) styles.Style {
 		if i == 1 {
 			return stateStyle
 		}

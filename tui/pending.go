@@ -4,9 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
@@ -193,7 +192,7 @@ func (v *pendingView) marked(now time.Time) (targets []decisionTarget, hidden, s
 
 // Update handles the keys of the queue. Decisions and dialogs are the
 // root's business: the view only says what the operator asked for.
-func (v pendingView) Update(msg tea.KeyMsg, keys KeyMap, now time.Time) (pendingView, tea.Cmd) {
+func (v pendingView) Update(msg tea.KeyPressMsg, keys KeyMap, now time.Time) (pendingView, tea.Cmd) {
 	c := &v.list.cursor
 	if moveCursor(c, msg, keys) {
 		return v, nil
@@ -261,20 +260,19 @@ func (v pendingView) View(now time.Time, st *styles.Styles, loaded bool) string 
 
 // rowStyles are the styles of one row, plain or under the cursor.
 type rowStyles struct {
-	base lipgloss.Style
-	mark lipgloss.Style
-	sel  *lipgloss.Style // the cursor's style, merged into every cell
+	base   styles.Style
+	mark   styles.Style
+	cursor bool // the row under the cursor: every cell wears its style
 }
 
-func (rs rowStyles) selected(st *styles.Styles) rowStyles {
-	s := st.Selected
-	return rowStyles{base: rs.base.Inherit(s), mark: rs.mark.Inherit(s), sel: &s}
+func (rs rowStyles) selected() rowStyles {
+	return rowStyles{base: rs.base.OnCursor(), mark: rs.mark.OnCursor(), cursor: true}
 }
 
-// paint applies a cell style, merged with the cursor's when selected.
-func (rs rowStyles) paint(style lipgloss.Style, text string) string {
-	if rs.sel != nil {
-		style = style.Inherit(*rs.sel)
+// paint applies a cell style, merged with the cursor's on its row.
+func (rs rowStyles) paint(style styles.Style, text string) string {
+	if rs.cursor {
+		style = style.OnCursor()
 	}
 	return style.Render(text)
 }
@@ -331,7 +329,7 @@ func (v pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, r
 		rs.paint(rowStyle, tail)
 }
 
-func urgencyStyle(st *styles.Styles, u urgency) lipgloss.Style {
+func urgencyStyle(st *styles.Styles, u urgency) styles.Style {
 	switch u {
 	case expiring:
 		return st.Expiring

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/protocol"
 )
@@ -50,7 +50,7 @@ func TestPairingSwitchShowsInTheHeaderAndTheKeyFollowsIt(t *testing.T) {
 	if e.kind != actPairingOff || e.actor != "cli (operator)" {
 		t.Errorf("activity: %+v", e)
 	}
-	requireGolden(t, "pairing_off", m.View())
+	requireGolden(t, "pairing_off", frameOf(m))
 
 	// The key asks the gateway (no backend here, so nothing is in flight);
 	// its answer switches the header and says so.
@@ -78,8 +78,8 @@ func TestAnotherGatewayHasNoSwitchOrBlockList(t *testing.T) {
 		t.Fatal("pairdeck-only keys offered to another gateway")
 	}
 	m = press(t, m, "shift+tab")
-	if m.view != viewBlocked || !strings.Contains(m.View(), "keeps no block list") {
-		t.Fatalf("blocked view:\n%s", m.View())
+	if m.view != viewBlocked || !strings.Contains(frameOf(m), "keeps no block list") {
+		t.Fatalf("blocked view:\n%s", frameOf(m))
 	}
 }
 
@@ -93,7 +93,7 @@ func TestBlockAsksFirstThenShowsTheBlock(t *testing.T) {
 	if m.confirm == nil || m.confirm.title != "Block Living Room iPad?" {
 		t.Fatalf("no confirmation: %+v", m.confirm)
 	}
-	requireGolden(t, "block_confirmation", m.View())
+	requireGolden(t, "block_confirmation", frameOf(m))
 	m = press(t, m, "n")
 	if m.confirm != nil {
 		t.Fatal("n did not cancel")
@@ -136,7 +136,7 @@ func TestBlockedViewListsAndUnblocks(t *testing.T) {
 	if m.view != viewBlocked || !m.keys.Unblock.Enabled() || m.keys.Block.Enabled() || m.keys.Approve.Enabled() {
 		t.Fatalf("view %d, unblock %v", m.view, m.keys.Unblock.Enabled())
 	}
-	requireGolden(t, "blocked", m.View())
+	requireGolden(t, "blocked", frameOf(m))
 
 	// Refusals update the counters in place.
 	p := pests()[0]
@@ -161,8 +161,8 @@ func TestBlockedViewListsAndUnblocks(t *testing.T) {
 	}
 	// Another operator unblocks the other one.
 	m = step(t, m, event(protocol.EventBlockRemoved, protocol.UnblockEvent{NodeID: nodeID("old-laptop"), TS: t0.UnixMilli(), Actor: "cli (operator)"}))
-	if m.blocked.list.Len() != 0 || !strings.Contains(m.View(), "Nobody is blocked") || m.keys.Unblock.Enabled() {
-		t.Fatalf("empty block list:\n%s", m.View())
+	if m.blocked.list.Len() != 0 || !strings.Contains(frameOf(m), "Nobody is blocked") || m.keys.Unblock.Enabled() {
+		t.Fatalf("empty block list:\n%s", frameOf(m))
 	}
 }
 
@@ -170,8 +170,8 @@ func TestHelpListsThePairdeckKeys(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, withPolicy(true))
 	m = press(t, m, "?")
-	requireGolden(t, "help_pairdeck", m.View())
-	view := m.View()
+	requireGolden(t, "help_pairdeck", frameOf(m))
+	view := frameOf(m)
 	for _, want := range []string{"b     block", "P         stop pairing"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("help lacks %q", want)
@@ -198,7 +198,7 @@ func (c *silentCheck) check() *SilentCheck {
 func silentModel(t *testing.T, c *silentCheck) (Model, *clock) {
 	t.Helper()
 	clk := &clock{t: t0}
-	m := New(nil, Options{Now: clk.Now, Theme: "dark", Renderer: asciiRenderer(), SilentCheck: c.check()})
+	m := New(nil, Options{Now: clk.Now, Theme: "dark", ColorProfile: plain, SilentCheck: c.check()})
 	m = step(t, m, windowSize(80, 24))
 	return step(t, m, withPolicy(true)), clk
 }
@@ -283,7 +283,7 @@ func TestSilentApprovalFallsBackWhenTheCheckFails(t *testing.T) {
 	if e.kind != actHeld || e.actor != "ssh-check" || !strings.Contains(e.note, "Permission denied") {
 		t.Errorf("activity %+v", e)
 	}
-	requireGolden(t, "silent_held", m.View())
+	requireGolden(t, "silent_held", frameOf(m))
 	// A burst does not run a failing check again and again.
 	clk.Advance(10 * time.Second)
 	m = arrive(t, m, silentRequest(clk, "req-s2", "Silent Two"))
@@ -315,7 +315,7 @@ func TestSilentCheckNeverBlocksTheUI(t *testing.T) {
 			return ctx.Err()
 		}
 	}}
-	m := New(nil, Options{Now: clk.Now, Theme: "dark", Renderer: asciiRenderer(), SilentCheck: check})
+	m := New(nil, Options{Now: clk.Now, Theme: "dark", ColorProfile: plain, SilentCheck: check})
 	m = step(t, m, windowSize(80, 24))
 	m = step(t, m, withPolicy(true))
 	next, cmd := m.Update(event(protocol.EventPairRequested, silentRequest(clk, "req-s1", "Silent One")))

@@ -1,10 +1,9 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/styles"
 )
@@ -31,22 +30,37 @@ type prompt struct {
 func newPrompt(purpose promptPurpose, target, label, value string, st *styles.Styles, width int) prompt {
 	in := textinput.New()
 	in.Prompt = label
-	in.PromptStyle = st.InputPrompt
-	in.TextStyle = st.DetailValue
-	// A steady cursor: a blinking one redraws the screen twice a second,
-	// which is wasted bandwidth over SSH and noise in a tmux pane.
-	in.Cursor.SetMode(cursor.CursorStatic)
+	// The terminal's own cursor, steady: a drawn one that blinks redraws
+	// the line twice a second, wasted bandwidth over SSH and noise in a
+	// tmux pane.
+	in.SetVirtualCursor(false)
 	if purpose == promptRename {
 		in.CharLimit = nameLimit
 	}
-	in.Width = max(width-len([]rune(label))-1, 8)
-	in.SetValue(value)
-	in.CursorEnd()
-	in.Focus()
-	return prompt{purpose: purpose, target: target, input: in}
+	p := prompt{purpose: purpose, target: target, input: in}
+	p.setStyles(st)
+	p.setWidth(width)
+	p.input.SetValue(value)
+	p.input.CursorEnd()
+	p.input.Focus()
+	return p
 }
 
-func (p prompt) Update(msg tea.KeyMsg, keys KeyMap) (prompt, tea.Cmd) {
+func (p *prompt) setStyles(st *styles.Styles) {
+	s := p.input.Styles()
+	s.Focused.Prompt = st.InputPrompt.Style
+	s.Focused.Text = st.DetailValue.Style
+	s.Cursor.Blink = false
+	s.Cursor.Color = nil // the terminal's own colour
+	p.input.SetStyles(s)
+}
+
+// setWidth fits the input to a line of width cells, prompt included.
+func (p *prompt) setWidth(width int) {
+	p.input.SetWidth(max(width-len([]rune(p.input.Prompt))-1, 8))
+}
+
+func (p prompt) Update(msg tea.KeyPressMsg, keys KeyMap) (prompt, tea.Cmd) {
 	switch {
 	case key.Matches(msg, keys.Submit):
 		return p, emit(promptSubmittedMsg{purpose: p.purpose, target: p.target, value: p.input.Value()})
@@ -61,3 +75,13 @@ func (p prompt) Update(msg tea.KeyMsg, keys KeyMap) (prompt, tea.Cmd) {
 func (p prompt) Value() string { return p.input.Value() }
 
 func (p prompt) View() string { return p.input.View() }
+
+// Cursor is where the terminal's cursor goes, on a line of the given
+// width: x is cells from the left.
+func (p prompt) Cursor(width int) (x int, ok bool) {
+	c := p.input.Cursor()
+	if c == nil {
+		return 0, false
+	}
+	return min(c.X, max(width-1, 0)), true
+}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/pairdeck/pairdeck/styles"
@@ -21,8 +19,15 @@ import (
 type Options struct {
 	// Now is the clock (time.Now when nil). Countdowns and flashes use it.
 	Now func() time.Time
-	// Theme is "auto", "dark" or "light" (see styles.ParseTheme).
+	// Theme is "auto", "dark" or "light" (see styles.ParseTheme). Run
+	// settles auto with the terminal before the program starts; New,
+	// without a terminal to ask, settles it from the environment.
 	Theme string
+	// ColorProfile is the terminal's colour profile (NO_COLOR is ASCII).
+	// Run detects it when unset; New then draws in true colour and the
+	// program converts. A program tells the console its terminal's profile
+	// (tea.ColorProfileMsg) and the styles follow.
+	ColorProfile colorprofile.Profile
 	// Bell rings the terminal bell when a new request arrives.
 	Bell bool
 	// Remote says the backend is across the network: the header then
@@ -40,10 +45,6 @@ type Options struct {
 	// check passes (see SilentCheck); requests that declare exec-class
 	// commands always wait for the operator.
 	SilentCheck *SilentCheck
-	// Renderer draws the styles: one per terminal, so a console served to
-	// several terminals can give each its own colour profile. Run makes
-	// one for its output when nil; New falls back to lipgloss' default.
-	Renderer *lipgloss.Renderer
 }
 
 func (o Options) withDefaults() Options {
@@ -80,22 +81,21 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	if err != nil {
 		return err
 	}
-	opts.Theme = theme
-	out := &sharedOutput{File: os.Stdout}
-	if opts.Renderer == nil {
-		opts.Renderer = lipgloss.NewRenderer(os.Stdout)
+	// Background and colour profile are settled here, before the program
+	// owns the terminal and its input.
+	opts.Theme = styles.ThemeLight
+	if styles.Resolve(theme, os.Stdin, os.Stdout) {
+		opts.Theme = styles.ThemeDark
 	}
-	// Colour profile and background are settled here, before the program
-	// owns the terminal (styles.New pins both).
-	opts.Renderer.ColorProfile()
+	if opts.ColorProfile == colorprofile.Unknown {
+		opts.ColorProfile = colorprofile.Detect(os.Stdout, os.Environ())
+	}
 
 	m := New(b, opts)
 	m.ctx = ctx
-	m.bell = out
 	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
-		tea.WithOutput(out),
-		tea.WithAltScreen(),
+		tea.WithColorProfile(opts.ColorProfile),
 	)
 	_, err = p.Run()
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
@@ -106,20 +106,3 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	}
 	return nil
 }
-
-// sharedOutput is the terminal, shared by the renderer and the bell. The
-// renderer writes each frame with one Write; the lock keeps the bell from
-// landing inside a frame's escape sequences. Embedding *os.File keeps it a
-// terminal to Bubble Tea (size, resize, raw mode).
-type sharedOutput struct {
-	*os.File
-	mu sync.Mutex
-}
-
-func (o *sharedOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.File.Write(p)
-}
-
-var _ io.Writer = (*sharedOutput)(nil)

@@ -17,7 +17,7 @@ func (m *Model) syncKeys() {
 		k.Confirm.SetEnabled(true)
 		k.Deny.SetEnabled(true)
 		return
-	case m.prompting:
+	case m.prompt != nil:
 		k.Submit.SetEnabled(true)
 		k.Cancel.SetEnabled(true)
 		if m.prompt.purpose == promptRename {

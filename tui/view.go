@@ -4,14 +4,37 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
-// View draws the screen: header, tabs, body, status, help — each exactly
+// View is the frame: on the alternate screen, with the terminal's cursor
+// in the text input while one is open.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.frame())
+	v.AltScreen = true
+	if x, ok := m.inputCursor(); ok {
+		v.Cursor = tea.NewCursor(x, m.height-2)
+		v.Cursor.Blink = false
+	}
+	return v
+}
+
+// inputCursor is the column of the text input's cursor on the status line,
+// when an input is open on a frame that shows it.
+func (m Model) inputCursor() (int, bool) {
+	if m.prompt == nil || m.width < minWidth || m.height < minHeight {
+		return 0, false
+	}
+	return m.prompt.Cursor(m.width)
+}
+
+// frame draws the screen: header, tabs, body, status, help — each exactly
 // one line but the body, which fills the rest.
-func (m Model) View() string {
+func (m Model) frame() string {
 	if m.width == 0 || m.height == 0 {
 		return "" // not sized yet: the first WindowSizeMsg is on its way
 	}
@@ -70,7 +93,7 @@ func (m Model) body(h int) string {
 // statusLine is the input when one is open, else the latest flash.
 func (m Model) statusLine() string {
 	switch {
-	case m.prompting:
+	case m.prompt != nil:
 		return ansi.Truncate(m.prompt.View(), m.width, "")
 	case m.flash.active(m.now()):
 		return m.flash.View(m.st, m.width)
@@ -136,7 +159,8 @@ func (m Model) shortHelp(bindings []key.Binding, width int) string {
 // fit; on a narrow terminal, one wrapped paragraph per column instead.
 func (m Model) fullHelp(h int) string {
 	st := m.st
-	hm := m.help
+	hm := help.New()
+	hm.Styles = help.Styles{FullKey: st.HelpKey.Style, FullDesc: st.HelpDesc.Style, FullSeparator: st.HelpSep.Style}
 	hm.FullSeparator = "   "
 	keys := strings.Split(hm.FullHelpView(m.keys.FullHelp()), "\n")
 	if lipgloss.Width(strings.Join(keys, "\n")) > m.width {
