@@ -142,17 +142,26 @@ func (v *activityView) Add(e activityEntry) {
 	}
 }
 
-func (v activityView) Update(msg tea.KeyPressMsg, keys KeyMap) (activityView, tea.Cmd) {
-	c := &v.list.cursor
-	if moveCursor(c, msg, keys) {
-		return v, nil
-	}
-	switch {
-	}
-	return v, nil
+func (v *activityView) Filter() string             { return v.list.Filter() }
+func (v *activityView) SetFilter(q string)         { v.list.SetFilter(q) }
+func (v *activityView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+
+// The log has nothing to act on and no detail pane: a line says it all.
+func (v *activityView) selectedKey() (string, bool)                     { return "", false }
+func (v *activityView) enableRowKeys(*KeyMap, string, viewCtx) bool     { return false }
+func (v *activityView) details(string, viewCtx) (string, []field, bool) { return "", nil, false }
+func (v *activityView) onRowKey(tea.KeyPressMsg, *KeyMap, string, viewCtx) (tea.Cmd, bool) {
+	return nil, false
 }
 
-func (v activityView) View(now time.Time, st *styles.Styles) string {
+func (v *activityView) enableKeys(k *KeyMap, _ viewCtx) { k.navigation(v.list.Shown() > 0) }
+
+func (v *activityView) onKey(msg tea.KeyPressMsg, k *KeyMap, _ viewCtx) tea.Cmd {
+	moveCursor(&v.list.cursor, msg, *k)
+	return nil
+}
+
+func (v *activityView) View(c viewCtx, st *styles.Styles) string {
 	empty := ""
 	switch {
 	case v.list.Len() == 0:
@@ -161,11 +170,11 @@ func (v activityView) View(now time.Time, st *styles.Styles) string {
 		empty = "Nothing matches “" + v.list.Filter() + "”. esc clears the filter."
 	}
 	return listFrame(st, activityColumns, v.widths, v.height, &v.list, empty, func(e activityEntry, rs rowStyles, isSel bool) string {
-		return v.renderRow(e, now.Location(), st, rs, isSel)
+		return v.renderRow(e, c.now.Location(), st, rs, isSel)
 	})
 }
 
-func (v activityView) renderRow(e activityEntry, loc *time.Location, st *styles.Styles, rs rowStyles, isSel bool) string {
+func (v *activityView) renderRow(e activityEntry, loc *time.Location, st *styles.Styles, rs rowStyles, isSel bool) string {
 	cells := []string{
 		e.at.In(loc).Format("15:04:05"),
 		e.kind.label(),

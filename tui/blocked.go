@@ -83,24 +83,46 @@ type unblockMsg struct {
 	name   string
 }
 
-func (v blockedView) Update(msg tea.KeyPressMsg, keys KeyMap) (blockedView, tea.Cmd) {
-	c := &v.list.cursor
-	if moveCursor(c, msg, keys) {
-		return v, nil
-	}
-	switch {
-	case key.Matches(msg, keys.Unblock):
-		if r, ok := v.list.Selected(); ok {
-			return v, emit(unblockMsg{nodeID: r.node.NodeID, name: r.name()})
-		}
-	}
-	return v, nil
+// actions are the keys that act on one blocked node.
+func (v *blockedView) actions() []rowAction[blockedRow] {
+	return []rowAction[blockedRow]{{
+		binding: func(k *KeyMap) *key.Binding { return &k.Unblock },
+		applies: func(blockedRow) bool { return true },
+		do:      func(r blockedRow) tea.Cmd { return emit(unblockMsg{nodeID: r.node.NodeID, name: r.name()}) },
+	}}
 }
 
-func (v blockedView) View(now time.Time, st *styles.Styles, loaded bool) string {
+func (v *blockedView) Filter() string             { return v.list.Filter() }
+func (v *blockedView) SetFilter(q string)         { v.list.SetFilter(q) }
+func (v *blockedView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+
+// The block list has no detail pane: its row says all there is.
+func (v *blockedView) selectedKey() (string, bool)                     { return "", false }
+func (v *blockedView) enableRowKeys(*KeyMap, string, viewCtx) bool     { return false }
+func (v *blockedView) details(string, viewCtx) (string, []field, bool) { return "", nil, false }
+func (v *blockedView) onRowKey(tea.KeyPressMsg, *KeyMap, string, viewCtx) (tea.Cmd, bool) {
+	return nil, false
+}
+
+func (v *blockedView) enableKeys(k *KeyMap, _ viewCtx) {
+	k.navigation(v.list.Shown() > 0)
+	r, ok := v.list.Selected()
+	enableActions(k, v.actions(), r, ok)
+}
+
+func (v *blockedView) onKey(msg tea.KeyPressMsg, k *KeyMap, _ viewCtx) tea.Cmd {
+	if moveCursor(&v.list.cursor, msg, *k) {
+		return nil
+	}
+	r, ok := v.list.Selected()
+	cmd, _ := runAction(msg, k, v.actions(), r, ok)
+	return cmd
+}
+
+func (v *blockedView) View(c viewCtx, st *styles.Styles) string {
 	empty := ""
 	switch {
-	case !loaded:
+	case !c.loaded:
 		empty = "Loading the block list…"
 	case !v.supported:
 		empty = "This gateway keeps no block list (it is not a pairdeck gateway)."
@@ -110,11 +132,11 @@ func (v blockedView) View(now time.Time, st *styles.Styles, loaded bool) string 
 		empty = noMatch("blocked node", v.list.Filter())
 	}
 	return listFrame(st, blockedColumns, v.widths, v.height, &v.list, empty, func(r blockedRow, rs rowStyles, isSel bool) string {
-		return v.renderRow(r, now, st, rs, isSel)
+		return v.renderRow(r, c.now, st, rs, isSel)
 	})
 }
 
-func (v blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+func (v *blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
 	b := r.node
 	last := "never"
 	if t := msTime(b.LastAttemptMs); !t.IsZero() {

@@ -104,7 +104,7 @@ func TestOwnApprovalNeedsNoRelist(t *testing.T) {
 			}
 			for _, msg := range msgs {
 				m = step(t, m, msg)
-				if m.refreshing {
+				if m.sync.listing {
 					t.Fatalf("re-listed after %T", msg)
 				}
 			}
@@ -133,7 +133,7 @@ func TestOwnApprovalNeedsNoRelist(t *testing.T) {
 		decisionTarget: decisionTarget{requestID: "req-ipad", nodeID: nodeID("Living Room iPad"), name: "Living Room iPad"},
 		err:            context.DeadlineExceeded,
 	}}})
-	if !m.refreshing {
+	if !m.sync.listing {
 		t.Fatal("a failed approval should re-list: it may have taken effect")
 	}
 }

@@ -91,7 +91,7 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 		if msg.rule != "" {
 			actor = "auto (rule " + msg.rule + ")"
 		}
-		m.logOnce(decidedKey(res.requestID), activityEntry{
+		m.logOnce(decided(res.requestID), activityEntry{
 			at: now, kind: kind, nodeID: res.nodeID, name: res.name, actor: actor, note: note,
 		})
 		m.log.Info("decided", "action", msg.action.past(), "requestId", res.requestID,
@@ -174,7 +174,7 @@ func (m *Model) applyRename(nodeID, name, actor string, at time.Time) {
 	if old != name {
 		note = "was " + old
 	}
-	m.logOnce("renamed\x00"+nodeID+"\x00"+name, activityEntry{
+	m.logOnce(happening{kind: hapRenamed, id: nodeID, detail: name}, activityEntry{
 		at: at, kind: actRenamed, nodeID: nodeID, name: nameOr(name, nodeID), actor: actor, note: note,
 	})
 }
@@ -196,7 +196,7 @@ func (m *Model) onRemoved(msg removedMsg) tea.Cmd {
 
 func (m *Model) applyRemove(nodeID, name, actor string, at time.Time) {
 	m.paired.Remove(nodeID)
-	m.logOnce("removed\x00"+nodeID, activityEntry{
+	m.logOnce(happening{kind: hapRemoved, id: nodeID}, activityEntry{
 		at: at, kind: actRemoved, nodeID: nodeID, name: name, actor: actor,
 	})
 }

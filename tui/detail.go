@@ -13,20 +13,12 @@ import (
 	"github.com/pairdeck/pairdeck/tui/table"
 )
 
-// detailKind says which list the detail pane shows a row of.
-type detailKind int
-
-const (
-	detailPending detailKind = iota
-	detailPaired
-)
-
 // detailView shows every field of one request or node. It follows its row
 // by key and stays live: the countdown keeps running while it is open.
 type detailView struct {
 	open   bool
-	kind   detailKind
-	key    string // request id or node id
+	view   viewID // whose row it shows, and whose keys act on it
+	key    string // the row's key in that view: request id or node id
 	offset int    // first line shown, when the fields do not fit
 
 	width, height int

@@ -14,12 +14,9 @@ import (
 // flight at a time; asking again meanwhile queues exactly one more, so a
 // burst of events costs two lists, not a hundred.
 func (m *Model) refresh() tea.Cmd {
-	if m.refreshing {
-		m.refreshDue = true
+	if !m.sync.startList() {
 		return nil
 	}
-	m.refreshing, m.refreshDue = true, false
-	m.inflight = m.inflight[:0]
 	return m.call(func(b Backend) tea.Cmd { return refreshCmd(m.ctx, b) })
 }
 
@@ -71,8 +68,7 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 		// This console's own decision: its call is in flight (the row is
 		// busy) or has answered (it logged the decision). The answer says
 		// what changed, so no re-list is needed for it.
-		_, logged := m.recent[decidedKey(res.RequestID)]
-		mine := m.pending.busy[res.RequestID] != "" || logged
+		mine := m.pending.busy[res.RequestID] != "" || m.sync.isDecided(res.RequestID)
 		var name string
 		if r, ok := m.pending.Remove(res.RequestID); ok {
 			name = r.name()
@@ -84,7 +80,7 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 			m.log.Warn("resolved with an unknown decision", "requestId", res.RequestID, "decision", res.Decision)
 			return m.refresh()
 		}
-		m.logOnce(decidedKey(res.RequestID), activityEntry{
+		m.logOnce(decided(res.RequestID), activityEntry{
 			at: msTime(res.TS), kind: kind, nodeID: res.NodeID, name: name, actor: res.Actor,
 		})
 		if res.Decision == protocol.DecisionApproved && !mine {
@@ -133,12 +129,10 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 
 // onRequested shows a new request at once, or refreshes one in place.
 func (m *Model) onRequested(req protocol.PendingRequest) tea.Cmd {
-	if _, decided := m.recent[decidedKey(req.RequestID)]; decided {
+	if m.sync.isDecided(req.RequestID) {
 		return nil // an echo of a request already approved, rejected or expired
 	}
-	if m.refreshing {
-		m.inflight = append(m.inflight, req)
-	}
+	m.sync.announced(req)
 	if !m.pending.Upsert(req) {
 		return nil
 	}
@@ -188,80 +182,39 @@ func (m *Model) nameOf(nodeID string) string {
 }
 
 func (m *Model) onRefreshed(msg refreshedMsg) tea.Cmd {
-	m.refreshing = false
 	now := m.now()
+	firstLoad := !m.sync.loaded
+	again := m.sync.listAnswered(msg.listErr, now)
 	if msg.listErr != nil {
 		m.log.Warn("list failed", "err", msg.listErr)
 		m.flash = errorFlash(fmt.Sprintf("Could not list requests: %s (retrying in %ds)", errText(msg.listErr), int(retryAfter.Seconds())), now)
-		m.retryAt = now.Add(retryAfter)
 	}
 	var cmds []tea.Cmd
 	m.applyPolicy(msg.policy)
 	if msg.listErr == nil {
-		cmds = append(cmds, m.applyList(msg.list, msg.nodes, msg.nodesErr))
+		cmds = append(cmds, m.applyList(msg.list, msg.nodes, msg.nodesErr, firstLoad))
 	}
 	if msg.nodesErr != nil {
 		m.log.Warn("node list failed", "err", msg.nodesErr)
-		// Once per distinct error: presence is a nicety, the queue is not.
-		if text := errText(msg.nodesErr); text != m.lastNodesErr {
-			m.lastNodesErr = text
-			if msg.listErr == nil {
-				m.flash = errorFlash("Node presence unavailable: "+text, now)
-			}
-		}
-	} else {
-		m.lastNodesErr = ""
 	}
-	if m.refreshDue {
+	// Once per distinct error: presence is a nicety, the queue is not.
+	if m.sync.nodesFailed(msg.nodesErr) && msg.listErr == nil {
+		m.flash = errorFlash("Node presence unavailable: "+errText(msg.nodesErr), now)
+	}
+	if again {
 		cmds = append(cmds, m.refresh())
 	}
 	return tea.Batch(cmds...)
 }
 
 // applyList installs a list result, minus what events have already
-// overtaken: requests decided since (the list may be older than the
-// event), and requests that arrived while it was in flight.
-func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListResult, nodesErr error) tea.Cmd {
+// overtaken (see syncState.merge). The first list is the queue as found:
+// its requests are not news for the activity log or the bell.
+func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListResult, nodesErr error, firstLoad bool) tea.Cmd {
 	now := m.now()
-	firstLoad := !m.loaded
-	m.loaded = true
-	m.retryAt = time.Time{}
-
-	seen := make(map[string]bool, len(list.Pending)+len(m.inflight))
-	pending := make([]*protocol.PendingRequest, 0, len(list.Pending)+len(m.inflight))
-	for _, req := range m.inflight {
-		seen[req.RequestID] = true
-	}
-	for i := range list.Pending {
-		req := &list.Pending[i]
-		if was, ok := m.selfExpired[req.RequestID]; ok && expiresAt(*req, m.opts.TTL).After(was) {
-			// Refreshed by its node since this console expired it (a
-			// gateway that sends no event for a refresh): it is live again.
-			delete(m.selfExpired, req.RequestID)
-			delete(m.recent, decidedKey(req.RequestID))
-		}
-		if _, decided := m.recent[decidedKey(req.RequestID)]; decided {
-			continue
-		}
-		// Already past its grace: the console dropped it, or would at
-		// once. Showing it again would only start a re-list loop with a
-		// gateway that expires lazily.
-		if !now.Before(expiresAt(*req, m.opts.TTL).Add(expiryGrace)) {
-			continue
-		}
-		if seen[req.RequestID] {
-			continue
-		}
-		seen[req.RequestID] = true
-		pending = append(pending, req)
-	}
-	var fresh []*protocol.PendingRequest
-	for i := range m.inflight {
-		if _, decided := m.recent[decidedKey(m.inflight[i].RequestID)]; !decided {
-			fresh = append(fresh, &m.inflight[i])
-		}
-	}
-	pending = append(fresh, pending...)
+	pending := m.sync.merge(list.Pending, now, func(req protocol.PendingRequest) time.Time {
+		return expiresAt(req, m.opts.TTL)
+	})
 
 	var arrived int
 	if !firstLoad {
@@ -289,7 +242,5 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 	for _, req := range pending {
 		cmds = append(cmds, m.considerSilent(*req))
 	}
-	// pending points into the in-flight buffer: reuse it only now.
-	m.inflight = m.inflight[:0]
 	return tea.Batch(cmds...)
 }

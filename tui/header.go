@@ -9,17 +9,6 @@ import (
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
-// viewID is one of the screens tab cycles through.
-type viewID int
-
-const (
-	viewPending viewID = iota
-	viewPaired
-	viewActivity
-	viewBlocked
-	viewCount
-)
-
 // header is the top line: the product, where it is attached, the
 // gateway's pairing switch and — for a remote gateway — whether the link
 // is up.
@@ -93,8 +82,9 @@ func (m Model) tabs() string {
 	if n := m.pending.MarkCount(); n > 0 {
 		notes = append(notes, st.Marked.Render(fmt.Sprintf("%s %d marked", glyphMark, n)))
 	}
-	if f := m.currentList().filter; f != "" {
-		notes = append(notes, st.Dim.Render(fmt.Sprintf("/%s %d of %d", f, m.currentList().shown, m.currentList().total)))
+	if v := m.current(); v.Filter() != "" {
+		shown, total := v.Counts()
+		notes = append(notes, st.Dim.Render(fmt.Sprintf("/%s %d of %d", v.Filter(), shown, total)))
 	}
 	return spread(left, strings.Join(notes, st.Dim.Render(" · ")), m.width)
 }

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -23,18 +22,7 @@ const (
 // for the gateway's expiry event before the console drops it itself.
 const expiryGrace = 2 * time.Second
 
-// recentFor is how long decisions are remembered, to ignore a list result
-// or an event that lags behind something already seen.
-const recentFor = 2 * time.Minute
-
-// echoFor is how long a rename or removal is remembered, to log it once
-// when both the call's result and the gateway's event report it.
-const echoFor = 10 * time.Second
-
-// retryAfter is the wait before listing again after a failed list.
-const retryAfter = 5 * time.Second
-
-// Model is the console: a root model that owns the three views and the
+// Model is the console: a root model that owns the four views and the
 // overlays (detail, dialogs, input, help) and turns the operator's intents
 // into backend calls.
 type Model struct {
@@ -69,16 +57,8 @@ type Model struct {
 	connErr       error
 	everConnected bool
 
-	loaded       bool // the first list has arrived
-	refreshing   bool // a list is in flight
-	refreshDue   bool // another list was asked for meanwhile
-	retryAt      time.Time
-	inflight     []protocol.PendingRequest // requests seen while a list was in flight
-	lastNodesErr string
-
-	recent      map[string]time.Time // activity keys and decided request ids
-	selfExpired map[string]time.Time // requests this console dropped as expired, with the expiry it knew
-	lastBell    time.Time
+	sync     syncState
+	lastBell time.Time
 }
 
 // New builds the console over b. Run is the usual way in; New is for
@@ -86,20 +66,19 @@ type Model struct {
 func New(b Backend, opts Options) Model {
 	opts = opts.withDefaults()
 	m := Model{
-		backend:     b,
-		ctx:         context.Background(),
-		opts:        opts,
-		now:         opts.Now,
-		log:         opts.Logger,
-		st:          styles.New(styles.Resolve(opts.Theme, nil, nil), opts.ColorProfile),
-		keys:        DefaultKeyMap(),
-		pending:     newPendingView(opts.TTL),
-		paired:      newPairedView(),
-		activity:    newActivityView(),
-		blocked:     newBlockedView(),
-		recent:      map[string]time.Time{},
-		selfExpired: map[string]time.Time{},
-		conn:        protocol.Connecting,
+		backend:  b,
+		ctx:      context.Background(),
+		opts:     opts,
+		now:      opts.Now,
+		log:      opts.Logger,
+		st:       styles.New(styles.Resolve(opts.Theme, nil, nil), opts.ColorProfile),
+		keys:     DefaultKeyMap(),
+		pending:  newPendingView(opts.TTL),
+		paired:   newPairedView(),
+		activity: newActivityView(),
+		blocked:  newBlockedView(),
+		sync:     newSyncState(),
+		conn:     protocol.Connecting,
 	}
 	if !opts.Remote {
 		m.conn, m.everConnected = protocol.Connected, true
@@ -108,7 +87,7 @@ func New(b Backend, opts Options) Model {
 		m.updates = b.Updates()
 		// Init (a value receiver) cannot record it: the first list is in
 		// flight from the start.
-		m.refreshing = true
+		m.sync.startList()
 	}
 	m.setStyles(m.st)
 	m.syncKeys()
@@ -213,10 +192,15 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case blockMsg:
 		return m.startBlock(msg.target)
+	case setPairingMsg:
+		return m.setPairing(msg.on)
 	case unblockMsg:
 		return m.call(func(b Backend) tea.Cmd { return unblockCmd(m.ctx, b, msg.nodeID, msg.name) })
 	case openDetailMsg:
 		m.openDetail()
+		return nil
+	case refusedMsg:
+		m.flash = errorFlash(msg.why, m.now())
 		return nil
 	case confirmedMsg:
 		m.confirm = nil
@@ -255,10 +239,9 @@ func (m *Model) call(f func(Backend) tea.Cmd) tea.Cmd {
 // status and help at the bottom, the body in between.
 func (m *Model) layout() {
 	bodyH := max(m.height-4, 2)
-	m.pending.SetSize(m.width, bodyH)
-	m.paired.SetSize(m.width, bodyH)
-	m.activity.SetSize(m.width, bodyH)
-	m.blocked.SetSize(m.width, bodyH)
+	for _, v := range m.views() {
+		v.SetSize(m.width, bodyH)
+	}
 	m.detail.SetSize(m.width, bodyH)
 	if m.prompt != nil {
 		p := *m.prompt
@@ -313,7 +296,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.view = (m.view + viewCount - 1) % viewCount
 		return nil
 	case key.Matches(msg, k.Filter):
-		m.openPrompt(promptFilter, "", "/", m.currentList().filter)
+		m.openPrompt(promptFilter, "", "/", m.current().Filter())
 		return nil
 	case key.Matches(msg, k.ClearFilter):
 		m.setFilter("")
@@ -321,93 +304,42 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.TogglePairing):
 		return m.togglePairing()
 	}
-
-	var cmd tea.Cmd
-	switch m.view {
-	case viewPending:
-		m.pending, cmd = m.pending.Update(msg, k, m.now())
-	case viewPaired:
-		m.paired, cmd = m.paired.Update(msg, k)
-	case viewActivity:
-		m.activity, cmd = m.activity.Update(msg, k)
-	case viewBlocked:
-		m.blocked, cmd = m.blocked.Update(msg, k)
-	}
-	return cmd
+	return m.current().onKey(msg, &m.keys, m.viewCtx())
 }
 
+// onDetailKey handles the keys of the detail pane: the actions of the
+// view the row belongs to, on that row, and scrolling.
 func (m *Model) onDetailKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	switch {
-	case key.Matches(msg, k.Back):
+	if key.Matches(msg, m.keys.Back) {
 		m.detail.open = false
 		return nil
-	case key.Matches(msg, k.Approve, k.Reject):
-		r, ok := m.pending.Get(m.detail.key)
-		if m.detail.kind != detailPending || !ok || !m.pending.actionable(r, m.now()) {
-			return nil
-		}
-		action := approve
-		if key.Matches(msg, k.Reject) {
-			action = reject
-		}
-		return emit(decideMsg{action: action, targets: []decisionTarget{r.target()}})
-	case key.Matches(msg, k.Rename):
-		if m.detail.kind == detailPending {
-			if r, ok := m.pending.Get(m.detail.key); ok {
-				return emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
-			}
-		} else if r, ok := m.paired.Get(m.detail.key); ok {
-			return emit(startRenameMsg{nodeID: r.node.NodeID, current: r.node.DisplayName})
-		}
-		return nil
-	case key.Matches(msg, k.Remove):
-		if r, ok := m.paired.Get(m.detail.key); ok && m.detail.kind == detailPaired {
-			return emit(askRemoveMsg{nodeID: r.node.NodeID, name: r.name()})
-		}
-		return nil
-	case key.Matches(msg, k.Block):
-		if r, ok := m.pending.Get(m.detail.key); ok && m.detail.kind == detailPending && m.blocked.supported {
-			return emit(askBlockMsg{target: r.blockTarget()})
-		}
-		return nil
+	}
+	if cmd, handled := m.views()[m.detail.view].onRowKey(msg, &m.keys, m.detail.key, m.viewCtx()); handled {
+		return cmd
 	}
 	_, lines := m.detailLines()
-	m.detail, _ = m.detail.Update(msg, k, len(lines))
+	m.detail, _ = m.detail.Update(msg, m.keys, len(lines))
 	return nil
 }
 
+// openDetail opens the detail pane on the row under the cursor, if the
+// view has one.
 func (m *Model) openDetail() {
-	switch m.view {
-	case viewPending:
-		if r, ok := m.pending.Selected(); ok {
-			m.detail = detailView{open: true, kind: detailPending, key: r.req.RequestID, width: m.detail.width, height: m.detail.height}
-		}
-	case viewPaired:
-		if r, ok := m.paired.Selected(); ok {
-			m.detail = detailView{open: true, kind: detailPaired, key: r.node.NodeID, width: m.detail.width, height: m.detail.height}
-		}
+	rowKey, ok := m.current().selectedKey()
+	if !ok {
+		return
 	}
+	m.detail = detailView{open: true, view: m.view, key: rowKey, width: m.detail.width, height: m.detail.height}
 }
 
 // detailLines lays out the open detail pane; ok is false when its row is
 // gone.
 func (m *Model) detailLines() (ok bool, lines []string) {
-	now := m.now()
-	switch m.detail.kind {
-	case detailPending:
-		r, found := m.pending.Get(m.detail.key)
-		if !found {
-			return false, nil
-		}
-		return true, m.detail.lines("Request from "+r.name(), pendingFields(r, now), m.st)
-	default:
-		r, found := m.paired.Get(m.detail.key)
-		if !found {
-			return false, nil
-		}
-		return true, m.detail.lines("Paired node "+r.name(), pairedFields(r, now), m.st)
+	title, fields, ok := m.views()[m.detail.view].details(m.detail.key, m.viewCtx())
+	if !ok {
+		return false, nil
 	}
+	return true, m.detail.lines(title, fields, m.st)
 }
 
 // reconcile closes the detail pane when its row has gone, whatever removed
@@ -416,50 +348,12 @@ func (m *Model) reconcile() {
 	if !m.detail.open {
 		return
 	}
-	var gone bool
-	if m.detail.kind == detailPending {
-		_, found := m.pending.Get(m.detail.key)
-		gone = !found
-	} else {
-		_, found := m.paired.Get(m.detail.key)
-		gone = !found
-	}
-	if gone {
+	if _, _, ok := m.views()[m.detail.view].details(m.detail.key, m.viewCtx()); !ok {
 		m.detail.open = false
 	}
 }
 
-// listInfo summarises the list of the current view for the tabs line.
-type listInfo struct {
-	filter       string
-	shown, total int
-}
-
-func (m *Model) currentList() listInfo {
-	switch m.view {
-	case viewPending:
-		return listInfo{m.pending.list.Filter(), m.pending.list.Shown(), m.pending.list.Len()}
-	case viewPaired:
-		return listInfo{m.paired.list.Filter(), m.paired.list.Shown(), m.paired.list.Len()}
-	case viewBlocked:
-		return listInfo{m.blocked.list.Filter(), m.blocked.list.Shown(), m.blocked.list.Len()}
-	default:
-		return listInfo{m.activity.list.Filter(), m.activity.list.Shown(), m.activity.list.Len()}
-	}
-}
-
-func (m *Model) setFilter(q string) {
-	switch m.view {
-	case viewPending:
-		m.pending.list.SetFilter(q)
-	case viewPaired:
-		m.paired.list.SetFilter(q)
-	case viewActivity:
-		m.activity.list.SetFilter(q)
-	case viewBlocked:
-		m.blocked.list.SetFilter(q)
-	}
-}
+func (m *Model) setFilter(q string) { m.current().SetFilter(q) }
 
 func (m *Model) openPrompt(purpose promptPurpose, target, label, value string) {
 	p := newPrompt(purpose, target, label, value, m.st, m.width)
@@ -489,8 +383,8 @@ func (m *Model) onTick() tea.Cmd {
 	if dropped := m.pending.DropExpired(now, expiryGrace); len(dropped) > 0 {
 		for _, r := range dropped {
 			m.log.Info("dropped expired request", "requestId", r.req.RequestID, "nodeId", r.req.NodeID)
-			m.selfExpired[r.req.RequestID] = r.expiresAt
-			m.logOnce(decidedKey(r.req.RequestID), activityEntry{
+			m.sync.droppedAsExpired(r.req.RequestID, r.expiresAt)
+			m.logOnce(decided(r.req.RequestID), activityEntry{
 				at: r.expiresAt, kind: actExpired, nodeID: r.req.NodeID, name: r.name(),
 				note: "dropped (no event)",
 			})
@@ -499,36 +393,26 @@ func (m *Model) onTick() tea.Cmd {
 		cmds = append(cmds, m.refresh())
 	}
 	m.pruneSilent()
-	for k, at := range m.recent {
-		keep := echoFor
-		if strings.HasPrefix(k, decidedKey("")) {
-			keep = recentFor
-		}
-		if now.Sub(at) > keep {
-			delete(m.recent, k)
-		}
-	}
-	if !m.retryAt.IsZero() && !now.Before(m.retryAt) {
-		m.retryAt = time.Time{}
+	m.sync.prune(now)
+	if m.sync.retryDue(now) {
 		cmds = append(cmds, m.refresh())
 	}
 	return tea.Batch(cmds...)
 }
 
-// logOnce adds an activity entry unless the same thing was already logged
-// (the console's own result and the gateway's event both report it).
-func (m *Model) logOnce(dedupe string, e activityEntry) {
-	if _, seen := m.recent[dedupe]; seen {
+// logOnce adds an activity entry unless the same happening was already
+// logged (the console's own result and the gateway's event both report
+// it).
+func (m *Model) logOnce(h happening, e activityEntry) {
+	now := m.now()
+	if !m.sync.first(h, now) {
 		return
 	}
-	m.recent[dedupe] = m.now()
 	if e.at.IsZero() {
-		e.at = m.now()
+		e.at = now
 	}
 	m.activity.Add(e)
 }
-
-func decidedKey(requestID string) string { return "decided\x00" + requestID }
 
 // ring sounds the terminal bell for a new request, at most once a second
 // however many arrive. The program writes it between frames, never inside

@@ -111,7 +111,7 @@ func TestExpiredRowIsGreyedThenDroppedAndRelisted(t *testing.T) {
 	if m.keys.Approve.Enabled() || m.keys.Reject.Enabled() {
 		t.Error("an expired request cannot be approved or rejected")
 	}
-	if m.refreshing {
+	if m.sync.listing {
 		t.Error("no re-list before the grace runs out")
 	}
 
@@ -120,7 +120,7 @@ func TestExpiredRowIsGreyedThenDroppedAndRelisted(t *testing.T) {
 	if _, ok := m.pending.Get("req-kitchen"); ok {
 		t.Fatal("the expired row is dropped after the grace")
 	}
-	if !m.refreshing {
+	if !m.sync.listing {
 		t.Error("dropping an expired row re-lists")
 	}
 	e, _ := m.activity.list.Selected()
@@ -133,7 +133,7 @@ func TestExpiredRowIsGreyedThenDroppedAndRelisted(t *testing.T) {
 	if _, ok := m.pending.Get("req-kitchen"); ok {
 		t.Error("a list that lags behind does not bring the expired row back")
 	}
-	if m.refreshing {
+	if m.sync.listing {
 		t.Error("and does not start a re-list loop")
 	}
 
@@ -229,7 +229,7 @@ func TestResolvedEventRemovesTheRow(t *testing.T) {
 	if e.kind != actApproved || e.actor != "cli (operator)" || e.name != "build-box-07" {
 		t.Errorf("activity: %+v", e)
 	}
-	if !m.refreshing {
+	if !m.sync.listing {
 		t.Error("an approval re-lists, for the paired view")
 	}
 }
@@ -552,19 +552,19 @@ func TestDeliveredApprovalSaysSo(t *testing.T) {
 func TestRelistUpdateListsAgain(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
-	if m.refreshing {
+	if m.sync.listing {
 		t.Fatal("refreshing before asked")
 	}
 	m = step(t, m, updateMsg{update: protocol.Update{Relist: true}})
-	if !m.refreshing {
+	if !m.sync.listing {
 		t.Fatal("Relist did not list")
 	}
 	m = step(t, m, updateMsg{update: protocol.Update{Relist: true}})
-	if !m.refreshDue {
+	if !m.sync.again {
 		t.Error("a second Relist while listing is queued")
 	}
 	m = step(t, m, listed(threeRequests()[:1]))
-	if !m.refreshing || m.refreshDue {
+	if !m.sync.listing || m.sync.again {
 		t.Error("the queued list starts when the first returns")
 	}
 	if m.pending.list.Len() != 1 {
@@ -574,14 +574,14 @@ func TestRelistUpdateListsAgain(t *testing.T) {
 
 func TestListFailureFlashesAndRetries(t *testing.T) {
 	m, clk := newModel(t, 80, 24)
-	m.refreshing = true
+	m.sync.startList()
 	m = step(t, m, refreshedMsg{listErr: errors.New("connection refused")})
 	if !strings.Contains(m.statusLine(), "Could not list requests: connection refused") {
 		t.Fatalf("status %q", m.statusLine())
 	}
 	clk.Advance(retryAfter)
 	m = step(t, m, tickMsg{})
-	if !m.refreshing {
+	if !m.sync.listing {
 		t.Error("no retry after the wait")
 	}
 }

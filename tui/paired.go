@@ -142,32 +142,85 @@ func (v *pairedView) Remove(nodeID string) (pairedRow, bool) { return v.list.Rem
 func (v *pairedView) Get(nodeID string) (pairedRow, bool)    { return v.list.Get(nodeID) }
 func (v *pairedView) Selected() (pairedRow, bool)            { return v.list.Selected() }
 
-func (v pairedView) Update(msg tea.KeyPressMsg, keys KeyMap) (pairedView, tea.Cmd) {
-	c := &v.list.cursor
-	if moveCursor(c, msg, keys) {
-		return v, nil
+// actions are the keys that act on one node, under the cursor or in the
+// detail pane.
+func (v *pairedView) actions() []rowAction[pairedRow] {
+	always := func(pairedRow) bool { return true }
+	return []rowAction[pairedRow]{
+		{
+			binding: func(k *KeyMap) *key.Binding { return &k.Rename },
+			applies: always,
+			do: func(r pairedRow) tea.Cmd {
+				return emit(startRenameMsg{nodeID: r.node.NodeID, current: r.node.DisplayName})
+			},
+		},
+		{
+			binding: func(k *KeyMap) *key.Binding { return &k.Remove },
+			applies: always,
+			do:      func(r pairedRow) tea.Cmd { return emit(askRemoveMsg{nodeID: r.node.NodeID, name: r.name()}) },
+		},
 	}
-	switch {
-	case key.Matches(msg, keys.Rename):
-		if r, ok := v.list.Selected(); ok {
-			return v, emit(startRenameMsg{nodeID: r.node.NodeID, current: r.node.DisplayName})
-		}
-	case key.Matches(msg, keys.Remove):
-		if r, ok := v.list.Selected(); ok {
-			return v, emit(askRemoveMsg{nodeID: r.node.NodeID, name: r.name()})
-		}
-	case key.Matches(msg, keys.Detail):
-		if _, ok := v.list.Selected(); ok {
-			return v, emit(openDetailMsg{})
-		}
-	}
-	return v, nil
 }
 
-func (v pairedView) View(now time.Time, st *styles.Styles, loaded bool) string {
+// listActions act on the node under the cursor only.
+func (v *pairedView) listActions() []rowAction[pairedRow] {
+	return []rowAction[pairedRow]{{
+		binding: func(k *KeyMap) *key.Binding { return &k.Detail },
+		applies: func(pairedRow) bool { return true },
+		do:      func(pairedRow) tea.Cmd { return emit(openDetailMsg{}) },
+	}}
+}
+
+func (v *pairedView) Filter() string             { return v.list.Filter() }
+func (v *pairedView) SetFilter(q string)         { v.list.SetFilter(q) }
+func (v *pairedView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *pairedView) selectedKey() (string, bool) {
+	k := v.list.SelectedKey()
+	return k, k != ""
+}
+
+func (v *pairedView) enableKeys(k *KeyMap, _ viewCtx) {
+	k.navigation(v.list.Shown() > 0)
+	r, ok := v.list.Selected()
+	enableActions(k, v.actions(), r, ok)
+	enableActions(k, v.listActions(), r, ok)
+}
+
+func (v *pairedView) onKey(msg tea.KeyPressMsg, k *KeyMap, _ viewCtx) tea.Cmd {
+	if moveCursor(&v.list.cursor, msg, *k) {
+		return nil
+	}
+	r, ok := v.list.Selected()
+	if cmd, handled := runAction(msg, k, v.actions(), r, ok); handled {
+		return cmd
+	}
+	cmd, _ := runAction(msg, k, v.listActions(), r, ok)
+	return cmd
+}
+
+func (v *pairedView) enableRowKeys(k *KeyMap, rowKey string, _ viewCtx) bool {
+	r, ok := v.list.Get(rowKey)
+	enableActions(k, v.actions(), r, ok)
+	return ok
+}
+
+func (v *pairedView) onRowKey(msg tea.KeyPressMsg, k *KeyMap, rowKey string, _ viewCtx) (tea.Cmd, bool) {
+	r, ok := v.list.Get(rowKey)
+	return runAction(msg, k, v.actions(), r, ok)
+}
+
+func (v *pairedView) details(rowKey string, c viewCtx) (string, []field, bool) {
+	r, ok := v.list.Get(rowKey)
+	if !ok {
+		return "", nil, false
+	}
+	return "Paired node " + r.name(), pairedFields(r, c.now), true
+}
+
+func (v *pairedView) View(c viewCtx, st *styles.Styles) string {
 	empty := ""
 	switch {
-	case !loaded:
+	case !c.loaded:
 		empty = "Loading paired nodes…"
 	case v.list.Len() == 0:
 		empty = "No paired nodes yet. Approve a request to pair one."
@@ -175,11 +228,11 @@ func (v pairedView) View(now time.Time, st *styles.Styles, loaded bool) string {
 		empty = noMatch("node", v.list.Filter())
 	}
 	return listFrame(st, pairedColumns, v.widths, v.height, &v.list, empty, func(r pairedRow, rs rowStyles, isSel bool) string {
-		return v.renderRow(r, now, st, rs, isSel)
+		return v.renderRow(r, c.now, st, rs, isSel)
 	})
 }
 
-func (v pairedView) renderRow(r pairedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+func (v *pairedView) renderRow(r pairedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
 	stateStyle := st.Dim
 	if r.hasInfo && r.info.Connected {
 		stateStyle = st.Connected

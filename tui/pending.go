@@ -22,14 +22,13 @@ func newPendingRow(req protocol.PendingRequest, ttl time.Duration) pendingRow {
 	return pendingRow{req: req, expiresAt: expiresAt(req, ttl)}
 }
 
-// expiresAt works out when req expires: the gateway's expiresAtMs, or,
-// from a gateway that does not send it, the request time plus the TTL.
+// expiresAt works out when req expires: the gateway's own expiry, or,
+// from a gateway that gives none, the request time plus the TTL.
 func expiresAt(req protocol.PendingRequest, ttl time.Duration) time.Time {
-	exp := msTime(req.ExpiresAtMs)
-	if exp.IsZero() {
-		exp = msTime(req.TS).Add(ttl)
+	if exp, ok := req.ExpiresAt(); ok {
+		return exp
 	}
-	return exp
+	return msTime(req.TS).Add(ttl)
 }
 
 // searchText is what the filter searches in a request.
@@ -151,9 +150,9 @@ func (v *pendingView) DropExpired(now time.Time, grace time.Duration) []pendingR
 // Selected is the request under the cursor.
 func (v *pendingView) Selected() (pendingRow, bool) { return v.list.Selected() }
 
-// actionable: a request can still be decided (not expired, no call in
-// flight for it).
-func (v *pendingView) actionable(r pendingRow, now time.Time) bool {
+// decidable is the one rule for whether a request can be approved or
+// rejected now: it has not expired and no call for it is in flight.
+func (v *pendingView) decidable(r pendingRow, now time.Time) bool {
 	return now.Before(r.expiresAt) && v.busy[r.req.RequestID] == ""
 }
 
@@ -181,7 +180,7 @@ func (v *pendingView) marked(now time.Time) (targets []decisionTarget, hidden, s
 		if !v.list.Visible(id) {
 			hidden++
 		}
-		if !v.actionable(r, now) {
+		if !v.decidable(r, now) {
 			skipped++
 			return
 		}
@@ -190,63 +189,126 @@ func (v *pendingView) marked(now time.Time) (targets []decisionTarget, hidden, s
 	return targets, hidden, skipped
 }
 
-// Update handles the keys of the queue. Decisions and dialogs are the
+// actions are the keys that act on one request, under the cursor or in
+// the detail pane.
+func (v *pendingView) actions(c viewCtx) []rowAction[pendingRow] {
+	decidable := func(r pendingRow) bool { return v.decidable(r, c.now) }
+	decide := func(d decision) func(pendingRow) tea.Cmd {
+		return func(r pendingRow) tea.Cmd {
+			return emit(decideMsg{action: d, targets: []decisionTarget{r.target()}})
+		}
+	}
+	return []rowAction[pendingRow]{
+		{binding: func(k *KeyMap) *key.Binding { return &k.Approve }, applies: decidable, do: decide(approve)},
+		{binding: func(k *KeyMap) *key.Binding { return &k.Reject }, applies: decidable, do: decide(reject)},
+		{
+			binding: func(k *KeyMap) *key.Binding { return &k.Rename },
+			applies: func(pendingRow) bool { return true },
+			do: func(r pendingRow) tea.Cmd {
+				return emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
+			},
+		},
+		{
+			binding: func(k *KeyMap) *key.Binding { return &k.Block },
+			applies: func(r pendingRow) bool { return c.canBlock && v.busy[r.req.RequestID] == "" },
+			do:      func(r pendingRow) tea.Cmd { return emit(askBlockMsg{target: r.blockTarget()}) },
+		},
+	}
+}
+
+// listActions are the keys that act on the request under the cursor and
+// only there: marking it, opening its details.
+func (v *pendingView) listActions() []rowAction[pendingRow] {
+	return []rowAction[pendingRow]{
+		{
+			binding: func(k *KeyMap) *key.Binding { return &k.Mark },
+			applies: func(pendingRow) bool { return true },
+			do: func(r pendingRow) tea.Cmd {
+				id := r.req.RequestID
+				if v.marks[id] {
+					delete(v.marks, id)
+				} else {
+					v.marks[id] = true
+				}
+				v.list.cursor.Down()
+				return nil
+			},
+		},
+		{
+			binding: func(k *KeyMap) *key.Binding { return &k.Detail },
+			applies: func(pendingRow) bool { return true },
+			do:      func(pendingRow) tea.Cmd { return emit(openDetailMsg{}) },
+		},
+	}
+}
+
+func (v *pendingView) Filter() string             { return v.list.Filter() }
+func (v *pendingView) SetFilter(q string)         { v.list.SetFilter(q) }
+func (v *pendingView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *pendingView) selectedKey() (string, bool) {
+	k := v.list.SelectedKey()
+	return k, k != ""
+}
+
+func (v *pendingView) enableKeys(k *KeyMap, c viewCtx) {
+	k.navigation(v.list.Shown() > 0)
+	r, ok := v.list.Selected()
+	enableActions(k, v.actions(c), r, ok)
+	enableActions(k, v.listActions(), r, ok)
+	marked := len(v.marks) > 0
+	k.ApproveMarked.SetEnabled(marked)
+	k.RejectMarked.SetEnabled(marked)
+}
+
+// onKey handles the keys of the queue. Decisions and dialogs are the
 // root's business: the view only says what the operator asked for.
-func (v pendingView) Update(msg tea.KeyPressMsg, keys KeyMap, now time.Time) (pendingView, tea.Cmd) {
-	c := &v.list.cursor
-	if moveCursor(c, msg, keys) {
-		return v, nil
+func (v *pendingView) onKey(msg tea.KeyPressMsg, k *KeyMap, c viewCtx) tea.Cmd {
+	if moveCursor(&v.list.cursor, msg, *k) {
+		return nil
 	}
-	switch {
-	case key.Matches(msg, keys.Mark):
-		if r, ok := v.list.Selected(); ok {
-			id := r.req.RequestID
-			if v.marks[id] {
-				delete(v.marks, id)
-			} else {
-				v.marks[id] = true
-			}
-			c.Down()
-		}
-	case key.Matches(msg, keys.Approve, keys.Reject):
-		r, ok := v.list.Selected()
-		if !ok || !v.actionable(r, now) {
-			return v, nil
-		}
+	r, ok := v.list.Selected()
+	if cmd, handled := runAction(msg, k, v.actions(c), r, ok); handled {
+		return cmd
+	}
+	if cmd, handled := runAction(msg, k, v.listActions(), r, ok); handled {
+		return cmd
+	}
+	if key.Matches(msg, k.ApproveMarked, k.RejectMarked) {
 		action := approve
-		if key.Matches(msg, keys.Reject) {
+		if key.Matches(msg, k.RejectMarked) {
 			action = reject
 		}
-		return v, emit(decideMsg{action: action, targets: []decisionTarget{r.target()}})
-	case key.Matches(msg, keys.ApproveMarked, keys.RejectMarked):
-		action := approve
-		if key.Matches(msg, keys.RejectMarked) {
-			action = reject
-		}
-		targets, hidden, skipped := v.marked(now)
-		return v, emit(askBulkMsg{action: action, targets: targets, hidden: hidden, skipped: skipped})
-	case key.Matches(msg, keys.Rename):
-		if r, ok := v.list.Selected(); ok {
-			return v, emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
-		}
-	case key.Matches(msg, keys.Block):
-		if r, ok := v.list.Selected(); ok && v.busy[r.req.RequestID] == "" {
-			return v, emit(askBlockMsg{target: r.blockTarget()})
-		}
-	case key.Matches(msg, keys.Detail):
-		if _, ok := v.list.Selected(); ok {
-			return v, emit(openDetailMsg{})
-		}
+		targets, hidden, skipped := v.marked(c.now)
+		return emit(askBulkMsg{action: action, targets: targets, hidden: hidden, skipped: skipped})
 	}
-	return v, nil
+	return nil
+}
+
+func (v *pendingView) enableRowKeys(k *KeyMap, rowKey string, c viewCtx) bool {
+	r, ok := v.list.Get(rowKey)
+	enableActions(k, v.actions(c), r, ok)
+	return ok
+}
+
+func (v *pendingView) onRowKey(msg tea.KeyPressMsg, k *KeyMap, rowKey string, c viewCtx) (tea.Cmd, bool) {
+	r, ok := v.list.Get(rowKey)
+	return runAction(msg, k, v.actions(c), r, ok)
+}
+
+func (v *pendingView) details(rowKey string, c viewCtx) (string, []field, bool) {
+	r, ok := v.list.Get(rowKey)
+	if !ok {
+		return "", nil, false
+	}
+	return "Request from " + r.name(), pendingFields(r, c.now), true
 }
 
 // View draws the column titles and the rows in the cursor's window: never
 // more, whatever the length of the queue.
-func (v pendingView) View(now time.Time, st *styles.Styles, loaded bool) string {
+func (v *pendingView) View(c viewCtx, st *styles.Styles) string {
 	empty := ""
 	switch {
-	case !loaded:
+	case !c.loaded:
 		empty = "Loading the queue…"
 	case v.list.Len() == 0:
 		empty = "No pending requests. Nodes asking to join appear here."
@@ -254,7 +316,7 @@ func (v pendingView) View(now time.Time, st *styles.Styles, loaded bool) string 
 		empty = noMatch("request", v.list.Filter())
 	}
 	return listFrame(st, pendingColumns, v.widths, v.height, &v.list, empty, func(r pendingRow, rs rowStyles, isSel bool) string {
-		return v.renderRow(r, now, st, rs, isSel)
+		return v.renderRow(r, c.now, st, rs, isSel)
 	})
 }
 
@@ -289,7 +351,7 @@ func (rs rowStyles) gutter(isSel, marked bool) string {
 	return rs.mark.Render(cur+mark) + rs.base.Render(" ")
 }
 
-func (v pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+func (v *pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
 	req := r.req
 	id := req.RequestID
 	left := r.expiresAt.Sub(now)

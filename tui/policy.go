@@ -23,6 +23,8 @@ type (
 	askBlockMsg struct{ target blockTarget }
 	// blockMsg asks to block a node now.
 	blockMsg struct{ target blockTarget }
+	// setPairingMsg asks to switch the gateway's pairing on or off.
+	setPairingMsg struct{ on bool }
 )
 
 // applyPolicy installs the switch and the block list from a list. A
@@ -52,19 +54,24 @@ func (m *Model) applyPolicy(snap *policySnapshot) {
 	}
 }
 
-// togglePairing asks the gateway to switch pairing the other way.
+// togglePairing asks for the switch the other way, where there is one.
 func (m *Model) togglePairing() tea.Cmd {
 	if !m.pairing.known || m.pairing.busy {
 		return nil
 	}
-	cmd := m.call(func(b Backend) tea.Cmd { return setPairingCmd(m.ctx, b, !m.pairing.enabled) })
+	return emit(setPairingMsg{on: !m.pairing.enabled})
+}
+
+// setPairing asks the gateway to switch pairing on or off.
+func (m *Model) setPairing(on bool) tea.Cmd {
+	cmd := m.call(func(b Backend) tea.Cmd { return setPairingCmd(m.ctx, b, on) })
 	if cmd != nil {
 		m.pairing.busy = true
 	}
 	return cmd
 }
 
-func pairingKey(on bool) string { return fmt.Sprintf("pairing\x00%v", on) }
+func pairingSwitched(on bool) happening { return happening{kind: hapPairing, detail: onOff(on)} }
 
 func (m *Model) onPairingSet(msg pairingSetMsg) tea.Cmd {
 	m.pairing.busy = false
@@ -104,7 +111,7 @@ func (m *Model) applyPairing(on bool, actor string, at time.Time) {
 	if on {
 		note = "nodes may ask to join"
 	}
-	m.logOnce(pairingKey(on), activityEntry{at: at, kind: kind, actor: actor, note: note})
+	m.logOnce(pairingSwitched(on), activityEntry{at: at, kind: kind, actor: actor, note: note})
 }
 
 // applyPolicyEvent handles pairdeck's own events; handled is false for
@@ -124,7 +131,7 @@ func (m *Model) applyPolicyEvent(ev *protocol.Event) (cmd tea.Cmd, handled bool)
 		if !decode(&pc) {
 			return m.refresh(), true
 		}
-		if _, echo := m.recent[pairingKey(pc.Enabled)]; !echo || m.pairing.enabled != pc.Enabled {
+		if !m.sync.recent(pairingSwitched(pc.Enabled)) || m.pairing.enabled != pc.Enabled {
 			m.flash = pairingFlash(pc.Enabled, now)
 		}
 		m.applyPairing(pc.Enabled, pc.Actor, orNow(msTime(pc.TS), now))
@@ -137,7 +144,7 @@ func (m *Model) applyPolicyEvent(ev *protocol.Event) (cmd tea.Cmd, handled bool)
 		}
 		m.blocked.supported = true
 		m.blocked.Upsert(be.Node)
-		m.logOnce(blockedKey(be.Node.NodeID), activityEntry{
+		m.logOnce(blockedNode(be.Node.NodeID), activityEntry{
 			at: orNow(msTime(be.TS), now), kind: actBlocked, nodeID: be.Node.NodeID,
 			name: nameOr(be.Node.DisplayName, be.Node.NodeID), actor: be.Actor,
 		})
@@ -160,7 +167,7 @@ func (m *Model) applyPolicyEvent(ev *protocol.Event) (cmd tea.Cmd, handled bool)
 		if r, ok := m.blocked.Remove(ue.NodeID); ok {
 			name = r.name()
 		}
-		m.logOnce(unblockedKey(ue.NodeID), activityEntry{
+		m.logOnce(unblockedNode(ue.NodeID), activityEntry{
 			at: orNow(msTime(ue.TS), now), kind: actUnblocked, nodeID: ue.NodeID, name: name, actor: ue.Actor,
 		})
 		return nil, true
@@ -168,8 +175,8 @@ func (m *Model) applyPolicyEvent(ev *protocol.Event) (cmd tea.Cmd, handled bool)
 	return nil, false
 }
 
-func blockedKey(nodeID string) string   { return "blocked\x00" + nodeID }
-func unblockedKey(nodeID string) string { return "unblocked\x00" + nodeID }
+func blockedNode(nodeID string) happening   { return happening{kind: hapBlocked, id: nodeID} }
+func unblockedNode(nodeID string) happening { return happening{kind: hapUnblocked, id: nodeID} }
 
 func orNow(t, now time.Time) time.Time {
 	if t.IsZero() {
@@ -214,11 +221,11 @@ func (m *Model) onBlocked(msg blockedMsg) tea.Cmd {
 	m.blocked.Upsert(msg.res.Node)
 	if id := msg.res.RejectedRequestID; id != "" {
 		m.pending.Remove(id)
-		m.logOnce(decidedKey(id), activityEntry{
+		m.logOnce(decided(id), activityEntry{
 			at: now, kind: actRejected, nodeID: t.nodeID, name: t.name, actor: "this console", note: "with the block",
 		})
 	}
-	m.logOnce(blockedKey(t.nodeID), activityEntry{at: now, kind: actBlocked, nodeID: t.nodeID, name: t.name, actor: "this console"})
+	m.logOnce(blockedNode(t.nodeID), activityEntry{at: now, kind: actBlocked, nodeID: t.nodeID, name: t.name, actor: "this console"})
 	text := glyphBlocked + " Blocked " + t.name + ": its requests are refused from now on."
 	if msg.res.RejectedRequestID != "" {
 		text = glyphBlocked + " Blocked " + t.name + " and rejected its request; it cannot ask again until unblocked."
@@ -239,7 +246,7 @@ func (m *Model) onUnblocked(msg unblockedMsg) tea.Cmd {
 	}
 	m.blocked.Remove(msg.nodeID)
 	tries := msg.res.Node.Attempts
-	m.logOnce(unblockedKey(msg.nodeID), activityEntry{
+	m.logOnce(unblockedNode(msg.nodeID), activityEntry{
 		at: now, kind: actUnblocked, nodeID: msg.nodeID, name: msg.name, actor: "this console",
 		note: fmt.Sprintf("refused %s while blocked", plural(int(tries), "time", "times")),
 	})

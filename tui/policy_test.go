@@ -273,7 +273,7 @@ func TestSilentApprovalFallsBackWhenTheCheckFails(t *testing.T) {
 		t.Fatalf("runs %d busy %v", c.runs, m.pending.busy)
 	}
 	r, _ := m.pending.Get("req-s1")
-	if !m.pending.actionable(r, clk.Now()) {
+	if !m.pending.decidable(r, clk.Now()) {
 		t.Fatal("the request must wait for the operator")
 	}
 	if got := m.flash.text; got != "ssh-check failed (ssh alice@gw failed (exit status 255: Permission denied (publickey).)): Silent One waits for your decision." {

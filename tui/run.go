@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
 )
 
@@ -64,7 +65,7 @@ func (o Options) withDefaults() Options {
 }
 
 // defaultTTL is the pending-request lifetime the pairing spec fixes.
-const defaultTTL = 5 * time.Minute
+const defaultTTL = protocol.DefaultTTL
 
 // ErrNoTerminal is returned by Run when stdin or stdout is not a terminal;
 // the caller can fall back to running headless.

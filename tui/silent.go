@@ -56,7 +56,7 @@ func (m *Model) considerSilent(req protocol.PendingRequest) tea.Cmd {
 	}
 	r, ok := m.pending.Get(req.RequestID)
 	now := m.now()
-	if !ok || !m.pending.actionable(r, now) {
+	if !ok || !m.pending.decidable(r, now) {
 		return nil
 	}
 	if m.silent.handled == nil {
@@ -98,7 +98,7 @@ func (m *Model) onSilentChecked(msg silentCheckedMsg) tea.Cmd {
 	m.silent.running, m.silent.waiting = false, nil
 	var live []decisionTarget
 	for _, t := range waiting {
-		if r, ok := m.pending.Get(t.requestID); ok && m.pending.actionable(r, now) {
+		if r, ok := m.pending.Get(t.requestID); ok && m.pending.decidable(r, now) {
 			live = append(live, t)
 		}
 	}
@@ -141,7 +141,7 @@ func (m *Model) approveSilently(targets []decisionTarget) tea.Cmd {
 // hold notes in the activity log that a silent request was left for the
 // operator, and why.
 func (m *Model) hold(t decisionTarget, why string) {
-	m.logOnce("held\x00"+t.requestID, activityEntry{
+	m.logOnce(happening{kind: hapHeld, id: t.requestID}, activityEntry{
 		kind: actHeld, nodeID: t.nodeID, name: t.name, actor: m.opts.SilentCheck.Rule, note: why,
 	})
 }

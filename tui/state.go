@@ -1,7 +1,9 @@
 package tui
 
 // syncKeys enables exactly the bindings that do something right now. The
-// help is drawn from the same bindings, so it cannot offer a dead key.
+// help is drawn from the same bindings, so it cannot offer a dead key; and
+// which keys apply is each view's own answer (enableKeys), the same one
+// that decides what its keys do.
 func (m *Model) syncKeys() {
 	k := &m.keys
 	for _, b := range k.all() {
@@ -36,7 +38,7 @@ func (m *Model) syncKeys() {
 	} else {
 		k.Help.SetHelp("?", "help")
 	}
-	now := m.now()
+	c := m.viewCtx()
 
 	if m.detail.open {
 		k.Back.SetEnabled(true)
@@ -44,29 +46,18 @@ func (m *Model) syncKeys() {
 		k.navigation(true)
 		k.Up.SetHelp("↑/k", "scroll up")
 		k.Down.SetHelp("↓/j", "scroll down")
-		switch m.detail.kind {
-		case detailPending:
-			if r, ok := m.pending.Get(m.detail.key); ok {
-				can := m.pending.actionable(r, now)
-				k.Approve.SetEnabled(can)
-				k.Reject.SetEnabled(can)
-				k.Rename.SetEnabled(true)
-				k.Block.SetEnabled(m.blocked.supported && m.pending.busy[r.req.RequestID] == "")
-			}
-		case detailPaired:
-			k.Rename.SetEnabled(true)
-			k.Remove.SetEnabled(true)
-		}
+		m.views()[m.detail.view].enableRowKeys(k, m.detail.key, c)
 		return
 	}
 	k.Back.SetHelp("esc", "close help")
 	k.Up.SetHelp("↑/k", "up")
 	k.Down.SetHelp("↓/j", "down")
 
+	v := m.current()
 	k.NextView.SetEnabled(true)
 	k.PrevView.SetEnabled(true)
 	k.Filter.SetEnabled(true)
-	k.ClearFilter.SetEnabled(m.currentList().filter != "")
+	k.ClearFilter.SetEnabled(v.Filter() != "")
 	// The switch is a pairdeck gateway's; another has none to toggle.
 	k.TogglePairing.SetEnabled(m.pairing.known && !m.pairing.busy)
 	if m.pairing.enabled {
@@ -74,34 +65,5 @@ func (m *Model) syncKeys() {
 	} else {
 		k.TogglePairing.SetHelp("P", "allow pairing")
 	}
-
-	switch m.view {
-	case viewPending:
-		k.navigation(m.pending.list.Shown() > 0)
-		if r, ok := m.pending.Selected(); ok {
-			can := m.pending.actionable(r, now)
-			k.Approve.SetEnabled(can)
-			k.Reject.SetEnabled(can)
-			k.Rename.SetEnabled(true)
-			k.Mark.SetEnabled(true)
-			k.Detail.SetEnabled(true)
-			k.Block.SetEnabled(m.blocked.supported && m.pending.busy[r.req.RequestID] == "")
-		}
-		marked := m.pending.MarkCount() > 0
-		k.ApproveMarked.SetEnabled(marked)
-		k.RejectMarked.SetEnabled(marked)
-	case viewPaired:
-		k.navigation(m.paired.list.Shown() > 0)
-		if _, ok := m.paired.Selected(); ok {
-			k.Rename.SetEnabled(true)
-			k.Remove.SetEnabled(true)
-			k.Detail.SetEnabled(true)
-		}
-	case viewActivity:
-		k.navigation(m.activity.list.Shown() > 0)
-	case viewBlocked:
-		k.navigation(m.blocked.list.Shown() > 0)
-		_, ok := m.blocked.Selected()
-		k.Unblock.SetEnabled(ok)
-	}
+	v.enableKeys(k, c)
 }

@@ -58,7 +58,6 @@ func (m Model) tooSmall() string {
 }
 
 func (m Model) body(h int) string {
-	now := m.now()
 	var base string
 	switch {
 	case m.showHelp:
@@ -70,16 +69,7 @@ func (m Model) body(h int) string {
 		}
 		fallthrough
 	default:
-		switch m.view {
-		case viewPending:
-			base = m.pending.View(now, m.st, m.loaded)
-		case viewPaired:
-			base = m.paired.View(now, m.st, m.loaded)
-		case viewBlocked:
-			base = m.blocked.View(now, m.st, m.loaded)
-		default:
-			base = m.activity.View(now, m.st)
-		}
+		base = m.current().View(m.viewCtx(), m.st)
 	}
 	switch {
 	case len(m.tokens) > 0:
