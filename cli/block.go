@@ -105,7 +105,7 @@ func (n *nodesCmd) unblockCmd() *cobra.Command {
 				if p.json {
 					return p.JSON(res)
 				}
-				p.Line("Unblocked %s (refused %d times while blocked). It may ask to pair again.", blockedName(res.Node), res.Node.Attempts)
+				p.Line("Unblocked %s (refused %s while blocked). It may ask to pair again.", blockedName(res.Node), plural(res.Node.Attempts, "time"))
 				return nil
 			})
 		},
@@ -140,12 +140,7 @@ func (n *nodesCmd) blockedCmd() *cobra.Command {
 					return nil
 				}
 				now := time.Now()
-				rows := make([][]string, 0, len(res.Blocked))
-				for _, b := range res.Blocked {
-					rows = append(rows, []string{orDash(b.DisplayName), protocol.Fingerprint(b.NodeID), fmt.Sprint(b.Attempts),
-						ago(now, b.LastAttemptMs), ago(now, b.BlockedAtMs), orDash(b.BlockedBy), orDash(b.LastRemoteIP)})
-				}
-				p.Table([]string{"Node", "ID", "Attempts", "Last attempt", "Blocked", "By", "Last IP"}, rows)
+				p.Table(blockedColumns, blockedRows(res.Blocked, now))
 				return nil
 			})
 		},

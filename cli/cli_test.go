@@ -51,6 +51,8 @@ type pairedJSON struct {
 	DisplayName       string   `json:"displayName"`
 	Platform          string   `json:"platform"`
 	Version           string   `json:"version"`
+	CoreVersion       string   `json:"coreVersion"`
+	UIVersion         string   `json:"uiVersion"`
 	DeviceFamily      string   `json:"deviceFamily"`
 	ModelIdentifier   string   `json:"modelIdentifier"`
 	Caps              []string `json:"caps"`
@@ -120,6 +122,12 @@ type watchJSON struct {
 	Snapshot bool            `json:"snapshot"`
 	TS       int64           `json:"ts"`
 }
+
+// The columns of the tables, as the console names them.
+var (
+	pendingHeaders = []string{"Request", "Name", "Platform", "IP", "Node", "Asked", "Expires"}
+	statusHeaders  = []string{"Name", "State", "Node", "Platform", "IP", "Seen", "Caps"}
+)
 
 var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
@@ -308,9 +316,10 @@ func TestPendingListings(t *testing.T) {
 		t.Errorf("--count = %q, want 3", r.stdout)
 	}
 
-	// Piped: plain aligned columns, the issue's headers.
+	// Piped: plain aligned columns with the console's names, every cell
+	// whole.
 	r := e.ok("nodes", "pending")
-	tb := parseTable(t, r.stdout, "Request", "Node", "IP", "Platform", "Requested", "Expires in")
+	tb := parseTable(t, r.stdout, pendingHeaders...)
 	if len(tb.rows) != 3 {
 		t.Fatalf("want 3 rows:\n%s", r.stdout)
 	}
@@ -318,8 +327,11 @@ func TestPendingListings(t *testing.T) {
 		t.Errorf("piped output has colours or borders:\n%s", r.stdout)
 	}
 	id := ipad.pending.RequestID
-	if got := tb.cell(t, id, "Node"); got != "Living Room iPad" {
-		t.Errorf("Node = %q", got)
+	if got := tb.cell(t, id, "Name"); got != "Living Room iPad" {
+		t.Errorf("Name = %q", got)
+	}
+	if got := tb.cell(t, id, "Node"); got != ipad.pending.Fingerprint {
+		t.Errorf("Node = %q, want the fingerprint %s", got, ipad.pending.Fingerprint)
 	}
 	if got := tb.cell(t, id, "IP"); got != "127.0.0.1" {
 		t.Errorf("IP = %q", got)
@@ -327,11 +339,11 @@ func TestPendingListings(t *testing.T) {
 	if got := tb.cell(t, id, "Platform"); got != "ios" {
 		t.Errorf("Platform = %q", got)
 	}
-	if got := tb.cell(t, id, "Requested"); got != "just now" {
-		t.Errorf("Requested = %q", got)
+	if got := tb.cell(t, id, "Asked"); got != "now" {
+		t.Errorf("Asked = %q", got)
 	}
-	if got := tb.cell(t, id, "Expires in"); !regexp.MustCompile(`^4:[0-5][0-9]$|^5:00$`).MatchString(got) {
-		t.Errorf("Expires in = %q, want m:ss under 5:00", got)
+	if got := tb.cell(t, id, "Expires"); !regexp.MustCompile(`^4:[0-5][0-9]$`).MatchString(got) {
+		t.Errorf("Expires = %q, want m:ss under 5:00", got)
 	}
 
 	// list: the same pending records, and paired (none yet).
@@ -347,7 +359,7 @@ func TestPendingListings(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "Pending: 3 · Paired: 0\n") {
 		t.Errorf("list header:\n%s", r.stdout)
 	}
-	parseTable(t, r.stdout, "Request", "Node", "IP", "Platform", "Requested", "Expires in")
+	parseTable(t, r.stdout, pendingHeaders...)
 
 	// status: nodes with a pending request are known, not paired; the
 	// pairing nodes wait unpaired, so nobody counts as connected.
@@ -369,15 +381,18 @@ func TestPendingListings(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "Known: 3 · Paired: 0 · Connected: 0\n") {
 		t.Errorf("status header:\n%s", r.stdout)
 	}
-	stb := parseTable(t, r.stdout, "Node", "ID", "IP", "Platform", "Status", "Last connected", "Caps")
+	stb := parseTable(t, r.stdout, statusHeaders...)
+	if got := stb.cell(t, "Living Room iPad", "State"); got != "pending" {
+		t.Errorf("status State of a node that only asked = %q", got)
+	}
 	if got := stb.cell(t, "Living Room iPad", "Caps"); got != "canvas,camera" {
 		t.Errorf("status Caps = %q", got)
 	}
 	if got := stb.cell(t, "plain", "Caps"); got != "-" {
 		t.Errorf("status Caps of a node without caps = %q", got)
 	}
-	if got := stb.cell(t, "build-box", "ID"); got != box.pending.Fingerprint {
-		t.Errorf("status ID = %q, want the fingerprint %s", got, box.pending.Fingerprint)
+	if got := stb.cell(t, "build-box", "Node"); got != box.pending.Fingerprint {
+		t.Errorf("status Node = %q, want the fingerprint %s", got, box.pending.Fingerprint)
 	}
 
 	// Repeating a request keeps its id (created:false).
@@ -469,12 +484,12 @@ func TestApproveConnectVerifyRemove(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "Known: 1 · Paired: 1 · Connected: 1\n") {
 		t.Errorf("status header:\n%s", r.stdout)
 	}
-	tb := parseTable(t, r.stdout, "Node", "ID", "IP", "Platform", "Status", "Last connected", "Caps")
-	if got := tb.cell(t, "Living Room iPad", "Status"); got != "paired · connected" {
-		t.Errorf("Status = %q", got)
+	tb := parseTable(t, r.stdout, statusHeaders...)
+	if got := tb.cell(t, "Living Room iPad", "State"); got != "online" {
+		t.Errorf("State = %q", got)
 	}
-	if got := tb.cell(t, "Living Room iPad", "Last connected"); got != "just now" {
-		t.Errorf("Last connected = %q", got)
+	if got := tb.cell(t, "Living Room iPad", "Seen"); got != "now" {
+		t.Errorf("Seen = %q", got)
 	}
 	var list listJSON
 	e.okJSON(&list, "nodes", "list")
@@ -485,8 +500,8 @@ func TestApproveConnectVerifyRemove(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "Pending: 0 · Paired: 1\nNo pending requests.\n") {
 		t.Errorf("list text:\n%s", r.stdout)
 	}
-	if got := parseTable(t, r.stdout, "Node", "ID", "Platform", "Approved", "Last connected").cell(t, "Living Room iPad", "ID"); got != pr.pending.Fingerprint {
-		t.Errorf("list paired ID = %q", got)
+	if got := parseTable(t, r.stdout, "Name", "Node", "Platform", "Approved", "Seen").cell(t, "Living Room iPad", "Node"); got != pr.pending.Fingerprint {
+		t.Errorf("list paired Node = %q", got)
 	}
 
 	// verify: the node's token, not the operator's, behind --token.
@@ -701,8 +716,8 @@ func TestExpiry(t *testing.T) {
 	}
 
 	r := e.ok("nodes", "pending")
-	if got := parseTable(t, r.stdout, "Request", "Node", "IP", "Platform", "Requested", "Expires in").cell(t, req.RequestID, "Expires in"); !regexp.MustCompile(`^0:0[0-2]$`).MatchString(got) {
-		t.Errorf("Expires in = %q with a 2s TTL", got)
+	if got := parseTable(t, r.stdout, pendingHeaders...).cell(t, req.RequestID, "Expires"); !regexp.MustCompile(`^0:0[0-2]$|^expired$`).MatchString(got) {
+		t.Errorf("Expires = %q with a 2s TTL", got)
 	}
 
 	var ev pairEvent
@@ -965,7 +980,7 @@ func TestOffline(t *testing.T) {
 		t.Errorf("offline status differs:\n%+v\nonline:\n%+v", off.Nodes, on.Nodes)
 	}
 	r := e.ok("nodes", "pending")
-	parseTable(t, r.stdout, "Request", "Node", "IP", "Platform", "Requested", "Expires in")
+	parseTable(t, r.stdout, pendingHeaders...)
 	if r := e.ok("nodes", "status"); !strings.HasPrefix(r.stdout, "Known: 3 · Paired: 1 · Connected: 0\n") {
 		t.Errorf("offline status:\n%s", r.stdout)
 	}

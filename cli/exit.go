@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // Exit codes, as scripts and CI expect from kubectl/gh/gum-like tools.
@@ -60,12 +62,37 @@ func exitCode(err error) int {
 	}
 }
 
-// reportError prints one actionable line to stderr.
+// detailedError is an error with lines printed below its message, such as
+// the candidates of an ambiguous --node. Keeping them apart from the
+// message keeps the message one line, whatever text it quotes.
+type detailedError struct {
+	err     error
+	details []string
+}
+
+func (e *detailedError) Error() string { return e.err.Error() }
+func (e *detailedError) Unwrap() error { return e.err }
+
+// withDetails attaches lines of detail to err.
+func withDetails(err error, details ...string) error {
+	return &detailedError{err: err, details: details}
+}
+
+// reportError prints one actionable line to stderr, and the error's detail
+// lines indented below it. Messages quote node names, addresses and
+// gateway messages, so the line goes through protocol.Printable: a newline
+// or an escape sequence in any of them is shown, never acted on.
 func reportError(w io.Writer, err error) {
 	if err == nil || errors.Is(err, errSilent) || err.Error() == "" {
 		return
 	}
-	fmt.Fprintf(w, "pairdeck: %s\n", err)
+	fmt.Fprintf(w, "pairdeck: %s\n", protocol.Printable(err.Error()))
+	var d *detailedError
+	if errors.As(err, &d) {
+		for _, l := range d.details {
+			fmt.Fprintf(w, "  %s\n", protocol.Printable(l))
+		}
+	}
 }
 
 var stderr io.Writer = os.Stderr

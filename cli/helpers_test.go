@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // The tests run the real binary, built once, as a user or a script would:
@@ -600,4 +603,70 @@ func (tb table) cell(t *testing.T, key, h string) string {
 	}
 	t.Fatalf("no row %q in table %q", key, tb.rows)
 	return ""
+}
+
+// ttyResult is a command run on a terminal: stdout and stderr both went to
+// the pty, so out holds them interleaved, with "\n" as the terminal
+// shows it ("\r\n" turned back into "\n").
+type ttyResult struct {
+	args []string
+	out  string
+	code int
+}
+
+func (r ttyResult) String() string {
+	return fmt.Sprintf("pairdeck %s (on a terminal)\nexit %d\n%s", strings.Join(r.args, " "), r.code, r.out)
+}
+
+// runTTY runs pairdeck to completion with its stdin, stdout and stderr on
+// a pseudo-terminal of the given width, as a person at a terminal would.
+func (e *env) runTTY(width int, args ...string) ttyResult {
+	e.t.Helper()
+	return e.runTTYEnv(width, nil, args...)
+}
+
+func (e *env) runTTYEnv(width int, extra []string, args ...string) ttyResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, pairdeckBin, args...)
+	// TERM names tmux, where pairdeck mostly runs. (Bubble Tea v1's
+	// package init asks the terminal for its background colour, and a pty
+	// nobody answers would stall each command for 5 s; tmux is never
+	// asked.)
+	env := []string{"TERM=tmux-256color"}
+	for _, kv := range e.environ(extra) {
+		if !strings.HasPrefix(kv, "COLUMNS=") && !strings.HasPrefix(kv, "LINES=") && !strings.HasPrefix(kv, "TERM=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(width), Rows: 40})
+	if err != nil {
+		e.t.Fatalf("start pairdeck on a pty: %v", err)
+	}
+	defer f.Close()
+	var out bytes.Buffer
+	copied := make(chan struct{})
+	go func() {
+		// Reading ends with EIO once the child has exited and closed
+		// its side.
+		io.Copy(&out, f)
+		close(copied)
+	}()
+	err = cmd.Wait()
+	<-copied
+	r := ttyResult{args: args, out: strings.ReplaceAll(out.String(), "\r\n", "\n")}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		e.t.Fatalf("run pairdeck %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		e.t.Fatalf("pairdeck %s did not finish within %s\n%s", strings.Join(args, " "), cmdTimeout, r)
+	}
+	return r
 }

@@ -116,23 +116,6 @@ until interrupted; see docs/cli-json.md for the schema.`,
 	return cmd
 }
 
-func printPending(p *printer, pending []protocol.PendingRequest, now time.Time) {
-	if len(pending) == 0 {
-		p.Line("No pending requests.")
-		return
-	}
-	rows := make([][]string, 0, len(pending))
-	for _, r := range pending {
-		name := orDash(r.DisplayName)
-		if r.IsRepair {
-			name += " (re-pair)"
-		}
-		rows = append(rows, []string{r.RequestID, name, orDash(r.RemoteIP), orDash(r.Platform),
-			ago(now, r.TS), countdown(now, expiresAt(r))})
-	}
-	p.Table([]string{"Request", "Node", "IP", "Platform", "Requested", "Expires in"}, rows)
-}
-
 func (n *nodesCmd) approveCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "approve <requestId>",
@@ -218,37 +201,6 @@ func (n *nodesCmd) statusCmd() *cobra.Command {
 			})
 		},
 	}
-}
-
-func printStatus(p *printer, nodes []protocol.NodeInfo, now time.Time) {
-	var paired, connected int
-	for _, nd := range nodes {
-		if nd.Paired {
-			paired++
-		}
-		if nd.Connected {
-			connected++
-		}
-	}
-	p.Line("Known: %d · Paired: %d · Connected: %d", len(nodes), paired, connected)
-	if len(nodes) == 0 {
-		return
-	}
-	rows := make([][]string, 0, len(nodes))
-	for _, nd := range nodes {
-		status := "pending"
-		if nd.Paired {
-			status = "paired"
-		}
-		if nd.Connected {
-			status += " · connected"
-		} else {
-			status += " · disconnected"
-		}
-		rows = append(rows, []string{orDash(nd.DisplayName), protocol.Fingerprint(nd.NodeID), orDash(nd.RemoteIP),
-			orDash(nd.Platform), status, ago(now, nd.LastConnectedAtMs), orDash(joinList(nd.Caps))})
-	}
-	p.Table([]string{"Node", "ID", "IP", "Platform", "Status", "Last connected", "Caps"}, rows)
 }
 
 func (n *nodesCmd) renameCmd() *cobra.Command {
@@ -340,13 +292,9 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 				now := time.Now()
 				p.Line("Pending: %d · Paired: %d", len(res.Pending), len(res.Paired))
 				printPending(p, res.Pending, now)
-				rows := make([][]string, 0, len(res.Paired))
-				for _, nd := range res.Paired {
-					rows = append(rows, []string{orDash(nd.DisplayName), protocol.Fingerprint(nd.NodeID), orDash(nd.Platform),
-						ago(now, nd.ApprovedAtMs), ago(now, nd.LastConnectedAtMs)})
-				}
-				if len(rows) > 0 {
-					p.Table([]string{"Node", "ID", "Platform", "Approved", "Last connected"}, rows)
+				if len(res.Paired) > 0 {
+					p.Line("")
+					p.Table(pairedColumns, pairedRows(res.Paired, now))
 				}
 				return nil
 			})

@@ -134,11 +134,10 @@ func switchSentence(pol policy.Policy) string {
 	}
 }
 
-func plural(n int, one string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %ss", n, one)
+var ruleColumns = []column{
+	{title: "RULE", cut: 8, grow: 1},
+	{title: "APPROVES SILENT REQUESTS WITH", cut: 16, grow: 4},
+	{title: "EXEC-CLASS COMMANDS", drop: 1},
 }
 
 func printRules(p *printer, pol policy.Policy) {
@@ -153,7 +152,7 @@ func printRules(p *printer, pol policy.Policy) {
 		}
 		rows = append(rows, []string{r.Name, r.Conditions(), exec})
 	}
-	p.Table([]string{"Rule", "Approves silent requests with", "Exec-class commands"}, rows)
+	p.Table(ruleColumns, rows)
 }
 
 func (pc *policyCmd) ruleAddCmd() *cobra.Command {

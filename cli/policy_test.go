@@ -225,8 +225,8 @@ func TestBlockCommands(t *testing.T) {
 		t.Fatalf("block list: %+v", list)
 	}
 	out := e.ok("nodes", "blocked")
-	tb := parseTable(t, out.stdout, "Node", "ID", "Attempts", "Last attempt", "Blocked", "By", "Last IP")
-	if tb.cell(t, "door spammer", "Attempts") != "1" || tb.cell(t, "door spammer", "By") != "cli (operator)" {
+	tb := parseTable(t, out.stdout, "Name", "Node", "Tries", "Last try", "Blocked", "By", "Last IP")
+	if tb.cell(t, "door spammer", "Tries") != "1" || tb.cell(t, "door spammer", "By") != "cli (operator)" {
 		t.Errorf("blocked table:\n%s", out.stdout)
 	}
 	if r := e.ok("nodes", "block", "--node", pr.pending.NodeID); !strings.Contains(r.stdout, "was already blocked") {

@@ -103,12 +103,11 @@ func pickNode(cands []nodeCandidate, query string) (string, error) {
 
 func ambiguous(query, what string, hits []nodeCandidate) error {
 	sort.Slice(hits, func(i, j int) bool { return hits[i].id < hits[j].id })
-	var b strings.Builder
-	fmt.Fprintf(&b, "%q matches %d nodes by %s; use an exact id:", query, len(hits), what)
-	for _, h := range hits {
-		fmt.Fprintf(&b, "\n  %s  %s  %s", h.id, orDash(h.name), orDash(h.ip))
+	lines := make([]string, len(hits))
+	for i, h := range hits {
+		lines[i] = fmt.Sprintf("%s  %s  %s", h.id, orDash(h.name), orDash(h.ip))
 	}
-	return fmt.Errorf("%s", b.String())
+	return withDetails(fmt.Errorf("%q matches %d nodes by %s; use an exact id", query, len(hits), what), lines...)
 }
 
 // normaliseName folds case and collapses spaces and punctuation, so

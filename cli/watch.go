@@ -26,7 +26,6 @@ type watchLine struct {
 // stream carries on, and notes about the connection go to errOut so stdout
 // stays NDJSON.
 func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer) error {
-	enc := json.NewEncoder(p.out)
 	snapshot := func() error {
 		res, err := s.op.List(ctx)
 		if err != nil {
@@ -34,7 +33,7 @@ func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer)
 		}
 		now := time.Now().UnixMilli()
 		for i := len(res.Pending) - 1; i >= 0; i-- { // oldest first, like a log
-			if err := enc.Encode(watchLine{Event: protocol.EventPairRequested, Payload: protocol.MustMarshal(withExpiry(res.Pending[i : i+1])[0]), Snapshot: true, TS: now}); err != nil {
+			if err := p.JSONLine(watchLine{Event: protocol.EventPairRequested, Payload: protocol.MustMarshal(withExpiry(res.Pending[i : i+1])[0]), Snapshot: true, TS: now}); err != nil {
 				return err
 			}
 		}
@@ -60,10 +59,10 @@ func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer)
 				switch {
 				case u.State == protocol.Connected && !connected:
 					connected = true
-					fmt.Fprintf(errOut, "pairdeck: reconnected to %s; the pending requests follow again as snapshot lines\n", s.url)
+					note(errOut, "reconnected to %s; the pending requests follow again as snapshot lines", s.url)
 				case u.State == protocol.Disconnected && connected && u.Err != nil:
 					connected = false
-					fmt.Fprintf(errOut, "pairdeck: lost the gateway %s (%v); reconnecting\n", s.url, u.Err)
+					note(errOut, "lost the gateway %s (%v); reconnecting", s.url, u.Err)
 				}
 			case u.Relist:
 				// A transient failure means the connection dropped again:
@@ -83,12 +82,18 @@ func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer)
 						}
 					}
 				}
-				if err := enc.Encode(watchLine{Event: u.Event.Event, Payload: payload, TS: time.Now().UnixMilli()}); err != nil {
+				if err := p.JSONLine(watchLine{Event: u.Event.Event, Payload: payload, TS: time.Now().UnixMilli()}); err != nil {
 					return err
 				}
 			}
 		}
 	}
+}
+
+// note writes a "pairdeck: …" line to w (stderr) for the person watching,
+// its arguments made printable like a printer's.
+func note(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "pairdeck: "+format+"\n", printableArgs(args)...)
 }
 
 // transientCall reports a call that failed only because the connection was
