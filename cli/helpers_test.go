@@ -630,11 +630,10 @@ func (e *env) runTTYEnv(width int, extra []string, args ...string) ttyResult {
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pairdeckBin, args...)
-	// TERM names tmux, where pairdeck mostly runs. (Bubble Tea v1's
-	// package init asks the terminal for its background colour, and a pty
-	// nobody answers would stall each command for 5 s; tmux is never
-	// asked.)
-	env := []string{"TERM=tmux-256color"}
+	// A common terminal. Nothing here answers terminal queries, so a
+	// command that asked the terminal something would stall and fail
+	// its check for control bytes.
+	env := []string{"TERM=xterm-256color"}
 	for _, kv := range e.environ(extra) {
 		if !strings.HasPrefix(kv, "COLUMNS=") && !strings.HasPrefix(kv, "LINES=") && !strings.HasPrefix(kv, "TERM=") {
 			env = append(env, kv)
