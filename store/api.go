@@ -30,32 +30,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Actor says who made a change; it is written to nodes/audit.jsonl.
-type Actor struct {
-	ClientID   string `json:"clientId,omitempty"`
-	Role       string `json:"role,omitempty"`
-	DeviceID   string `json:"deviceId,omitempty"`
-	RemoteAddr string `json:"remoteAddr,omitempty"`
-	User       string `json:"user,omitempty"` // local OS user
-	// Rule names the policy rule behind an automatic decision.
-	Rule string `json:"rule,omitempty"`
-}
-
-// String is the short form shown in activity views: "cli (operator)".
-func (a Actor) String() string {
-	switch {
-	case a.Rule != "":
-		return "auto (rule " + a.Rule + ")"
-	case a.ClientID != "" && a.Role != "":
-		return a.ClientID + " (" + a.Role + ")"
-	case a.ClientID != "":
-		return a.ClientID
-	case a.Role != "":
-		return a.Role
-	default:
-		return "unknown"
-	}
-}
+// Actor is who made a change (protocol.Actor), as the audit log records it.
+type Actor = protocol.Actor
 
 // RequestInput is what a node (or an operator on its behalf) asks for.
 // Silent is nil when the caller did not say.
