@@ -147,7 +147,7 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if err := gateway.CheckBind(addr, gateway.TokenExplicit(source)); err != nil {
 		return nil, withCode(ExitUsage, err)
 	}
-	st, err := store.Open(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending})
+	st, err := store.Open(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/pairdeck/pairdeck/internal/atomicfile"
+	"github.com/pairdeck/pairdeck/internal/statefile"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -84,10 +85,15 @@ func LoadOrCreateIdentity(path string) (*Identity, error) {
 	return id, nil
 }
 
-// LoadIdentity reads an existing identity file. A missing file is an error
+// maxIdentityBytes bounds what is read of an identity file (about 600
+// bytes when pairdeck writes it).
+const maxIdentityBytes = 64 << 10
+
+// LoadIdentity reads an existing identity file (through
+// internal/statefile: no link followed, a regular file, bounded). A missing file is an error
 // that matches fs.ErrNotExist.
 func LoadIdentity(path string) (*Identity, error) {
-	data, err := os.ReadFile(path)
+	data, err := statefile.Read(path, maxIdentityBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no device identity at %s: %w", path, err)

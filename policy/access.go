@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pairdeck/pairdeck/internal/atomicfile"
+	"github.com/pairdeck/pairdeck/internal/statefile"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -54,17 +54,21 @@ type Access struct {
 	dirty bool // counters changed since the last write
 }
 
+// maxAccessBytes bounds what is read of access.json: tens of thousands of
+// blocked nodes.
+const maxAccessBytes = 16 << 20
+
 // OpenAccess loads access.json from dir. A missing file is pairing on and
 // nobody blocked; a corrupt one is a *CorruptError.
 func OpenAccess(dir string) (*Access, error) {
 	a := &Access{path: filepath.Join(dir, AccessFileName)}
 	a.state = accessFile{Version: accessVersion, Blocked: map[string]protocol.BlockedNode{}}
-	data, err := os.ReadFile(a.path)
+	data, err := statefile.Read(a.path, maxAccessBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return a, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", a.path, err)
+		return nil, readError(a.path, err)
 	}
 	var f accessFile
 	if err := decodeStrict(a.path, data, &f); err != nil {

@@ -13,7 +13,17 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/pairdeck/pairdeck/internal/atomicfile"
+	"github.com/pairdeck/pairdeck/internal/statefile"
 )
+
+// readError explains a policy file that exists but cannot be read; a
+// refusal by internal/statefile says what to do already.
+func readError(path string, err error) error {
+	if errors.Is(err, statefile.ErrUnsafe) {
+		return err
+	}
+	return fmt.Errorf("read %s: %w", path, err)
+}
 
 // File names inside the policy dir (<state>/pairdeck).
 const (
@@ -28,15 +38,19 @@ func Dir(stateDir string) string { return filepath.Join(stateDir, "pairdeck") }
 // Path is policy.json in dir.
 func Path(dir string) string { return filepath.Join(dir, FileName) }
 
-// Load reads policy.json. A missing file is the Default policy; a file that
-// does not parse or breaks a rule is a *CorruptError.
+// maxPolicyBytes bounds what is read of policy.json: thousands of rules.
+const maxPolicyBytes = 1 << 20
+
+// Load reads policy.json (through internal/statefile: no link followed, a
+// regular file, at most maxPolicyBytes). A missing file is the Default
+// policy; a file that does not parse or breaks a rule is a *CorruptError.
 func Load(path string) (Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := statefile.Read(path, maxPolicyBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Default(), nil
 	}
 	if err != nil {
-		return Policy{}, fmt.Errorf("read %s: %w", path, err)
+		return Policy{}, readError(path, err)
 	}
 	return parse(path, data)
 }

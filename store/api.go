@@ -6,6 +6,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/pairdeck/pairdeck/protocol"
@@ -28,6 +29,9 @@ type Options struct {
 	MaxPending int
 	// Now is the clock (time.Now when nil). Expiry and every timestamp use it.
 	Now func() time.Time
+	// Logger receives what the store fixes by itself and the operator
+	// should know (a state file's mode tightened to 0600). Nil: discarded.
+	Logger *slog.Logger
 }
 
 // Actor is who made a change (protocol.Actor), as the audit log records it.
@@ -51,10 +55,14 @@ var (
 	ErrExpired         = errors.New("request expired")
 	ErrUnknownNode     = errors.New("unknown nodeId")
 	ErrQueueFull       = errors.New("pending queue is full")
-	ErrInvalid         = errors.New("invalid input")
-	ErrLocked          = errors.New("state dir is locked by another process")
-	ErrCorrupt         = errors.New("state file is corrupt")
-	ErrClosed          = errors.New("store is closed")
+	// ErrTooManyPending: pending.json holds more live requests than
+	// Options.MaxPending allows; Open refuses it (the message says what
+	// to do).
+	ErrTooManyPending = errors.New("pending.json holds more requests than the queue allows")
+	ErrInvalid        = errors.New("invalid input")
+	ErrLocked         = errors.New("state dir is locked by another process")
+	ErrCorrupt        = errors.New("state file is corrupt")
+	ErrClosed         = errors.New("store is closed")
 	// ErrWrite means a change could not be made durable (disk full, I/O
 	// error). The change was not applied: memory matches disk.
 	ErrWrite = errors.New("could not write pairing state")

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"unicode"
+
+	"github.com/pairdeck/pairdeck/internal/statefile"
 )
 
 // Audit actions written by the store itself.
@@ -118,8 +121,8 @@ type auditLog struct {
 	size int64
 }
 
-func openAudit(path string) (*auditLog, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+func openAudit(path string, log *slog.Logger) (*auditLog, error) {
+	f, err := statefile.OpenPrivate(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, log)
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}

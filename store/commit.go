@@ -359,11 +359,11 @@ func (s *Store) reloadTables(pending, paired bool) error {
 }
 
 func (s *Store) reloadFromDisk() error {
-	pend, err := readStateFile(s.path(pendingFile))
+	pend, err := s.readStateFile(s.path(pendingFile))
 	if err != nil {
 		return err
 	}
-	pair, err := readStateFile(s.path(pairedFile))
+	pair, err := s.readStateFile(s.path(pairedFile))
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,21 @@
 // memory with how they ended, so a late approve or reject gets a precise
 // *DecisionError. They are forgotten on restart.
 //
+// A hostile state dir. Every file the store reads or writes is opened
+// through internal/statefile: without following a symbolic link, only if
+// it is a regular file (a FIFO is refused at once, never waited on), and
+// read within a bound (maxStateFileBytes, 128 MiB). StateDir and nodes/
+// must not be writable by group or others (Open refuses them with the
+// chmod that fixes it); nodes/ must be a real directory and is tightened
+// to 0700, the files to 0600, with a log line (Options.Logger). Records
+// loaded from pending.json and paired.json get the wire's checks
+// (protocol.CheckNodeID, NodeMeta.Clean): one that fails is refused by
+// file, key and field, and the file is left as it is. A pending.json with
+// more live requests than Options.MaxPending is refused
+// (ErrTooManyPending), saying which --max-pending would load it.
+//
 // Locking. Open takes an exclusive flock on nodes/.lock for the store's
-// lifetime and writes its pid there; a second Open, in this process or
+// lifetime and writes its pid there (through the locked file, never
+// through a link); a second Open, in this process or
 // another, fails at once with a *LockedError naming that pid.
 package store

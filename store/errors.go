@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"path/filepath"
 	"syscall"
+
+	"github.com/pairdeck/pairdeck/internal/statefile"
 )
 
 // CorruptError says which state file cannot be used, where, and how to
@@ -97,6 +99,9 @@ func writeAdvice(err error) string {
 
 // readError explains a state file that exists but cannot be read.
 func readError(path string, err error) error {
+	if errors.Is(err, statefile.ErrUnsafe) {
+		return err // says what is wrong and what to do already
+	}
 	if errors.Is(err, syscall.EISDIR) {
 		return fmt.Errorf("cannot read %s: it is a directory, not a file: move it aside (mv %s %s.broken) and start again: %w", path, path, path, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pairdeck/pairdeck/internal/statefile"
 )
 
 // Names inside StateDir/nodes.
@@ -26,9 +28,17 @@ type fileImage struct {
 	exists bool
 }
 
-// readStateFile reads a state file; a missing file is an empty image.
-func readStateFile(path string) (fileImage, error) {
-	data, err := os.ReadFile(path)
+// maxStateFileBytes bounds what is read of pending.json and paired.json:
+// far above 100,000 records of the largest size the wire allows for a
+// typical fleet, far below what would exhaust memory. A variable so tests
+// can lower it.
+var maxStateFileBytes int64 = 128 << 20
+
+// readStateFile reads a state file (internal/statefile: no link followed,
+// a regular file, bounded, mode tightened to 0600); a missing file is an
+// empty image.
+func (s *Store) readStateFile(path string) (fileImage, error) {
+	data, err := statefile.ReadPrivate(path, maxStateFileBytes, s.log)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fileImage{}, nil
 	}

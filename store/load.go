@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // Loading never modifies a file: a problem is reported as a *CorruptError
@@ -29,6 +31,12 @@ func decodePending(path string, data []byte, seq *uint64) (*pendingTable, error)
 			return corruptAt(path, data, off, fmt.Sprintf("record %q has requestId %q; the key must equal its requestId", key, e.rec.RequestID))
 		case strings.TrimSpace(e.rec.NodeID) == "":
 			return corruptAt(path, data, off, fmt.Sprintf("record %q has no nodeId", key))
+		}
+		if err := checkRequestID(key); err != nil {
+			return fieldCorrupt(path, raw, off, key, err)
+		}
+		if err := checkLoadedMeta(e.rec.NodeID, &e.rec.NodeMeta); err != nil {
+			return fieldCorrupt(path, raw, off, key, err)
 		}
 		// Computed for the wire only; never kept on disk.
 		e.rec.RequiredApproveScopes = nil
@@ -58,6 +66,9 @@ func decodePaired(path string, data []byte) (*pairedTable, error) {
 		if e.rec.NodeID != key {
 			return corruptAt(path, data, off, fmt.Sprintf("record %q has nodeId %q; the key must equal its nodeId", key, e.rec.NodeID))
 		}
+		if err := checkLoadedMeta(e.rec.NodeID, &e.rec.NodeMeta); err != nil {
+			return fieldCorrupt(path, raw, off, key, err)
+		}
 		switch {
 		case e.rec.Token != "":
 			// pairdeck never writes "token": one on disk was written by
@@ -84,6 +95,47 @@ func decodePaired(path string, data []byte) (*pairedTable, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// checkLoadedMeta applies the wire's checks (protocol.CheckNodeID and
+// NodeMeta.Clean) to a record loaded from a file: what could not have been
+// sent is not accepted from disk either. meta is replaced by its cleaned
+// form (a trimmed name, lists not shared with the decoder).
+func checkLoadedMeta(nodeID string, meta *protocol.NodeMeta) error {
+	if err := protocol.CheckNodeID(nodeID); err != nil {
+		return err
+	}
+	clean, err := meta.Clean()
+	if err != nil {
+		return err
+	}
+	*meta = clean
+	return nil
+}
+
+// checkRequestID applies a node id's limits to a request id (OpenClaw's
+// are UUIDs; pairdeck's too).
+func checkRequestID(id string) error {
+	if len(id) > protocol.MaxNodeIDLen {
+		return &protocol.FieldError{Field: "requestId", Err: fmt.Errorf("longer than %d bytes", protocol.MaxNodeIDLen)}
+	}
+	if err := protocol.CheckText(id); err != nil {
+		return &protocol.FieldError{Field: "requestId", Err: err}
+	}
+	return nil
+}
+
+// fieldCorrupt refuses a record whose field breaks the wire's rules,
+// naming the record, the field and where it is.
+func fieldCorrupt(path string, raw []byte, off int64, key string, err error) error {
+	at := off
+	if fe, ok := errors.AsType[*protocol.FieldError](err); ok {
+		name, _, _ := strings.Cut(fe.Field, "[")
+		if i := bytes.Index(raw, []byte(`"`+name+`"`)); i >= 0 {
+			at = off + int64(i)
+		}
+	}
+	return corruptAt(path, nil, at, fmt.Sprintf("record %q: %v (the gateway would refuse this from a node, so it does not load it from a file either)", key, err))
 }
 
 // walkObject checks that data is one JSON object and calls fn for each

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,7 @@ type Store struct {
 	ttlMs      int64
 	maxPending int
 	now        func() time.Time
+	log        *slog.Logger
 
 	lock    *dirLock
 	dirFile *os.File // for fsyncing renames
@@ -98,15 +100,14 @@ func Open(opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.log = opts.Logger; s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create state dir %s: %w", s.dir, err)
+	if err := s.prepareDirs(); err != nil {
+		return nil, err
 	}
-	// Make a freshly created nodes/ entry durable before anything in it is.
-	if err := syncPath(stateDir); err != nil {
-		return nil, fmt.Errorf("sync state dir %s: %w", stateDir, err)
-	}
-	if s.lock, err = acquireLock(stateDir, s.dir); err != nil {
+	if s.lock, err = s.acquireLock(); err != nil {
 		return nil, err
 	}
 	if err := s.load(); err != nil {
@@ -121,20 +122,23 @@ func Open(opts Options) (*Store, error) {
 // both files are usable.
 func (s *Store) load() error {
 	var err error
-	if s.lastPending, err = readStateFile(s.path(pendingFile)); err != nil {
+	if s.lastPending, err = s.readStateFile(s.path(pendingFile)); err != nil {
 		return err
 	}
-	if s.lastPaired, err = readStateFile(s.path(pairedFile)); err != nil {
+	if s.lastPaired, err = s.readStateFile(s.path(pairedFile)); err != nil {
 		return err
 	}
 	if err := s.reloadTables(true, true); err != nil {
+		return err
+	}
+	if err := s.checkQueueSize(); err != nil {
 		return err
 	}
 	removeStaleTemps(s.dir)
 	if s.dirFile, err = os.Open(s.dir); err != nil {
 		return fmt.Errorf("open %s: %w", s.dir, err)
 	}
-	if s.audit, err = openAudit(s.path(auditFile)); err != nil {
+	if s.audit, err = openAudit(s.path(auditFile), s.log); err != nil {
 		return err
 	}
 	s.audit.recallDecisions(s.resolved)
