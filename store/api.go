@@ -29,6 +29,10 @@ type Options struct {
 	MaxPending int
 	// Now is the clock (time.Now when nil). Expiry and every timestamp use it.
 	Now func() time.Time
+	// LockWait is how long Open waits for another process (an offline
+	// CLI command, a gateway shutting down) to release the state dir's
+	// lock before it gives up with a *LockedError. Zero: no wait.
+	LockWait time.Duration
 	// Logger receives what the store fixes by itself and the operator
 	// should know (a state file's mode tightened to 0600). Nil: discarded.
 	Logger *slog.Logger
@@ -61,8 +65,12 @@ var (
 	ErrTooManyPending = errors.New("pending.json holds more requests than the queue allows")
 	ErrInvalid        = errors.New("invalid input")
 	ErrLocked         = errors.New("state dir is locked by another process")
-	ErrCorrupt        = errors.New("state file is corrupt")
-	ErrClosed         = errors.New("store is closed")
+	// ErrNotWritable: files cannot be created in StateDir/nodes (read-only
+	// file system, permissions, disk full); Open refuses it, saying what
+	// to do.
+	ErrNotWritable = errors.New("state dir cannot be written")
+	ErrCorrupt     = errors.New("state file is corrupt")
+	ErrClosed      = errors.New("store is closed")
 	// ErrWrite means a change could not be made durable (disk full, I/O
 	// error). The change was not applied: memory matches disk.
 	ErrWrite = errors.New("could not write pairing state")

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -19,19 +20,27 @@ type dirLock struct {
 	l *statefile.Lock
 }
 
-func (s *Store) acquireLock() (*dirLock, error) {
+// acquireLock takes nodes/.lock, waiting up to wait for another holder to
+// let go (Options.LockWait).
+func (s *Store) acquireLock(wait time.Duration) (*dirLock, error) {
 	path := filepath.Join(s.dir, lockFile)
-	l, err := statefile.TryLock(path, s.log)
+	l, err := statefile.AcquireLock(context.Background(), path, wait, s.log)
 	if errors.Is(err, statefile.ErrLockHeld) {
 		// The pid is only a hint for the message; the lock is the flock.
 		pid := statefile.ReadLockPID(path, 200*time.Millisecond)
 		return nil, &LockedError{StateDir: s.stateDir, LockPath: path, PID: pid, Self: pid == os.Getpid()}
 	}
 	if err != nil {
+		if isUnwritable(err) {
+			return nil, unwritableError(s.dir, err)
+		}
 		return nil, err
 	}
 	if err := l.WritePID(); err != nil {
 		l.Release()
+		if isUnwritable(err) {
+			return nil, unwritableError(s.dir, err)
+		}
 		return nil, err
 	}
 	return &dirLock{l: l}, nil

@@ -107,7 +107,11 @@ func Open(opts Options) (*Store, error) {
 	if err := s.prepareDirs(); err != nil {
 		return nil, err
 	}
-	if s.lock, err = s.acquireLock(); err != nil {
+	if s.lock, err = s.acquireLock(opts.LockWait); err != nil {
+		return nil, err
+	}
+	if err := s.probeWritable(); err != nil {
+		s.releaseFiles()
 		return nil, err
 	}
 	if err := s.load(); err != nil {
