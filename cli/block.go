@@ -94,11 +94,11 @@ func (n *nodesCmd) unblockCmd() *cobra.Command {
 				for _, b := range list.Blocked {
 					cands = append(cands, nodeCandidate{id: b.NodeID, name: b.DisplayName, ip: b.LastRemoteIP})
 				}
-				id, err := pickNode(cands, query)
+				c, err := pickNode(cands, query)
 				if err != nil {
 					return fmt.Errorf("%w (among the blocked nodes: pairdeck nodes blocked)", err)
 				}
-				res, err := op.Unblock(ctx, id)
+				res, err := op.Unblock(ctx, c.id)
 				if err != nil {
 					return fmt.Errorf("unblock %s: %w", query, err)
 				}

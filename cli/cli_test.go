@@ -212,10 +212,36 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 	r = e.run("__complete", "nodes", "pending", "--")
-	for _, fl := range []string{"--watch", "--count", "--json", "--url", "--token"} {
+	for _, fl := range []string{"--watch", "--count", "--json", "--url", "--token-file"} {
 		if !strings.Contains(r.stdout, fl) {
 			t.Errorf("completion of `nodes pending --` lacks %s:\n%s", fl, r.stdout)
 		}
+	}
+
+	// No gateway: nothing offered, and nothing written to offer it.
+	r = e.run("__complete", "nodes", "approve", "")
+	if strings.Contains(r.stdout, "\t") {
+		t.Errorf("completion without a gateway offered:\n%s", r.stdout)
+	}
+	if ents, _ := os.ReadDir(e.stateDir); len(ents) != 0 {
+		t.Errorf("completion wrote to the state dir: %v", ents)
+	}
+
+	// With one: the pending requests by short id, described by their node;
+	// the nodes by fingerprint, described by name.
+	e.serve()
+	pr := e.pair("Kitchen Display")
+	r = e.run("__complete", "nodes", "approve", "")
+	if want := pr.pending.RequestID[:8] + "\tKitchen Display · " + pr.pending.Fingerprint + " · 127.0.0.1 · expires in "; !strings.Contains(r.stdout, want) {
+		t.Errorf("completion of `nodes approve ` lacks %q:\n%s", want, r.stdout)
+	}
+	r = e.run("__complete", "nodes", "reject", "")
+	if !strings.Contains(r.stdout, pr.pending.RequestID[:8]+"\t") {
+		t.Errorf("completion of `nodes reject `:\n%s", r.stdout)
+	}
+	r = e.run("__complete", "nodes", "rename", "--node", "")
+	if want := pr.pending.Fingerprint + "\tKitchen Display · 127.0.0.1 · not paired, asking"; !strings.Contains(r.stdout, want) {
+		t.Errorf("completion of `--node ` lacks %q:\n%s", want, r.stdout)
 	}
 }
 
@@ -234,13 +260,16 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"node", "connect", "extra"}, `"extra"`},
 		{[]string{"nodes", "pending", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"nodes", "pending", "--watch", "--count"}, "cannot be combined"},
-		{[]string{"nodes", "approve"}, "needs a requestId"},
-		{[]string{"nodes", "approve", "a", "b"}, "needs a requestId"},
-		{[]string{"nodes", "reject"}, "needs a requestId"},
+		{[]string{"nodes", "approve"}, "needs a request"},
+		{[]string{"nodes", "approve", "a", "b"}, "needs a request"},
+		{[]string{"nodes", "reject"}, "needs a request"},
 		{[]string{"nodes", "rename", "--node", "x"}, "needs --node and --name"},
 		{[]string{"nodes", "rename", "--name", "x"}, "needs --node and --name"},
 		{[]string{"nodes", "remove"}, "needs --node"},
-		{[]string{"nodes", "verify", "--node", "x"}, "needs --node and --token"},
+		{[]string{"nodes", "verify", "--token-file", "-"}, "needs --node"},
+		{[]string{"nodes", "verify", "--node", "x"}, "pipe the node's token on stdin"},
+		{[]string{"nodes", "verify", "--node", "x", "--token-file", "-", "--token", "t"}, "not both"},
+		{[]string{"nodes", "pending", "--token-file", "-", "--token", "t"}, "not both"},
 		{[]string{"node", "pair"}, "needs --name"},
 		{[]string{"node", "pair", "--name", "x", "--wait", "soon"}, `invalid argument "soon"`},
 		{[]string{"serve", "--listen", "nowhere"}, "--listen"},
@@ -541,7 +570,8 @@ func TestApproveConnectVerifyRemove(t *testing.T) {
 	if r := e.ok("nodes", "status"); !strings.HasPrefix(r.stdout, "Known: 0 · Paired: 0 · Connected: 0\n") {
 		t.Errorf("status after removal:\n%s", r.stdout)
 	}
-	e.fails(1, []string{"does not verify"}, "nodes", "verify", "--node", st.NodeID, "--token", st.Token)
+	// A node that is gone is not a token that does not verify.
+	e.fails(1, []string{"no node matches", st.NodeID}, "nodes", "verify", "--node", st.NodeID, "--token", st.Token)
 	// A removed node cannot come back with its old token.
 	c2 := e.start("node", "connect", "--node-dir", pr.dir)
 	c2.exits(1)
@@ -661,8 +691,9 @@ func TestRejectAndStaleIDs(t *testing.T) {
 	e.fails(1, []string{"approve " + first, "already rejected", "`pairdeck nodes pending`"}, "nodes", "approve", first)
 	e.fails(1, []string{"reject " + first, "already rejected"}, "nodes", "reject", first)
 	// Unknown.
-	e.fails(1, []string{"unknown requestId", "no-such-request"}, "nodes", "approve", "no-such-request")
-	e.fails(1, []string{"unknown requestId"}, "nodes", "reject", "no-such-request")
+	e.fails(1, []string{`no pending request matches "no-such-request"`, "pairdeck nodes pending"}, "nodes", "approve", "no-such-request")
+	e.fails(1, []string{`no pending request matches "no-such-request"`}, "nodes", "reject", "no-such-request")
+	e.fails(1, []string{"unknown requestId", "00000000-0000-4000-8000-000000000000"}, "nodes", "approve", "00000000-0000-4000-8000-000000000000")
 
 	// The node asks again: the stale id now points at the new request.
 	again := e.pair("kiosk", "--node-dir", dir)
@@ -1026,12 +1057,12 @@ func TestOffline(t *testing.T) {
 			t.Errorf("audit.jsonl lacks %s", want)
 		}
 	}
-	e.fails(1, []string{"does not verify"}, "nodes", "verify", "--node", pairedID, "--token", pairedTok)
+	e.fails(1, []string{"no node matches"}, "nodes", "verify", "--node", pairedID, "--token", pairedTok)
 	// Resolved ids are remembered across processes (the audit log).
 	e.fails(1, []string{"request " + a.pending.RequestID + " was already approved", "`pairdeck nodes pending`", "ALREADY_RESOLVED"},
 		"nodes", "approve", a.pending.RequestID)
 	e.fails(1, []string{"was already rejected"}, "nodes", "reject", b.pending.RequestID)
-	e.fails(1, []string{"unknown requestId nope"}, "nodes", "reject", "nope")
+	e.fails(1, []string{`no pending request matches "nope"`}, "nodes", "reject", "nope")
 	e.fails(1, []string{"no gateway is running", "pairdeck serve"}, "nodes", "pending", "--watch")
 
 	// A gateway.json whose process is gone is not trusted.

@@ -37,11 +37,11 @@ func newConsoleCmd(g *globals) *cobra.Command {
 		Short: "Open the console on a remote gateway (or the local one)",
 		Long: `Open the live pairing console.
 
-With --url (or $OPENCLAW_GATEWAY_URL) it attaches to that gateway with --token
-(or $OPENCLAW_GATEWAY_TOKEN), shows the connection state and reconnects with
+With --url (or $OPENCLAW_GATEWAY_URL) it attaches to that gateway with the
+operator token from --token-file (or $OPENCLAW_GATEWAY_TOKEN), shows the connection state and reconnects with
 backoff. Without, it behaves like plain "pairdeck": it attaches to the gateway
 running for the state dir or embeds one.`,
-		Example: `  pairdeck console --url wss://gw.example.net:18789 --token "$TOKEN"
+		Example: `  pairdeck console --url wss://gw.example.net:18789 --token-file ~/.config/pairdeck/gw-token
   pairdeck console --theme light --bell`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,8 +51,8 @@ running for the state dir or embeds one.`,
 	f.register(cmd)
 	f.silent.register(cmd)
 	cmd.Flags().StringVar(&f.url, "url", "", "gateway URL (default $OPENCLAW_GATEWAY_URL)")
-	// --token is registered by the embedded gateway's flags: for a remote
-	// gateway it is the operator token to present.
+	// --token-file and --token are registered by the embedded gateway's
+	// flags: for a remote gateway they give the operator token to present.
 	return cmd
 }
 
@@ -61,6 +61,9 @@ running for the state dir or embeds one.`,
 func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bool) error {
 	if err := checkTheme(f.theme); err != nil {
 		return err
+	}
+	if f.gw.tok.file == "-" {
+		return usageError("the console reads its keys from the terminal, so --token-file cannot be -: give it a file, or set $%s", gateway.EnvToken)
 	}
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
@@ -90,7 +93,11 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 		if opts.SilentCheck, err = f.silent.check(url); err != nil {
 			return err
 		}
-		c, err := dialOperatorClient(ctx, stateDir, url, f.gw.token, "pairdeck-console", true, logger)
+		token, _, err := f.gw.tok.value(os.Stdin)
+		if err != nil {
+			return err
+		}
+		c, err := dialOperatorClient(ctx, stateDir, url, token, "pairdeck-console", true, logger)
 		if err != nil {
 			return err
 		}

@@ -114,10 +114,22 @@ func (e *env) run(args ...string) result {
 // runEnv runs pairdeck with extra KEY=VALUE variables (they win).
 func (e *env) runEnv(extra []string, args ...string) result {
 	e.t.Helper()
+	return e.runFull(nil, extra, args...)
+}
+
+// runStdin runs pairdeck with stdin read from a pipe holding stdin.
+func (e *env) runStdin(stdin string, args ...string) result {
+	e.t.Helper()
+	return e.runFull(strings.NewReader(stdin), nil, args...)
+}
+
+func (e *env) runFull(stdin io.Reader, extra []string, args ...string) result {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pairdeckBin, args...)
 	cmd.Env = e.environ(extra)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -407,6 +419,9 @@ func (e *env) serve(args ...string) *gw {
 			e.t.Fatalf("gateway.json not written within %s\n%s", cmdTimeout, p)
 		}
 	}
+	if containsArg(args, "--token-file") || containsArg(args, "--token") {
+		return g // the caller knows the token it gave
+	}
 	tok, err := os.ReadFile(filepath.Join(e.stateDir, "pairdeck", "gateway.token"))
 	if err != nil {
 		e.t.Fatalf("operator token: %v", err)
@@ -627,6 +642,19 @@ func (e *env) runTTY(width int, args ...string) ttyResult {
 
 func (e *env) runTTYEnv(width int, extra []string, args ...string) ttyResult {
 	e.t.Helper()
+	return e.runTTYTyping(width, extra, nil, args...)
+}
+
+// typing is a person at the terminal: what they wait to see before each
+// line they type.
+type typing struct {
+	waitFor, line string
+}
+
+// runTTYTyping runs pairdeck on a pty and types each line once its prompt
+// has shown.
+func (e *env) runTTYTyping(width int, extra []string, typed []typing, args ...string) ttyResult {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pairdeckBin, args...)
@@ -645,7 +673,7 @@ func (e *env) runTTYEnv(width int, extra []string, args ...string) ttyResult {
 		e.t.Fatalf("start pairdeck on a pty: %v", err)
 	}
 	defer f.Close()
-	var out bytes.Buffer
+	var out lockedBuffer
 	copied := make(chan struct{})
 	go func() {
 		// Reading ends with EIO once the child has exited and closed
@@ -653,6 +681,10 @@ func (e *env) runTTYEnv(width int, extra []string, args ...string) ttyResult {
 		io.Copy(&out, f)
 		close(copied)
 	}()
+	for _, ty := range typed {
+		eventually(e.t, "the terminal shows "+ty.waitFor, func() bool { return strings.Contains(out.String(), ty.waitFor) })
+		f.Write([]byte(ty.line + "\r"))
+	}
 	err = cmd.Wait()
 	<-copied
 	r := ttyResult{args: args, out: strings.ReplaceAll(out.String(), "\r\n", "\n")}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,8 @@ func newNodesCmd(g *globals) *cobra.Command {
 		Long: `Operator commands for scripts and terminals.
 
 They act on the gateway running for the state dir; else on --url
-(or $OPENCLAW_GATEWAY_URL) with --token (or $OPENCLAW_GATEWAY_TOKEN); else,
+(or $OPENCLAW_GATEWAY_URL) with the operator token from --token-file (or
+$OPENCLAW_GATEWAY_TOKEN); else,
 when no gateway runs at all, directly on the state dir under its lock, with
 the same output and expiry rules. Every command takes --json for a stable
 machine-readable result on stdout; errors go to stderr.
@@ -34,7 +36,7 @@ machine-readable result on stdout; errors go to stderr.
 Exit codes: 0 ok, 1 failed, 2 usage, 124 timed out, 130 interrupted.`,
 		Example: `  pairdeck nodes pending
   pairdeck nodes approve "$(pairdeck nodes pending --json | jq -r '.[0].requestId')"
-  pairdeck nodes status --url wss://gw.example.net:18789 --token "$TOKEN"`,
+  pairdeck nodes status --url wss://gw.example.net:18789 --token-file ~/.config/pairdeck/gw-token`,
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRunE,
 	}
@@ -118,18 +120,27 @@ until interrupted; see docs/cli-json.md for the schema.`,
 
 func (n *nodesCmd) approveCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "approve <requestId>",
+		Use:   "approve <request>",
 		Short: "Approve a pending request (prints the node's new token once)",
 		Long: `Approve a pending request. The gateway mints a new token for the node: it is
-sent to the waiting node directly, and printed here exactly once.`,
-		Example: `  pairdeck nodes approve 44a1f673-0f77-485a-adf8-00bf4a50151a
+sent to the waiting node directly, and printed here exactly once.
+
+` + requestArgHelp,
+		Example: `  pairdeck nodes approve 44a1f673
+  pairdeck nodes approve "Living Room iPad"
+  pairdeck nodes approve fa35:8533:0780
   pairdeck nodes approve "$(pairdeck nodes pending --json | jq -r '.[0].requestId')"`,
-		Args: exactArgs(1, "a requestId (see `pairdeck nodes pending`)"),
+		Args:              exactArgs(1, "a request: its id (or a prefix), or the node's name, fingerprint or IP (see `pairdeck nodes pending`)"),
+		ValidArgsFunction: n.completeRequests,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
-				res, err := s.op.Approve(ctx, args[0])
+				id, err := resolveRequest(ctx, s.op, args[0])
 				if err != nil {
-					return decisionFailed("approve", args[0], err)
+					return err
+				}
+				res, err := s.op.Approve(ctx, id)
+				if err != nil {
+					return decisionFailed("approve", id, err)
 				}
 				if p.json {
 					// The wire result omits a false "delivered"; the
@@ -150,6 +161,13 @@ sent to the waiting node directly, and printed here exactly once.`,
 	}
 }
 
+// requestArgHelp says what names a request, for approve and reject.
+const requestArgHelp = `The request is named by its id or a unique prefix of it (at least 4
+characters; the table shows 8), or by its node as --node names one: node id,
+IP, display name (case and spacing ignored), fingerprint (fa35:8533:0780) or
+id prefix (at least 6 characters). A name that fits more than one request is
+refused with the candidates listed.`
+
 // approveJSON is `nodes approve --json`'s result (docs/cli-json.md).
 type approveJSON struct {
 	RequestID string              `json:"requestId"`
@@ -159,15 +177,22 @@ type approveJSON struct {
 
 func (n *nodesCmd) rejectCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "reject <requestId>",
-		Short:   "Reject a pending request",
-		Example: `  pairdeck nodes reject c6136c3d-ca18-4c5f-9355-815fc5642e43`,
-		Args:    exactArgs(1, "a requestId (see `pairdeck nodes pending`)"),
+		Use:   "reject <request>",
+		Short: "Reject a pending request",
+		Long:  "Reject a pending request.\n\n" + requestArgHelp,
+		Example: `  pairdeck nodes reject c6136c3d
+  pairdeck nodes reject 192.168.1.66`,
+		Args:              exactArgs(1, "a request: its id (or a prefix), or the node's name, fingerprint or IP (see `pairdeck nodes pending`)"),
+		ValidArgsFunction: n.completeRequests,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
-				res, err := s.op.Reject(ctx, args[0])
+				id, err := resolveRequest(ctx, s.op, args[0])
 				if err != nil {
-					return decisionFailed("reject", args[0], err)
+					return err
+				}
+				res, err := s.op.Reject(ctx, id)
+				if err != nil {
+					return decisionFailed("reject", id, err)
 				}
 				if p.json {
 					return p.JSON(res)
@@ -209,8 +234,9 @@ func (n *nodesCmd) renameCmd() *cobra.Command {
 		Use:   "rename --node <id|name|ip> --name <name>",
 		Short: "Rename a paired or pending node",
 		Long: `Give a node a display name. --node accepts, in this order of precedence, an
-exact node id, an exact IP, a display name (case and spacing ignored), or an
-id prefix of at least 6 characters. An operator's name survives re-approval.`,
+exact node id, an exact IP, a display name (case and spacing ignored), or
+the fingerprint every list shows (fa35:8533:0780) or an id prefix of at least
+6 characters. An operator's name survives re-approval.`,
 		Example: `  pairdeck nodes rename --node 192.168.1.20 --name "Living Room iPad"
   pairdeck nodes rename --node c8cf3b --name kitchen`,
 		Args: cobra.NoArgs,
@@ -235,8 +261,9 @@ id prefix of at least 6 characters. An operator's name survives re-approval.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, or id prefix (≥6 chars)")
+	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, fingerprint or id prefix (≥6 chars)")
 	cmd.Flags().StringVar(&name, "name", "", "new display name")
+	cmd.RegisterFlagCompletionFunc("node", n.completeNodes)
 	return cmd
 }
 
@@ -268,7 +295,8 @@ func (n *nodesCmd) removeCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, or id prefix (≥6 chars)")
+	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, fingerprint or id prefix (≥6 chars)")
+	cmd.RegisterFlagCompletionFunc("node", n.completeNodes)
 	return cmd
 }
 
@@ -303,48 +331,94 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 }
 
 func (n *nodesCmd) verifyCmd() *cobra.Command {
-	var nodeID, token string
+	var query string
+	var nodeTok tokenFlags
 	cmd := &cobra.Command{
-		Use:   "verify --node <id> --token <token>",
+		Use:   "verify --node <id|name|ip> [--token-file FILE]",
 		Short: "Check a node's token (exit 1 if it does not verify)",
 		Long: `Check that a token is the current one of a paired node.
 
-Here --token is the node's token, not the operator token: the operator token
-that authorises the check comes from $OPENCLAW_GATEWAY_TOKEN, else the state
-dir (as for the other commands without --token). With --url, set
-$OPENCLAW_GATEWAY_TOKEN.`,
-		Example: `  pairdeck nodes verify --node "$NODE_ID" --token "$NODE_TOKEN"
-  OPENCLAW_GATEWAY_TOKEN="$OP_TOKEN" pairdeck nodes verify --url wss://gw:18789 --node "$NODE_ID" --token "$NODE_TOKEN"`,
+The node's token is read from --token-file (- for stdin), else from stdin
+when it is a pipe, else typed at a prompt that does not echo it. (--token
+also works but is ` + tokenFlagHelp + `.) Here --token-file and --token are the node's token, not the
+operator token: the operator token that authorises the check comes from
+$OPENCLAW_GATEWAY_TOKEN, else the state dir.
+
+--node takes what rename takes. A node that does not exist, or is not
+paired, is told apart from a token that does not verify.`,
+		Example: `  pairdeck nodes verify --node kitchen --token-file ./node-token
+  pairdeck nodes verify --node fa35:8533:0780 < ./node-token
+  OPENCLAW_GATEWAY_TOKEN="$(cat op-token)" pairdeck nodes verify --url wss://gw:18789 --node kitchen --token-file ./node-token`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if nodeID == "" || token == "" {
-				return usageError("verify needs --node and --token")
+			if query == "" {
+				return usageError("verify needs --node")
+			}
+			token, err := nodeToken(cmd, &nodeTok)
+			if err != nil {
+				return err
 			}
 			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
-				res, err := s.op.Verify(ctx, nodeID, token)
+				c, err := resolveCandidate(ctx, s.op, query)
 				if err != nil {
-					return fmt.Errorf("verify %s: %w", nodeID, err)
+					return err
+				}
+				if !c.paired {
+					return fmt.Errorf("%s is not paired, so it has no token to verify: see `pairdeck nodes pending`", c.label())
+				}
+				res, err := s.op.Verify(ctx, c.id, token)
+				if err != nil {
+					return fmt.Errorf("verify %s: %w", c.label(), err)
 				}
 				if p.json {
 					if err := p.JSON(res); err != nil {
 						return err
 					}
 				} else if res.OK {
-					p.Line("Token is valid for %s (%s).", orDash(res.Node.DisplayName), protocol.Fingerprint(nodeID))
+					p.Line("Token is valid for %s.", c.label())
 				}
 				if !res.OK {
 					if p.json {
 						return withCode(ExitFailed, errSilent)
 					}
-					return fmt.Errorf("token does not verify for node %s", nodeID)
+					return fmt.Errorf("token does not verify for %s (%s): it is not the node's current token", c.label(), c.id)
 				}
 				return nil
 			})
 		},
 	}
-	cmd.Flags().StringVar(&nodeID, "node", "", "node id (exact)")
-	cmd.Flags().StringVar(&token, "token", "", "the node's token")
+	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, fingerprint or id prefix (≥6 chars)")
+	cmd.Flags().StringVar(&nodeTok.file, "token-file", "", "read the node's token from this file (- reads stdin)")
+	cmd.Flags().StringVar(&nodeTok.token, "token", "", "the node's token ("+strings.SplitN(tokenFlagHelp, ":", 2)[0]+": prefer --token-file)")
+	cmd.RegisterFlagCompletionFunc("node", n.completeNodes)
 	return cmd
+}
+
+// nodeToken reads the node token verify checks: a file, stdin when piped,
+// else a prompt on the terminal; --token last, as it is visible to others.
+func nodeToken(cmd *cobra.Command, t *tokenFlags) (string, error) {
+	in := cmd.InOrStdin()
+	if t.file != "" && t.token != "" {
+		return "", usageError("give the node's token once: --token-file or --token, not both")
+	}
+	switch {
+	case t.file != "":
+		return readSecret(t.file, in, "node token")
+	case strings.TrimSpace(t.token) != "":
+		return strings.TrimSpace(t.token), nil
+	}
+	if f, ok := stdinIsTerminal(in); ok {
+		tok, err := promptSecret(f, cmd.ErrOrStderr(), "Node token: ")
+		if err == nil && tok == "" {
+			err = usageError("no node token typed")
+		}
+		return tok, err
+	}
+	tok, err := readSecret("-", in, "node token")
+	if err != nil {
+		return "", withCode(ExitUsage, fmt.Errorf("%w: pipe the node's token on stdin, or give --token-file FILE", err))
+	}
+	return tok, nil
 }
 
 // exactArgs is cobra.ExactArgs with a message that says what is missing.

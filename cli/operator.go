@@ -35,14 +35,14 @@ type operator interface {
 
 // connFlags say which gateway an operator command talks to.
 type connFlags struct {
-	url   string
-	token string
+	url string
+	tok tokenFlags
 }
 
 func (f *connFlags) register(cmd *cobra.Command) {
 	fl := cmd.PersistentFlags()
 	fl.StringVar(&f.url, "url", "", "gateway URL (default $OPENCLAW_GATEWAY_URL, else the gateway running for the state dir)")
-	fl.StringVar(&f.token, "token", "", "operator token (default $OPENCLAW_GATEWAY_TOKEN, else the state dir's)")
+	f.tok.register(fl)
 }
 
 // Where an operator session acts.
@@ -74,18 +74,22 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 	if err != nil {
 		return nil, err
 	}
+	token, _, err := f.tok.value(os.Stdin)
+	if err != nil {
+		return nil, err
+	}
 	live := !allowOffline
 	url := f.url
 	if url == "" {
 		url = os.Getenv("OPENCLAW_GATEWAY_URL")
 	}
 	if url != "" {
-		return dialOperator(ctx, stateDir, url, f.token, clientID, modeRemote, live)
+		return dialOperator(ctx, stateDir, url, token, clientID, modeRemote, live)
 	}
 	deadline := time.Now().Add(offlineLockWait)
 	for {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
-			return dialOperator(ctx, stateDir, rt.URL, f.token, clientID, modeLocal, live)
+			return dialOperator(ctx, stateDir, rt.URL, token, clientID, modeLocal, live)
 		}
 		if !allowOffline {
 			return nil, fmt.Errorf("no gateway is running for %s: start one with `pairdeck serve` (or pass --url)", stateDir)
@@ -153,7 +157,7 @@ func dialOperatorClient(ctx context.Context, stateDir, url, token, clientID stri
 func explainDial(url string, err error) error {
 	var pe *protocol.Error
 	if errors.As(err, &pe) && pe.Reason() == protocol.ReasonTokenInvalid {
-		return fmt.Errorf("gateway %s refused the operator token: check --token or OPENCLAW_GATEWAY_TOKEN", url)
+		return fmt.Errorf("gateway %s refused the operator token: check --token-file or $OPENCLAW_GATEWAY_TOKEN", url)
 	}
 	return err
 }

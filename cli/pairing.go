@@ -57,7 +57,7 @@ start. Every console's header follows it. Switching needs operator.admin.
 Without an argument, or with "status", it shows the switch.`,
 		Example: `  pairdeck pairing status
   pairdeck pairing off
-  pairdeck pairing on --url wss://gw.example.net:18789 --token "$TOKEN"`,
+  pairdeck pairing on --url wss://gw.example.net:18789 --token-file ~/.config/pairdeck/gw-token`,
 		ValidArgs: []string{"on", "off", "status"},
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 || (len(args) == 1 && args[0] != "on" && args[0] != "off" && args[0] != "status") {

@@ -20,7 +20,7 @@ import (
 // gatewayFlags configure a gateway, headless or embedded in the console.
 type gatewayFlags struct {
 	listen     string
-	token      string
+	tok        tokenFlags
 	ttl        time.Duration
 	maxPending int
 	pairing    string // "on", "off", or "" for as last switched
@@ -30,7 +30,7 @@ type gatewayFlags struct {
 func (f *gatewayFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "", "address to listen on (default $OPENCLAW_GATEWAY_PORT on loopback, else 127.0.0.1:18789)")
-	fl.StringVar(&f.token, "token", "", "operator token (default $OPENCLAW_GATEWAY_TOKEN, openclaw.json, else generated into <state>/pairdeck/gateway.token)")
+	f.tok.register(fl)
 	fl.DurationVar(&f.ttl, "ttl", store.DefaultTTL, "how long a pending request waits for a decision")
 	fl.IntVar(&f.maxPending, "max-pending", store.DefaultMaxPending, "cap on pending requests")
 	fl.StringVar(&f.pairing, "pairing", "", "switch pairing on or off at start (default: as last switched, on for a new state dir)")
@@ -50,7 +50,7 @@ The gateway holds the state dir's lock for its lifetime; consoles and
 <state>/pairdeck/gateway.json. SIGINT or SIGTERM shut it down cleanly:
 connected clients get a shutdown event and close code 1012.`,
 		Example: `  pairdeck serve
-  pairdeck serve --listen 0.0.0.0:18789 --token "$(cat token)"
+  pairdeck serve --listen 0.0.0.0:18789 --token-file /etc/pairdeck/token
   OPENCLAW_STATE_DIR=/srv/pairdeck pairdeck serve --ttl 2m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -140,12 +140,22 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if err != nil {
 		return nil, err
 	}
-	token, source, err := gateway.ResolveToken(f.token, stateDir)
+	given, givenBy, err := f.tok.value(os.Stdin)
 	if err != nil {
 		return nil, err
 	}
-	if err := gateway.CheckBind(addr, gateway.TokenExplicit(source)); err != nil {
-		return nil, withCode(ExitUsage, err)
+	token, source, err := gateway.ResolveToken(given, stateDir)
+	if err != nil {
+		return nil, err
+	}
+	if gateway.CheckBind(addr, gateway.TokenExplicit(source)) != nil {
+		return nil, usageError("refusing to listen on %s with a generated operator token: anyone who can reach it could try to pair; "+
+			"choose the token yourself (--token-file FILE, or $%s) to expose the gateway, or listen on 127.0.0.1", addr, gateway.EnvToken)
+	}
+	if givenBy != "" {
+		source = givenBy
+	} else {
+		source = tokenSourceText(source, stateDir)
 	}
 	st, err := store.Open(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending, Logger: logger})
 	if err != nil {
