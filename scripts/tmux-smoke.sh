@@ -65,9 +65,12 @@ tmux send-keys -t "$session" Escape
 wait_for "NAME +PLATFORM"
 echo "ok: detail pane"
 
-# Approve with one key; the waiting node gets its token and exits 0.
+# Approve with one key; the waiting node gets its token and exits 0. A key
+# decides only a request that has been in view for half a second: make sure
+# it has.
+sleep 0.5
 tmux send-keys -t "$session" a
-wait_for "[Aa]pproved"
+wait_for "Approved Smoke Test Node"
 if ! wait "$pair_pid"; then
   cat "$work/pair.out" >&2
   fail "node pair did not exit 0 after approval"

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/pairdeck/pairdeck/protocol"
@@ -102,6 +103,20 @@ func (d decision) past() string {
 		return "approved"
 	}
 	return "rejected"
+}
+
+// key is the key that makes the decision, for messages.
+func (d decision) key() string {
+	k := DefaultKeyMap()
+	return d.binding(&k).Help().Key
+}
+
+// binding is the decision's key in k.
+func (d decision) binding(k *KeyMap) *key.Binding {
+	if d == approve {
+		return &k.Approve
+	}
+	return &k.Reject
 }
 
 func (d decision) busy() string {

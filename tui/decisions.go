@@ -23,32 +23,89 @@ func (m *Model) startDecision(action decision, targets []decisionTarget) tea.Cmd
 	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, action, "", targets) })
 }
 
-// askBulk opens the confirmation for a bulk decision. It states how many
-// requests it will act on and how many of those the filter hides, since
-// deciding for a node the operator cannot see deserves a second look.
+// askBulk opens the confirmation for a bulk decision on the requests
+// marked now: the snapshot the dialog shows, and the only requests it will
+// ever act on.
 func (m *Model) askBulk(msg askBulkMsg) {
-	n := len(msg.targets)
-	if n == 0 {
+	if len(msg.targets) == 0 {
 		m.flash = errorFlash("None of the marked requests can be decided (expired or in progress).", m.now())
 		return
 	}
-	verb := strings.ToUpper(msg.action.verb()[:1]) + msg.action.verb()[1:]
+	b := bulkDialog{action: msg.action, targets: msg.targets, skipped: msg.skipped}
+	m.confirm = &confirmDialog{bulk: &b, then: bulkConfirmedMsg{bulk: b}}
+}
+
+// bulkDialog is a bulk decision waiting for its confirmation: the requests
+// it showed, and how many marked ones it left out from the start.
+type bulkDialog struct {
+	action  decision
+	targets []decisionTarget
+	skipped int // marked but expired or in progress when it opened
+}
+
+// bulkConfirmedMsg: the operator confirmed a bulk decision.
+type bulkConfirmedMsg struct{ bulk bulkDialog }
+
+// stillDecidable splits a dialog's requests into those that can still be
+// decided and, for the others, what became of them since it opened.
+func (m *Model) stillDecidable(targets []decisionTarget) (live []decisionTarget, changed []string) {
+	now := m.now()
+	for _, t := range targets {
+		if ok, what := m.pending.still(t, now); ok {
+			live = append(live, t)
+		} else {
+			changed = append(changed, what)
+		}
+	}
+	return live, changed
+}
+
+// bulkView is the bulk dialog as things stand: it never offers more than
+// it showed, and says what changed since.
+func (m *Model) bulkView(b bulkDialog) confirmDialog {
+	live, changed := m.stillDecidable(b.targets)
+	verb := strings.ToUpper(b.action.verb()[:1]) + b.action.verb()[1:]
+	since := "Changed since this opened: " + strings.Join(changed, "; ") + "."
+	if len(live) == 0 {
+		return confirmDialog{
+			title: "Nothing left to " + b.action.verb(),
+			body:  []string{since},
+			yes:   "close",
+		}
+	}
+	n := len(live)
 	body := []string{fmt.Sprintf("%s %s.", verb, plural(n, "marked request", "marked requests"))}
-	if msg.hidden > 0 {
+	hidden := 0
+	for _, t := range live {
+		if !m.pending.list.Visible(t.requestID) {
+			hidden++
+		}
+	}
+	if hidden > 0 {
 		body = append(body, fmt.Sprintf("%s hidden by the filter “%s”.",
-			plural(msg.hidden, "of them is", "of them are"), m.pending.list.Filter()))
+			plural(hidden, "of them is", "of them are"), m.pending.list.Filter()))
+	} else if n == 1 {
+		body = append(body, "It is in view.")
 	} else {
 		body = append(body, "All of them are in view.")
 	}
-	if msg.skipped > 0 {
-		body = append(body, fmt.Sprintf("%s skipped (expired or in progress).", plural(msg.skipped, "marked request is", "marked requests are")))
+	if b.skipped > 0 {
+		body = append(body, fmt.Sprintf("%s skipped (expired or in progress).", plural(b.skipped, "marked request is", "marked requests are")))
 	}
-	m.confirm = &confirmDialog{
-		title: fmt.Sprintf("%s %d?", verb, n),
-		body:  body,
-		yes:   msg.action.verb(),
-		then:  decideMsg{action: msg.action, targets: msg.targets},
+	if len(changed) > 0 {
+		body = append(body, since)
 	}
+	return confirmDialog{title: fmt.Sprintf("%s %d?", verb, n), body: body, yes: b.action.verb()}
+}
+
+// decideBulk decides what is left of a confirmed bulk dialog's requests.
+func (m *Model) decideBulk(b bulkDialog) tea.Cmd {
+	live, changed := m.stillDecidable(b.targets)
+	if len(live) == 0 {
+		m.flash = errorFlash(fmt.Sprintf("Nothing %s: %s.", b.action.past(), strings.Join(changed, "; ")), m.now())
+		return nil
+	}
+	return emit(decideMsg{action: b.action, targets: live})
 }
 
 func plural(n int, one, many string) string {
@@ -168,7 +225,7 @@ func (m *Model) onRenamed(msg renamedMsg) tea.Cmd {
 // applyRename shows a new name everywhere and logs it once.
 func (m *Model) applyRename(nodeID, name, actor string, at time.Time) {
 	old := m.nameOf(nodeID)
-	m.pending.RenameNode(nodeID, name)
+	m.pending.RenameNode(nodeID, name, m.now())
 	m.paired.Rename(nodeID, name)
 	note := ""
 	if old != name {

@@ -17,6 +17,9 @@ type confirmDialog struct {
 	body  []string
 	yes   string // what "y" does, in words
 	then  tea.Msg
+	// bulk, when set, is a bulk decision: its title and body are drawn
+	// from the requests it showed as they stand now (Model.bulkView).
+	bulk *bulkDialog
 }
 
 func (d confirmDialog) Update(msg tea.KeyPressMsg, keys KeyMap) tea.Cmd {

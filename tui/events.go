@@ -65,17 +65,26 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 		if !decode(&res) {
 			return m.refresh()
 		}
+		kind, known := decisionKind(res.Decision)
 		// This console's own decision: its call is in flight (the row is
 		// busy) or has answered (it logged the decision). The answer says
 		// what changed, so no re-list is needed for it.
 		mine := m.pending.busy[res.RequestID] != "" || m.sync.isDecided(res.RequestID)
-		var name string
-		if r, ok := m.pending.Remove(res.RequestID); ok {
+		name := m.nameOf(res.NodeID)
+		r, listed := m.pending.Get(res.RequestID)
+		if listed {
 			name = r.name()
-		} else {
-			name = m.nameOf(res.NodeID)
 		}
-		kind, known := decisionKind(res.Decision)
+		_, saying := m.pending.gone[res.RequestID]
+		switch {
+		case !listed, saying:
+		case mine || !known:
+			m.pending.Remove(res.RequestID)
+		default:
+			// Decided elsewhere, or expired: the row stays a moment and
+			// says so, rather than vanish from under the cursor.
+			m.pending.Gone(res.RequestID, goneOf(kind, res.Actor), now)
+		}
 		if !known {
 			m.log.Warn("resolved with an unknown decision", "requestId", res.RequestID, "decision", res.Decision)
 			return m.refresh()
@@ -133,7 +142,7 @@ func (m *Model) onRequested(req protocol.PendingRequest) tea.Cmd {
 		return nil // an echo of a request already approved, rejected or expired
 	}
 	m.sync.announced(req)
-	if !m.pending.Upsert(req) {
+	if !m.pending.Upsert(req, m.now()) {
 		return nil
 	}
 	m.activity.Add(requestedEntry(req))
@@ -145,6 +154,22 @@ func requestedEntry(req protocol.PendingRequest) activityEntry {
 	return activityEntry{
 		at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
 		name: nameOr(req.DisplayName, req.NodeID), actor: "the node", note: requestNote(req),
+	}
+}
+
+// goneOf is how a request decided elsewhere says what became of it.
+func goneOf(kind activityKind, actor string) goneRow {
+	by := ""
+	if actor != "" {
+		by = " by " + actor
+	}
+	switch kind {
+	case actApproved:
+		return goneRow{glyph: glyphApproved, word: "approved elsewhere" + by}
+	case actRejected:
+		return goneRow{glyph: glyphRejected, word: "rejected elsewhere" + by}
+	default:
+		return goneRow{glyph: glyphExpired, word: "expired"}
 	}
 }
 
@@ -225,7 +250,7 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 			}
 		}
 	}
-	m.pending.Replace(pending)
+	m.pending.Replace(pending, now)
 
 	var infos map[string]protocol.NodeInfo
 	if nodesErr == nil {

@@ -148,6 +148,18 @@ func (s *screen) wait(t *testing.T, want ...string) {
 	}
 }
 
+// decide presses a decision key on a request the frames already show,
+// and waits until want shows. A key decides only a request that has been
+// in view for minOnScreen; the request was drawn before this is called,
+// so that much time from now is the condition itself, not a guess.
+func (s *screen) decide(t *testing.T, key string, want ...string) {
+	t.Helper()
+	time.Sleep(minOnScreen)
+	s.mark()
+	s.press(key)
+	s.wait(t, want...)
+}
+
 // press sends keys the way a terminal would.
 func (s *screen) press(keys ...string) {
 	for _, k := range keys {
@@ -202,9 +214,7 @@ func TestFlowEmbeddedApproveDeliversTheTokenToTheWaitingNode(t *testing.T) {
 	}()
 	tm.wait(t, "Flow iPad", protocol.Fingerprint(nodeID))
 
-	tm.mark()
-	tm.press("a")
-	tm.wait(t, "Approved Flow iPad — the node received its token.")
+	tm.decide(t, "a", "Approved Flow iPad — the node received its token.")
 
 	var out client.PairOutcome
 	select {
@@ -249,9 +259,7 @@ func TestFlowEmbeddedApproveWithoutASocketShowsTheTokenOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	tm.wait(t, "Headless Box", "10.1.2.3")
-	tm.mark()
-	tm.press("a")
-	tm.wait(t, "Token for Headless Box", "It will not be shown again.")
+	tm.decide(t, "a", "Token for Headless Box", "It will not be shown again.")
 
 	m := tm.final(t)
 	if len(m.tokens) != 1 {
@@ -280,9 +288,7 @@ func TestFlowEmbeddedRejectAndRename(t *testing.T) {
 
 	// The first request took the cursor and kept it when the second
 	// arrived above it.
-	tm.mark()
-	tm.press("r")
-	tm.wait(t, "Rejected Porch Light.", "Pending 1")
+	tm.decide(t, "r", "Rejected Porch Light.", "Pending 1")
 
 	tm.mark()
 	tm.press("n")
@@ -327,9 +333,7 @@ func TestFlowRemoteConsoleOverWebSocket(t *testing.T) {
 
 	outc, errc, id := pairNode(t, gw.url, "Remote Tablet")
 	tm.wait(t, "Remote Tablet")
-	tm.mark()
-	tm.press("a")
-	tm.wait(t, "Approved Remote Tablet — the node received its token.")
+	tm.decide(t, "a", "Approved Remote Tablet — the node received its token.")
 	var out client.PairOutcome
 	select {
 	case out = <-outc:

@@ -192,3 +192,28 @@ func TestGoldenRemoteDisconnected(t *testing.T) {
 	m = step(t, m, updateMsg{update: protocol.Update{StateChanged: true, State: protocol.Connecting}})
 	requireGolden(t, "remote_reconnecting", frameOf(m))
 }
+
+func TestGoldenDecidedElsewhere(t *testing.T) {
+	m, clk := newModel(t, 80, 24)
+	m = step(t, m, withPaired(threeRequests()))
+	m = press(t, m, "j")
+	clk.Advance(time.Second)
+	m = step(t, m, event(protocol.EventPairResolved, protocol.ResolvedEvent{
+		RequestID: "req-build", NodeID: nodeID("build-box-07"), Decision: protocol.DecisionApproved,
+		TS: clk.Now().UnixMilli(), Actor: "cli (operator)",
+	}))
+	m = press(t, m, "a") // says why nothing happens
+	requireGolden(t, "decided_elsewhere", frameOf(m))
+}
+
+func TestGoldenBulkChangedSinceItOpened(t *testing.T) {
+	m, clk := newModel(t, 80, 24)
+	m = step(t, m, withPaired(threeRequests()))
+	m = press(t, m, "space", "j", "j", "space", "A")
+	clk.Advance(30 * time.Second) // the kitchen display expires
+	m = step(t, m, tickMsg{})
+	m = step(t, m, event(protocol.EventPairResolved, protocol.ResolvedEvent{
+		RequestID: "req-kitchen", NodeID: nodeID("Kitchen Display"), Decision: protocol.DecisionExpired, TS: clk.Now().UnixMilli(),
+	}))
+	requireGolden(t, "bulk_changed", frameOf(m))
+}

@@ -63,7 +63,7 @@ func (m Model) connText() string {
 func (m Model) tabs() string {
 	st := m.st
 	names := [viewCount]string{
-		fmt.Sprintf("Pending %d", m.pending.list.Len()),
+		fmt.Sprintf("Pending %d", m.pending.Live()),
 		fmt.Sprintf("Paired %d", m.paired.list.Len()),
 		"Activity",
 		fmt.Sprintf("Blocked %d", m.blocked.list.Len()),

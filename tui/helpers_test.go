@@ -99,7 +99,7 @@ func internal(msg tea.Msg) bool {
 	switch msg.(type) {
 	case decideMsg, askBulkMsg, startRenameMsg, renameMsg, askRemoveMsg, removeMsg,
 		openDetailMsg, confirmedMsg, dialogClosedMsg, tokenDismissedMsg,
-		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg, setPairingMsg, refusedMsg:
+		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg, setPairingMsg, refusedMsg, bulkConfirmedMsg:
 		return true
 	}
 	return false

@@ -71,6 +71,20 @@ type (
 	tickMsg struct{}
 )
 
+// fromOperator reports whether msg is the operator's doing: a key, a paste,
+// or an intent a key sent. Everything else — events, lists, answers, the
+// clock — happens by itself.
+func fromOperator(msg tea.Msg) bool {
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg,
+		decideMsg, askBulkMsg, bulkConfirmedMsg, startRenameMsg, renameMsg, askRemoveMsg, removeMsg,
+		openDetailMsg, confirmedMsg, dialogClosedMsg, tokenDismissedMsg,
+		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg, setPairingMsg, refusedMsg:
+		return true
+	}
+	return false
+}
+
 // emit wraps a message in a command.
 func emit(msg tea.Msg) tea.Cmd {
 	return func() tea.Msg { return msg }

@@ -116,8 +116,14 @@ func (m Model) Init() tea.Cmd {
 // Update applies one message. Every path ends in syncKeys, so the key map
 // — and with it the help — always matches what is on screen.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	before := m.pending.list.SelectedKey()
 	cmd := m.update(msg)
 	m.reconcile()
+	if after := m.pending.list.SelectedKey(); after != before && !fromOperator(msg) {
+		// The cursor is on another request, and not by the operator's
+		// hand: a key already on its way was meant for the one before.
+		m.pending.cursorMovedAt = m.now()
+	}
 	m.syncKeys()
 	return m, cmd
 }
@@ -169,6 +175,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case askBulkMsg:
 		m.askBulk(msg)
 		return nil
+	case bulkConfirmedMsg:
+		return m.decideBulk(msg.bulk)
 	case startRenameMsg:
 		m.openPrompt(promptRename, msg.nodeID, "rename "+shortID(msg.nodeID)+" › ", msg.current)
 		return nil

@@ -210,8 +210,8 @@ func TestRelistKeepsTheCursorOnItsRequest(t *testing.T) {
 	}
 }
 
-func TestResolvedEventRemovesTheRow(t *testing.T) {
-	m, _ := newModel(t, 80, 24)
+func TestResolvedEventKeepsTheRowAMomentThenRemovesIt(t *testing.T) {
+	m, clk := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
 	m = press(t, m, "j") // on build-box
 
@@ -219,11 +219,12 @@ func TestResolvedEventRemovesTheRow(t *testing.T) {
 		RequestID: "req-build", NodeID: nodeID("build-box-07"), Decision: protocol.DecisionApproved,
 		TS: t0.UnixMilli(), Actor: "cli (operator)",
 	}))
-	if _, ok := m.pending.Get("req-build"); ok {
-		t.Fatal("resolved request still listed")
+	r, ok := m.pending.Get("req-build")
+	if !ok || m.pending.live(r) || selectedID(m) != "req-build" {
+		t.Fatalf("the resolved request stays, no longer live, under the cursor (cursor on %q)", selectedID(m))
 	}
-	if selectedID(m) != "req-kitchen" {
-		t.Errorf("the next row takes the cursor; got %q", selectedID(m))
+	if !strings.Contains(m.tabs(), "Pending 2") {
+		t.Errorf("the tab counts what still waits: %q", m.tabs())
 	}
 	e, _ := m.activity.list.Selected()
 	if e.kind != actApproved || e.actor != "cli (operator)" || e.name != "build-box-07" {
@@ -231,6 +232,20 @@ func TestResolvedEventRemovesTheRow(t *testing.T) {
 	}
 	if !m.sync.listing {
 		t.Error("an approval re-lists, for the paired view")
+	}
+	// The list that answers does not hold it; the row still says what
+	// became of it, in its place.
+	m = step(t, m, listed([]protocol.PendingRequest{threeRequests()[0], threeRequests()[2]}))
+	if selectedID(m) != "req-build" || m.pending.list.rows[1].v.req.RequestID != "req-build" {
+		t.Fatalf("a re-list took the resolved row away early (cursor on %q)", selectedID(m))
+	}
+	clk.Advance(goneFor)
+	m = step(t, m, tickMsg{})
+	if _, ok := m.pending.Get("req-build"); ok {
+		t.Fatal("still there after its moment")
+	}
+	if selectedID(m) != "req-kitchen" {
+		t.Errorf("the next row takes the cursor; got %q", selectedID(m))
 	}
 }
 
@@ -279,7 +294,7 @@ func TestBulkConfirmationCanBeCancelled(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
 	m = press(t, m, "space", "R")
-	if m.confirm == nil || !strings.Contains(frameOf(m), "All of them are in view.") {
+	if m.confirm == nil || !strings.Contains(frameOf(m), "It is in view.") {
 		t.Fatalf("confirmation:\n%s", frameOf(m))
 	}
 	m, seen := stepMsgs(t, m, keyMsg("esc"))
@@ -478,8 +493,9 @@ func TestFlashesClearThemselves(t *testing.T) {
 }
 
 func TestBackendErrorShowsTheGatewayMessage(t *testing.T) {
-	m, _ := newModel(t, 80, 24)
+	m, clk := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
+	clk.Advance(minOnScreen)
 	m = press(t, m, "a")
 	if m.pending.busy["req-ipad"] != "approving" {
 		t.Fatalf("busy: %v", m.pending.busy)
@@ -567,8 +583,11 @@ func TestRelistUpdateListsAgain(t *testing.T) {
 	if !m.sync.listing || m.sync.again {
 		t.Error("the queued list starts when the first returns")
 	}
-	if m.pending.list.Len() != 1 {
-		t.Errorf("rows %d", m.pending.list.Len())
+	if m.pending.Live() != 1 {
+		t.Errorf("live rows %d", m.pending.Live())
+	}
+	if !strings.Contains(lineWith(t, m, "build-box-07"), "left the queue") {
+		t.Error("a request the list no longer holds does not say it left")
 	}
 }
 
@@ -602,7 +621,7 @@ func TestEventsDuringAListAreNotLost(t *testing.T) {
 	if _, ok := m.pending.Get("req-new"); !ok {
 		t.Error("request from during the list was dropped")
 	}
-	if _, ok := m.pending.Get("req-build"); ok {
+	if r, ok := m.pending.Get("req-build"); ok && m.pending.live(r) {
 		t.Error("request decided during the list came back")
 	}
 }
@@ -747,7 +766,12 @@ func TestDetailFollowsItsRequestAndClosesWhenItGoes(t *testing.T) {
 		t.Errorf("live countdown in the detail:\n%s", frameOf(m))
 	}
 	m = step(t, m, event(protocol.EventPairResolved, protocol.ResolvedEvent{RequestID: "req-build", Decision: protocol.DecisionRejected}))
+	if !m.detail.open || !strings.Contains(frameOf(m), "rejected elsewhere") {
+		t.Errorf("the detail of a resolved request says what became of it:\n%s", frameOf(m))
+	}
+	clk.Advance(goneFor)
+	m = step(t, m, tickMsg{})
 	if m.detail.open {
-		t.Error("detail of a resolved request stays open")
+		t.Error("detail of a resolved request stays open once it has gone")
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -12,14 +13,54 @@ import (
 	"github.com/pairdeck/pairdeck/tui/table"
 )
 
+// A decision acts on what the operator saw. These bound how quickly a key
+// may act on a request that has just changed under it, and how long a
+// request that left the queue elsewhere stays to say so.
+const (
+	// minOnScreen is how long a request must have been in view, reading
+	// as it does — and, if the cursor came to it by itself, under the
+	// cursor — before a key approves or rejects it: about the time a
+	// person takes to see that something changed.
+	minOnScreen = 500 * time.Millisecond
+	// goneFor is how long a request decided elsewhere, or expired, stays
+	// in the queue, greyed, saying what became of it.
+	goneFor = 3 * time.Second
+)
+
 // pendingRow is one request in the queue.
 type pendingRow struct {
 	req       protocol.PendingRequest
 	expiresAt time.Time
+	shownAt   time.Time // when it appeared, or last changed how it reads
 }
 
-func newPendingRow(req protocol.PendingRequest, ttl time.Duration) pendingRow {
-	return pendingRow{req: req, expiresAt: expiresAt(req, ttl)}
+func newPendingRow(req protocol.PendingRequest, ttl time.Duration, now time.Time) pendingRow {
+	return pendingRow{req: req, expiresAt: expiresAt(req, ttl), shownAt: now}
+}
+
+// readsAs reports whether r shows the operator the same node, name and
+// origin as req would.
+func (r pendingRow) readsAs(req protocol.PendingRequest) bool {
+	return r.req.NodeID == req.NodeID && r.req.DisplayName == req.DisplayName &&
+		r.req.Platform == req.Platform && r.req.RemoteIP == req.RemoteIP
+}
+
+// goneRow is what became of a request that left the queue other than by
+// this console's hand: it stays, greyed, until then.
+type goneRow struct {
+	glyph string // glyphApproved, glyphRejected, glyphExpired
+	word  string // "approved elsewhere by cli (operator)", "expired"
+	until time.Time
+}
+
+func (g goneRow) text() string { return g.glyph + " " + g.word }
+
+// of says it in a sentence about the request's node.
+func (g goneRow) of(name string) string {
+	if g.glyph == glyphExpired {
+		return name + " " + g.word
+	}
+	return name + " was " + g.word
 }
 
 // expiresAt works out when req expires: the gateway's own expiry, or,
@@ -65,9 +106,13 @@ var pendingColumns = []table.Column{
 // pendingView is the queue of nodes asking to join: the home screen.
 type pendingView struct {
 	list  rowList[pendingRow]
-	marks map[string]bool   // by request id
-	busy  map[string]string // request id → "approving"/"rejecting"
+	marks map[string]bool    // by request id
+	busy  map[string]string  // request id → "approving"/"rejecting"
+	gone  map[string]goneRow // request id → what became of it
 	ttl   time.Duration
+	// cursorMovedAt is when the cursor last came to a request by itself
+	// (its row left, the queue changed): not by the operator's keys.
+	cursorMovedAt time.Time
 
 	width, height int
 	widths        []int
@@ -81,6 +126,7 @@ func newPendingView(ttl time.Duration) pendingView {
 		),
 		marks: map[string]bool{},
 		busy:  map[string]string{},
+		gone:  map[string]goneRow{},
 		ttl:   ttl,
 	}
 }
@@ -93,67 +139,204 @@ func (v *pendingView) SetSize(w, h int) {
 	v.list.cursor.SetHeight(h - 1)
 }
 
-// Replace installs a fresh list from the gateway.
-func (v *pendingView) Replace(reqs []*protocol.PendingRequest) {
+// Replace installs a fresh list from the gateway. Rows that read as they
+// did keep the time they were first shown. Requests that left the queue
+// elsewhere and are still saying so keep their place; so do requests the
+// list no longer holds without anyone having said why (events missed while
+// the link was down), saying that they left.
+func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
+	oldRows, oldPos := v.list.snapshot()
+	selected := v.list.SelectedKey()
 	v.list.SetFunc(len(reqs), func(i int, r *pendingRow) {
-		r.req = *reqs[i]
+		req := reqs[i]
+		r.req = *req
 		r.expiresAt = expiresAt(r.req, v.ttl)
+		r.shownAt = now
+		if o, ok := oldPos[req.RequestID]; ok && o.v.readsAs(*req) {
+			r.shownAt = o.v.shownAt
+		}
 	})
+	// The requests the list no longer holds: most were taken away by this
+	// console or said why already; the rest left without a word.
+	type keptRow struct {
+		at  int
+		row pendingRow
+	}
+	var kept []keptRow
+	for i, it := range oldRows {
+		id := it.v.req.RequestID
+		if _, listed := v.list.pos[id]; listed {
+			delete(v.gone, id) // listed again: live after all
+			continue
+		}
+		if v.busy[id] != "" {
+			continue // this console's own call: its answer says what happened
+		}
+		if _, gone := v.gone[id]; !gone {
+			g := goneRow{glyph: glyphRemoved, word: "left the queue", until: now.Add(goneFor)}
+			if !now.Before(it.v.expiresAt) {
+				g.glyph, g.word = glyphExpired, "expired"
+			}
+			v.gone[id] = g
+		}
+		kept = append(kept, keptRow{at: i, row: it.v})
+	}
+	if len(kept) > 0 {
+		// Put them back where they were, so nothing moves under the
+		// cursor while they say so.
+		rows, _ := v.list.snapshot()
+		next := 0
+		v.list.SetFunc(len(rows)+len(kept), func(i int, r *pendingRow) {
+			if len(kept) > 0 && (kept[0].at <= i || next == len(rows)) {
+				*r = kept[0].row
+				kept = kept[1:]
+				return
+			}
+			*r = rows[next].v
+			next++
+		})
+		v.list.Select(selected)
+	}
 	for id := range v.marks {
-		if _, ok := v.list.Get(id); !ok {
+		if _, gone := v.gone[id]; gone {
+			delete(v.marks, id)
+		} else if _, ok := v.list.Get(id); !ok {
 			delete(v.marks, id)
 		}
 	}
 }
 
 // Upsert adds a new request at the top or refreshes one in place.
-func (v *pendingView) Upsert(req protocol.PendingRequest) bool {
-	return v.list.Upsert(newPendingRow(req, v.ttl))
+func (v *pendingView) Upsert(req protocol.PendingRequest, now time.Time) bool {
+	r := newPendingRow(req, v.ttl, now)
+	if old, ok := v.list.Get(req.RequestID); ok && old.readsAs(req) {
+		r.shownAt = old.shownAt
+	}
+	return v.list.Upsert(r)
 }
 
-// Remove drops a request (resolved, or expired here).
+// Remove drops a request (decided here, or gone for good).
 func (v *pendingView) Remove(requestID string) (pendingRow, bool) {
 	delete(v.marks, requestID)
 	delete(v.busy, requestID)
+	delete(v.gone, requestID)
 	return v.list.Remove(requestID)
 }
+
+// Gone keeps a request that left the queue elsewhere on screen, greyed,
+// saying what became of it, for goneFor. It reports false for a request
+// not in the queue.
+func (v *pendingView) Gone(requestID string, g goneRow, now time.Time) bool {
+	if _, ok := v.list.Get(requestID); !ok {
+		return false
+	}
+	g.until = now.Add(goneFor)
+	v.gone[requestID] = g
+	delete(v.marks, requestID)
+	delete(v.busy, requestID)
+	return true
+}
+
+// Live is how many requests still wait for a decision.
+func (v *pendingView) Live() int { return v.list.Len() - len(v.gone) }
 
 // Get finds a request by id.
 func (v *pendingView) Get(requestID string) (pendingRow, bool) { return v.list.Get(requestID) }
 
 // RenameNode shows a node's new name on its request.
-func (v *pendingView) RenameNode(nodeID, name string) {
+func (v *pendingView) RenameNode(nodeID, name string, now time.Time) {
 	v.list.UpdateAll(func(r *pendingRow) bool {
 		if r.req.NodeID != nodeID {
 			return false
 		}
 		req := r.req
 		req.DisplayName = name
-		*r = newPendingRow(req, v.ttl)
+		*r = newPendingRow(req, v.ttl, now)
 		return true
 	})
 }
 
-// DropExpired removes rows that expired more than grace ago. Some gateways
-// never announce expiry; without this their dead requests would stay on
-// screen, greyed, forever.
-func (v *pendingView) DropExpired(now time.Time, grace time.Duration) []pendingRow {
+// DropExpired removes the requests that have said long enough what became
+// of them, and those that expired more than grace ago without a word from
+// the gateway (returned: some gateways never announce expiry; without this
+// their dead requests would stay on screen, greyed, forever).
+func (v *pendingView) DropExpired(now time.Time, grace time.Duration) (expired []pendingRow) {
 	dropped := v.list.RemoveWhere(func(r pendingRow) bool {
+		if g, ok := v.gone[r.req.RequestID]; ok {
+			return !now.Before(g.until)
+		}
 		return !now.Before(r.expiresAt.Add(grace)) && v.busy[r.req.RequestID] == ""
 	})
 	for _, r := range dropped {
-		delete(v.marks, r.req.RequestID)
+		id := r.req.RequestID
+		delete(v.marks, id)
+		if _, ok := v.gone[id]; ok {
+			delete(v.gone, id)
+			continue
+		}
+		expired = append(expired, r)
 	}
-	return dropped
+	return expired
 }
 
 // Selected is the request under the cursor.
 func (v *pendingView) Selected() (pendingRow, bool) { return v.list.Selected() }
 
 // decidable is the one rule for whether a request can be approved or
-// rejected now: it has not expired and no call for it is in flight.
+// rejected now: it is still in the queue, has not expired, and no call for
+// it is in flight.
 func (v *pendingView) decidable(r pendingRow, now time.Time) bool {
-	return now.Before(r.expiresAt) && v.busy[r.req.RequestID] == ""
+	return v.live(r) && now.Before(r.expiresAt) && v.busy[r.req.RequestID] == ""
+}
+
+// still reports whether t, as a dialog showed it, can still be decided,
+// and if not, what became of it ("Kitchen Display expired").
+func (v *pendingView) still(t decisionTarget, now time.Time) (ok bool, what string) {
+	r, listed := v.list.Get(t.requestID)
+	g, gone := v.gone[t.requestID]
+	switch {
+	case !listed:
+		return false, t.name + " left the queue"
+	case gone:
+		return false, g.of(t.name)
+	case !now.Before(r.expiresAt):
+		return false, t.name + " expired"
+	case v.busy[t.requestID] != "":
+		return false, t.name + " is being decided already"
+	}
+	return true, ""
+}
+
+// live reports whether r still waits for a decision somewhere.
+func (v *pendingView) live(r pendingRow) bool {
+	_, gone := v.gone[r.req.RequestID]
+	return !gone
+}
+
+// seen reports whether the operator has had r in view long enough for a
+// key to act on it: a moment since it appeared or last changed how it
+// reads, and, under the cursor, a moment since the cursor came to it by
+// itself.
+func (v *pendingView) seen(r pendingRow, now time.Time, underCursor bool) bool {
+	if now.Before(r.shownAt.Add(minOnScreen)) {
+		return false
+	}
+	return !underCursor || !now.Before(v.cursorMovedAt.Add(minOnScreen))
+}
+
+// whyNot says why a decision key did nothing to r.
+func (v *pendingView) whyNot(d decision, r pendingRow, now time.Time) string {
+	name := r.name()
+	switch g, gone := v.gone[r.req.RequestID]; {
+	case gone:
+		return fmt.Sprintf("Nothing %s: %s.", d.past(), g.of(name))
+	case !now.Before(r.expiresAt):
+		return fmt.Sprintf("Nothing %s: %s expired. It may ask again.", d.past(), name)
+	case v.busy[r.req.RequestID] != "":
+		return ""
+	}
+	return fmt.Sprintf("Nothing %s: %s only just came into view. Press %s again to %s it.",
+		d.past(), name, d.key(), d.verb())
 }
 
 // SetBusy shows that a call for the request is in flight ("" clears it).
@@ -190,27 +373,35 @@ func (v *pendingView) marked(now time.Time) (targets []decisionTarget, hidden, s
 }
 
 // actions are the keys that act on one request, under the cursor or in
-// the detail pane.
-func (v *pendingView) actions(c viewCtx) []rowAction[pendingRow] {
+// the detail pane (underCursor false). A decision acts only on a request
+// the operator has seen.
+func (v *pendingView) actions(c viewCtx, underCursor bool) []rowAction[pendingRow] {
 	decidable := func(r pendingRow) bool { return v.decidable(r, c.now) }
-	decide := func(d decision) func(pendingRow) tea.Cmd {
-		return func(r pendingRow) tea.Cmd {
-			return emit(decideMsg{action: d, targets: []decisionTarget{r.target()}})
+	seen := func(r pendingRow) bool { return v.seen(r, c.now, underCursor) }
+	decide := func(d decision) rowAction[pendingRow] {
+		return rowAction[pendingRow]{
+			binding: d.binding,
+			applies: decidable,
+			ready:   seen,
+			do: func(r pendingRow) tea.Cmd {
+				return emit(decideMsg{action: d, targets: []decisionTarget{r.target()}})
+			},
+			refused: func(r pendingRow) string { return v.whyNot(d, r, c.now) },
 		}
 	}
 	return []rowAction[pendingRow]{
-		{binding: func(k *KeyMap) *key.Binding { return &k.Approve }, applies: decidable, do: decide(approve)},
-		{binding: func(k *KeyMap) *key.Binding { return &k.Reject }, applies: decidable, do: decide(reject)},
+		decide(approve),
+		decide(reject),
 		{
 			binding: func(k *KeyMap) *key.Binding { return &k.Rename },
-			applies: func(pendingRow) bool { return true },
+			applies: v.live,
 			do: func(r pendingRow) tea.Cmd {
 				return emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
 			},
 		},
 		{
 			binding: func(k *KeyMap) *key.Binding { return &k.Block },
-			applies: func(r pendingRow) bool { return c.canBlock && v.busy[r.req.RequestID] == "" },
+			applies: func(r pendingRow) bool { return c.canBlock && v.live(r) && v.busy[r.req.RequestID] == "" },
 			do:      func(r pendingRow) tea.Cmd { return emit(askBlockMsg{target: r.blockTarget()}) },
 		},
 	}
@@ -222,7 +413,7 @@ func (v *pendingView) listActions() []rowAction[pendingRow] {
 	return []rowAction[pendingRow]{
 		{
 			binding: func(k *KeyMap) *key.Binding { return &k.Mark },
-			applies: func(pendingRow) bool { return true },
+			applies: v.live,
 			do: func(r pendingRow) tea.Cmd {
 				id := r.req.RequestID
 				if v.marks[id] {
@@ -253,7 +444,7 @@ func (v *pendingView) selectedKey() (string, bool) {
 func (v *pendingView) enableKeys(k *KeyMap, c viewCtx) {
 	k.navigation(v.list.Shown() > 0)
 	r, ok := v.list.Selected()
-	enableActions(k, v.actions(c), r, ok)
+	enableActions(k, v.actions(c, true), r, ok)
 	enableActions(k, v.listActions(), r, ok)
 	marked := len(v.marks) > 0
 	k.ApproveMarked.SetEnabled(marked)
@@ -267,7 +458,7 @@ func (v *pendingView) onKey(msg tea.KeyPressMsg, k *KeyMap, c viewCtx) tea.Cmd {
 		return nil
 	}
 	r, ok := v.list.Selected()
-	if cmd, handled := runAction(msg, k, v.actions(c), r, ok); handled {
+	if cmd, handled := runAction(msg, k, v.actions(c, true), r, ok); handled {
 		return cmd
 	}
 	if cmd, handled := runAction(msg, k, v.listActions(), r, ok); handled {
@@ -286,13 +477,13 @@ func (v *pendingView) onKey(msg tea.KeyPressMsg, k *KeyMap, c viewCtx) tea.Cmd {
 
 func (v *pendingView) enableRowKeys(k *KeyMap, rowKey string, c viewCtx) bool {
 	r, ok := v.list.Get(rowKey)
-	enableActions(k, v.actions(c), r, ok)
+	enableActions(k, v.actions(c, false), r, ok)
 	return ok
 }
 
 func (v *pendingView) onRowKey(msg tea.KeyPressMsg, k *KeyMap, rowKey string, c viewCtx) (tea.Cmd, bool) {
 	r, ok := v.list.Get(rowKey)
-	return runAction(msg, k, v.actions(c), r, ok)
+	return runAction(msg, k, v.actions(c, false), r, ok)
 }
 
 func (v *pendingView) details(rowKey string, c viewCtx) (string, []field, bool) {
@@ -300,7 +491,11 @@ func (v *pendingView) details(rowKey string, c viewCtx) (string, []field, bool) 
 	if !ok {
 		return "", nil, false
 	}
-	return "Request from " + r.name(), pendingFields(r, c.now), true
+	fields := pendingFields(r, c.now)
+	if g, ok := v.gone[rowKey]; ok {
+		fields = append([]field{{"Outcome", g.text()}}, fields...)
+	}
+	return "Request from " + r.name(), fields, true
 }
 
 // View draws the column titles and the rows in the cursor's window: never
@@ -354,6 +549,9 @@ func (rs rowStyles) gutter(isSel, marked bool) string {
 func (v *pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
 	req := r.req
 	id := req.RequestID
+	if g, ok := v.gone[id]; ok {
+		return v.renderGone(r, g, st, rs, isSel)
+	}
 	left := r.expiresAt.Sub(now)
 	cd, urg := countdown(left)
 
@@ -389,6 +587,15 @@ func (v *pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, 
 		rs.paint(rowStyle, b.String()) +
 		rs.paint(cdStyle, table.Fit(cd, v.widths[last], false)) +
 		rs.paint(rowStyle, tail)
+}
+
+// renderGone draws a request that left the queue elsewhere: its name, then
+// what became of it across the other columns, all greyed.
+func (v *pendingView) renderGone(r pendingRow, g goneRow, st *styles.Styles, rs rowStyles, isSel bool) string {
+	nameW := v.widths[0]
+	rest := max(v.width-gutterWidth-nameW-table.Gap, 0)
+	return rs.gutter(isSel, false) +
+		rs.paint(st.Expired, table.Fit(r.name(), nameW, false)+strings.Repeat(" ", table.Gap)+table.Fit(g.text(), rest, false))
 }
 
 func urgencyStyle(st *styles.Styles, u urgency) styles.Style {

@@ -222,9 +222,7 @@ func TestFlowSilentRequestWaitsWhenSSHCheckFails(t *testing.T) {
 		t.Fatalf("the request must stay queued: %+v", list.Pending)
 	}
 	// The operator decides as usual.
-	tm.mark()
-	tm.press("a")
-	tm.wait(t, "Approved Quiet Sensor — the node received its token.")
+	tm.decide(t, "a", "Approved Quiet Sensor — the node received its token.")
 	if ev := resolvedFor(t, node, res.Request.RequestID); ev.Decision != protocol.DecisionApproved {
 		t.Fatalf("outcome: %+v", ev)
 	}

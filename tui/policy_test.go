@@ -290,7 +290,9 @@ func TestSilentApprovalFallsBackWhenTheCheckFails(t *testing.T) {
 	if c.runs != 1 {
 		t.Fatalf("runs %d", c.runs)
 	}
-	// The operator still decides as usual.
+	// The operator still decides as usual, once the request has been in
+	// view a moment.
+	clk.Advance(minOnScreen)
 	m = press(t, m, "g", "a")
 	if m.pending.busy["req-s2"] != "approving" {
 		t.Fatalf("a on a held request: %v", m.pending.busy)

@@ -74,11 +74,15 @@ func (l *rowList[T]) Set(rows []T) {
 
 // SetFunc replaces every row with n rows that fill makes in place, in
 // display order; no two may have one key.
+//
+// The rows and the index are replaced, not reused: a caller that kept
+// them (rowsAndIndex) can still read the rows as they were while fill
+// runs.
 func (l *rowList[T]) SetFunc(n int, fill func(i int, r *T)) {
 	keep := l.SelectedKey()
 	items := make([]rowItem[T], n)
 	l.rows = make([]*rowItem[T], n)
-	clear(l.pos)
+	l.pos = make(map[string]*rowItem[T], n)
 	for i := range items {
 		it := &items[i]
 		fill(i, &it.v)
@@ -87,6 +91,10 @@ func (l *rowList[T]) SetFunc(n int, fill func(i int, r *T)) {
 	}
 	l.refilter(keep)
 }
+
+// snapshot is the rows as they are, in order, and by key; SetFunc leaves
+// both as they were.
+func (l *rowList[T]) snapshot() ([]*rowItem[T], map[string]*rowItem[T]) { return l.rows, l.pos }
 
 // Upsert replaces the row with r's key in place, or inserts r at the top
 // (newest first). It reports whether r was new.
@@ -285,6 +293,15 @@ func (l *rowList[T]) SelectedKey() string {
 		return l.keyOf(r)
 	}
 	return ""
+}
+
+// Select puts the cursor on the row with key k, if it is shown.
+func (l *rowList[T]) Select(k string) {
+	if it, ok := l.pos[k]; ok {
+		if at := indexOf(l.shown(), it); at >= 0 {
+			l.cursor.MoveTo(at)
+		}
+	}
 }
 
 // Visible reports whether the row with key k passes the filter.

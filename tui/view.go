@@ -75,7 +75,11 @@ func (m Model) body(h int) string {
 	case len(m.tokens) > 0:
 		return overlay(base, m.tokens[0].View(m.st, m.width-2), m.width, h)
 	case m.confirm != nil:
-		return overlay(base, m.confirm.View(m.st, m.width-2), m.width, h)
+		d := *m.confirm
+		if d.bulk != nil {
+			d = m.bulkView(*d.bulk)
+		}
+		return overlay(base, d.View(m.st, m.width-2), m.width, h)
 	}
 	return base
 }

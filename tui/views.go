@@ -72,7 +72,11 @@ func (m *Model) viewCtx() viewCtx {
 type rowAction[R any] struct {
 	binding func(*KeyMap) *key.Binding
 	applies func(R) bool
-	do      func(R) tea.Cmd
+	// ready, when set, must also hold for the key to act as it is
+	// pressed (it does not change what the help offers): the operator has
+	// had the row in view long enough.
+	ready func(R) bool
+	do    func(R) tea.Cmd
 	// refused explains a key pressed where it does not apply ("" says
 	// nothing); nil for keys that need no explaining.
 	refused func(R) string
@@ -96,7 +100,7 @@ func runAction[R any](msg tea.KeyPressMsg, k *KeyMap, acts []rowAction[R], r R, 
 			continue
 		}
 		switch {
-		case ok && a.applies(r):
+		case ok && a.applies(r) && (a.ready == nil || a.ready(r)):
 			return a.do(r), true
 		case ok && a.refused != nil:
 			if why := a.refused(r); why != "" {
