@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -45,7 +46,7 @@ running for the state dir or embeds one.`,
   pairdeck console --theme light --bell`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runConsole(cmd.Context(), g, f, true)
+			return runConsole(cmd, g, f, true)
 		},
 	}
 	f.register(cmd)
@@ -58,8 +59,13 @@ running for the state dir or embeds one.`,
 
 // runConsole picks the backend — remote, the local running gateway, or an
 // embedded one — and runs the console on it until the user quits.
-func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bool) error {
+func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote bool) error {
+	ctx := cmd.Context()
+	// What was typed is checked first, then where it runs.
 	if err := checkTheme(f.theme); err != nil {
+		return err
+	}
+	if err := f.gw.check(); err != nil {
 		return err
 	}
 	if f.gw.tok.file == "-" {
@@ -67,6 +73,26 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 	}
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
+		return err
+	}
+	url, why := "", ""
+	if allowRemote {
+		url, why = f.url, "--url"
+		if url == "" {
+			url, why = os.Getenv("OPENCLAW_GATEWAY_URL"), "$OPENCLAW_GATEWAY_URL"
+		}
+	}
+	if url == "" {
+		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
+			url, why = rt.URL, fmt.Sprintf("it already runs for %s, pid %d", stateDir, rt.PID)
+		}
+	}
+	if url != "" {
+		if err := refuseEmbeddedFlags(cmd, url, why); err != nil {
+			return err
+		}
+	}
+	if err := checkTerminal(os.Stdout, os.Getenv("TERM")); err != nil {
 		return err
 	}
 	logOut, err := logFile(stateDir, "console")
@@ -77,18 +103,6 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
 
 	opts := tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger}
-	url := ""
-	if allowRemote {
-		url = f.url
-		if url == "" {
-			url = os.Getenv("OPENCLAW_GATEWAY_URL")
-		}
-	}
-	if url == "" {
-		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
-			url = rt.URL
-		}
-	}
 	if url != "" {
 		if opts.SilentCheck, err = f.silent.check(url); err != nil {
 			return err
@@ -117,7 +131,6 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 			logger.Error("stopping gateway", "err", err)
 		}
 	}()
-	logger.Info("embedded gateway listening", "url", gw.URL, "token", gw.TokenSource)
 	local := gw.Gateway.Local(localActor("pairdeck-console"))
 	defer local.Close()
 	opts.Endpoint = "embedded · " + gw.URL
@@ -125,6 +138,23 @@ func runConsole(ctx context.Context, g *globals, f *consoleFlags, allowRemote bo
 		return err
 	}
 	return tui.Run(ctx, local, opts)
+}
+
+// checkTerminal refuses the full-screen console where it cannot work: on
+// output that is not a terminal (a pipe, a file, a service's log) or on a
+// terminal that says it cannot place the cursor (TERM=dumb).
+func checkTerminal(out *os.File, termName string) error {
+	var why string
+	switch {
+	case !isTerminal(out):
+		why = "its output is not a terminal"
+	case termName == "dumb":
+		why = "TERM=dumb says this terminal cannot draw it"
+	default:
+		return nil
+	}
+	return usageError("the console is a full-screen view and %s: run the gateway with `pairdeck serve`, "+
+		"follow the queue with `pairdeck nodes pending --watch`, and decide with `pairdeck nodes approve|reject`", why)
 }
 
 func checkTheme(theme string) error {

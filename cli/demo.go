@@ -14,6 +14,7 @@ import (
 
 	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
 	"github.com/pairdeck/pairdeck/tui"
 )
 
@@ -53,7 +54,22 @@ Everything is removed on exit unless --state-dir is given.`,
 			if err := checkTheme(f.theme); err != nil {
 				return err
 			}
-			stateDir := g.stateDir
+			if err := checkCount("nodes", nodes, 0, len(demoFleet)); err != nil {
+				return err
+			}
+			if err := checkDuration("every", every, 100*time.Millisecond, time.Hour); err != nil {
+				return err
+			}
+			if err := f.gw.check(); err != nil {
+				return err
+			}
+			if err := checkTerminal(os.Stdout, os.Getenv("TERM")); err != nil {
+				return err
+			}
+			stateDir, err := expandHome(g.stateDir)
+			if err != nil {
+				return err
+			}
 			if stateDir == "" {
 				tmp, err := os.MkdirTemp("", "pairdeck-demo-")
 				if err != nil {
@@ -61,9 +77,6 @@ Everything is removed on exit unless --state-dir is given.`,
 				}
 				defer os.RemoveAll(tmp)
 				stateDir = tmp
-			}
-			if f.gw.listen == "" {
-				f.gw.listen = "127.0.0.1:0"
 			}
 			logOut, err := logFile(stateDir, "demo")
 			if err != nil {
@@ -98,11 +111,17 @@ Everything is removed on exit unless --state-dir is given.`,
 				Endpoint: "demo · " + gw.URL})
 		},
 	}
-	f.register(cmd)
-	cmd.Flags().Lookup("ttl").DefValue = "90s"
-	f.gw.ttl = 90 * time.Second
-	cmd.Flags().IntVar(&nodes, "nodes", 6, fmt.Sprintf("how many simulated nodes (at most %d)", len(demoFleet)))
-	cmd.Flags().DurationVar(&every, "every", 4*time.Second, "interval between nodes' first requests")
+	// Only the flags the demo uses, with the defaults it uses: its gateway
+	// is throwaway, so its token, cap, switch and hooks are not offered.
+	fl := cmd.Flags()
+	fl.StringVar(&f.theme, "theme", "auto", "colours for a dark or light terminal: auto, dark or light")
+	fl.BoolVar(&f.bell, "bell", false, "ring the terminal bell when a node asks to pair")
+	fl.DurationVar(&f.gw.ttl, "ttl", 90*time.Second, "how long a pending request waits for a decision")
+	fl.StringVar(&f.gw.listen, "listen", "127.0.0.1:0", "address the demo gateway listens on (port 0: a free port)")
+	fl.IntVar(&nodes, "nodes", 6, fmt.Sprintf("how many simulated nodes (0 to %d)", len(demoFleet)))
+	fl.DurationVar(&every, "every", 4*time.Second, "interval between nodes' first requests")
+	fl.StringVar(&g.stateDir, "state-dir", "", "keep the demo's state in this dir (default: a temporary dir, removed on exit)")
+	f.gw.maxPending = store.DefaultMaxPending
 	return cmd
 }
 

@@ -49,6 +49,11 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// Reachable by other users too (tests that run it as another user).
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	pairdeckBin = filepath.Join(dir, "pairdeck")
 	build := exec.Command("go", "build", "-o", pairdeckBin, "github.com/pairdeck/pairdeck")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -72,6 +77,37 @@ type env struct {
 	stateDir string
 	home     string
 	vars     []string
+	// uid, when not 0, is the user pairdeck runs as (see asUser).
+	uid int
+}
+
+// asUser makes the commands e runs run as uid, owning the state dir and
+// home: the tests run as root in CI, and root is exempt from the file
+// modes some tests need to be enforced.
+func (e *env) asUser(t *testing.T, uid int) {
+	t.Helper()
+	for _, dir := range []string{e.stateDir, e.home} {
+		if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		err := filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(path, uid, uid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.uid = uid
+}
+
+// setUser applies e's uid to cmd.
+func (e *env) setUser(cmd *exec.Cmd) {
+	if e.uid != 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(e.uid), Gid: uint32(e.uid)}}
+	}
 }
 
 func newEnv(t *testing.T) *env {
@@ -130,6 +166,7 @@ func (e *env) runFull(stdin io.Reader, extra []string, args ...string) result {
 	cmd := exec.CommandContext(ctx, pairdeckBin, args...)
 	cmd.Env = e.environ(extra)
 	cmd.Stdin = stdin
+	e.setUser(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -662,12 +699,12 @@ func (e *env) runTTYTyping(width int, extra []string, typed []typing, args ...st
 	// command that asked the terminal something would stall and fail
 	// its check for control bytes.
 	env := []string{"TERM=xterm-256color"}
-	for _, kv := range e.environ(extra) {
+	for _, kv := range e.environ(nil) {
 		if !strings.HasPrefix(kv, "COLUMNS=") && !strings.HasPrefix(kv, "LINES=") && !strings.HasPrefix(kv, "TERM=") {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = env
+	cmd.Env = append(env, extra...)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(width), Rows: 40})
 	if err != nil {
 		e.t.Fatalf("start pairdeck on a pty: %v", err)

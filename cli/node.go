@@ -54,7 +54,9 @@ func (f *nodeFlags) resolve() (dir, url string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	dir = f.dir
+	if dir, err = expandHome(f.dir); err != nil {
+		return "", "", err
+	}
 	if dir == "" {
 		dir = filepath.Join(stateDir, "node")
 	}
@@ -87,6 +89,9 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if strings.TrimSpace(req.DisplayName) == "" {
 				return usageError("node pair needs --name (what operators will see)")
+			}
+			if wait < 0 {
+				return usageError("--wait %s: want 0 (wait until the request expires) or a positive duration", durationText(wait))
 			}
 			if cmd.Flags().Changed("silent") {
 				req.Silent = &silent

@@ -63,7 +63,7 @@ reject with "r", rename with "n".`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runConsole(cmd.Context(), g, console, false)
+			return runConsole(cmd, g, console, false)
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

@@ -66,7 +66,6 @@ connected clients get a shutdown event and close code 1012.`,
 			if err != nil {
 				return err
 			}
-			logger.Info("gateway listening", "url", gw.URL, "stateDir", stateDir, "token", gw.TokenSource)
 			select {
 			case <-cmd.Context().Done():
 				logger.Info("shutting down", "reason", "signal")
@@ -130,6 +129,9 @@ func pairingStart(flag string) (gateway.PairingStart, error) {
 // startGateway opens the store (taking the state dir's lock), resolves token
 // and address, listens, serves in the background and records where it runs.
 func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runningGateway, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	// The address first: a mistyped --listen is a usage error that must
 	// not leave a generated token file behind.
 	addr, err := gateway.ResolveListen(f.listen)
@@ -157,7 +159,7 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	} else {
 		source = tokenSourceText(source, stateDir)
 	}
-	st, err := store.Open(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending, Logger: logger})
+	st, err := openGatewayStore(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +182,20 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	}
 	done := make(chan error, 1)
 	go func() { done <- gw.Serve(ln) }()
+	logger.Info("gateway listening", "listen", ln.Addr().String(), "url", url, "stateDir", stateDir,
+		"ttl", durationText(st.TTL()), "maxPending", f.maxPending, "token", source)
 	return &runningGateway{Gateway: gw, Store: st, URL: url, Token: token, TokenSource: source, StateDir: stateDir, Done: done}, nil
+}
+
+// openGatewayStore opens the store for a gateway. An offline CLI command
+// may hold the state dir's lock for a moment: the store waits for it as the
+// offline commands do. A gateway that holds it is named at once instead.
+func openGatewayStore(opts store.Options) (*store.Store, error) {
+	if rt, err := gateway.ReadRuntime(opts.StateDir); err == nil && rt.Alive {
+		return nil, fmt.Errorf("a gateway already serves %s (pid %d, %s): stop it first, or use it (`pairdeck` attaches to it)", opts.StateDir, rt.PID, rt.URL)
+	}
+	opts.LockWait = offlineLockWait
+	return store.Open(opts)
 }
 
 // Stop shuts the gateway down, releases the store and forgets the runtime
