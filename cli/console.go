@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pairdeck/pairdeck/gateway"
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/tui"
 )
 
@@ -100,7 +101,7 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		return err
 	}
 	defer logOut.Close()
-	logger := slog.New(slog.NewTextHandler(logOut, nil))
+	logger := slog.New(protocol.PrintableHandler(slog.NewTextHandler(logOut, nil)))
 
 	opts := tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger}
 	if url != "" {

@@ -83,7 +83,7 @@ Everything is removed on exit unless --state-dir is given.`,
 				return err
 			}
 			defer logOut.Close()
-			logger := slog.New(slog.NewTextHandler(logOut, nil))
+			logger := slog.New(protocol.PrintableHandler(slog.NewTextHandler(logOut, nil)))
 
 			gw, err := startGateway(stateDir, &f.gw, logger)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pairdeck/pairdeck/gateway"
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/store"
 )
 
@@ -93,9 +94,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(protocol.PrintableHandler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(protocol.PrintableHandler(slog.NewJSONHandler(w, opts))), nil
 	default:
 		return nil, usageError("--log-format %q: want text or json", format)
 	}

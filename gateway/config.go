@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pairdeck/pairdeck/policy"
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/store"
 )
 
@@ -47,7 +48,7 @@ type Config struct {
 	// OperatorToken is the shared secret operators present in auth.token.
 	OperatorToken string
 	// Logger receives structured logs (discarded when nil). Tokens are never
-	// logged.
+	// logged; every string is logged through protocol.Printable.
 	Logger *slog.Logger
 	// Now is the clock for signatures, events and rate limits (time.Now when
 	// nil). Give the store the same clock.
@@ -127,6 +128,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Log lines quote what clients sent: every string in them is made
+	// Printable, whatever handler writes them.
+	c.Logger = slog.New(protocol.PrintableHandler(c.Logger.Handler()))
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -94,6 +94,16 @@
 //     ts). hello-ok has no auth block: that schema requires a deviceToken
 //     there, which pairdeck does not issue. Nodes and operators without
 //     operator.read get an empty presence list and no counts.
+//   - Text is checked where it enters (ingest.go): every string of connect's
+//     params and of every method's params must pass protocol.CheckText,
+//     every string list protocol.CheckList, every displayName
+//     protocol.CleanName (no bidi controls, zero-width characters or line
+//     separators), and connect's client block the field length limit; a
+//     refusal is INVALID_PARAMS naming the field in the message and in
+//     details.field. A frame whose id or method is unsafe is answered with
+//     id "invalid". Log lines go through protocol.PrintableHandler: slog's
+//     text handler writes DEL raw and its JSON handler C1 controls and bidi
+//     characters, so neither is trusted with what a client sent.
 //   - Browser origins other than the gateway's own host are refused unless
 //     listed in Config.OriginPatterns.
 //   - details.code where protocol.md's list has no exact reason: malformed

@@ -98,11 +98,21 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 		return nil, refuse(policy, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
 			"the first frame must be {\"type\":\"req\",\"method\":\"connect\",...}: answer the connect.challenge before anything else")
 	}
+	if e := checkFrame(req); e != nil {
+		return nil, &refusal{err: e, status: policy, reason: "connect refused"}
+	}
 	*id = req.ID
 
 	var p protocol.ConnectParams
 	if err := protocol.DecodeParams(req.Params, &p); err != nil {
 		return nil, &refusal{err: protocol.InvalidParams(protocol.MethodConnect, err.Error()), status: policy, reason: "connect refused"}
+	}
+	// Every string the client sent, before any of it is used or logged.
+	if err := checkParams(&p); err != nil {
+		return nil, &refusal{err: protocol.InvalidField(protocol.MethodConnect, err), status: policy, reason: "connect refused"}
+	}
+	if err := checkClient(p.Client); err != nil {
+		return nil, &refusal{err: protocol.InvalidField(protocol.MethodConnect, err), status: policy, reason: "connect refused"}
 	}
 	if p.MinProtocol > protocol.Version || p.MaxProtocol < protocol.Version {
 		r := refuse(websocket.StatusProtocolError, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,

@@ -89,6 +89,9 @@ func (g *Gateway) handle(ctx context.Context, s *session, typ websocket.MessageT
 		return protocol.ErrorResponse(id, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
 			"invalid frame: clients send only req frames")), nil
 	}
+	if e := checkFrame(req); e != nil {
+		return protocol.ErrorResponse("invalid", e), nil
+	}
 	if req.Method == protocol.MethodConnect {
 		return protocol.ErrorResponse(req.ID, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownMethod,
 			"connect is only valid as the first frame; this socket is already connected")), nil
@@ -132,9 +135,14 @@ func missingScope(scope string) *protocol.Error {
 	return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonMissingScope, "missing scope: %s", scope)
 }
 
+// decode decodes a method's params strictly and refuses text a terminal
+// would act on in any of its strings (checkParams).
 func decode(method string, raw json.RawMessage, v any) *protocol.Error {
 	if err := protocol.DecodeParams(raw, v); err != nil {
 		return protocol.InvalidParams(method, err.Error())
+	}
+	if err := checkParams(v); err != nil {
+		return protocol.InvalidField(method, err)
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Error codes carried in Error.Code (the OpenClaw-compatible coarse class).
 const (
@@ -36,6 +40,9 @@ type Error struct {
 	Message   string        `json:"message"`
 	Details   *ErrorDetails `json:"details,omitempty"`
 	Retryable bool          `json:"retryable,omitempty"`
+	// RetryAfterMs is how long to wait before retrying, where the gateway
+	// knows (a rate limit); OpenClaw gateways send it in the same place.
+	RetryAfterMs int64 `json:"retryAfterMs,omitempty"`
 }
 
 // ErrorDetails holds pairdeck's machine-readable reason and, for stale ids,
@@ -44,6 +51,9 @@ type ErrorDetails struct {
 	Code             string `json:"code"`
 	CurrentRequestID string `json:"currentRequestId,omitempty"`
 	NodeID           string `json:"nodeId,omitempty"`
+	// Field names the param refused by INVALID_PARAMS, in its wire path
+	// ("client.platform", "commands[2]"), when one param is to blame.
+	Field string `json:"field,omitempty"`
 }
 
 func (e *Error) Error() string {
@@ -62,6 +72,15 @@ func (e *Error) Reason() string {
 	return e.Details.Code
 }
 
+// RetryAfter is the wait the gateway asked for before a retry, and false
+// when it named none.
+func (e *Error) RetryAfter() (time.Duration, bool) {
+	if e == nil || e.RetryAfterMs <= 0 {
+		return 0, false
+	}
+	return time.Duration(e.RetryAfterMs) * time.Millisecond, true
+}
+
 // NewError builds an error with a details.code reason.
 func NewError(code, reason, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Details: &ErrorDetails{Code: reason}}
@@ -70,4 +89,14 @@ func NewError(code, reason, format string, args ...any) *Error {
 // InvalidParams is the error for params that do not fit a method.
 func InvalidParams(method, why string) *Error {
 	return NewError(CodeInvalidRequest, ReasonInvalidParams, "invalid %s params: %s", method, why)
+}
+
+// InvalidField is InvalidParams for a value refused by a field check
+// (a *FieldError), with the field also in details.field.
+func InvalidField(method string, err error) *Error {
+	e := InvalidParams(method, err.Error())
+	if fe, ok := errors.AsType[*FieldError](err); ok {
+		e.Details.Field = fe.Field
+	}
+	return e
 }
