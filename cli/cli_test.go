@@ -615,7 +615,7 @@ func TestApproveUndelivered(t *testing.T) {
 	if lines[0] != fmt.Sprintf("Approved node-0 (%s), request %s.", fp, pending[0].pending.RequestID) ||
 		lines[1] != "Token (shown once, it will not be shown again):" ||
 		!strings.HasPrefix(lines[2], "  ") ||
-		lines[3] != "The node was not connected: give it this token yourself." {
+		lines[3] != "The node was not waiting for it: pass it on, and on the node run `pairdeck node connect --token-file FILE` with the token in FILE (- reads it from stdin)." {
 		t.Errorf("approve text:\n%s", r.stdout)
 	}
 	tok := strings.TrimSpace(lines[2])
@@ -631,13 +631,13 @@ func TestApproveUndelivered(t *testing.T) {
 		t.Errorf(`approve --json must say "delivered": false: %+v`, ap)
 	}
 
-	// The token the operator passes on works: a node.json written by hand.
-	st := nodeState{NodeID: ap.Node.NodeID, GatewayURL: "", Token: ap.Node.Token}
-	data, _ := json.Marshal(st)
-	if err := os.WriteFile(filepath.Join(pending[1].dir, "node.json"), data, 0o600); err != nil {
+	// The token the operator passes on works: given to node connect, which
+	// keeps it once the gateway accepts it.
+	tokFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokFile, []byte(ap.Node.Token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := e.start("node", "connect", "--node-dir", pending[1].dir, "--json")
+	c := e.start("node", "connect", "--node-dir", pending[1].dir, "--json", "--token-file", tokFile)
 	var line struct {
 		Event  string `json:"event"`
 		NodeID string `json:"nodeId"`
@@ -647,6 +647,10 @@ func TestApproveUndelivered(t *testing.T) {
 	if line.Event != "connected" || line.NodeID != ap.Node.NodeID || !strings.HasPrefix(line.URL, "ws://127.0.0.1:") {
 		t.Errorf("connect --json line: %+v", line)
 	}
+	if st := readNodeState(t, pending[1].dir); st.Token != ap.Node.Token || st.NodeID != ap.Node.NodeID || st.GatewayURL != line.URL || st.PairedAtMs == 0 {
+		t.Errorf("node.json after connect --token-file: %+v", st)
+	}
+	checkMode(t, filepath.Join(pending[1].dir, "node.json"), 0o600)
 	c.signal(syscall.SIGINT)
 	c.exits(130)
 	checkErrLine(t, c.stderr.String(), "interrupted")
@@ -723,7 +727,7 @@ func TestRejectAndStaleIDs(t *testing.T) {
 	}
 	e.ok("nodes", "approve", pending[0].RequestID)
 	third.exits(0)
-	if l := third.next(); l != "Approved. Token stored in "+filepath.Join(dir, "node.json")+"; connect with `pairdeck node connect`." {
+	if l := third.next(); l != "Approved. Token stored in "+filepath.Join(dir, "node.json")+"; connect with `pairdeck node connect --node-dir "+dir+"`." {
 		t.Errorf("approved line %q", l)
 	}
 	if tok := readNodeState(t, dir).Token; strings.Contains(third.String(), tok) {
@@ -974,8 +978,9 @@ func TestNodeConnectRefused(t *testing.T) {
 		t.Errorf("refused connect printed %q", out)
 	}
 
-	r := e.run("node", "connect", "--node-dir", t.TempDir())
-	checkFailure(t, r, 1, "node.json", "pair")
+	empty := t.TempDir()
+	r := e.run("node", "connect", "--node-dir", empty)
+	checkFailure(t, r, 1, "no node identity in "+empty, "pairdeck node pair --node-dir "+empty+" --name NAME")
 }
 
 // TestOffline: with no gateway, the commands act on the state dir under

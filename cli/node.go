@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,6 +47,32 @@ simulated nodes can run on one machine.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print progress as JSON lines")
 	cmd.AddCommand(f.pairCmd(), f.connectCmd())
 	return cmd
+}
+
+// hint is a node command as the user can run it again: with --node-dir
+// (or --state-dir) when the node's dir is not the default one, and with
+// extra arguments, shell-quoted.
+func (f *nodeFlags) hint(sub string, extra ...string) string {
+	args := []string{"pairdeck", "node", sub}
+	switch {
+	case f.dir != "":
+		args = append(args, "--node-dir", f.dir)
+	case f.g.stateDir != "":
+		args = append(args, "--state-dir", f.g.stateDir)
+	}
+	args = append(args, extra...)
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return "`" + strings.Join(args, " ") + "`"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,~") == "" && !strings.HasPrefix(s, "~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // resolve finds the node dir and the gateway URL.
@@ -131,7 +158,7 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 				}
 			})
 			if err != nil {
-				return pairFailure(p, err)
+				return pairFailure(p, err, f.hint("pair", "--name", req.DisplayName))
 			}
 			out.State.GatewayURL = url
 			if err := client.SaveNodeState(dir, out.State); err != nil {
@@ -140,7 +167,7 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 			if p.json {
 				return p.JSONLine(map[string]any{"event": "approved", "requestId": out.RequestID, "nodeId": out.NodeID, "stateFile": client.NodeStatePath(dir)})
 			}
-			p.Line("Approved. Token stored in %s; connect with `pairdeck node connect`.", client.NodeStatePath(dir))
+			p.Line("Approved. Token stored in %s; connect with %s.", client.NodeStatePath(dir), f.hint("connect"))
 			return nil
 		},
 	}
@@ -158,7 +185,7 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 }
 
 // pairFailure maps how pairing ended to the documented exit codes.
-func pairFailure(p *printer, err error) error {
+func pairFailure(p *printer, err error, again string) error {
 	event, code := "failed", ExitFailed
 	switch {
 	case errors.Is(err, client.ErrPairRejected):
@@ -166,7 +193,7 @@ func pairFailure(p *printer, err error) error {
 		err = errors.New("an operator rejected the pairing request")
 	case errors.Is(err, client.ErrPairExpired):
 		event, code = "expired", ExitTimedOut
-		err = errors.New("the pairing request expired before anyone decided; run `pairdeck node pair` again")
+		err = fmt.Errorf("the pairing request expired before anyone decided; ask again with %s", again)
 	case errors.Is(err, client.ErrPairTimedOut), errors.Is(err, context.DeadlineExceeded):
 		event, code = "timed-out", ExitTimedOut
 		err = errors.New("gave up waiting for a decision (--wait); the request stays pending until it expires")
@@ -181,26 +208,52 @@ func pairFailure(p *printer, err error) error {
 }
 
 func (f *nodeFlags) connectCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "connect",
+	var tokenFile string
+	cmd := &cobra.Command{
+		Use:   "connect [--token-file FILE]",
 		Short: "Connect with the stored token and stay connected",
 		Long: `Connect to the gateway as this paired node and stay connected, reconnecting
 with backoff after network loss, until interrupted. It exits with a clear
-message if an operator removes the node or the gateway refuses its token.`,
+message if an operator removes the node or the gateway refuses its token.
+
+The token is the one "node pair" stored in <node-dir>/node.json. When an
+operator approved the request while this node was not waiting, they were
+shown the token instead: give it with --token-file (- reads stdin). It is
+stored in node.json once the gateway has accepted it.`,
 		Example: `  pairdeck node connect
-  pairdeck node connect --node-dir /tmp/node2`,
+  pairdeck node connect --node-dir /tmp/node2
+  pairdeck node connect --token-file ./token-from-the-operator`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, url, err := f.resolve()
 			if err != nil {
 				return err
 			}
-			st, err := client.LoadNodeState(dir)
+			var given string
+			if tokenFile != "" {
+				if given, err = readSecret(tokenFile, cmd.InOrStdin(), "node token"); err != nil {
+					return err
+				}
+			}
+			id, err := client.LoadIdentity(client.IdentityPath(dir))
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("no node identity in %s: this node never asked to pair (a token belongs to the identity that asked); pair it with %s",
+					dir, f.hint("pair", "--name", "NAME"))
+			}
 			if err != nil {
 				return err
 			}
-			id, err := client.LoadIdentity(client.IdentityPath(dir))
-			if err != nil {
+			st, err := client.LoadNodeState(dir)
+			switch {
+			case err == nil && given != "":
+				st.Token = given
+			case err == nil:
+			case given != "" && errors.Is(err, fs.ErrNotExist):
+				st = client.NodeState{NodeID: id.DeviceID, Token: given}
+			case errors.Is(err, fs.ErrNotExist):
+				return fmt.Errorf("%s has no token (no %s): wait for approval with %s, or, if an operator gave you the token, connect with %s",
+					dir, client.NodeStatePath(dir), f.hint("pair", "--name", "NAME"), f.hint("connect", "--token-file", "FILE"))
+			default:
 				return err
 			}
 			if f.url == "" && os.Getenv(client.EnvGatewayURL) == "" && st.GatewayURL != "" {
@@ -211,9 +264,21 @@ message if an operator removes the node or the gateway refuses its token.`,
 			c, err := client.ConnectNode(ctx, client.Config{URL: url, Identity: id,
 				Client: protocol.ClientInfo{Version: Version, DisplayName: st.DisplayName}}, st)
 			if err != nil {
-				return nodeConnectFailure(err)
+				return f.connectFailure(err)
 			}
 			defer c.Close()
+			if given != "" {
+				// The gateway took the token: keep it for the next connect.
+				if st.GatewayURL == "" {
+					st.GatewayURL = url
+				}
+				if st.PairedAtMs == 0 {
+					st.PairedAtMs = time.Now().UnixMilli()
+				}
+				if err := client.SaveNodeState(dir, st); err != nil {
+					return err
+				}
+			}
 			report := func(state string, err error) {
 				if p.json {
 					line := map[string]any{"event": state, "nodeId": st.NodeID, "url": url}
@@ -239,11 +304,11 @@ message if an operator removes the node or the gateway refuses its token.`,
 				case <-ctx.Done():
 					return ctx.Err()
 				case <-c.Done():
-					return nodeConnectFailure(c.Err())
+					return f.connectFailure(c.Err())
 				case u, ok := <-c.Updates():
 					if !ok {
 						<-c.Done()
-						return nodeConnectFailure(c.Err())
+						return f.connectFailure(c.Err())
 					}
 					if !u.StateChanged || u.State == protocol.Connecting {
 						continue
@@ -261,16 +326,19 @@ message if an operator removes the node or the gateway refuses its token.`,
 			}
 		},
 	}
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "the node's token, as an operator gave it (- reads stdin); stored in node.json once accepted")
+	return cmd
 }
 
-func nodeConnectFailure(err error) error {
+func (f *nodeFlags) connectFailure(err error) error {
+	again := f.hint("pair", "--name", "NAME")
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, client.ErrNodeRemoved):
-		return fmt.Errorf("an operator removed this node from the gateway; pair again with `pairdeck node pair`")
+		return fmt.Errorf("an operator removed this node from the gateway; pair again with %s", again)
 	case errors.Is(err, client.ErrNotPaired):
-		return fmt.Errorf("the gateway refused this node's token (%v); pair again with `pairdeck node pair`", err)
+		return fmt.Errorf("the gateway refused this node's token (%v); pair again with %s", err, again)
 	}
 	return err
 }

@@ -153,7 +153,7 @@ sent to the waiting node directly, and printed here exactly once.
 				if res.Delivered {
 					p.Line("The waiting node received it directly.")
 				} else {
-					p.Line("The node was not connected: give it this token yourself.")
+					p.Line("The node was not waiting for it: pass it on, and on the node run `pairdeck node connect --token-file FILE` with the token in FILE (- reads it from stdin).")
 				}
 				return nil
 			})
