@@ -167,7 +167,7 @@ func (v *activityView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Len() == 0:
 		empty = "Nothing has happened yet. Requests and decisions are logged here."
 	case v.list.Shown() == 0:
-		empty = "Nothing matches “" + v.list.Filter() + "”. esc clears the filter."
+		empty = noMatch("entry", v.list.Filter())
 	}
 	return listFrame(st, activityColumns, v.widths, v.height, &v.list, empty, func(e activityEntry, rs rowStyles, isSel bool) string {
 		return v.renderRow(e, c.now.Location(), st, rs, isSel)

@@ -132,11 +132,11 @@ func pairedFields(r pairedRow, now time.Time) []field {
 // lines lays the fields out: labels in a column, long values wrapped
 // beneath their first line.
 func (d detailView) lines(title string, fields []field, st *styles.Styles) []string {
-	out := []string{st.DialogTitle.Render(ansi.Truncate(title, d.width, "…")), ""}
+	out := []string{st.DialogTitle.Render(ansi.Truncate(protocol.Printable(title), d.width, "…")), ""}
 	valueWidth := max(d.width-detailLabelWidth-1, 10)
 	pad := strings.Repeat(" ", detailLabelWidth+1)
 	for _, f := range fields {
-		wrapped := strings.Split(ansi.Wrap(f.value, valueWidth, ", "), "\n")
+		wrapped := strings.Split(ansi.Wrap(protocol.Printable(f.value), valueWidth, ", "), "\n")
 		for i, part := range wrapped {
 			label := pad
 			if i == 0 {

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
 )
 
@@ -32,9 +33,13 @@ func (d confirmDialog) Update(msg tea.KeyPressMsg, keys KeyMap) tea.Cmd {
 	return nil
 }
 
+// View draws the dialog. Its title and body name nodes and say what a
+// gateway said: they are escaped before they are styled.
 func (d confirmDialog) View(st *styles.Styles, width int) string {
-	lines := []string{st.DialogTitle.Render(d.title), ""}
-	lines = append(lines, d.body...)
+	lines := []string{st.DialogTitle.Render(protocol.Printable(d.title)), ""}
+	for _, l := range d.body {
+		lines = append(lines, protocol.Printable(l))
+	}
 	lines = append(lines, "", st.HelpKey.Render("y/enter")+" "+st.HelpDesc.Render(d.yes)+"   "+
 		st.HelpKey.Render("n/esc")+" "+st.HelpDesc.Render("cancel"))
 	return box(st, lines, width)
@@ -60,12 +65,12 @@ func (t tokenNotice) Update(msg tea.KeyPressMsg, keys KeyMap) tea.Cmd {
 
 func (t tokenNotice) View(st *styles.Styles, width int) string {
 	lines := []string{
-		st.DialogTitle.Render("Token for " + t.name),
+		st.DialogTitle.Render("Token for " + protocol.Printable(t.name)),
 		"",
 		"The node was approved but did not receive its token",
 		"(it is not connected). Give it this token by hand:",
 		"",
-		st.Token.Render(t.token),
+		st.Token.Render(protocol.Printable(t.token)),
 		"",
 		st.Expiring.Render(glyphExpiring + " It will not be shown again."),
 		"",

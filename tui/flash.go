@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
 )
 
@@ -31,8 +32,10 @@ func errorFlash(text string, now time.Time) flash {
 
 func (f flash) active(now time.Time) bool { return f.text != "" && now.Before(f.until) }
 
+// View draws the flash on one line. Its text often quotes a gateway (an
+// error message, a name), so it is escaped before it is drawn.
 func (f flash) View(st *styles.Styles, width int) string {
-	text := ansi.Truncate(f.text, width, "…")
+	text := ansi.Truncate(protocol.Printable(f.text), width, "…")
 	if f.isErr {
 		return st.FlashError.Render(text)
 	}

@@ -86,8 +86,9 @@ func msTime(ms int64) time.Time {
 	return time.UnixMilli(ms)
 }
 
-// shortID is the node id as an operator compares it with the device in hand.
-func shortID(nodeID string) string { return protocol.Fingerprint(nodeID) }
+// shortID is the node id as an operator compares it with the device in
+// hand; a node id from a gateway that checks nothing is escaped.
+func shortID(nodeID string) string { return protocol.Printable(protocol.Fingerprint(nodeID)) }
 
 // nameOr is a node's display name, or its short id when it has none.
 func nameOr(name, nodeID string) string {

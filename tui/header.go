@@ -16,7 +16,7 @@ func (m Model) header() string {
 	st := m.st
 	left := st.HeaderTitle.Render("pairdeck")
 	if m.opts.Endpoint != "" {
-		left += st.Dim.Render(" · " + m.opts.Endpoint)
+		left += st.Dim.Render(" · " + protocol.Printable(m.opts.Endpoint))
 	}
 	var right []string
 	if m.pairing.known {
@@ -52,7 +52,7 @@ func (m Model) connText() string {
 	default:
 		text := glyphDown + " disconnected"
 		if m.connErr != nil {
-			text += ": " + errText(m.connErr)
+			text += ": " + protocol.Printable(errText(m.connErr))
 		}
 		return st.Disconnected.Render(text)
 	}
@@ -84,7 +84,7 @@ func (m Model) tabs() string {
 	}
 	if v := m.current(); v.Filter() != "" {
 		shown, total := v.Counts()
-		notes = append(notes, st.Dim.Render(fmt.Sprintf("/%s %d of %d", v.Filter(), shown, total)))
+		notes = append(notes, st.Dim.Render(fmt.Sprintf("/%s %d of %d", protocol.Printable(v.Filter()), shown, total)))
 	}
 	return spread(left, strings.Join(notes, st.Dim.Render(" · ")), m.width)
 }

@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
 	"github.com/pairdeck/pairdeck/tui/table"
 )
@@ -40,7 +41,7 @@ func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, heig
 	lines := make([]string, 0, height)
 	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(cols, widths)))
 	if empty != "" {
-		lines = append(lines, st.Dim.Render("  "+empty))
+		lines = append(lines, st.Dim.Render("  "+protocol.Printable(empty)))
 	}
 	plain := rowStyles{base: st.Pending, mark: st.Marked}
 	selected := plain.selected()
@@ -59,7 +60,7 @@ func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, heig
 
 // noMatch is the empty-state line of a filter that lets nothing through.
 func noMatch(what, filter string) string {
-	return "No " + what + " matches “" + filter + "”. esc clears the filter."
+	return "No " + what + " matches “" + protocol.Printable(filter) + "”. esc clears the filter."
 }
 
 // cellsLine draws one row of a list: the gutter, each visible cell fitted to

@@ -178,7 +178,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case bulkConfirmedMsg:
 		return m.decideBulk(msg.bulk)
 	case startRenameMsg:
-		m.openPrompt(promptRename, msg.nodeID, "rename "+shortID(msg.nodeID)+" › ", msg.current)
+		// The name to edit starts as shown: escaped, if it must be.
+		m.openPrompt(promptRename, msg.nodeID, "rename "+shortID(msg.nodeID)+" › ", protocol.Printable(msg.current))
 		return nil
 	case renameMsg:
 		return m.call(func(b Backend) tea.Cmd { return renameCmd(m.ctx, b, msg.nodeID, msg.name) })

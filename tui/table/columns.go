@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // Column describes one column of a list.
@@ -119,11 +121,15 @@ func Layout(cols []Column, width int) []int {
 }
 
 // Fit truncates s to w cells (ending in "…" when cut) and pads it to exactly
-// w cells. s must be plain text: cells are styled after fitting.
+// w cells. s is plain text, styled after fitting, and untrusted: what a
+// terminal would act on rather than show is escaped first
+// (protocol.Printable), so a cell can never carry an escape sequence,
+// whoever wrote its text.
 func Fit(s string, w int, right bool) string {
 	if w <= 0 {
 		return ""
 	}
+	s = protocol.Printable(s)
 	sw := ansi.StringWidth(s)
 	if sw > w {
 		s = ansi.Truncate(s, w, "…")

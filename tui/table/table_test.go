@@ -47,6 +47,9 @@ func TestFitTruncatesAndPads(t *testing.T) {
 		{"3m ago", 8, true, "  3m ago"},
 		{"⚠ 0:42", 8, false, "⚠ 0:42  "},
 		{"anything", 0, false, ""},
+		{"\x1b[2Kevil", 12, false, `\x1b[2Kevil `},         // what a terminal would act on shows as text
+		{"a\u202eb\u009bc", 16, false, `a\u202eb\u009bc `}, // bidi and C1 too
+		{"\x1b]2;t\x07", 6, false, `\x1b]…`},               // and is cut as text
 	}
 	for _, c := range cases {
 		if got := Fit(c.s, c.w, c.right); got != c.want {
