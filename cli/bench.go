@@ -69,7 +69,7 @@ is not used.`,
 				return err
 			}
 			if missed := rep.Missed(); strict && len(missed) > 0 {
-				return fmt.Errorf("%d target(s) missed: %s", len(missed), strings.Join(missed, "; "))
+				return fmt.Errorf("%s missed: %s", plural(len(missed), "target"), strings.Join(missed, "; "))
 			}
 			return nil
 		},

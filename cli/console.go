@@ -78,9 +78,8 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 	}
 	url, why := "", ""
 	if allowRemote {
-		url, why = f.url, "--url"
-		if url == "" {
-			url, why = os.Getenv("OPENCLAW_GATEWAY_URL"), "$OPENCLAW_GATEWAY_URL"
+		if url, why, err = gatewayURLFlag(f.url); err != nil {
+			return err
 		}
 	}
 	if url == "" {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -737,4 +738,65 @@ func (e *env) runTTYTyping(width int, extra []string, typed []typing, args ...st
 		e.t.Fatalf("pairdeck %s did not finish within %s\n%s", strings.Join(args, " "), cmdTimeout, r)
 	}
 	return r
+}
+
+// ttyProc is a long-running pairdeck on a pty (watch on a terminal).
+type ttyProc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	out  lockedBuffer
+	done chan struct{}
+}
+
+// startTTY starts pairdeck on a pty of the given width; it is killed at
+// the end of the test if still running.
+func (e *env) startTTY(width int, args ...string) *ttyProc {
+	e.t.Helper()
+	p := &ttyProc{t: e.t, cmd: exec.Command(pairdeckBin, args...), done: make(chan struct{})}
+	env := []string{"TERM=xterm-256color"}
+	for _, kv := range e.environ(nil) {
+		if !strings.HasPrefix(kv, "COLUMNS=") && !strings.HasPrefix(kv, "TERM=") {
+			env = append(env, kv)
+		}
+	}
+	p.cmd.Env = env
+	f, err := pty.StartWithSize(p.cmd, &pty.Winsize{Cols: uint16(width), Rows: 40})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	go func() {
+		io.Copy(&p.out, f)
+		p.cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	e.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// text is what the terminal has shown so far, with "\r\n" as "\n".
+func (p *ttyProc) text() string { return strings.ReplaceAll(p.out.String(), "\r\n", "\n") }
+
+// waitFor waits until the terminal shows a line matching re, and returns it.
+func (p *ttyProc) waitFor(re string) string {
+	p.t.Helper()
+	rx := regexp.MustCompile(re)
+	var line string
+	eventually(p.t, "the terminal shows /"+re+"/", func() bool {
+		for _, l := range strings.Split(p.text(), "\n") {
+			if rx.MatchString(l) {
+				line = l
+				return true
+			}
+		}
+		return false
+	})
+	return line
 }

@@ -87,6 +87,12 @@ func (f *nodeFlags) resolve() (dir, url string, err error) {
 	if dir == "" {
 		dir = filepath.Join(stateDir, "node")
 	}
+	if err := checkGatewayURL(f.url, "--url"); err != nil {
+		return "", "", err
+	}
+	if err := checkGatewayURL(os.Getenv(client.EnvGatewayURL), "$"+client.EnvGatewayURL); err != nil {
+		return "", "", err
+	}
 	url = f.url
 	if url == "" && os.Getenv(client.EnvGatewayURL) == "" {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
@@ -158,7 +164,7 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 				}
 			})
 			if err != nil {
-				return pairFailure(p, err, f.hint("pair", "--name", req.DisplayName))
+				return pairFailure(p, explainTLS(url, err), f.hint("pair", "--name", req.DisplayName))
 			}
 			out.State.GatewayURL = url
 			if err := client.SaveNodeState(dir, out.State); err != nil {
@@ -264,7 +270,7 @@ stored in node.json once the gateway has accepted it.`,
 			c, err := client.ConnectNode(ctx, client.Config{URL: url, Identity: id,
 				Client: protocol.ClientInfo{Version: Version, DisplayName: st.DisplayName}}, st)
 			if err != nil {
-				return f.connectFailure(err)
+				return f.connectFailure(explainTLS(url, err))
 			}
 			defer c.Close()
 			if given != "" {

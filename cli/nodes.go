@@ -82,12 +82,14 @@ func (n *nodesCmd) pendingCmd() *cobra.Command {
 		Long: `Show pending pairing requests, newest first.
 
 --count prints only the number (for a tmux status line). --watch prints the
-current requests and then every change as one JSON object per line (NDJSON)
-until interrupted; see docs/cli-json.md for the schema.`,
+current requests and then every change until interrupted, as kubectl get -w
+does: one readable line each on a terminal; one JSON object per line
+(NDJSON) with --json, or when stdout is not a terminal (docs/cli-json.md).`,
 		Example: `  pairdeck nodes pending
   pairdeck nodes pending --json | jq -r '.[].requestId'
   pairdeck nodes pending --count
-  pairdeck nodes pending --watch`,
+  pairdeck nodes pending --watch
+  pairdeck nodes pending --watch --json | jq -c 'select(.event == "node.pair.requested")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if watch && count {
@@ -113,7 +115,7 @@ until interrupted; see docs/cli-json.md for the schema.`,
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "stream changes as NDJSON until interrupted")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "follow changes until interrupted (lines on a terminal, NDJSON with --json)")
 	cmd.Flags().BoolVar(&count, "count", false, "print only the number of pending requests")
 	return cmd
 }
@@ -443,7 +445,7 @@ func nonNil[T any](s []T) []T {
 // subcommand (exit 2) instead of printing help and succeeding.
 func groupRunE(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+		return unknownCommand(cmd, args[0])
 	}
 	return cmd.Help()
 }

@@ -79,9 +79,9 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 		return nil, err
 	}
 	live := !allowOffline
-	url := f.url
-	if url == "" {
-		url = os.Getenv("OPENCLAW_GATEWAY_URL")
+	url, _, err := gatewayURLFlag(f.url)
+	if err != nil {
+		return nil, err
 	}
 	if url != "" {
 		return dialOperator(ctx, stateDir, url, token, clientID, modeRemote, live)
@@ -159,7 +159,7 @@ func explainDial(url string, err error) error {
 	if errors.As(err, &pe) && pe.Reason() == protocol.ReasonTokenInvalid {
 		return fmt.Errorf("gateway %s refused the operator token: check --token-file or $OPENCLAW_GATEWAY_TOKEN", url)
 	}
-	return err
+	return explainTLS(url, err)
 }
 
 // openOffline acts on the state dir directly: the same gateway logic runs

@@ -61,7 +61,12 @@ reject with "r", rename with "n".`,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(cmd, args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runConsole(cmd, g, console, false)
 		},
@@ -81,7 +86,9 @@ reject with "r", rename with "n".`,
 		newNodeCmd(g),
 		newDemoCmd(g),
 		newBenchCmd(g),
+		newVersionCmd(),
 	)
+	fixCompletionCmd(root)
 	usageArgs(root)
 	return root
 }
