@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -23,15 +24,25 @@ const (
 	DefaultHookTimeout       = 10 * time.Second
 )
 
-// Default rate limits, per remote address.
+// Default rate limits, per network prefix (see IPv4Prefix).
 var (
 	// DefaultRequestRate lets a node ask to pair 10 times at once and once
 	// every 6 s after that: plenty for a device retrying, too little to
 	// flood the queue.
 	DefaultRequestRate = Rate{Burst: 10, Every: 6 * time.Second}
 	// DefaultFailedAuthRate allows 10 wrong tokens at once and one more
-	// every 6 s, which makes guessing a 256-bit token pointless.
+	// every 6 s before wrong tokens are slowed down (FailedAuthDelay).
 	DefaultFailedAuthRate = Rate{Burst: 10, Every: 6 * time.Second}
+)
+
+const (
+	// DefaultFailedAuthDelay is how long a wrong token's answer is held
+	// back once its network's failure budget is spent.
+	DefaultFailedAuthDelay = 3 * time.Second
+	// DefaultMaxPendingPerPrefix is how many pending requests the nodes of
+	// one network prefix may have waiting at once: a full default queue
+	// (1,024) then takes 32 networks, and one IPv6 /64 cannot fill it.
+	DefaultMaxPendingPerPrefix = 32
 )
 
 // Rate is a token bucket: Burst events at once, refilled one per Every.
@@ -77,9 +88,23 @@ type Config struct {
 
 	// RequestRate limits node.pair.request from nodes, per address.
 	RequestRate Rate
-	// FailedAuthRate limits wrong tokens (operator or node), per address;
-	// once spent, connects with a token from that address are refused.
+	// FailedAuthRate is the budget of wrong tokens (operator or node) per
+	// network prefix; once it is spent, further wrong tokens from there are
+	// answered after FailedAuthDelay. Only failures count: a correct token
+	// is compared first and never refused or delayed.
 	FailedAuthRate Rate
+	// FailedAuthDelay holds back the answer to a wrong token once its
+	// network's budget is spent; negative: no delay.
+	FailedAuthDelay time.Duration
+	// MaxPendingPerPrefix caps the pending requests nodes of one network
+	// prefix may have waiting (their own requests; operators' are not
+	// counted); over it a node's request is refused with QUEUE_FULL.
+	// Negative: no cap.
+	MaxPendingPerPrefix int
+	// IPv4Prefix and IPv6Prefix are the prefix lengths limits are kept per
+	// (defaults 32: each IPv4 address; 64: each IPv6 /64).
+	IPv4Prefix int
+	IPv6Prefix int
 
 	// Pairing says how the pairing switch starts. The zero value keeps the
 	// state last switched (remembered in access.json; on for a new state
@@ -166,6 +191,24 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FailedAuthRate == (Rate{}) {
 		c.FailedAuthRate = DefaultFailedAuthRate
+	}
+	if c.FailedAuthDelay == 0 {
+		c.FailedAuthDelay = DefaultFailedAuthDelay
+	}
+	if c.MaxPendingPerPrefix == 0 {
+		c.MaxPendingPerPrefix = DefaultMaxPendingPerPrefix
+	}
+	if c.IPv4Prefix == 0 {
+		c.IPv4Prefix = DefaultIPv4Prefix
+	}
+	if c.IPv6Prefix == 0 {
+		c.IPv6Prefix = DefaultIPv6Prefix
+	}
+	if c.IPv4Prefix < 8 || c.IPv4Prefix > 32 {
+		return c, fmt.Errorf("gateway: IPv4 prefix /%d: want 8 to 32", c.IPv4Prefix)
+	}
+	if c.IPv6Prefix < 16 || c.IPv6Prefix > 128 {
+		return c, fmt.Errorf("gateway: IPv6 prefix /%d: want 16 to 128", c.IPv6Prefix)
 	}
 	if c.PairingDisabled {
 		c.Pairing = PairingOff

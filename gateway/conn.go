@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -31,6 +30,7 @@ type wsConn struct {
 	connID     string
 	remoteAddr string
 	remoteIP   string
+	prefix     string // the network limits are kept per (prefixKey)
 	log        *slog.Logger
 
 	// dispatchMu is held while a frame is handled and its answer queued, so
@@ -52,10 +52,7 @@ type closeRequest struct {
 }
 
 func newConn(g *Gateway, ws *websocket.Conn, remoteAddr string) *wsConn {
-	ip := remoteAddr
-	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
-		ip = host
-	}
+	ip := hostOf(remoteAddr)
 	connID := uuid.NewString()
 	c := &wsConn{
 		g:          g,
@@ -63,6 +60,7 @@ func newConn(g *Gateway, ws *websocket.Conn, remoteAddr string) *wsConn {
 		connID:     connID,
 		remoteAddr: remoteAddr,
 		remoteIP:   ip,
+		prefix:     g.prefixKey(ip),
 		log:        g.log.With("conn", connID, "addr", remoteAddr),
 		closeReq:   make(chan closeRequest, 1),
 		writerDone: make(chan struct{}),

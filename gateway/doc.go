@@ -38,10 +38,26 @@
 //     leaves out (name, platform, version, family, model, caps, commands)
 //     is taken from there, so commands declared at connect count for the
 //     approval scopes. remoteIp is always the socket's address.
-//   - Rate limits apply per remote IP: node.pair.request from nodes (not
-//     from operators, who hold the token) and failed token checks; once
-//     the failure budget is spent, connects that present a token from that
-//     address are refused until it refills.
+//   - Limits are kept per network prefix (netkey.go: each IPv4 address by
+//     default, Config.IPv4Prefix to widen it; each IPv6 /64): the rate of
+//     nodes' node.pair.request (not operators', who hold the token), a
+//     network's share of the pending queue (shares.go:
+//     Config.MaxPendingPerPrefix, refused with QUEUE_FULL and the time
+//     until the first of its requests expires), and wrong tokens.
+//   - Tokens are compared first, in constant time, before any limit: a
+//     correct credential is never refused or delayed because someone else
+//     guessed wrong from the same machine or network. Only wrong tokens
+//     are counted (Config.FailedAuthRate); once a network's budget is
+//     spent, its wrong tokens are still answered TOKEN_INVALID (a retry
+//     with the same token cannot help) but only after
+//     Config.FailedAuthDelay. They are audited aggregated (tokenaudit.go):
+//     one token-refused line per client and network every 10 s with the
+//     count, never one durable write per guess. An operator token shorter
+//     than 16 characters is warned about at start: its length, not a
+//     lockout, is what makes guessing hopeless.
+//   - RATE_LIMITED (and QUEUE_FULL for a network's share) travel with
+//     retryable:true and retryAfterMs, where OpenClaw gateways put it;
+//     the message says the same wait in words.
 //   - Pairing switched off (Config.Pairing, SetPairingEnabled,
 //     pairdeck.pairing.set with operator.admin) refuses nodes' own requests
 //     with PAIRING_DISABLED; operators may still file requests, requests

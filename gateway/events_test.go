@@ -108,6 +108,7 @@ func TestWrongNodeTokenIsRefusedAndAudited(t *testing.T) {
 	if e.Code != protocol.CodeNotPaired || e.Reason() != protocol.ReasonTokenInvalid {
 		t.Fatalf("wrong node token: %+v", e)
 	}
+	h.g.flushTokenAudit(context.Background()) // refusals are audited aggregated
 	audit := readAudit(t, h)
 	if !strings.Contains(audit, "token-refused") || !strings.Contains(audit, id.nodeID()) {
 		t.Fatalf("audit lacks the refusal:\n%s", audit)

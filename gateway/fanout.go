@@ -22,6 +22,7 @@ type session struct {
 	caps     []string // from connect, used to fill a node's own request
 	commands []string
 	remoteIP string // "" for in-process operators
+	prefix   string // the network of remoteIP that limits are kept per
 	since    time.Time
 	actor    store.Actor
 	local    bool

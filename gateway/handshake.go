@@ -20,7 +20,8 @@ import (
 type refusal struct {
 	err    *protocol.Error
 	status websocket.StatusCode
-	reason string // close reason, short (at most 123 bytes)
+	reason string        // close reason, short (at most 123 bytes)
+	delay  time.Duration // how long to hold the answer back (a guesser's)
 }
 
 func refuse(status websocket.StatusCode, code, reason, format string, args ...any) *refusal {
@@ -57,7 +58,10 @@ func (g *Gateway) handshake(c *wsConn) *session {
 	id := "invalid"
 	sess, ref := g.connect(c, nonce, typ, data, &id)
 	if ref != nil {
-		c.log.Info("connect refused", "reason", ref.err.Reason(), "msg", ref.err.Message)
+		c.log.Info("connect refused", "reason", ref.err.Reason(), "msg", ref.err.Message, "heldFor", ref.delay)
+		if ref.delay > 0 && !g.hold(ref.delay) {
+			return nil
+		}
 		c.push(outFrame{res: protocol.ErrorResponse(id, ref.err)})
 		c.requestClose(ref.status, ref.reason, true)
 		return nil
@@ -69,6 +73,18 @@ func (g *Gateway) handshake(c *wsConn) *session {
 	c.greeted = true
 	c.log.Info("connected", "role", sess.role, "client", sess.client.ID, "node", sess.nodeID, "paired", sess.paired)
 	return sess
+}
+
+// hold waits d, or less when the gateway shuts down (then false).
+func (g *Gateway) hold(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-g.loopStop:
+		return false
+	}
 }
 
 // connect validates the first frame and authenticates the client. It sets
@@ -136,14 +152,6 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 	if p.Auth != nil {
 		token = p.Auth.Token
 	}
-	if token != "" {
-		if blocked, wait := g.authLimit.exhausted(c.remoteIP); blocked {
-			r := refuse(policy, protocol.CodeUnavailable, protocol.ReasonRateLimited,
-				"too many wrong tokens from %s; retry in %s", c.remoteIP, humanWait(wait))
-			r.err.Retryable = true
-			return nil, r
-		}
-	}
 
 	sess := &session{
 		connID:   c.connID,
@@ -152,6 +160,7 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 		caps:     p.Caps,
 		commands: p.Commands,
 		remoteIP: c.remoteIP,
+		prefix:   c.prefix,
 		since:    g.cfg.Now(),
 		actor:    store.Actor{ClientID: p.Client.ID, Role: role, RemoteAddr: c.remoteAddr},
 	}
@@ -166,12 +175,15 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 }
 
 func (g *Gateway) connectOperator(c *wsConn, sess *session, p protocol.ConnectParams, token, nonce string, signed protocol.SignedPayload) (*session, *refusal) {
+	// The token is compared first, in constant time: a correct token is
+	// never refused for what others sent from the same network.
 	if token == "" || !sameSecret(token, g.cfg.OperatorToken) {
+		r := refuse(websocket.StatusPolicyViolation, protocol.CodeInvalidRequest, protocol.ReasonTokenInvalid,
+			"operator token missing or wrong: pass the gateway's token in auth.token (--token-file, $OPENCLAW_GATEWAY_TOKEN, or <state>/pairdeck/gateway.token on the gateway's machine)")
 		if token != "" {
-			g.authLimit.take(c.remoteIP)
+			g.tokenRefused(c, sess, r)
 		}
-		return nil, refuse(websocket.StatusPolicyViolation, protocol.CodeInvalidRequest, protocol.ReasonTokenInvalid,
-			"operator token missing or wrong: pass the gateway's token in auth.token (--token, OPENCLAW_GATEWAY_TOKEN, or the one `pairdeck serve` printed)")
+		return nil, r
 	}
 	if p.Device != nil {
 		if r := g.checkDevice(*p.Device, nonce, signed); r != nil {
@@ -198,14 +210,10 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 		return sess, nil // unpaired: it may only ask to pair
 	}
 	if _, ok := g.store.Verify(sess.nodeID, token); !ok {
-		g.authLimit.take(c.remoteIP)
-		ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
-		defer cancel()
-		if err := g.store.Audit(ctx, sess.actor, "token-refused", map[string]any{"nodeId": sess.nodeID}); err != nil {
-			c.log.Warn("audit token-refused", "err", err)
-		}
-		return nil, refuse(websocket.StatusPolicyViolation, protocol.CodeNotPaired, protocol.ReasonTokenInvalid,
+		r := refuse(websocket.StatusPolicyViolation, protocol.CodeNotPaired, protocol.ReasonTokenInvalid,
 			"node %s is not paired with this token: reconnect without auth.token and call node.pair.request to pair again", sess.nodeID)
+		g.tokenRefused(c, sess, r)
+		return nil, r
 	}
 	sess.paired = true
 	ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
@@ -216,6 +224,18 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 		c.log.Warn("record lastConnectedAtMs", "node", sess.nodeID, "err", err)
 	}
 	return sess, nil
+}
+
+// tokenRefused counts a wrong token against the client's network and
+// records it for the audit log (aggregated: refusalAudit). Once the
+// network's budget is spent, the refusal is answered only after
+// Config.FailedAuthDelay, which slows a guesser down without ever holding
+// up a client whose credential is right.
+func (g *Gateway) tokenRefused(c *wsConn, sess *session, r *refusal) {
+	g.refusedTokens.add(sess.actor, sess.nodeID, c.prefix, g.cfg.Now())
+	if g.authLimit.failed(c.prefix) && g.cfg.FailedAuthDelay > 0 {
+		r.delay = g.cfg.FailedAuthDelay
+	}
 }
 
 // checkDevice verifies a signed device identity against the challenge.

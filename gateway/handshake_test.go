@@ -216,26 +216,6 @@ func TestHandshakeTimeoutCloses1000(t *testing.T) {
 	h.operator().ok(protocol.MethodPairList, nil, nil)
 }
 
-func TestFailedTokensAreRateLimited(t *testing.T) {
-	h := newHarness(t, func(o *harnessOpts) { o.cfg.FailedAuthRate = Rate{Burst: 2, Every: time.Hour} })
-	for range 2 {
-		w := h.dial()
-		res := w.connect(w.connectParams(nil, h.now(), connectOpts{token: "guess"}))
-		if e := w.refusedWith(t, res); e.Reason() != protocol.ReasonTokenInvalid {
-			t.Fatalf("wrong token: %v", e)
-		}
-	}
-	// The budget is spent: even the right token is turned away for now.
-	w := h.dial()
-	e := w.refusedWith(t, w.connect(w.connectParams(nil, h.now(), connectOpts{token: testToken})))
-	if e.Reason() != protocol.ReasonRateLimited || !e.Retryable {
-		t.Fatalf("after spent budget: %+v", e)
-	}
-	// Nodes that present no token are not affected.
-	id := newIdentity(t, "node")
-	h.node(id, "").call(protocol.MethodPairRequest, nil)
-}
-
 // The connect frame an OpenClaw 2026.4.12 CLI sent, verbatim: its shape is
 // accepted, and only its device signature (made for another challenge) is
 // refused.

@@ -168,7 +168,12 @@ type rawIn struct {
 type dialOpts struct {
 	noRead   bool // do not start reading: a client that never reads
 	smallBuf bool
+	from     string // source address (all of 127/8 is loopback on Linux)
+	header   http.Header
 }
+
+// from dials from a source address.
+func from(ip string) func(*dialOpts) { return func(o *dialOpts) { o.from = ip } }
 
 // dial opens a socket and reads the challenge.
 func (h *harness) dial(opts ...func(*dialOpts)) *wsClient {
@@ -179,18 +184,21 @@ func (h *harness) dial(opts ...func(*dialOpts)) *wsClient {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	var dopts *websocket.DialOptions
-	if o.smallBuf {
+	dopts := &websocket.DialOptions{HTTPHeader: o.header}
+	if o.smallBuf || o.from != "" {
 		var d net.Dialer
-		dopts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{
+		if o.from != "" {
+			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(o.from)}
+		}
+		dopts.HTTPClient = &http.Client{Transport: &http.Transport{
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 				c, err := d.DialContext(ctx, network, addr)
-				if tc, ok := c.(*net.TCPConn); ok {
+				if tc, ok := c.(*net.TCPConn); ok && o.smallBuf {
 					tc.SetReadBuffer(4096)
 				}
 				return c, err
 			},
-		}}}
+		}}
 	}
 	c, _, err := websocket.Dial(ctx, h.url, dopts)
 	if err != nil {
@@ -521,9 +529,9 @@ func (h *harness) operator(scopes ...string) *wsClient {
 }
 
 // node connects a node identity, paired when token is set.
-func (h *harness) node(id identity, token string) *wsClient {
+func (h *harness) node(id identity, token string, opts ...func(*dialOpts)) *wsClient {
 	h.t.Helper()
-	w := h.dial()
+	w := h.dial(opts...)
 	res := w.connect(w.connectParams(&id, h.now(), connectOpts{role: protocol.RoleNode, token: token}))
 	if !res.OK {
 		h.t.Fatalf("node connect: %v", res.Error)

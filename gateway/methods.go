@@ -163,9 +163,11 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 		return nil, e
 	}
 	if s.isNode() {
-		if e := g.nodeOwnRequest(s, &p); e != nil {
+		done, e := g.nodeOwnRequest(s, &p)
+		if e != nil {
 			return nil, e
 		}
+		defer done()
 	} else if e := required(m, "nodeId", &p.NodeID); e != nil {
 		return nil, e
 	}
@@ -205,33 +207,38 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 }
 
 // nodeOwnRequest applies the rules for a node asking to pair: only for
-// itself, from its own address, within the rate limit, while pairing is on.
-// Metadata it leaves out is taken from its connect params.
-func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) *protocol.Error {
+// itself, from its own address, while pairing is on, within its network's
+// share of the queue and its rate limit. Metadata it leaves out is taken
+// from its connect params. Call done once the store has answered.
+func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) (done func(), _ *protocol.Error) {
 	switch {
 	case p.NodeID == "" || strings.EqualFold(p.NodeID, s.nodeID):
 		p.NodeID = s.nodeID
 	default:
-		return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole,
+		return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole,
 			"a node may only request pairing for itself: omit nodeId or pass %s (its device id)", s.nodeID)
 	}
 	if p.RemoteIP != "" {
-		return protocol.InvalidParams(protocol.MethodPairRequest, "property 'remoteIp' is filled in by the gateway for nodes; omit it")
+		return nil, protocol.InvalidParams(protocol.MethodPairRequest, "property 'remoteIp' is filled in by the gateway for nodes; omit it")
 	}
 	// Before the switch and the rate limit: a blocked node is told so, and
 	// its attempts neither count against its address nor cost a write.
 	if e := g.refuseBlocked(p.NodeID, s.remoteIP); e != nil {
-		return e
+		return nil, e
 	}
 	if !g.PairingEnabled() {
-		return protocol.NewError(protocol.CodeUnavailable, protocol.ReasonPairingDisabled,
+		return nil, protocol.NewError(protocol.CodeUnavailable, protocol.ReasonPairingDisabled,
 			"pairing is switched off on this gateway; ask its operator to switch it on, then retry")
 	}
-	if ok, wait := g.requestLimit.take(s.remoteIP); !ok {
-		e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonRateLimited,
-			"too many pairing requests from %s; retry in %s", s.remoteIP, humanWait(wait))
-		e.Retryable = true
-		return e
+	// The share before the rate limit: a request refused for its network's
+	// share does not spend the budget.
+	done, holders, ok := g.shares.reserve(p.NodeID, s.prefix, g.isPending)
+	if !ok {
+		return nil, g.shareFull(s.prefix, holders)
+	}
+	if ok, wait := g.requestLimit.take(s.prefix); !ok {
+		done()
+		return nil, rateLimited(wait, "too many pairing requests from %s", networkName(s.remoteIP, s.prefix))
 	}
 	p.RemoteIP = s.remoteIP
 	// What the node declared at connect fills what its request leaves out;
@@ -243,7 +250,22 @@ func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) *pro
 	}
 	declared.Merge(p.NodeMeta)
 	p.NodeMeta = declared
-	return nil
+	return done, nil
+}
+
+// isPending reports whether a node has a pending request.
+func (g *Gateway) isPending(nodeID string) bool {
+	_, ok := g.store.PendingForNode(nodeID)
+	return ok
+}
+
+// networkName says where a limited client is: its address, and the
+// prefix when the limit is kept for a wider network.
+func networkName(ip, prefix string) string {
+	if ip == prefix || prefix == "" {
+		return ip
+	}
+	return ip + " (network " + prefix + ")"
 }
 
 // decorate adds the wire-only fields of a pending request.

@@ -29,8 +29,8 @@ func onOff(on bool) string {
 	return "off"
 }
 
-// accessLoop writes changed counters now and then, and once more at
-// shutdown.
+// accessLoop writes changed counters (the block list's, the refused
+// tokens') now and then, and once more at shutdown.
 func (g *Gateway) accessLoop() {
 	defer g.loops.Done()
 	t := time.NewTicker(accessFlushEvery)
@@ -41,11 +41,15 @@ func (g *Gateway) accessLoop() {
 			if err := g.access.Flush(); err != nil {
 				g.log.Warn("save block list counters", "err", err)
 			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			g.flushTokenAudit(ctx)
+			cancel()
 			return
 		case <-t.C:
 			if err := g.access.Flush(); err != nil {
 				g.log.Warn("save block list counters", "err", err)
 			}
+			g.flushTokenAudit(g.ctx)
 		}
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
-// limiter is a set of token buckets keyed by remote address.
+// limiter is a set of token buckets keyed by network prefix (prefixKey).
 type limiter struct {
 	rate Rate
 	now  func() time.Time
@@ -83,18 +85,24 @@ func (l *limiter) take(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-// exhausted reports, without spending, whether key has no token left.
-func (l *limiter) exhausted(key string) (bool, time.Duration) {
-	if l.off() {
-		return false, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(key)
-	if b.tokens < 1 {
-		return true, l.retryAfter(b)
-	}
-	return false, 0
+// failed counts a failure for key and reports whether its budget was
+// already spent: then the failure's answer is held back (slowed down).
+// Only failures count, so a correct credential is never refused for what
+// others sent from the same network.
+func (l *limiter) failed(key string) (overBudget bool) {
+	ok, _ := l.take(key)
+	return !ok
+}
+
+// rateLimited is the RATE_LIMITED answer, with the wait in the message and
+// as retryAfterMs, so clients retry when it is worth it.
+func rateLimited(wait time.Duration, format string, args ...any) *protocol.Error {
+	wait = max(wait, time.Millisecond)
+	e := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonRateLimited, format, args...)
+	e.Message += "; retry in " + humanWait(wait)
+	e.Retryable = true
+	e.RetryAfterMs = int64((wait + time.Millisecond - 1) / time.Millisecond)
+	return e
 }
 
 // humanWait renders a retry delay rounded up to whole seconds, at least one.

@@ -18,6 +18,9 @@ import (
 	"github.com/pairdeck/pairdeck/store"
 )
 
+// minTokenLen is the operator token length below which the gateway warns.
+const minTokenLen = 16
+
 // ErrShutdown is returned by calls made after Shutdown began, and is the Err
 // of a LocalOperator's final Disconnected update.
 var ErrShutdown = errors.New("gateway is shutting down")
@@ -31,8 +34,12 @@ type Gateway struct {
 	fan     *fanout
 	started time.Time
 
-	requestLimit *limiter // node.pair.request from nodes, per address
-	authLimit    *limiter // failed token checks, per address
+	requestLimit *limiter // node.pair.request from nodes, per prefix
+	authLimit    *limiter // failed token checks, per prefix
+	// refusedTokens aggregates wrong tokens for the audit log.
+	refusedTokens tokenAudit
+	// shares caps the pending requests each network's nodes may hold.
+	shares *pendingShares
 
 	presenceVersion atomic.Uint64
 
@@ -103,6 +110,7 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 		started:      cfg.Now(),
 		requestLimit: newLimiter(cfg.RequestRate, cfg.Now),
 		authLimit:    newLimiter(cfg.FailedAuthRate, cfg.Now),
+		shares:       newPendingShares(cfg.MaxPendingPerPrefix),
 		conns:        make(map[*wsConn]struct{}),
 		locals:       make(map[*LocalOperator]struct{}),
 		ctx:          ctx,
@@ -111,6 +119,12 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 		expiryPoke:   make(chan struct{}, 1),
 		rules:        rules,
 		access:       access,
+	}
+	if n := len(cfg.OperatorToken); n < minTokenLen {
+		// Tokens are compared before any limit applies, so that a guesser
+		// can never lock the operator out: the token's length is what
+		// makes guessing hopeless.
+		g.log.Warn("the operator token is short: anyone who can reach the gateway may guess it; use a generated one (pairdeck generates 43 characters when none is configured)", "length", n)
 	}
 	if cfg.Pairing != PairingRemembered {
 		on := cfg.Pairing == PairingOn
