@@ -116,12 +116,17 @@ func (m Model) Init() tea.Cmd {
 // Update applies one message. Every path ends in syncKeys, so the key map
 // — and with it the help — always matches what is on screen.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	before := m.pending.list.SelectedKey()
+	before, wasShown := m.pending.list.SelectedKey(), m.queueInView()
 	cmd := m.update(msg)
 	m.reconcile()
 	if after := m.pending.list.SelectedKey(); after != before && !fromOperator(msg) {
 		// The cursor is on another request, and not by the operator's
 		// hand: a key already on its way was meant for the one before.
+		m.pending.cursorMovedAt = m.now()
+	}
+	if !wasShown && m.queueInView() {
+		// The queue comes back into view (from another view, the detail
+		// pane or the help): what is under the cursor is news again.
 		m.pending.cursorMovedAt = m.now()
 	}
 	m.syncKeys()
@@ -233,6 +238,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	return nil
+}
+
+// queueInView reports whether the queue's rows are on screen.
+func (m *Model) queueInView() bool {
+	return m.view == viewPending && !m.detail.open && !m.showHelp
 }
 
 // call runs a backend call; without a backend (a model driven by hand)

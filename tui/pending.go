@@ -110,8 +110,9 @@ type pendingView struct {
 	busy  map[string]string  // request id → "approving"/"rejecting"
 	gone  map[string]goneRow // request id → what became of it
 	ttl   time.Duration
-	// cursorMovedAt is when the cursor last came to a request by itself
-	// (its row left, the queue changed): not by the operator's keys.
+	// cursorMovedAt is when the request under the cursor last became news:
+	// the cursor came to it by itself (its row left, the queue changed),
+	// or the queue came back into view.
 	cursorMovedAt time.Time
 
 	width, height int

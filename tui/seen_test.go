@@ -230,3 +230,34 @@ func TestBulkDialogActsOnItsSnapshotAndSaysWhatChanged(t *testing.T) {
 		t.Error("the dialog stays open")
 	}
 }
+
+// Coming back to the queue from another view shows a screenful the
+// operator has not seen for a while: a key pressed in that instant was
+// not aimed at it.
+func TestTheQueueMustBeBackInViewAMomentBeforeAKeyDecides(t *testing.T) {
+	m, clk := expiringQueue(t)
+	m = press(t, m, "tab")
+	clk.Advance(10 * time.Second)
+	m = step(t, m, tickMsg{})
+	m = press(t, m, "shift+tab")
+	clk.Advance(50 * time.Millisecond)
+	m, seen := stepMsgs(t, m, keyMsg("a"))
+	if d := decisions(seen); len(d) != 0 {
+		t.Fatalf("a 50 ms after the queue came back decided %v", d)
+	}
+	clk.Advance(minOnScreen)
+	_, seen = stepMsgs(t, m, keyMsg("a"))
+	if d := decisions(seen); len(d) != 1 || d[0] != "approve req-b" {
+		t.Fatalf("after a moment: %v", d)
+	}
+	// The same when the detail pane or the help closes over it.
+	for _, keys := range [][]string{{"enter", "esc"}, {"?", "?"}} {
+		m, clk := expiringQueue(t)
+		m = press(t, m, keys[0])
+		clk.Advance(5 * time.Second)
+		m = press(t, m, keys[1])
+		if _, seen := stepMsgs(t, m, keyMsg("r")); len(decisions(seen)) != 0 {
+			t.Errorf("%v then r at once decided %v", keys, decisions(seen))
+		}
+	}
+}
