@@ -33,7 +33,7 @@ full node id that the gateway has never seen.`,
 			if query == "" {
 				return usageError("block needs --node")
 			}
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				op, err := policyOp(s)
 				if err != nil {
 					return err
@@ -81,7 +81,7 @@ func (n *nodesCmd) unblockCmd() *cobra.Command {
 			if query == "" {
 				return usageError("unblock needs --node")
 			}
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				op, err := policyOp(s)
 				if err != nil {
 					return err
@@ -122,7 +122,7 @@ func (n *nodesCmd) blockedCmd() *cobra.Command {
   pairdeck nodes blocked --json | jq '.blocked[] | select(.attempts > 100)'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, readAccess, func(ctx context.Context, s *session, p *printer) error {
 				op, err := policyOp(s)
 				if err != nil {
 					return err

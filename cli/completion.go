@@ -36,7 +36,7 @@ func (n *nodesCmd) completionSession(cmd *cobra.Command) (*session, context.Cont
 			return nil, nil, nil
 		}
 	}
-	s, err := openSession(ctx, n.g, &n.conn, "pairdeck-cli", false)
+	s, err := openSession(ctx, n.g, &n.conn, "pairdeck-cli", liveAccess)
 	if err != nil {
 		cancel()
 		return nil, nil, nil

@@ -111,7 +111,11 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		if err != nil {
 			return err
 		}
-		c, err := dialOperatorClient(ctx, stateDir, url, token, "pairdeck-console", true, logger)
+		id, err := operatorIdentity(stateDir, false)
+		if err != nil {
+			return err
+		}
+		c, err := dialOperatorClient(ctx, stateDir, url, token, "pairdeck-console", id, true, logger)
 		if err != nil {
 			return err
 		}

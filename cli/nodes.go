@@ -49,14 +49,15 @@ Exit codes: 0 ok, 1 failed, 2 usage, 124 timed out, 130 interrupted.`,
 }
 
 // run opens a session, runs fn with a printer, and closes the session.
-func (n *nodesCmd) run(cmd *cobra.Command, allowOffline bool, fn func(ctx context.Context, s *session, p *printer) error) error {
+func (n *nodesCmd) run(cmd *cobra.Command, acc access, fn func(ctx context.Context, s *session, p *printer) error) error {
 	ctx := cmd.Context()
-	s, err := openSession(ctx, n.g, &n.conn, "pairdeck-cli", allowOffline)
+	s, err := openSession(ctx, n.g, &n.conn, "pairdeck-cli", acc)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	return fn(ctx, s, newPrinter(cmd.OutOrStdout(), n.asJSON))
+	p := newPrinter(cmd.OutOrStdout(), n.asJSON)
+	return tellSource(n.g, s, p, cmd.ErrOrStderr(), acc == liveAccess, func() error { return fn(ctx, s, p) })
 }
 
 // expiresAt falls back to ts+TTL for gateways that send no expiresAtMs.
@@ -95,7 +96,11 @@ does: one readable line each on a terminal; one JSON object per line
 			if watch && count {
 				return usageError("--watch and --count cannot be combined")
 			}
-			return n.run(cmd, !watch, func(ctx context.Context, s *session, p *printer) error {
+			acc := readAccess
+			if watch {
+				acc = liveAccess
+			}
+			return n.run(cmd, acc, func(ctx context.Context, s *session, p *printer) error {
 				if watch {
 					return watchPending(ctx, s, p, cmd.ErrOrStderr())
 				}
@@ -105,6 +110,7 @@ does: one readable line each on a terminal; one JSON object per line
 				}
 				switch {
 				case count:
+					p.bare = true
 					p.Line("%d", len(res.Pending))
 					return nil
 				case p.json:
@@ -135,7 +141,7 @@ sent to the waiting node directly, and printed here exactly once.
 		Args:              exactArgs(1, "a request: its id (or a prefix), or the node's name, fingerprint or IP (see `pairdeck nodes pending`)"),
 		ValidArgsFunction: n.completeRequests,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				id, err := resolveRequest(ctx, s.op, args[0])
 				if err != nil {
 					return err
@@ -187,7 +193,7 @@ func (n *nodesCmd) rejectCmd() *cobra.Command {
 		Args:              exactArgs(1, "a request: its id (or a prefix), or the node's name, fingerprint or IP (see `pairdeck nodes pending`)"),
 		ValidArgsFunction: n.completeRequests,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				id, err := resolveRequest(ctx, s.op, args[0])
 				if err != nil {
 					return err
@@ -214,7 +220,7 @@ func (n *nodesCmd) statusCmd() *cobra.Command {
   pairdeck nodes status --json | jq '.nodes[] | select(.connected)'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, readAccess, func(ctx context.Context, s *session, p *printer) error {
 				res, err := s.op.Nodes(ctx)
 				if err != nil {
 					return fmt.Errorf("node status: %w", err)
@@ -246,7 +252,7 @@ the fingerprint every list shows (fa35:8533:0780) or an id prefix of at least
 			if query == "" || name == "" {
 				return usageError("rename needs --node and --name")
 			}
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				id, err := resolveNode(ctx, s.op, query)
 				if err != nil {
 					return err
@@ -280,7 +286,7 @@ func (n *nodesCmd) removeCmd() *cobra.Command {
 			if query == "" {
 				return usageError("remove needs --node")
 			}
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				id, err := resolveNode(ctx, s.op, query)
 				if err != nil {
 					return err
@@ -309,7 +315,7 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 		Example: `  pairdeck nodes list --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, readAccess, func(ctx context.Context, s *session, p *printer) error {
 				res, err := s.op.List(ctx)
 				if err != nil {
 					return fmt.Errorf("list: %w", err)
@@ -360,7 +366,7 @@ paired, is told apart from a token that does not verify.`,
 			if err != nil {
 				return err
 			}
-			return n.run(cmd, true, func(ctx context.Context, s *session, p *printer) error {
+			return n.run(cmd, readAccess, func(ctx context.Context, s *session, p *printer) error {
 				c, err := resolveCandidate(ctx, s.op, query)
 				if err != nil {
 					return err

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/user"
@@ -63,13 +65,28 @@ type session struct {
 	stateDir string
 }
 
+// access is what a command does with the state it reaches.
+type access int
+
+const (
+	// readAccess answers a question: with no gateway it reads the state
+	// dir, and it creates nothing it can avoid (no state dir, no identity).
+	readAccess access = iota
+	// writeAccess changes state, through a gateway or, with none, in the
+	// state dir under its lock.
+	writeAccess
+	// liveAccess follows the gateway's events (watch, completion): it
+	// needs a running gateway, and re-connects after a drop.
+	liveAccess
+)
+
 // openSession finds the gateway to act on: the one running for the state
 // dir, else --url/$OPENCLAW_GATEWAY_URL, else the state dir itself under the
 // store's lock (offline), so scripts work whether or not a gateway runs.
-// allowOffline is false for commands that need live events; their
-// connection is re-established after a drop (a gateway restart), instead
-// of ending the command.
-func openSession(ctx context.Context, g *globals, f *connFlags, clientID string, allowOffline bool) (*session, error) {
+// Commands with liveAccess need a gateway; their connection is
+// re-established after a drop (a gateway restart), instead of ending the
+// command.
+func openSession(ctx context.Context, g *globals, f *connFlags, clientID string, acc access) (*session, error) {
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
 		return nil, err
@@ -78,21 +95,25 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 	if err != nil {
 		return nil, err
 	}
-	live := !allowOffline
+	live, readOnly := acc == liveAccess, acc != writeAccess
 	url, _, err := gatewayURLFlag(f.url)
 	if err != nil {
 		return nil, err
 	}
 	if url != "" {
-		return dialOperator(ctx, stateDir, url, token, clientID, modeRemote, live)
+		return dialOperator(ctx, stateDir, url, token, clientID, modeRemote, live, readOnly)
 	}
 	deadline := time.Now().Add(offlineLockWait)
 	for {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
-			return dialOperator(ctx, stateDir, rt.URL, token, clientID, modeLocal, live)
+			return dialOperator(ctx, stateDir, rt.URL, token, clientID, modeLocal, live, readOnly)
 		}
-		if !allowOffline {
+		if live {
 			return nil, fmt.Errorf("no gateway is running for %s: start one with `pairdeck serve` (or pass --url)", stateDir)
+		}
+		if _, err := os.Stat(stateDir); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("state dir %s does not exist, and no gateway runs for it: start one with `pairdeck serve --state-dir %s` "+
+				"(it creates the dir), or name another with --state-dir or $OPENCLAW_STATE_DIR, or a gateway with --url", stateDir, stateDir)
 		}
 		s, err := openOffline(stateDir, clientID)
 		var locked *store.LockedError
@@ -110,12 +131,46 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 	}
 }
 
+// source says where a session's answers come from, as the footer and -v
+// print it.
+func (s *session) source() string {
+	switch s.mode {
+	case modeLocal:
+		return fmt.Sprintf("the gateway at %s (running for %s)", s.url, s.stateDir)
+	case modeOffline:
+		return fmt.Sprintf("state dir %s (no gateway running)", s.stateDir)
+	}
+	return "the gateway at " + s.url
+}
+
+// tellSource says where the answer comes from: on stderr with -v, and on
+// a terminal as a last line after the answer (or a first line before a
+// stream), never in --json or a bare number.
+func tellSource(g *globals, s *session, p *printer, errOut io.Writer, stream bool, answer func() error) error {
+	if g.verbose {
+		note(errOut, "from %s", s.source())
+	}
+	footer := p.tty && !p.json
+	if footer && stream {
+		p.Line("Following %s.", s.source())
+	}
+	if err := answer(); err != nil || !footer || stream || p.bare {
+		return err
+	}
+	p.Line("(from %s)", s.source())
+	return nil
+}
+
 // offlineLockWait bounds how long an offline command waits for the state
 // dir's lock before saying who holds it.
 const offlineLockWait = 5 * time.Second
 
-func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string, reconnect bool) (*session, error) {
-	c, err := dialOperatorClient(ctx, stateDir, url, token, clientID, reconnect, nil)
+func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string, reconnect, readOnly bool) (*session, error) {
+	id, err := operatorIdentity(stateDir, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	c, err := dialOperatorClient(ctx, stateDir, url, token, clientID, id, reconnect, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -126,14 +181,25 @@ func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode stri
 	return s, nil
 }
 
+// operatorIdentity is this machine's operator identity from the state dir.
+// A command that only reads does not create one: it signs its one
+// connection with a key of the moment instead, and leaves no file behind.
+func operatorIdentity(stateDir string, readOnly bool) (*client.Identity, error) {
+	path := client.IdentityPath(stateDir)
+	if !readOnly {
+		return client.LoadOrCreateIdentity(path)
+	}
+	id, err := client.LoadIdentity(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return client.NewIdentity()
+	}
+	return id, err
+}
+
 // dialOperatorClient connects as an operator with the state dir's token and
 // device identity; the console and the nodes commands share it.
-func dialOperatorClient(ctx context.Context, stateDir, url, token, clientID string, reconnect bool, logger *slog.Logger) (*client.Client, error) {
+func dialOperatorClient(ctx context.Context, stateDir, url, token, clientID string, id *client.Identity, reconnect bool, logger *slog.Logger) (*client.Client, error) {
 	token, _, err := gateway.LookupToken(token, stateDir)
-	if err != nil {
-		return nil, err
-	}
-	id, err := client.LoadOrCreateIdentity(client.IdentityPath(stateDir))
 	if err != nil {
 		return nil, err
 	}

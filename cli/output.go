@@ -34,6 +34,9 @@ type printer struct {
 	// width is the terminal's width in cells; 0 when out is not a
 	// terminal, and then tables are printed whole.
 	width int
+	// bare is set by a command whose answer is a bare value (--count):
+	// nothing is printed around it.
+	bare bool
 }
 
 func newPrinter(out io.Writer, asJSON bool) *printer {

@@ -71,43 +71,52 @@ Without an argument, or with "status", it shows the switch.`,
 				want = args[0]
 			}
 			ctx := cmd.Context()
-			s, err := openSession(ctx, g, &conn, "pairdeck-cli", true)
+			acc := readAccess
+			if want != "status" {
+				acc = writeAccess
+			}
+			s, err := openSession(ctx, g, &conn, "pairdeck-cli", acc)
 			if err != nil {
 				return err
 			}
 			defer s.close()
 			p := newPrinter(cmd.OutOrStdout(), asJSON)
-			op, err := policyOp(s)
-			if err != nil {
-				return err
-			}
-			before, err := op.PairingStatus(ctx)
-			if err != nil {
-				return pairdeckOnly(s, "pairing switch", err)
-			}
-			st := before
-			if want != "status" {
-				if st, err = op.SetPairing(ctx, want == "on"); err != nil {
-					return fmt.Errorf("switch pairing %s: %w", want, err)
-				}
-			}
-			if p.json {
-				return p.JSON(st)
-			}
-			switch {
-			case want == "status":
-				p.Line("%s", pairingSentence(st, time.Now()))
-			case before.Enabled == st.Enabled:
-				p.Line("Pairing was already %s. %s", onOff(st.Enabled), pairingEffect(st.Enabled))
-			default:
-				p.Line("Pairing switched %s. %s", onOff(st.Enabled), pairingEffect(st.Enabled))
-			}
-			return nil
+			return tellSource(g, s, p, cmd.ErrOrStderr(), false, func() error { return pairingAnswer(ctx, s, p, want) })
 		},
 	}
 	conn.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the switch as JSON")
 	return cmd
+}
+
+// pairingAnswer shows or switches the pairing switch.
+func pairingAnswer(ctx context.Context, s *session, p *printer, want string) error {
+	op, err := policyOp(s)
+	if err != nil {
+		return err
+	}
+	before, err := op.PairingStatus(ctx)
+	if err != nil {
+		return pairdeckOnly(s, "pairing switch", err)
+	}
+	st := before
+	if want != "status" {
+		if st, err = op.SetPairing(ctx, want == "on"); err != nil {
+			return fmt.Errorf("switch pairing %s: %w", want, err)
+		}
+	}
+	if p.json {
+		return p.JSON(st)
+	}
+	switch {
+	case want == "status":
+		p.Line("%s", pairingSentence(st, time.Now()))
+	case before.Enabled == st.Enabled:
+		p.Line("Pairing was already %s. %s", onOff(st.Enabled), pairingEffect(st.Enabled))
+	default:
+		p.Line("Pairing switched %s. %s", onOff(st.Enabled), pairingEffect(st.Enabled))
+	}
+	return nil
 }
 
 func onOff(on bool) string {

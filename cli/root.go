@@ -19,6 +19,8 @@ var Version = "0.1.0-dev"
 // globals are the flags every command shares.
 type globals struct {
 	stateDir string
+	// verbose says on stderr where each answer came from.
+	verbose bool
 }
 
 // Main runs the command line and returns the process exit code.
@@ -75,6 +77,7 @@ reject with "r", rename with "n".`,
 		return withCode(ExitUsage, err)
 	})
 	root.PersistentFlags().StringVar(&g.stateDir, "state-dir", "", "state directory (default $OPENCLAW_STATE_DIR, else ~/.openclaw)")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "say on stderr where the answer came from (a gateway, or the state dir)")
 	console.register(root)
 	console.silent.register(root)
 	root.AddCommand(newPolicyCmd(g), newPairingCmd(g))
