@@ -159,11 +159,8 @@ func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
 	})
 	// The requests the list no longer holds: most were taken away by this
 	// console or said why already; the rest left without a word.
-	type keptRow struct {
-		at  int
-		row pendingRow
-	}
-	var kept []keptRow
+	var keptAt []int
+	var kept []pendingRow
 	for i, it := range oldRows {
 		id := it.v.req.RequestID
 		if _, listed := v.list.pos[id]; listed {
@@ -180,23 +177,12 @@ func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
 			}
 			v.gone[id] = g
 		}
-		kept = append(kept, keptRow{at: i, row: it.v})
+		keptAt, kept = append(keptAt, i), append(kept, it.v)
 	}
 	if len(kept) > 0 {
 		// Put them back where they were, so nothing moves under the
 		// cursor while they say so.
-		rows, _ := v.list.snapshot()
-		next := 0
-		v.list.SetFunc(len(rows)+len(kept), func(i int, r *pendingRow) {
-			if len(kept) > 0 && (kept[0].at <= i || next == len(rows)) {
-				*r = kept[0].row
-				kept = kept[1:]
-				return
-			}
-			*r = rows[next].v
-			next++
-		})
-		v.list.Select(selected)
+		v.list.Restore(keptAt, kept, selected)
 	}
 	for id := range v.marks {
 		if _, gone := v.gone[id]; gone {

@@ -295,6 +295,34 @@ func (l *rowList[T]) SelectedKey() string {
 	return ""
 }
 
+// Restore puts rows back into the list at the positions they had (at,
+// ascending, counted in the list they will be part of), keeping the
+// cursor on its row — or on the row with key sel when that is one of
+// them. It moves pointers only: rows are not copied.
+func (l *rowList[T]) Restore(at []int, rows []T, sel string) {
+	out := make([]*rowItem[T], 0, len(l.rows)+len(rows))
+	items := make([]rowItem[T], len(rows))
+	next := 0
+	for len(out) < cap(out) {
+		if len(rows) > 0 && (at[0] <= len(out) || next == len(l.rows)) {
+			it := &items[len(items)-len(rows)]
+			it.v = rows[0]
+			l.pos[l.keyOf(it.v)] = it
+			out = append(out, it)
+			at, rows = at[1:], rows[1:]
+			continue
+		}
+		out = append(out, l.rows[next])
+		next++
+	}
+	keep := l.SelectedKey()
+	if _, ok := l.pos[sel]; ok && sel != "" {
+		keep = sel
+	}
+	l.rows = out
+	l.refilter(keep)
+}
+
 // Select puts the cursor on the row with key k, if it is shown.
 func (l *rowList[T]) Select(k string) {
 	if it, ok := l.pos[k]; ok {

@@ -342,3 +342,29 @@ func (l *refRowList[T]) refilter(keep string) {
 		l.cursor.MoveTo(at)
 	}
 }
+
+// Rows restored after a Set take back their places; the cursor stays on
+// its row, or goes where it is told.
+func TestRowListRestorePutsRowsBackInPlace(t *testing.T) {
+	type row struct{ key string }
+	l := newRowList(func(r row) string { return r.key }, func(r row) string { return r.key })
+	l.cursor.SetHeight(10)
+	l.Set([]row{{"a"}, {"b"}, {"c"}, {"d"}, {"e"}})
+	l.Select("c")
+	l.Set([]row{{"b"}, {"d"}})
+	l.Restore([]int{0, 2, 4}, []row{{"a"}, {"c"}, {"e"}}, "c")
+	var got []string
+	l.Each(func(r row) { got = append(got, r.key) })
+	if fmt.Sprint(got) != "[a b c d e]" || l.SelectedKey() != "c" {
+		t.Fatalf("rows %v, cursor on %q", got, l.SelectedKey())
+	}
+	if r, ok := l.Get("e"); !ok || r.key != "e" {
+		t.Error("a restored row is not indexed")
+	}
+	l.SetFilter("d")
+	l.Set([]row{{"a"}})
+	l.Restore([]int{1}, []row{{"d"}}, "")
+	if l.Shown() != 1 || l.SelectedKey() != "d" {
+		t.Errorf("with a filter: shown %d, cursor on %q", l.Shown(), l.SelectedKey())
+	}
+}
