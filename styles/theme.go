@@ -65,6 +65,11 @@ func isTerminal(f term.File) bool {
 	return f != nil && term.IsTerminal(f.Fd())
 }
 
+// DarkFromColorFGBG reads a COLORFGBG value as Resolve does, for a
+// terminal whose environment is not this process's (an SSH session's); ok
+// is false when it names no background.
+func DarkFromColorFGBG(v string) (dark, ok bool) { return darkFromColorFGBG(v) }
+
 // darkFromColorFGBG reads the "fg;bg" (or "fg;x;bg") hint some terminals
 // export. The background is an ANSI index: white (7) and the bright colours
 // but bright black (9–15) are light.

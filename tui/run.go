@@ -92,13 +92,7 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 		opts.ColorProfile = colorprofile.Detect(os.Stdout, os.Environ())
 	}
 
-	m := New(b, opts)
-	m.ctx = ctx
-	p := tea.NewProgram(m,
-		tea.WithContext(ctx),
-		tea.WithColorProfile(opts.ColorProfile),
-	)
-	_, err = p.Run()
+	_, err = Program(ctx, b, opts).Run()
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
 		return nil
 	}
@@ -106,4 +100,20 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil
+}
+
+// Program builds the console as a Bubble Tea program, for a terminal this
+// process does not own — an SSH session's — as well as for Run. popts give
+// that terminal's input, output, size and environment (the process's own
+// terminal when none). Nothing is asked of the terminal: opts.Theme should
+// be settled (dark or light) and opts.ColorProfile set. Cancelling ctx ends
+// the program and the console's calls.
+func Program(ctx context.Context, b Backend, opts Options, popts ...tea.ProgramOption) *tea.Program {
+	m := New(b, opts)
+	m.ctx = ctx
+	base := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.ColorProfile != colorprofile.Unknown {
+		base = append(base, tea.WithColorProfile(opts.ColorProfile))
+	}
+	return tea.NewProgram(m, append(base, popts...)...)
 }
