@@ -28,6 +28,13 @@ func (a Actor) String() string {
 	switch {
 	case a.Rule != "":
 		return "auto (rule " + a.Rule + ")"
+	case a.KeyFingerprint != "":
+		// An operator signed in with an SSH key is that key: its comment
+		// says whose it is, its fingerprint which it is.
+		if a.Name != "" {
+			return a.Name + " (ssh " + a.KeyFingerprint + ")"
+		}
+		return "ssh " + a.KeyFingerprint
 	case a.ClientID != "" && a.Role != "":
 		return a.ClientID + " (" + a.Role + ")"
 	case a.ClientID != "":
