@@ -101,6 +101,9 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 	}
 	defer logOut.Close()
 	logger := slog.New(protocol.PrintableHandler(slog.NewTextHandler(logOut, nil)))
+	// Libraries that log on their own (the SSH server's) must not write
+	// over the console either.
+	slog.SetDefault(logger)
 
 	opts := tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger}
 	if url != "" {

@@ -26,6 +26,7 @@ type gatewayFlags struct {
 	maxPending int
 	pairing    string // "on", "off", or "" for as last switched
 	onRequest  string
+	ssh        sshFlags
 }
 
 func (f *gatewayFlags) register(cmd *cobra.Command) {
@@ -36,6 +37,7 @@ func (f *gatewayFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxPending, "max-pending", store.DefaultMaxPending, "cap on pending requests")
 	fl.StringVar(&f.pairing, "pairing", "", "switch pairing on or off at start (default: as last switched, on for a new state dir)")
 	fl.StringVar(&f.onRequest, "on-request", "", "shell command run for every new request, with the request as JSON on stdin (notifies only)")
+	f.ssh.register(fl)
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -110,6 +112,8 @@ type runningGateway struct {
 	Token       string
 	TokenSource string
 	StateDir    string
+	// SSH serves the console over SSH (--ssh); nil without.
+	SSH *sshConsole
 	// Done yields the serve loop's error if it stops on its own.
 	Done <-chan error
 }
@@ -139,6 +143,10 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
 	}
+	sshAddr, err := f.ssh.listenAddr()
+	if err != nil {
+		return nil, err
+	}
 	pairing, err := pairingStart(f.pairing)
 	if err != nil {
 		return nil, err
@@ -154,6 +162,9 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if gateway.CheckBind(addr, gateway.TokenExplicit(source)) != nil {
 		return nil, usageError("refusing to listen on %s with a generated operator token: anyone who can reach it could try to pair; "+
 			"choose the token yourself (--token-file FILE, or $%s) to expose the gateway, or listen on 127.0.0.1", addr, gateway.EnvToken)
+	}
+	if err := checkSSHBind(sshAddr, gateway.TokenExplicit(source)); err != nil {
+		return nil, err
 	}
 	if givenBy != "" {
 		source = givenBy
@@ -176,8 +187,19 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 		return nil, listenError(addr, err)
 	}
 	url := "ws://" + ln.Addr().String()
+	var sshc *sshConsole
+	if sshAddr != "" {
+		if sshc, err = newSSHConsole(stateDir, &f.ssh, sshAddr, gw, url, f.ttl, logger); err != nil {
+			ln.Close()
+			st.Close()
+			return nil, err
+		}
+	}
 	if err := gateway.WriteRuntime(stateDir, gateway.Runtime{URL: url, PID: os.Getpid(), Version: Version}); err != nil {
 		ln.Close()
+		if sshc != nil {
+			sshc.close()
+		}
 		st.Close()
 		return nil, err
 	}
@@ -185,7 +207,10 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	go func() { done <- gw.Serve(ln) }()
 	logger.Info("gateway listening", "listen", ln.Addr().String(), "url", url, "stateDir", stateDir,
 		"ttl", durationText(st.TTL()), "maxPending", f.maxPending, "token", source)
-	return &runningGateway{Gateway: gw, Store: st, URL: url, Token: token, TokenSource: source, StateDir: stateDir, Done: done}, nil
+	if sshc != nil {
+		sshc.serve(logger)
+	}
+	return &runningGateway{Gateway: gw, Store: st, URL: url, Token: token, TokenSource: source, StateDir: stateDir, SSH: sshc, Done: done}, nil
 }
 
 // openGatewayStore opens the store for a gateway. An offline CLI command
@@ -203,9 +228,14 @@ func openGatewayStore(opts store.Options) (*store.Store, error) {
 // file. Safe to call once.
 func (r *runningGateway) Stop(ctx context.Context) error {
 	errShutdown := r.Gateway.Shutdown(ctx)
+	var errSSH error
+	if r.SSH != nil {
+		// After the gateway: each SSH console shows its shutdown first.
+		errSSH = r.SSH.stop(ctx)
+	}
 	errRuntime := gateway.RemoveRuntime(r.StateDir)
 	errStore := r.Store.Close()
-	return errors.Join(errShutdown, errRuntime, errStore)
+	return errors.Join(errShutdown, errSSH, errRuntime, errStore)
 }
 
 func listenError(addr string, err error) error {
