@@ -83,7 +83,7 @@ func newSSHConsole(stateDir string, f *sshFlags, addr string, gw *gateway.Gatewa
 		}
 		keysPath = filepath.Join(home, ".ssh", "authorized_keys")
 	}
-	hostKey, err := sshconsole.LoadOrCreateHostKey(sshconsole.HostKeyFile(stateDir))
+	hostKey, err := sshconsole.LoadOrCreateHostKey(sshconsole.HostKeyFile(stateDir), logger)
 	if err != nil {
 		return nil, err
 	}

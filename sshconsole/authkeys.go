@@ -86,7 +86,7 @@ func (a *authorizedKeys) refresh() {
 
 // read loads the file; fi is its stat from just before.
 func (a *authorizedKeys) read(fi os.FileInfo) error {
-	data, err := readKeyFile(a.path, maxAuthorizedKeysBytes, true)
+	data, err := readAuthorizedKeysFile(a.path)
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
 	if err := os.WriteFile(f.keysFile, []byte("# operators of the test gateway\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hostKey, err := LoadOrCreateHostKey(HostKeyFile(f.stateDir))
+	hostKey, err := LoadOrCreateHostKey(HostKeyFile(f.stateDir), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/pairdeck/pairdeck/internal/atomicfile"
+	"github.com/pairdeck/pairdeck/internal/statefile"
 )
 
 // HostKeyFile is where the server's host key lives in a state dir.
@@ -23,7 +25,7 @@ func HostKeyFile(stateDir string) string {
 
 // Bounds on the files read as keys: an OpenSSH private key is a few
 // hundred bytes, an authorized key up to about a kilobyte; a path given by
-// mistake (a log, a device) must not be read whole.
+// mistake (a log) must not be read whole.
 const (
 	maxHostKeyBytes        = 64 << 10
 	maxAuthorizedKeysBytes = 1 << 20
@@ -31,10 +33,11 @@ const (
 
 // LoadOrCreateHostKey reads the host key at path, or generates an Ed25519
 // key there (0600, in a 0700 dir) when there is none, so clients see the
-// same host key after a restart. A key others can read is refused, as sshd
-// refuses one: it would let them pose as this server.
-func LoadOrCreateHostKey(path string) (gossh.Signer, error) {
-	signer, err := readHostKey(path)
+// same host key after a restart. It is read as pairdeck reads its state
+// files (internal/statefile): no link followed, bounded, a mode others
+// could read tightened to 0600 (log is told).
+func LoadOrCreateHostKey(path string, log *slog.Logger) (gossh.Signer, error) {
+	signer, err := readHostKey(path, log)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return signer, err
 	}
@@ -51,56 +54,53 @@ func LoadOrCreateHostKey(path string) (gossh.Signer, error) {
 	}
 	// Read back what is on disk: if another process created the key first,
 	// its key is the one to serve with.
-	return readHostKey(path)
+	return readHostKey(path, log)
 }
 
-func readHostKey(path string) (gossh.Signer, error) {
-	data, err := readKeyFile(path, maxHostKeyBytes, false)
+func readHostKey(path string, log *slog.Logger) (gossh.Signer, error) {
+	if err := statefile.CheckDir(filepath.Dir(path), true, log); err != nil {
+		return nil, err
+	}
+	data, err := statefile.ReadPrivate(path, maxHostKeyBytes, log)
 	if err != nil {
 		return nil, err
 	}
 	signer, err := gossh.ParsePrivateKey(data)
 	if err != nil {
-		return nil, fmt.Errorf("SSH host key %s: %w (remove it to have a new one generated)", path, err)
+		return nil, fmt.Errorf("SSH host key %s: %w (move it aside to have a new one generated; clients will then see a new host key)", path, err)
 	}
 	return signer, nil
 }
 
-// readKeyFile reads a regular file of at most limit bytes. Unless
-// followLinks, a symbolic link is refused (the host key is ours, in our
-// state dir: a link there was not put by us), and so is a file group or
-// others can read.
-func readKeyFile(path string, limit int64, followLinks bool) ([]byte, error) {
-	if !followLinks {
-		fi, err := os.Lstat(path)
-		if err != nil {
-			return nil, err
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return nil, fmt.Errorf("%s is a symbolic link; pairdeck keeps its SSH host key in a plain file (remove the link)", path)
-		}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
+// readAuthorizedKeysFile reads the operators' keys: a regular file of a
+// sensible size. Unlike a state file it may be a link (dotfile managers
+// link ~/.ssh/authorized_keys), and it is checked to be a regular file
+// before it is opened, so a FIFO there cannot hang a sign-in.
+func readAuthorizedKeysFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	if !followLinks && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("SSH host key %s is readable by others (mode %04o): run chmod 600 %s", path, fi.Mode().Perm(), path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d KiB: not a key file", path, limit>>10)
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxAuthorizedKeysBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxAuthorizedKeysBytes {
+		return nil, fmt.Errorf("%s is larger than %d KiB: not an authorized keys file", path, maxAuthorizedKeysBytes>>10)
 	}
 	return data, nil
 }

@@ -25,6 +25,7 @@ import (
 // the events other operators get and another console's Activity name that
 // key as the one who approved.
 func TestApprovalOverSSHIsAuditedAsTheKey(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	alice := f.authorize("alice@laptop")
 	bob := f.authorize("bob@desk")
@@ -56,8 +57,13 @@ func TestApprovalOverSSHIsAuditedAsTheKey(t *testing.T) {
 		paired <- err
 	}()
 
-	tm.waitText("kitchen-ipad")
-	tm.waitText("Pending 1")
+	// A decision key acts only on a request that has been in view a
+	// moment (half a second): wait until its countdown (from the 5:00 of
+	// the default TTL) says a second has passed.
+	asked := regexp.MustCompile(`kitchen-ipad .* 4:5[0-8]\b`)
+	tm.waitScreen("the request in view for a second", func(rows []string) bool {
+		return asked.MatchString(strings.Join(rows, "\n"))
+	})
 	tm.press("a")
 
 	select {
@@ -165,6 +171,7 @@ func waitResolvedBy(t *testing.T, updates <-chan protocol.Update, nodeID, actor 
 // A key that is not in the authorized keys file does not get in, and the
 // server logs which key tried.
 func TestUnknownKeyIsRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.authorize("alice@laptop")
 	stranger := newKey(t)
@@ -178,6 +185,7 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 // A session without a terminal gets one line saying to use ssh -t, and
 // status 1; so does one that names a command.
 func TestSessionsWithoutTerminalOrWithCommandAreRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	c := f.mustDial(f.authorize("alice@laptop"))
 
@@ -212,6 +220,7 @@ func TestSessionsWithoutTerminalOrWithCommandAreRefused(t *testing.T) {
 
 // Beyond the session limit, a session is told the limit and why.
 func TestSessionLimitIsNamed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *Config) { c.MaxSessions = 1 })
 	c := f.mustDial(f.authorize("alice@laptop"))
 	first := openConsole(t, c, 80, 24, nil)
@@ -233,6 +242,7 @@ func TestSessionLimitIsNamed(t *testing.T) {
 
 // A window change over SSH reflows the console to the new size.
 func TestResizeOverSSHReflowsTheConsole(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	tm := openConsole(t, f.mustDial(f.authorize("alice@laptop")), 80, 24, nil)
 	// The header spans the width (the pairing switch at its right end) and
@@ -260,6 +270,7 @@ func TestResizeOverSSHReflowsTheConsole(t *testing.T) {
 // When the gateway shuts down, the console shows it, then the session
 // ends with a line saying so.
 func TestGatewayShutdownEndsTheSession(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	tm := openConsole(t, f.mustDial(f.authorize("alice@laptop")), 100, 24, nil)
 	tm.waitText("Pending 0")
@@ -295,6 +306,7 @@ var sgrColour = regexp.MustCompile(`\x1b\[(?:[0-9;:]*;)?(?:3[0-8]|4[0-8]|9[0-7]|
 // client means no colour at all; without it, an xterm-256color session is
 // painted in colour.
 func TestEachSessionHasItsOwnColours(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	c := f.mustDial(f.authorize("alice@laptop"))
 
@@ -316,6 +328,7 @@ func TestEachSessionHasItsOwnColours(t *testing.T) {
 // Failed sign-ins from one address turn it away for a while: then even a
 // good key from there cannot connect, until the window has passed.
 func TestFailedSignInsTurnTheAddressAway(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -344,6 +357,7 @@ func TestFailedSignInsTurnTheAddressAway(t *testing.T) {
 // The authorized keys file is read again when it changes: a key added
 // gets in without a restart, a key removed no longer does.
 func TestAuthorizedKeysFollowTheFile(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.dial(newKey(t)); err == nil {
 		t.Fatal("an empty file let a key in")
