@@ -32,12 +32,12 @@ func (f *gatewayFlags) check() error {
 	if _, err := f.ssh.listenAddr(); err != nil {
 		return err
 	}
-	return nil
+	return f.limits.check()
 }
 
 // embeddedOnly are the flags that configure a gateway this process starts:
 // they mean nothing to a console that attaches to a running one.
-var embeddedOnly = []string{"listen", "ttl", "max-pending", "pairing", "on-request", "ssh", "ssh-authorized-keys"}
+var embeddedOnly = append([]string{"listen", "ttl", "max-pending", "pairing", "on-request", "ssh", "ssh-authorized-keys"}, limitFlagNames...)
 
 // refuseEmbeddedFlags refuses, with the reason, the flags that cannot
 // apply because the console attaches to the gateway at url rather than

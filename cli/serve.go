@@ -27,6 +27,7 @@ type gatewayFlags struct {
 	pairing    string // "on", "off", or "" for as last switched
 	onRequest  string
 	ssh        sshFlags
+	limits     gatewayLimitFlags
 }
 
 func (f *gatewayFlags) register(cmd *cobra.Command) {
@@ -38,6 +39,7 @@ func (f *gatewayFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.pairing, "pairing", "", "switch pairing on or off at start (default: as last switched, on for a new state dir)")
 	fl.StringVar(&f.onRequest, "on-request", "", "shell command run for every new request, with the request as JSON on stdin (notifies only)")
 	f.ssh.register(fl)
+	f.limits.register(fl)
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -151,6 +153,11 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if err != nil {
 		return nil, err
 	}
+	var cfg gateway.Config
+	if err := f.limits.check(); err != nil {
+		return nil, err
+	}
+	f.limits.apply(&cfg)
 	given, givenBy, err := f.tok.value(os.Stdin)
 	if err != nil {
 		return nil, err
@@ -175,8 +182,9 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if err != nil {
 		return nil, err
 	}
-	gw, err := gateway.New(gateway.Config{Store: st, OperatorToken: token, Logger: logger, Version: Version,
-		Pairing: pairing, OnRequest: f.onRequest})
+	cfg.Store, cfg.OperatorToken, cfg.Logger, cfg.Version = st, token, logger, Version
+	cfg.Pairing, cfg.OnRequest = pairing, f.onRequest
+	gw, err := gateway.New(cfg)
 	if err != nil {
 		st.Close()
 		return nil, err

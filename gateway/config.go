@@ -131,6 +131,11 @@ type Config struct {
 	// OriginPatterns lists extra browser origins allowed to connect; requests
 	// with a foreign Origin header are refused by default.
 	OriginPatterns []string
+	// AllowedHosts are names besides localhost, 127.0.0.0/8 and ::1 that a
+	// connection arriving on a loopback address may carry in its Host
+	// header (with any port); others are refused with 403, against DNS
+	// rebinding (hostcheck.go).
+	AllowedHosts []string
 }
 
 // PairingStart is how Config.Pairing starts the pairing switch.

@@ -121,7 +121,12 @@
 //     text handler writes DEL raw and its JSON handler C1 controls and bidi
 //     characters, so neither is trusted with what a client sent.
 //   - Browser origins other than the gateway's own host are refused unless
-//     listed in Config.OriginPatterns.
+//     listed in Config.OriginPatterns. A connection that arrived on a
+//     loopback address must name loopback in its Host header (localhost,
+//     127.0.0.0/8, [::1], any port) or a name in Config.AllowedHosts
+//     (serve --allow-host); others get 403 saying how to allow a name,
+//     and a warning in the log (at most one every 10 s), against DNS
+//     rebinding (hostcheck.go).
 //   - details.code where protocol.md's list has no exact reason: malformed
 //     frames, a wrong first frame, a refused device identity and a protocol
 //     mismatch use INVALID_PARAMS; connect after connect uses

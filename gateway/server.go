@@ -49,6 +49,8 @@ type Gateway struct {
 	access *policy.Access
 	// refusals throttles pairdeck.block.refused per node.
 	refusals refusalClock
+	// throttledLog rate-limits the warnings strangers can cause.
+	throttledLog logThrottle
 	// hook runs the on-request command; nil without one.
 	hook *hookRunner
 
@@ -120,6 +122,7 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 		rules:        rules,
 		access:       access,
 	}
+	g.throttledLog.log = g.log
 	if n := len(cfg.OperatorToken); n < minTokenLen {
 		// Tokens are compared before any limit applies, so that a guesser
 		// can never lock the operator out: the token's length is what
@@ -210,6 +213,10 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer g.work.Done()
+	if local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr); !g.hostAllowed(local, r.Host) {
+		g.refuseHost(w, r)
+		return
+	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
 	if err != nil {
 		// Accept has already answered with the HTTP error.
