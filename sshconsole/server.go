@@ -99,6 +99,7 @@ type Server struct {
 	sessions int
 	closing  bool
 	idle     chan struct{} // closed when closing and no session is left
+	noConns  chan struct{} // closed when closing and no connection is left
 	stopping chan struct{} // closed by Shutdown
 }
 
@@ -122,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		failures: newFailures(cfg.MaxFailures, cfg.FailureWindow, cfg.Now),
 		conns:    make(map[string]*connRecord),
 		idle:     make(chan struct{}),
+		noConns:  make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
 	keys, err := newAuthorizedKeys(cfg.AuthorizedKeys, cfg.Logger)
@@ -190,6 +192,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if s.sessions == 0 {
 			close(s.idle)
 		}
+		if len(s.conns) == 0 {
+			close(s.noConns)
+		}
 	}
 	s.mu.Unlock()
 	var err error
@@ -198,13 +203,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = fmt.Errorf("ssh sessions still open: %w", ctx.Err())
 	}
-	// Ended sessions leave their connections open (a client may multiplex
-	// several sessions over one): close them all, and the listener.
+	// A client whose session ended closes its connection; one that keeps
+	// it (multiplexing, ssh -N) is closed after connCloseGrace, with the
+	// listener.
+	grace := time.NewTimer(connCloseGrace)
+	defer grace.Stop()
+	select {
+	case <-s.noConns:
+	case <-grace.C:
+	case <-ctx.Done():
+	}
 	if cerr := s.srv.Close(); cerr != nil && !errors.Is(cerr, ssh.ErrServerClosed) && err == nil {
 		err = cerr
 	}
 	return err
 }
+
+// connCloseGrace is how long Shutdown lets clients close their own
+// connections once their sessions have ended.
+const connCloseGrace = time.Second
 
 // openSession takes a session slot, or says why there is none.
 func (s *Server) openSession() error {
@@ -239,6 +256,9 @@ func (s *Server) accept(_ ssh.Context, conn net.Conn) net.Conn {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closing {
+		return nil
+	}
 	if len(s.conns) >= s.cfg.MaxConnections {
 		s.log.Warn("ssh: connection refused: too many open connections", "remote", addr.String(), "max", s.cfg.MaxConnections)
 		return nil
@@ -249,8 +269,14 @@ func (s *Server) accept(_ ssh.Context, conn net.Conn) net.Conn {
 
 func (s *Server) closed(conn net.Conn) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[conn.RemoteAddr().String()]; !ok {
+		return
+	}
 	delete(s.conns, conn.RemoteAddr().String())
-	s.mu.Unlock()
+	if s.closing && len(s.conns) == 0 {
+		close(s.noConns)
+	}
 }
 
 // signIn lets a key in if the authorized keys file lists it. A refused
