@@ -10,6 +10,7 @@ session="pairdeck-smoke-$$"
 cleanup() {
   tmux kill-session -t "$session" 2>/dev/null || true
   [ -n "${pair_pid:-}" ] && kill "$pair_pid" 2>/dev/null || true
+  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -97,4 +98,59 @@ done
 grep -q "EXITED 0" "$work/console.exit" || fail "console exited with $(cat "$work/console.exit")"
 [ ! -f "$state/pairdeck/gateway.json" ] || fail "gateway.json left behind after quit"
 echo "ok: quit cleanly"
+
+# The console over SSH, with the system ssh client: a headless gateway
+# serving SSH on loopback, a throwaway key in its own authorized_keys, and
+# ssh in the tmux pane with a throwaway known_hosts.
+command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || fail "ssh and ssh-keygen (openssh-client) are needed"
+ssh-keygen -q -t ed25519 -N '' -C smoke@test -f "$work/id"
+cp "$work/id.pub" "$work/authorized_keys"
+sshstate="$work/sshstate"
+"$work/pairdeck" serve --state-dir "$sshstate" --listen 127.0.0.1:0 --ssh 127.0.0.1:0 \
+  --ssh-authorized-keys "$work/authorized_keys" 2>"$work/serve.err" &
+serve_pid=$!
+for _ in $(seq 100); do
+  grep -q 'console served over SSH' "$work/serve.err" && [ -f "$sshstate/pairdeck/gateway.json" ] && break
+  sleep 0.1
+done
+ssh_addr=$(sed -n 's/.*msg="console served over SSH" addr=\([^ ]*\).*/\1/p' "$work/serve.err")
+[ -n "$ssh_addr" ] || { cat "$work/serve.err" >&2; fail "serve --ssh never said where it listens"; }
+ssh_url=$(sed -n 's/.*"url": *"\([^"]*\)".*/\1/p' "$sshstate/pairdeck/gateway.json")
+tmux new-session -d -s "$session" -x 100 -y 30 \
+  "ssh -F /dev/null -t -i '$work/id' -o IdentitiesOnly=yes -o StrictHostKeyChecking=no \
+     -o UserKnownHostsFile='$work/known_hosts' -p '${ssh_addr##*:}' 127.0.0.1 2>'$work/ssh.err'; \
+   echo SSH-EXITED \$? >'$work/ssh.exit'; sleep 30"
+wait_for "pairdeck · ssh · smoke@test"
+wait_for "Pending 0"
+# ssh recorded the host key the gateway made in its state dir.
+host_fp=$(ssh-keygen -lf "$sshstate/pairdeck/ssh_host_ed25519_key" | awk '{print $2}')
+ssh-keygen -lf "$work/known_hosts" | grep -q -- "$host_fp" || fail "known_hosts does not hold the host key $host_fp"
+echo "ok: console over ssh (host key $host_fp)"
+
+"$work/pairdeck" node pair --node-dir "$work/node2" --url "$ssh_url" --name "SSH Smoke Node" \
+  --platform linux >"$work/pair2.out" 2>&1 &
+pair_pid=$!
+# A key decides a request only after half a second in view: wait until
+# its countdown shows a second has passed.
+wait_for "SSH Smoke Node.*4:5[0-8]"
+tmux send-keys -t "$session" a
+wait_for "Approved SSH Smoke Node"
+wait "$pair_pid" || { cat "$work/pair2.out" >&2; fail "node pair did not exit 0 after approval over ssh"; }
+pair_pid=""
+key_fp=$(ssh-keygen -lf "$work/id.pub" | awk '{print $2}')
+grep '"action":"approved"' "$sshstate/nodes/audit.jsonl" | grep -q "\"keyFingerprint\":\"$key_fp\"" ||
+  fail "the audit log does not name $key_fp as the approver: $(cat "$sshstate/nodes/audit.jsonl")"
+echo "ok: approved over ssh, audited as $key_fp"
+
+# Stopping the gateway ends the session with a line saying why.
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "serve did not exit 0 on SIGTERM: $(cat "$work/serve.err")"
+serve_pid=""
+wait_for "shut down, so this console has closed"
+for _ in $(seq 50); do
+  [ -f "$work/ssh.exit" ] && break
+  sleep 0.1
+done
+grep -q "SSH-EXITED 0" "$work/ssh.exit" 2>/dev/null || fail "ssh did not exit 0 when the gateway stopped: $(cat "$work/ssh.exit" "$work/ssh.err" 2>&1)"
+echo "ok: ssh session closed with the gateway"
 echo "tmux smoke test passed"
