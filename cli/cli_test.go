@@ -741,7 +741,7 @@ func TestExpiry(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.serve("--ttl", "2s")
-	w := e.start("nodes", "pending", "--watch")
+	w := e.start("nodes", "pending", "--watch", "--json")
 	pr := e.pair("short-lived", "--wait", "0")
 	requested := watchLineOf(t, w, "node.pair.requested")
 	var req pendingJSON
@@ -819,7 +819,7 @@ func TestWatch(t *testing.T) {
 	older := e.pair("older", "--wait", "1s")
 	older.exits(124)
 
-	w := e.start("nodes", "pending", "--watch")
+	w := e.start("nodes", "pending", "--watch", "--json")
 	// The queue as it is, oldest first, marked as snapshot.
 	for _, want := range []*pairing{old, older} {
 		l := watchLineOf(t, w, "node.pair.requested")
@@ -897,7 +897,7 @@ func TestGatewayRestart(t *testing.T) {
 	waiting := e.pair("waiting", "--wait", "1s")
 	waiting.exits(124)
 
-	w := e.start("nodes", "pending", "--watch")
+	w := e.start("nodes", "pending", "--watch", "--json")
 	if l := watchLineOf(t, w, "node.pair.requested"); !l.Snapshot {
 		t.Errorf("first line is not a snapshot: %+v", l)
 	}

@@ -101,3 +101,34 @@ func TestWatchOnATerminal(t *testing.T) {
 	j := e.startTTY(120, "nodes", "pending", "--watch", "--json")
 	j.waitFor(`^\{"event":"node.pair.requested","payload":\{.*"snapshot":true`)
 }
+
+// TestWatchPipedPrintsRows: piped without --json, --watch prints the same
+// readable lines as on a terminal (as kubectl get -w does), whole rather
+// than cut to a width; NDJSON comes only with --json (TestWatch).
+func TestWatchPipedPrintsRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.serve()
+	old := e.pair("Old Kiosk", "--wait", "1s")
+	old.exits(124)
+	w := e.start("nodes", "pending", "--watch")
+	fp := regexp.QuoteMeta(old.pending.Fingerprint)
+	first := w.next()
+	if !regexp.MustCompile(`^\d\d:\d\d:\d\d  waiting    ` + old.pending.RequestID[:8] + `  Old Kiosk  ` + fp + ` · 127\.0\.0\.1 · ` + runtime.GOOS + ` · expires in 4:[0-5]\d$`).MatchString(first) {
+		t.Errorf("first piped line %q", first)
+	}
+	long := strings.Repeat("Conference Room Display ", 5)
+	pr := e.pair(strings.TrimSpace(long))
+	if l := w.waitLine("  requested  "); !strings.Contains(l, pr.pending.RequestID[:8]+"  "+strings.TrimSpace(long)+"  ") || strings.Contains(l, "…") {
+		t.Errorf("piped requested line is not whole: %q", l)
+	}
+	e.ok("nodes", "approve", pr.pending.RequestID)
+	if l := w.waitLine("  approved   "); !strings.Contains(l, pr.pending.RequestID[:8]) || !strings.Contains(l, " by ") {
+		t.Errorf("approved line %q", l)
+	}
+	w.signal(syscall.SIGINT)
+	w.exits(130)
+	if strings.Contains(w.String(), `{"event"`) {
+		t.Errorf("piped --watch without --json printed JSON:\n%s", w)
+	}
+}

@@ -84,8 +84,8 @@ func (n *nodesCmd) pendingCmd() *cobra.Command {
 
 --count prints only the number (for a tmux status line). --watch prints the
 current requests and then every change until interrupted, as kubectl get -w
-does: one readable line each on a terminal; one JSON object per line
-(NDJSON) with --json, or when stdout is not a terminal (docs/cli-json.md).`,
+does: one readable line each, on a terminal or piped; one JSON object per
+line (NDJSON) only with --json (docs/cli-json.md).`,
 		Example: `  pairdeck nodes pending
   pairdeck nodes pending --json | jq -r '.[].requestId'
   pairdeck nodes pending --count

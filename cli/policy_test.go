@@ -272,7 +272,7 @@ func TestAutoApprovalShowsItsRule(t *testing.T) {
 	e.ok("policy", "rule", "add", "this-host", "--loopback")
 	e.ok("policy", "enable")
 	e.serve()
-	w := e.start("nodes", "pending", "--watch")
+	w := e.start("nodes", "pending", "--watch", "--json")
 
 	loud := e.pair("loud")
 	watchLineOf(t, w, "node.pair.requested")

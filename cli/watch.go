@@ -15,10 +15,10 @@ import (
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
-// `nodes pending --watch` follows the queue as kubectl get -w does: on a
-// terminal, one readable line per request and per change; with --json (and
-// whenever stdout is not a terminal, as scripts written for the stream
-// expect), one JSON object per line (docs/cli-json.md).
+// `nodes pending --watch` follows the queue as kubectl get -w does: one
+// readable line per request and per change, on a terminal and when piped
+// (cut to the terminal's width only on one); one JSON object per line
+// (docs/cli-json.md) only with --json, the one stream scripts parse.
 
 // watchLine is one NDJSON line of `nodes pending --watch`.
 type watchLine struct {
@@ -44,7 +44,7 @@ type watchSink interface {
 // what it is.
 func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer) error {
 	var sink watchSink = &jsonWatch{p: p}
-	if p.tty && !p.json {
+	if !p.json {
 		sink = &rowWatch{p: p, names: map[string]string{}, shown: map[string]string{}}
 	}
 	snapshot := func() error {

@@ -553,7 +553,7 @@ direction2() {
 
   # --watch: the snapshot, then the peer's events as NDJSON.
   start watch env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_TOKEN -u OPENCLAW_STATE_DIR \
-    "$PAIRDECK" nodes pending --watch --state-dir "$PDS" --url "$URL" --token "$TOKEN"
+    "$PAIRDECK" nodes pending --watch --json --state-dir "$PDS" --url "$URL" --token "$TOKEN"
   local WPG=$! deadline=$((SECONDS + 10)) snaps=0
   while [ $SECONDS -lt $deadline ] && [ "${snaps:-0}" -lt 3 ]; do
     sleep 0.3
