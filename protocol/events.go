@@ -42,6 +42,9 @@ type ResolvedEvent struct {
 	Token     string `json:"token,omitempty"`
 	// Actor names who decided, for activity views (pairdeck; optional).
 	Actor string `json:"actor,omitempty"`
+	// Kind is set by the client for OpenClaw gateways' requests (KindNode,
+	// KindDevice; for a device, NodeID is the device id).
+	Kind string `json:"kind,omitempty"`
 }
 
 // RenamedEvent reports an operator's rename (pairdeck).

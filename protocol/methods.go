@@ -102,9 +102,17 @@ type Features struct {
 }
 
 // HelloAuth tells the client the role and scopes it was granted.
+// DeviceToken (OpenClaw) is the token this device may present instead of
+// the shared secret for this role: a secret, never logged.
 type HelloAuth struct {
 	Role   string   `json:"role"`
 	Scopes []string `json:"scopes"`
+
+	DeviceToken string `json:"deviceToken,omitempty"`
+	IssuedAtMs  int64  `json:"issuedAtMs,omitempty"`
+	// Method is how the gateway authenticated this connection ("token",
+	// "password", "device-token", ...; OpenClaw 2026.9+).
+	Method string `json:"method,omitempty"`
 }
 
 // Policy states the limits that apply after the handshake.
@@ -148,12 +156,33 @@ type ApproveResult struct {
 	// Delivered says whether the waiting node received its token over its
 	// socket (pairdeck), so an operator knows whether to pass it on by hand.
 	Delivered bool `json:"delivered,omitempty"`
+
+	// Set by the client against OpenClaw gateways: Kind is the request's
+	// kind (KindDevice: Device holds the approved device, and Node its
+	// name and id). NoToken says why Node.Token is empty when it is
+	// (NoToken*): there is then nothing to hand over.
+	Kind    string        `json:"kind,omitempty"`
+	NoToken string        `json:"noToken,omitempty"`
+	Device  *PairedDevice `json:"device,omitempty"`
 }
 
-// RejectResult is node.pair.reject's result.
+// Why an approval issued no node token.
+const (
+	// NoTokenNodeUsesDeviceToken: the gateway pairs nodes through device
+	// pairing; the node keeps signing in with the device token it was
+	// given when it connected (OpenClaw 2026.8+ node.pair.approve).
+	NoTokenNodeUsesDeviceToken = "node-uses-device-token"
+	// NoTokenDeviceApproval: a device approval; the gateway hands the
+	// device its device token itself when it next connects.
+	NoTokenDeviceApproval = "device-gets-token-at-connect"
+)
+
+// RejectResult is node.pair.reject's result. Kind is set by the client
+// against OpenClaw gateways (for KindDevice, NodeID is the device id).
 type RejectResult struct {
 	RequestID string `json:"requestId"`
 	NodeID    string `json:"nodeId"`
+	Kind      string `json:"kind,omitempty"`
 }
 
 // VerifyParams are node.pair.verify's params.
