@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pairdeck/pairdeck/protocol"
 )
@@ -21,6 +22,9 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 	cn, err := c.current()
 	if err != nil {
 		return fmt.Errorf("%s: %w", method, err)
+	}
+	if h := cn.hello; len(h.Features.Methods) > 0 && !slices.Contains(h.Features.Methods, method) {
+		return unsupported(h.Server.Version, capabilityOf(method), method)
 	}
 	if params == nil {
 		params = struct{}{}
@@ -57,7 +61,11 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 		}
 	}
 	if !f.OK {
-		return f.protocolError()
+		perr := f.protocolError()
+		if isUnknownMethod(perr) {
+			return unsupported(cn.hello.Server.Version, capabilityOf(method), method)
+		}
+		return perr
 	}
 	if result != nil && len(f.Payload) > 0 {
 		if err := json.Unmarshal(f.Payload, result); err != nil {
@@ -93,49 +101,6 @@ func (c *Client) PairRequest(ctx context.Context, p protocol.PairRequestParams) 
 // one interface can cover both.
 func (c *Client) Request(ctx context.Context, p protocol.PairRequestParams) (protocol.PairRequestResult, error) {
 	return c.PairRequest(ctx, p)
-}
-
-// List returns pending requests and paired nodes. Tokens are stripped: an
-// OpenClaw gateway includes them in paired entries, and a list is for
-// display.
-func (c *Client) List(ctx context.Context) (protocol.PairListResult, error) {
-	var r protocol.PairListResult
-	if err := c.Call(ctx, protocol.MethodPairList, nil, &r); err != nil {
-		return protocol.PairListResult{}, err
-	}
-	for i := range r.Paired {
-		r.Paired[i] = r.Paired[i].WithoutSecrets()
-	}
-	return r, nil
-}
-
-// Nodes returns every node the gateway knows, connected first.
-func (c *Client) Nodes(ctx context.Context) (protocol.NodeListResult, error) {
-	var r protocol.NodeListResult
-	err := c.Call(ctx, protocol.MethodNodeList, nil, &r)
-	return r, err
-}
-
-// Approve approves a pending request. The result carries the node's new
-// token: the one place it is shown.
-func (c *Client) Approve(ctx context.Context, requestID string) (protocol.ApproveResult, error) {
-	var r protocol.ApproveResult
-	err := c.Call(ctx, protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: requestID}, &r)
-	return r, err
-}
-
-// Reject rejects a pending request.
-func (c *Client) Reject(ctx context.Context, requestID string) (protocol.RejectResult, error) {
-	var r protocol.RejectResult
-	err := c.Call(ctx, protocol.MethodPairReject, protocol.RequestIDParams{RequestID: requestID}, &r)
-	return r, err
-}
-
-// Rename sets a node's display name (paired, or pending on pairdeck).
-func (c *Client) Rename(ctx context.Context, nodeID, name string) (protocol.RenameResult, error) {
-	var r protocol.RenameResult
-	err := c.Call(ctx, protocol.MethodNodeRename, protocol.RenameParams{NodeID: nodeID, DisplayName: name}, &r)
-	return r, err
 }
 
 // Remove unpairs a node; its live connections are closed with 4001.

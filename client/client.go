@@ -29,6 +29,9 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultBackoffMin       = 250 * time.Millisecond
 	DefaultBackoffMax       = 30 * time.Second
+	// DefaultRetryRefusalsFor covers an OpenClaw 2026.9 gateway's start
+	// (15 to 30 s of "gateway starting; retry shortly").
+	DefaultRetryRefusalsFor = 45 * time.Second
 )
 
 // Backoff bounds the delay between reconnect attempts. The delay doubles
@@ -41,8 +44,23 @@ type Backoff struct {
 type Config struct {
 	// URL of the gateway, ws:// or wss:// (ResolveURL("") when empty).
 	URL string
-	// Token is the operator token, or a paired node's token. Never logged.
+	// Token is the gateway's shared token (operators; OpenClaw gateways
+	// want it from nodes too), or a node's pairing token from a pairdeck
+	// gateway. Never logged.
 	Token string
+	// Password is the gateway's shared password, for gateways in password
+	// mode (OpenClaw's gateway.auth.mode "password"). Never signed or
+	// logged.
+	Password string
+	// DeviceToken is the token an OpenClaw gateway issued this device for
+	// its role (hello-ok auth.deviceToken), presented instead of a shared
+	// secret. Never logged.
+	DeviceToken string
+	// OnDeviceToken, when set, is called with the device token of a
+	// hello-ok that differs from DeviceToken (issued or rotated by the
+	// gateway), so the caller can store it. It runs on the connection's
+	// goroutine: keep it short.
+	OnDeviceToken func(token string)
 	// Role is protocol.RoleOperator (default) or protocol.RoleNode.
 	Role string
 	// Scopes requested. An operator asking for none asks for all of
@@ -69,6 +87,10 @@ type Config struct {
 	TLSConfig *tls.Config
 	// HandshakeTimeout bounds dial + challenge + connect (10 s default).
 	HandshakeTimeout time.Duration
+	// RetryRefusalsFor is how long Dial keeps retrying refusals that say
+	// "later" (a rate limit, a gateway still starting), waiting as long as
+	// the gateway asks; 0 means DefaultRetryRefusalsFor, negative never.
+	RetryRefusalsFor time.Duration
 }
 
 func (cfg Config) withDefaults() (Config, error) {
@@ -104,6 +126,17 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Client.Version == "" {
 		cfg.Client.Version = "dev"
+	}
+	// OpenClaw gateways accept only their own client ids, so pairdeck
+	// names itself in displayName.
+	if cfg.Client.DisplayName == "" {
+		cfg.Client.DisplayName = "pairdeck"
+		if node {
+			cfg.Client.DisplayName = "pairdeck node"
+		}
+	}
+	if cfg.RetryRefusalsFor == 0 {
+		cfg.RetryRefusalsFor = DefaultRetryRefusalsFor
 	}
 	if cfg.Client.Platform == "" {
 		cfg.Client.Platform = runtime.GOOS
@@ -141,6 +174,9 @@ type Client struct {
 	err     error // the terminal error, once done
 	lastErr error // why the last connection or attempt failed
 	closed  bool  // Close was called
+	// deviceToken is the last device token the gateway issued (or the
+	// configured one), to tell a rotation from a repeat.
+	deviceToken string
 
 	// ctx ends when Close is called, aborting dials and backoff sleeps.
 	ctx    context.Context
@@ -148,23 +184,28 @@ type Client struct {
 	done   chan struct{}
 
 	upd updates
+	q   queueState // request kinds and paired devices, for the one queue
 }
 
-// Dial connects and completes the handshake; ctx bounds only that. It fails
-// rather than retries: with Config.Reconnect the Client reconnects only
+// Dial connects and completes the handshake; ctx bounds only that. It
+// retries only refusals that say "later" (a rate limit, a gateway that is
+// starting; see Config.RetryRefusalsFor), waiting as the gateway asks, and
+// fails on anything else: with Config.Reconnect the Client reconnects only
 // after a first success.
 //
-// A refusal by the gateway is (or wraps) a *protocol.Error; nothing
-// listening is a *NoGatewayError matching ErrNoGateway.
+// A refusal by the gateway is (or wraps) a *protocol.Error, and the typed
+// errors of refusals.go say more: *PairingRequiredError, *AuthError,
+// *RateLimitedError, *ProtocolMismatchError. Nothing listening is a
+// *NoGatewayError matching ErrNoGateway.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger.With("gateway", cfg.URL), done: make(chan struct{})}
+	c := &Client{cfg: cfg, log: cfg.Logger.With("gateway", cfg.URL), done: make(chan struct{}), deviceToken: cfg.DeviceToken}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.upd.init()
-	cn, err := c.connect(ctx)
+	cn, err := c.connectPatiently(ctx)
 	if err != nil {
 		c.cancel()
 		return nil, err
@@ -253,7 +294,14 @@ func (c *Client) adopt(cn *conn, relist bool) bool {
 		return false
 	}
 	c.cur, c.hello, c.state, c.lastErr = cn, cn.hello, protocol.Connected, nil
+	issued := ""
+	if a := cn.hello.Auth; a != nil && a.DeviceToken != "" && a.DeviceToken != c.deviceToken {
+		issued, c.deviceToken = a.DeviceToken, a.DeviceToken
+	}
 	c.mu.Unlock()
+	if issued != "" && c.cfg.OnDeviceToken != nil {
+		c.cfg.OnDeviceToken(issued)
+	}
 	c.log.Info("connected to gateway", "role", c.cfg.Role, "connId", cn.hello.Server.ConnID,
 		"serverVersion", cn.hello.Server.Version)
 	c.upd.emit(protocol.Update{StateChanged: true, State: protocol.Connected}, c.snapshot)

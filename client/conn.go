@@ -101,8 +101,16 @@ func (c *Client) handleEvent(cn *conn, f frame) {
 		}
 	}
 	ev := &protocol.Event{Type: protocol.TypeEvent, Event: f.Event, Payload: f.Payload, Seq: f.Seq}
+	// Gaps are judged on what the gateway sent, before translation drops
+	// events the consumer has no use for.
 	gap := cn.seq.observe(f.Seq)
-	c.upd.emit(protocol.Update{Event: ev}, c.snapshot)
+	out, relist := c.translate(cn.hello, ev)
+	if out != nil {
+		c.upd.emit(protocol.Update{Event: out}, c.snapshot)
+	}
+	if relist && !gap {
+		c.upd.emit(protocol.Update{Relist: true}, c.snapshot)
+	}
 	if gap {
 		c.log.Info("missed gateway events (seq gap); asking for a re-list", "seq", f.Seq)
 		c.upd.emit(protocol.Update{Relist: true}, c.snapshot)

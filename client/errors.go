@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -94,27 +97,57 @@ func closeReason(err error) (websocket.CloseError, bool) {
 	return ce, false
 }
 
-// retryableRefusal says whether a handshake refusal may go away by itself
-// (a gateway under load or rate limiting); every other refusal repeats
-// identically on retry, so reconnecting would only hammer the gateway.
-func retryableRefusal(perr *protocol.Error) bool {
-	return perr.Retryable || perr.Code == protocol.CodeUnavailable || perr.Reason() == protocol.ReasonRateLimited
+// retryWait reports whether err is a refusal that goes away by itself (a
+// rate limit, a gateway that is starting, or one that says retryable) and
+// the wait the gateway asked for (0: none given). Every other refusal
+// repeats identically on retry, so retrying would only hammer the gateway.
+func retryWait(err error) (time.Duration, bool) {
+	var rl *RateLimitedError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter, true
+	}
+	if errors.Is(err, ErrProtocolMismatch) || errors.Is(err, ErrPairingRequired) || errors.Is(err, ErrAuth) {
+		return 0, false
+	}
+	var perr *protocol.Error
+	if errors.As(err, &perr) {
+		ok := perr.Retryable || perr.Code == protocol.CodeUnavailable || perr.Reason() == protocol.ReasonRateLimited
+		return retryHint(perr), ok
+	}
+	return 0, false
+}
+
+var retryInText = regexp.MustCompile(`retry in ([0-9][0-9a-zµ.]*)`)
+
+// retryHint is a refusal's retryAfterMs, else the wait pairdeck's gateway
+// names in its message ("retry in 6s"), else 0.
+func retryHint(perr *protocol.Error) time.Duration {
+	if perr.RetryAfterMs > 0 {
+		return time.Duration(perr.RetryAfterMs) * time.Millisecond
+	}
+	if m := retryInText.FindStringSubmatch(perr.Message); m != nil {
+		if d, err := time.ParseDuration(strings.TrimRight(m[1], ".")); err == nil && d > 0 {
+			return d
+		}
+	}
+	return 0
 }
 
 // terminal reports whether err ends the Client instead of triggering a
 // reconnect.
 func terminal(err error) bool {
+	if _, ok := retryWait(err); ok {
+		return false
+	}
 	var perr *protocol.Error
 	if errors.As(err, &perr) {
-		return !retryableRefusal(perr)
+		return true
 	}
-	if errors.Is(err, ErrNodeRemoved) {
+	if errors.Is(err, ErrNodeRemoved) || errors.Is(err, ErrProtocolMismatch) || errors.Is(err, ErrPairingRequired) || errors.Is(err, ErrAuth) {
 		return true
 	}
 	if ce, ok := closeReason(err); ok && ce.Code == websocket.StatusProtocolError {
 		return true
 	}
-	return errors.Is(err, errProtocolVersion)
+	return false
 }
-
-var errProtocolVersion = errors.New("protocol mismatch")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,7 +121,7 @@ func (f *fakeGateway) seenNonces() []string {
 
 func helloOK(tickMs int64) protocol.HelloOK {
 	return protocol.HelloOK{Type: "hello-ok", Protocol: 3, Server: protocol.ServerInfo{Version: "fake", ConnID: uuid.NewString()},
-		Features: protocol.Features{Methods: protocol.Methods, Events: protocol.Events},
+		Features: protocol.Features{Methods: append(slices.Clone(protocol.Methods), "ping", "slow", "fast"), Events: protocol.Events},
 		Policy:   protocol.Policy{MaxPayload: 1 << 20, MaxBufferedBytes: 1 << 21, TickIntervalMs: tickMs}}
 }
 

@@ -24,23 +24,7 @@ type frame struct {
 
 // protocolError returns the error of a failed response, tolerating details
 // that are not pairdeck's shape.
-func (f frame) protocolError() *protocol.Error {
-	var raw struct {
-		Code      string          `json:"code"`
-		Message   string          `json:"message"`
-		Details   json.RawMessage `json:"details"`
-		Retryable bool            `json:"retryable"`
-	}
-	if json.Unmarshal(f.Error, &raw) != nil || (raw.Code == "" && raw.Message == "") {
-		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the gateway refused without saying why"}
-	}
-	perr := &protocol.Error{Code: raw.Code, Message: raw.Message, Retryable: raw.Retryable}
-	var d protocol.ErrorDetails
-	if json.Unmarshal(raw.Details, &d) == nil && d.Code != "" {
-		perr.Details = &d
-	}
-	return perr
-}
+func (f frame) protocolError() *protocol.Error { return errorFromRaw(f.Error) }
 
 var errNotJSON = errors.New("frame is not a JSON object")
 

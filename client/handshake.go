@@ -3,10 +3,10 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -77,6 +77,7 @@ func (c *Client) nextID() string { return strconv.FormatUint(c.ids.Add(1), 10) }
 // handshake answers the challenge with connect and waits for hello-ok.
 func (c *Client) handshake(ctx context.Context, ws *websocket.Conn) (protocol.HelloOK, error) {
 	var nonce string
+	var challengeTS int64
 	for nonce == "" {
 		f, err := readFrame(ctx, ws)
 		if err != nil {
@@ -89,11 +90,11 @@ func (c *Client) handshake(ctx context.Context, ws *websocket.Conn) (protocol.He
 		if err := json.Unmarshal(f.Payload, &ch); err != nil || ch.Nonce == "" {
 			return protocol.HelloOK{}, fmt.Errorf("handshake with %s: connect.challenge without a nonce", c.cfg.URL)
 		}
-		nonce = ch.Nonce
+		nonce, challengeTS = ch.Nonce, ch.TS
 	}
 
 	id := c.nextID()
-	req := protocol.NewRequest(id, protocol.MethodConnect, c.connectParams(nonce))
+	req := protocol.NewRequest(id, protocol.MethodConnect, c.connectParams(nonce, challengeTS))
 	if err := writeFrame(ctx, ws, req); err != nil {
 		return protocol.HelloOK{}, c.handshakeReadError(ctx, "sending connect", err)
 	}
@@ -106,10 +107,15 @@ func (c *Client) handshake(ctx context.Context, ws *websocket.Conn) (protocol.He
 			continue
 		}
 		if !f.OK {
-			return protocol.HelloOK{}, c.refused(f.protocolError())
+			return protocol.HelloOK{}, c.refused(f.Error)
 		}
 		hello, err := decodeHello(f.Payload)
 		if err != nil {
+			var pm *ProtocolMismatchError
+			if errors.As(err, &pm) {
+				pm.URL = c.cfg.URL
+				return protocol.HelloOK{}, pm
+			}
 			return protocol.HelloOK{}, fmt.Errorf("handshake with %s: %w", c.cfg.URL, err)
 		}
 		return hello, nil
@@ -117,12 +123,13 @@ func (c *Client) handshake(ctx context.Context, ws *websocket.Conn) (protocol.He
 }
 
 // connectParams builds connect's params, signing the device block over
-// exactly the values sent.
-func (c *Client) connectParams(nonce string) protocol.ConnectParams {
+// exactly the values sent. It offers protocols 3 to 4 whatever the role:
+// pairdeck's gateway and OpenClaw 2026.4 answer 3, later OpenClaw gateways 4.
+func (c *Client) connectParams(nonce string, challengeTS int64) protocol.ConnectParams {
 	cfg := c.cfg
 	p := protocol.ConnectParams{
-		MinProtocol: protocol.Version,
-		MaxProtocol: protocol.Version,
+		MinProtocol: protocol.MinClientProtocol,
+		MaxProtocol: protocol.MaxClientProtocol,
 		Client:      cfg.Client,
 		Role:        cfg.Role,
 		Scopes:      cfg.Scopes,
@@ -130,17 +137,30 @@ func (c *Client) connectParams(nonce string) protocol.ConnectParams {
 		Commands:    cfg.Commands,
 		UserAgent:   "pairdeck-client/" + cfg.Client.Version,
 	}
-	if cfg.Token != "" {
-		p.Auth = &protocol.ConnectAuth{Token: cfg.Token}
+	if cfg.Token != "" || cfg.Password != "" || cfg.DeviceToken != "" {
+		p.Auth = &protocol.ConnectAuth{Token: cfg.Token, Password: cfg.Password, DeviceToken: cfg.DeviceToken}
 	}
 	if cfg.Identity != nil {
+		// signedAt is the challenge's own time, as OpenClaw's current
+		// clients sign it: the gateway allows ±2 minutes around its clock,
+		// and a client whose clock is off would otherwise be refused.
+		signedAt := challengeTS
+		if signedAt <= 0 {
+			signedAt = cfg.Now().UnixMilli()
+		}
+		// The signed token is auth.token, else auth.deviceToken; a
+		// password is never signed.
+		signed := cfg.Token
+		if signed == "" {
+			signed = cfg.DeviceToken
+		}
 		d := protocol.SignDevice(cfg.Identity.PrivateKey, protocol.SignedPayload{
 			ClientID:     cfg.Client.ID,
 			ClientMode:   cfg.Client.Mode,
 			Role:         cfg.Role,
 			Scopes:       cfg.Scopes,
-			SignedAtMs:   cfg.Now().UnixMilli(),
-			Token:        cfg.Token,
+			SignedAtMs:   signedAt,
+			Token:        signed,
 			Nonce:        nonce,
 			Platform:     cfg.Client.Platform,
 			DeviceFamily: cfg.Client.DeviceFamily,
@@ -169,9 +189,9 @@ func decodeHello(payload json.RawMessage) (protocol.HelloOK, error) {
 	if head.Type != "" && head.Type != "hello-ok" {
 		return protocol.HelloOK{}, fmt.Errorf("expected hello-ok, got %q", head.Type)
 	}
-	if head.Protocol != protocol.Version {
-		return protocol.HelloOK{}, fmt.Errorf("%w: the gateway chose protocol %d, this client speaks %d",
-			errProtocolVersion, head.Protocol, protocol.Version)
+	if head.Protocol < protocol.MinClientProtocol || head.Protocol > protocol.MaxClientProtocol {
+		return protocol.HelloOK{}, &ProtocolMismatchError{ClientMin: protocol.MinClientProtocol,
+			ClientMax: protocol.MaxClientProtocol, GatewayMin: head.Protocol, GatewayMax: head.Protocol}
 	}
 	h := protocol.HelloOK{Type: "hello-ok", Protocol: head.Protocol}
 	// Best effort for the rest: a shape we do not expect is not worth
@@ -193,7 +213,7 @@ func (c *Client) handshakeReadError(ctx context.Context, step string, err error)
 		e := fmt.Errorf("gateway at %s closed the connection during the handshake (%d %s): %w",
 			c.cfg.URL, int(ce.Code), ce.Reason, ce)
 		if ce.Code == websocket.StatusProtocolError {
-			return fmt.Errorf("%w: %w", errProtocolVersion, e)
+			return fmt.Errorf("%w: %w", ErrProtocolMismatch, e)
 		}
 		return e
 	}
@@ -227,25 +247,31 @@ func (e *refusalError) Unwrap() []error {
 	return []error{e.perr}
 }
 
-func (c *Client) refused(perr *protocol.Error) error {
-	e := &refusalError{url: c.cfg.URL, perr: perr}
-	tokenProblem := perr.Reason() == protocol.ReasonTokenInvalid || perr.Code == protocol.CodeNotPaired ||
-		strings.Contains(strings.ToLower(perr.Message), "token")
-	// Only a refused pairing token means "pair again": an OpenClaw gateway
-	// also refuses nodes for a missing shared token (AUTH_TOKEN_MISSING),
-	// which pairing again cannot cure.
-	lostPairing := c.cfg.Token != "" && (perr.Reason() == protocol.ReasonTokenInvalid ||
-		(perr.Code == protocol.CodeNotPaired && perr.Reason() == ""))
-	switch {
-	case c.cfg.Role == protocol.RoleNode && lostPairing:
-		e.hint = "this node's pairing is no longer valid; pair it again (pairdeck node pair)"
-		e.also = ErrNotPaired
-	case c.cfg.Role == protocol.RoleNode && tokenProblem:
-		e.hint = "the gateway wants a token this node does not have (is it a pairdeck gateway?)"
-	case tokenProblem || perr.Reason() == protocol.ReasonUnauthorizedRole:
-		e.hint = "check the operator token"
-	case strings.Contains(strings.ToLower(perr.Message), "protocol mismatch"):
-		e.hint = fmt.Sprintf("this client speaks protocol %d only", protocol.Version)
+// connectPatiently is connect, retried while the gateway answers "later"
+// (rate limit, starting up) and RetryRefusalsFor allows, waiting as long as
+// it asks (else with the reconnect backoff).
+func (c *Client) connectPatiently(ctx context.Context) (*conn, error) {
+	deadline := c.cfg.Now().Add(c.cfg.RetryRefusalsFor)
+	for attempt := 0; ; attempt++ {
+		cn, err := c.connect(ctx)
+		if err == nil {
+			return cn, nil
+		}
+		hint, ok := retryWait(err)
+		if !ok || c.cfg.RetryRefusalsFor < 0 {
+			return nil, err
+		}
+		wait := max(hint, c.cfg.Backoff.delay(attempt))
+		if c.cfg.Now().Add(wait).After(deadline) {
+			return nil, err
+		}
+		c.log.Info("gateway asked to retry later", "err", err, "wait", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (gave up waiting: %w)", err, ctx.Err())
+		case <-t.C:
+		}
 	}
-	return e
 }

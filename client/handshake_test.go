@@ -47,7 +47,10 @@ func TestDialRejectsNonWebSocketURL(t *testing.T) {
 func TestHandshakeSendsSignedConnect(t *testing.T) {
 	gw := newFakeGateway(t)
 	id := mustIdentity(t)
-	c, err := Dial(testCtx(t), Config{URL: gw.URL, Token: "op-token", Identity: id})
+	// A local clock a year off: signedAt must be the challenge's ts, which
+	// the gateway checks against its own clock (the fake: within 2 min).
+	skewed := func() time.Time { return time.Now().Add(-365 * 24 * time.Hour) }
+	c, err := Dial(testCtx(t), Config{URL: gw.URL, Token: "op-token", Identity: id, Now: skewed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +58,11 @@ func TestHandshakeSendsSignedConnect(t *testing.T) {
 
 	// The fake verified the signature against its nonce; check the rest.
 	p := gw.connects()[0]
-	if p.MinProtocol != 3 || p.MaxProtocol != 3 {
-		t.Errorf("protocol range = %d..%d, want 3..3", p.MinProtocol, p.MaxProtocol)
+	if p.MinProtocol != 3 || p.MaxProtocol != 4 {
+		t.Errorf("protocol range = %d..%d, want 3..4", p.MinProtocol, p.MaxProtocol)
+	}
+	if p.Client.DisplayName != "pairdeck" {
+		t.Errorf("client.displayName = %q, want pairdeck to name itself", p.Client.DisplayName)
 	}
 	if p.Role != protocol.RoleOperator || !slices.Equal(p.Scopes, protocol.AllOperatorScopes) {
 		t.Errorf("role %q scopes %v, want operator with every scope", p.Role, p.Scopes)
@@ -122,14 +128,15 @@ func TestHandshakeRefusalIsProtocolError(t *testing.T) {
 func TestMissingSharedTokenIsNotALostPairing(t *testing.T) {
 	gw := newFakeGateway(t)
 	gw.answer = func(protocol.ConnectParams) (any, *protocol.Error) {
-		return nil, &protocol.Error{Code: protocol.CodeInvalidRequest, Message: "unauthorized: gateway token missing (AUTH_TOKEN_MISSING)"}
+		return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.DetailAuthTokenMissing,
+			"unauthorized: gateway token missing (provide gateway auth token)")
 	}
-	_, err := Dial(testCtx(t), Config{URL: gw.URL, Role: protocol.RoleNode, Identity: mustIdentity(t)})
+	_, err := Dial(testCtx(t), Config{URL: gw.URL, Role: protocol.RoleNode, Identity: mustIdentity(t), Token: "node-token"})
 	if err == nil || errors.Is(err, ErrNotPaired) || strings.Contains(err.Error(), "pair it again") {
 		t.Fatalf("err = %v, want a refusal that is not a lost pairing", err)
 	}
-	if !strings.Contains(err.Error(), "wants a token this node does not have") {
-		t.Fatalf("err = %v, want a hint about the missing token", err)
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "shared token") {
+		t.Fatalf("err = %v, want a hint about the gateway's shared token", err)
 	}
 }
 
@@ -151,12 +158,13 @@ func TestHelloWithWrongProtocolIsRefused(t *testing.T) {
 	gw := newFakeGateway(t)
 	gw.answer = func(protocol.ConnectParams) (any, *protocol.Error) {
 		h := helloOK(0)
-		h.Protocol = 4
+		h.Protocol = 5
 		return h, nil
 	}
 	_, err := Dial(testCtx(t), Config{URL: gw.URL, Token: "t"})
-	if err == nil || !strings.Contains(err.Error(), "protocol 4") {
-		t.Fatalf("err = %v, want a protocol mismatch", err)
+	var pm *ProtocolMismatchError
+	if !errors.As(err, &pm) || !strings.Contains(err.Error(), "speaks protocol 5") || !strings.Contains(err.Error(), "protocols 3 to 4") {
+		t.Fatalf("err = %v, want a protocol mismatch naming both sides", err)
 	}
 }
 
@@ -231,10 +239,14 @@ func TestOpenClawShapesAreTolerated(t *testing.T) {
 	if err != nil || !v.OK || v.Node == nil || v.Node.Token != "" {
 		t.Errorf("verify = %+v, %v, want ok without the token", v, err)
 	}
+	// The features here are not a list, so the call is sent; the peer's
+	// "unknown method" becomes a one-line explanation, which code that
+	// looks for pairdeck's UNKNOWN_METHOD still recognises.
 	_, err = c.Remove(testCtx(t), "n1")
 	var perr *protocol.Error
-	if !errors.As(err, &perr) || perr.Reason() != "" || !strings.Contains(perr.Message, "unknown method") {
-		t.Errorf("remove err = %v, want the peer's plain error", err)
+	if !errors.Is(err, ErrUnsupported) || !errors.As(err, &perr) || perr.Reason() != protocol.ReasonUnknownMethod ||
+		!strings.Contains(err.Error(), "does not offer node.pair.remove") {
+		t.Errorf("remove err = %v, want an UnsupportedError", err)
 	}
 }
 

@@ -16,13 +16,28 @@ import (
 )
 
 // NodeState is what a paired node remembers, in <node state dir>/node.json.
-// It holds the node's token: the file is 0600 and the type never prints it.
+// It holds the node's credential: the file is 0600 and the type never prints
+// it. A node paired with a pairdeck gateway holds the node Token it was
+// approved with; one paired with an OpenClaw gateway holds the DeviceToken
+// that gateway issued this device for Role (hello-ok auth.deviceToken), for
+// the gateway at GatewayURL.
 type NodeState struct {
 	NodeID      string `json:"nodeId"`
 	GatewayURL  string `json:"gatewayUrl"`
-	Token       string `json:"token"`
+	Token       string `json:"token,omitempty"`
 	PairedAtMs  int64  `json:"pairedAtMs"`
 	DisplayName string `json:"displayName,omitempty"`
+
+	DeviceToken string `json:"deviceToken,omitempty"`
+	Role        string `json:"role,omitempty"`
+	// Protocol is the protocol the gateway spoke when it issued
+	// DeviceToken: a protocol-3 gateway (OpenClaw 2026.4) is also sent the
+	// device token in auth.token, as its own node hosts do.
+	Protocol int `json:"protocol,omitempty"`
+	// Approval is protocol.ApprovalApproved once the gateway said the
+	// node's commands were approved, protocol.ApprovalPending while that is
+	// not known (empty for a pairdeck pairing).
+	Approval string `json:"approval,omitempty"`
 }
 
 // String describes the state without the token.
@@ -67,7 +82,7 @@ func LoadNodeState(dir string) (NodeState, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return NodeState{}, fmt.Errorf("node state %s is not valid JSON (%v): fix it, or delete it and pair again", path, err)
 	}
-	if s.NodeID == "" || s.Token == "" {
+	if s.NodeID == "" || (s.Token == "" && s.DeviceToken == "") {
 		return NodeState{}, fmt.Errorf("%w: %s has no nodeId or token; delete it and pair again", ErrNotPaired, path)
 	}
 	return s, nil
@@ -76,55 +91,118 @@ func LoadNodeState(dir string) (NodeState, error) {
 // PairPending tells the user a request is waiting for an operator: print
 // RequestID and Fingerprint so they can be matched in the console.
 type PairPending struct {
-	RequestID   string
+	RequestID   string // "" when the gateway does not tell the node (Kind node on OpenClaw)
 	NodeID      string
 	Fingerprint string
 	// Created is false when an earlier request for this node was reused.
 	Created bool
 	// ExpiresAt is zero when the gateway does not say.
 	ExpiresAt time.Time
+
+	// Kind is what waits: protocol.KindNode, the node's pairing (pairdeck)
+	// or the approval of its commands (OpenClaw, a request the gateway
+	// filed itself); protocol.KindDevice, this device's pairing request,
+	// which must be approved before the gateway lets it in (Reason says
+	// why, protocol.PairingReason*).
+	Kind   string
+	Reason string
+	// Hint is what an operator does about it, in one line.
+	Hint string
+	// State is set once an OpenClaw gateway issued this device its device
+	// token: save it right away (SaveNodeState); `node connect` can use it
+	// while the node's commands wait for approval.
+	State *NodeState
 }
 
 // PairOutcome is how a pairing request ended. State is set on approval,
-// ready for SaveNodeState.
+// ready for SaveNodeState (and, against OpenClaw gateways, whenever a device
+// token was issued, even if the pairing did not finish).
 type PairOutcome struct {
 	RequestID string
 	NodeID    string
 	Decision  string // protocol.DecisionApproved, ...Rejected, ...Expired
 	Token     string
 	State     NodeState
+
+	// CommandsPending is true when the device is paired and holds its
+	// device token but the gateway has not said the node's commands were
+	// approved. OpenClaw 2026.4 and 2026.7 decide a node's request without
+	// telling the node (the decision applies when it next connects), so
+	// Pair returns as soon as the device token is stored.
+	CommandsPending bool
 }
 
-// Pair connects as an unpaired node, requests pairing for itself and waits
-// for an operator's decision. onPending (optional) is called as soon as the
-// request is queued, and again if a reconnect had to open a new one.
+// Pair pairs this node with the gateway and waits for an operator's
+// decision. onPending (optional) is called as soon as something waits for
+// an operator, and again when that changes.
 //
-// Approval returns the outcome with the token. Rejection, expiry and ctx's
-// deadline return errors matching ErrPairRejected, ErrPairExpired and
-// ErrPairTimedOut. A dropped connection is re-established and the request
-// repeated (it is idempotent) instead of failing.
+// How depends on the gateway (see node_device.go for OpenClaw's): against
+// pairdeck's gateway the node connects without a credential, requests
+// pairing for itself (node.pair.request) and receives its node token with
+// the approval. An OpenClaw gateway pairs nodes through device pairing: the
+// node connects with role node and the gateway's shared token or password
+// (cfg.Token / cfg.Password; tried only when the gateway asks for it, as
+// pairdeck's gateway would refuse it), is given its device token, and waits
+// on its own socket for the approval of its commands.
+//
+// Approval returns the outcome with the state to save. Rejection, expiry
+// and ctx's deadline return errors matching ErrPairRejected, ErrPairExpired
+// and ErrPairTimedOut. A dropped connection is re-established and the
+// request repeated (it is idempotent) instead of failing.
 func Pair(ctx context.Context, cfg Config, req protocol.PairRequestParams, onPending ...func(PairPending)) (PairOutcome, error) {
 	if cfg.Identity == nil {
 		return PairOutcome{}, errors.New("pair: a node needs a device identity (LoadOrCreateIdentity)")
 	}
+	notify := func(p PairPending) {
+		for _, f := range onPending {
+			if f != nil {
+				f(p)
+			}
+		}
+	}
+	shared := sharedSecret{token: cfg.Token, password: cfg.Password}
 	cfg.Role = protocol.RoleNode
-	cfg.Token = ""
+	cfg.Token, cfg.Password, cfg.DeviceToken = "", "", ""
 	cfg.Reconnect = true
-	nodeID := cfg.Identity.DeviceID
-	req.NodeID = nodeID
+	req.NodeID = cfg.Identity.DeviceID
 	if cfg.Caps == nil {
 		cfg.Caps = req.Caps
 	}
 	if cfg.Commands == nil {
 		cfg.Commands = req.Commands
 	}
+	if cfg.Client.DisplayName == "" {
+		cfg.Client.DisplayName = req.DisplayName
+	}
 
 	c, err := Dial(ctx, cfg)
 	if err != nil {
-		return PairOutcome{}, err
+		if !wantsSharedSecret(err) && !errors.Is(err, ErrPairingRequired) {
+			return PairOutcome{}, err
+		}
+		if wantsSharedSecret(err) {
+			if shared.empty() {
+				return PairOutcome{}, err
+			}
+			cfg.Token, cfg.Password = shared.token, shared.password
+			err = nil // dial again, now with the secret
+		}
+		c, err = dialUntilDeviceApproved(ctx, cfg, err, notify)
+		if err != nil {
+			return PairOutcome{}, err
+		}
 	}
 	defer c.Close()
+	if !isPairdeck(c.Hello().Features) {
+		return pairThroughDevice(ctx, c, req, notify)
+	}
+	return pairWithRequest(ctx, c, req, notify)
+}
 
+// pairWithRequest is pairdeck's node pairing: node.pair.request for itself,
+// then the decision (with the token) on its own socket.
+func pairWithRequest(ctx context.Context, c *Client, req protocol.PairRequestParams, notify func(PairPending)) (PairOutcome, error) {
+	nodeID := req.NodeID
 	requestID := ""
 	request := func() error {
 		res, err := c.PairRequest(ctx, req)
@@ -135,15 +213,12 @@ func Pair(ctx context.Context, cfg Config, req protocol.PairRequestParams, onPen
 			return nil
 		}
 		requestID = res.Request.RequestID
-		p := PairPending{RequestID: requestID, NodeID: nodeID, Fingerprint: protocol.Fingerprint(nodeID), Created: res.Created}
+		p := PairPending{RequestID: requestID, NodeID: nodeID, Fingerprint: protocol.Fingerprint(nodeID), Created: res.Created,
+			Kind: protocol.KindNode, Hint: "approve it in the console, or with `pairdeck nodes approve " + requestID + "`"}
 		if res.Request.ExpiresAtMs > 0 {
 			p.ExpiresAt = time.UnixMilli(res.Request.ExpiresAtMs)
 		}
-		for _, f := range onPending {
-			if f != nil {
-				f(p)
-			}
-		}
+		notify(p)
 		return nil
 	}
 	if err := request(); err != nil {
@@ -204,11 +279,14 @@ func isTransient(err error) bool {
 	return errors.Is(err, ErrNotConnected) || errors.Is(err, ErrConnectionLost)
 }
 
-// ConnectNode connects a paired node with the token from its state and keeps
-// it connected, reconnecting with backoff after network loss. It ends (Done,
-// Err) when the gateway removes the node (ErrNodeRemoved) or refuses its
-// token (ErrNotPaired, and the *protocol.Error). cfg.URL overrides the
-// state's gateway URL when set.
+// ConnectNode connects a paired node with the credential from its state and
+// keeps it connected, reconnecting with backoff after network loss: its node
+// token (pairdeck), or its device token (OpenClaw: in auth.deviceToken, and
+// for a protocol-3 gateway in auth.token too). It ends (Done, Err) when the
+// gateway removes the node (ErrNodeRemoved) or refuses its credential
+// (ErrNotPaired, and the *protocol.Error). cfg.URL overrides the state's
+// gateway URL when set. A gateway that rotates the device token hands it to
+// cfg.OnDeviceToken, which should save it.
 func ConnectNode(ctx context.Context, cfg Config, st NodeState) (*Client, error) {
 	if cfg.Identity == nil {
 		return nil, errors.New("connect node: a node needs its device identity (LoadOrCreateIdentity)")
@@ -219,7 +297,13 @@ func ConnectNode(ctx context.Context, cfg Config, st NodeState) (*Client, error)
 			protocol.Fingerprint(cfg.Identity.DeviceID))
 	}
 	cfg.Role = protocol.RoleNode
-	cfg.Token = st.Token
+	cfg.Token, cfg.Password, cfg.DeviceToken = st.Token, "", ""
+	if st.DeviceToken != "" {
+		cfg.Token, cfg.DeviceToken = "", st.DeviceToken
+		if st.Protocol == 3 {
+			cfg.Token = st.DeviceToken
+		}
+	}
 	cfg.Reconnect = true
 	if cfg.URL == "" {
 		cfg.URL = st.GatewayURL

@@ -42,8 +42,9 @@ func (c *Client) run(cn *conn) {
 // reconnect dials until it succeeds, the Client is closed (nil) or the
 // gateway refuses for good (nil, after stop).
 func (c *Client) reconnect() *conn {
+	var hint time.Duration // the last refusal's "retry after"
 	for attempt := 0; ; attempt++ {
-		wait := c.cfg.Backoff.delay(attempt)
+		wait := max(c.cfg.Backoff.delay(attempt), hint)
 		t := time.NewTimer(wait)
 		select {
 		case <-c.ctx.Done():
@@ -65,6 +66,7 @@ func (c *Client) reconnect() *conn {
 			c.stop(err)
 			return nil
 		}
+		hint, _ = retryWait(err)
 		c.log.Debug("reconnect attempt failed", "attempt", attempt+1, "err", err)
 		c.setState(protocol.Disconnected, err)
 	}

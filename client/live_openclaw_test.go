@@ -1,0 +1,79 @@
+package client
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pairdeck/pairdeck/gateway"
+	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
+)
+
+// What the protocol-4 work must leave as it was against pairdeck's own
+// gateway, checked against the real one.
+
+func TestLiveNegotiationWithPairdeck(t *testing.T) {
+	g := startGateway(t)
+	op := g.operator(t, false)
+	h := op.Hello()
+	if h.Protocol != protocol.Version || op.Model() != ModelNodePairing {
+		t.Errorf("protocol %d model %v, want pairdeck's 3 and node pairing", h.Protocol, op.Model())
+	}
+	for _, cp := range []Capability{CapRenamePending, CapVerify, CapBlockList, CapPairingSwitch, CapAutoApprove, CapRemove} {
+		if err := op.Supports(cp); err != nil {
+			t.Errorf("pairdeck's gateway offers %s: %v", cp, err)
+		}
+	}
+	if err := op.Supports(CapDeviceRename); err == nil {
+		t.Errorf("pairdeck's gateway has no device.pair.rename")
+	}
+	if !slices.Equal(op.GrantedScopes(), protocol.AllOperatorScopes) {
+		t.Errorf("granted %v", op.GrantedScopes())
+	}
+	// pairdeck's queue keeps its own bytes: no kind, its own expiry.
+	pending, _ := pairInBackground(testCtx(t), Config{URL: g.URL, Identity: mustIdentity(t)},
+		protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: "Live"}})
+	p := waitPending(t, pending)
+	if p.Kind != protocol.KindNode || p.ExpiresAt.IsZero() {
+		t.Errorf("pending = %+v", p)
+	}
+	list, err := op.List(testCtx(t))
+	if err != nil || len(list.Pending) != 1 {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if r := list.Pending[0]; r.Kind != "" || r.ExpiresAtMs != r.TS+protocol.DefaultTTL.Milliseconds() || r.Extra != nil {
+		t.Errorf("pending = %+v, want pairdeck's record as sent", r)
+	}
+	ap, err := op.Approve(testCtx(t), p.RequestID)
+	if err != nil || ap.Node.Token == "" || ap.NoToken != "" || ap.Kind != "" {
+		t.Errorf("approve = %+v, %v, want pairdeck's token", ap, err)
+	}
+}
+
+// A node refused for a rate limit is told so, with the gateway's wait, and
+// may retry; it is never told it lacks a token.
+func TestLiveNodeRateLimitSaysSo(t *testing.T) {
+	g := startGateway(t, func(_ *store.Options, c *gateway.Config) {
+		c.FailedAuthRate = gateway.Rate{Burst: 1, Every: time.Hour}
+	})
+	op := g.operator(t, false)
+	id, st := pairedNode(t, g, op)
+	st.Token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	var err error
+	for range 5 {
+		_, err = ConnectNode(testCtx(t), Config{Identity: id, RetryRefusalsFor: -1}, st)
+		if errors.Is(err, ErrRateLimited) {
+			break
+		}
+	}
+	var rl *RateLimitedError
+	if !errors.As(err, &rl) || !strings.Contains(err.Error(), "rate-limiting") || rl.RetryAfter < time.Minute {
+		t.Fatalf("err = %v, want a rate limit with the gateway's wait", err)
+	}
+	if strings.Contains(err.Error(), "token this node does not have") || errors.Is(err, ErrNotPaired) || terminal(err) {
+		t.Errorf("err = %v: a rate limit is retryable and not a lost pairing", err)
+	}
+}
