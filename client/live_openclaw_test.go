@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -53,27 +54,26 @@ func TestLiveNegotiationWithPairdeck(t *testing.T) {
 	}
 }
 
-// A node refused for a rate limit is told so, with the gateway's wait, and
-// may retry; it is never told it lacks a token.
+// A node whose pairing request is rate-limited is told so, with the
+// gateway's wait, and waits for it rather than failing; it is never told it
+// lacks a token.
 func TestLiveNodeRateLimitSaysSo(t *testing.T) {
 	g := startGateway(t, func(_ *store.Options, c *gateway.Config) {
-		c.FailedAuthRate = gateway.Rate{Burst: 1, Every: time.Hour}
+		c.RequestRate = gateway.Rate{Burst: 1, Every: time.Hour}
 	})
-	op := g.operator(t, false)
-	id, st := pairedNode(t, g, op)
-	st.Token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	var err error
-	for range 5 {
-		_, err = ConnectNode(testCtx(t), Config{Identity: id, RetryRefusalsFor: -1}, st)
-		if errors.Is(err, ErrRateLimited) {
-			break
-		}
-	}
+	first, _ := pairInBackground(testCtx(t), Config{URL: g.URL, Identity: mustIdentity(t)}, protocol.PairRequestParams{})
+	waitPending(t, first)
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	_, err := Pair(ctx, Config{URL: g.URL, Identity: mustIdentity(t), Backoff: fastBackoff}, protocol.PairRequestParams{})
 	var rl *RateLimitedError
-	if !errors.As(err, &rl) || !strings.Contains(err.Error(), "rate-limiting") || rl.RetryAfter < time.Minute {
+	if !errors.As(err, &rl) || !strings.Contains(err.Error(), "rate-limiting pairing requests") || rl.RetryAfter < 59*time.Minute {
 		t.Fatalf("err = %v, want a rate limit with the gateway's wait", err)
 	}
-	if strings.Contains(err.Error(), "token this node does not have") || errors.Is(err, ErrNotPaired) || terminal(err) {
-		t.Errorf("err = %v: a rate limit is retryable and not a lost pairing", err)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v: want it to have waited until its deadline", err)
+	}
+	if strings.Contains(err.Error(), "token this node does not have") || errors.Is(err, ErrNotPaired) {
+		t.Errorf("err = %v: a rate limit is not a missing token", err)
 	}
 }

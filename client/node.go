@@ -221,7 +221,7 @@ func pairWithRequest(ctx context.Context, c *Client, req protocol.PairRequestPar
 		notify(p)
 		return nil
 	}
-	if err := request(); err != nil {
+	if err := requestPatiently(ctx, c, request); err != nil {
 		return PairOutcome{}, fmt.Errorf("request pairing: %w", err)
 	}
 
@@ -270,6 +270,29 @@ func pairWithRequest(ctx context.Context, c *Client, req protocol.PairRequestPar
 			case protocol.DecisionExpired:
 				return out, fmt.Errorf("%w: request %s expired without a decision; pair again", ErrPairExpired, requestID)
 			}
+		}
+	}
+}
+
+// requestPatiently runs request, and again after the wait the gateway asks
+// for while it rate-limits pairing requests (pairdeck's RATE_LIMITED), until
+// ctx ends. The error then says it is a rate limit and when to retry.
+func requestPatiently(ctx context.Context, c *Client, request func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := request()
+		var perr *protocol.Error
+		if err == nil || !errors.As(err, &perr) || perr.Reason() != protocol.ReasonRateLimited {
+			return err
+		}
+		rl := &RateLimitedError{URL: c.cfg.URL, RetryAfter: retryHint(perr), What: "pairing requests", Err: perr}
+		wait := max(rl.RetryAfter, c.cfg.Backoff.delay(attempt))
+		c.log.Info("pairing requests are rate-limited; waiting", "wait", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up waiting: %w)", rl, ctx.Err())
+		case <-t.C:
 		}
 	}
 }

@@ -107,11 +107,18 @@ func (e *AuthError) Unwrap() []error {
 type RateLimitedError struct {
 	URL        string
 	RetryAfter time.Duration
-	Err        *protocol.Error
+	// What is limited: "" for sign-ins (after failed attempts), or e.g.
+	// "pairing requests".
+	What string
+	Err  *protocol.Error
 }
 
 func (e *RateLimitedError) Error() string {
-	msg := fmt.Sprintf("gateway at %s is rate-limiting sign-ins from this address after failed attempts (%s)", e.URL, e.Err.Error())
+	what := "sign-ins from this address after failed attempts"
+	if e.What != "" {
+		what = e.What + " from this address"
+	}
+	msg := fmt.Sprintf("gateway at %s is rate-limiting %s (%s)", e.URL, what, e.Err.Error())
 	if e.RetryAfter > 0 {
 		return msg + fmt.Sprintf(": try again in %s", e.RetryAfter.Round(100*time.Millisecond))
 	}
