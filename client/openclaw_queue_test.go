@@ -92,6 +92,9 @@ func TestOpenClawNodeCapabilityQueue(t *testing.T) {
 	if ap.Kind != protocol.KindNode || ap.Node.Token != "" || ap.NoToken != protocol.NoTokenNodeUsesDeviceToken || ap.Node.NodeID != p.NodeID {
 		t.Errorf("approve = %+v, want no token and the reason why", ap)
 	}
+	if !ap.Node.Permissions["camera"] || ap.Node.ClientID != "node-host" || ap.Node.LastSeenReason == "" {
+		t.Errorf("approved node = %+v, want its permissions and the gateway's other fields carried through", ap.Node)
+	}
 	q := byName(t, list.Pending, "Recorder Q", protocol.KindNode)
 	rj, err := c.Reject(ctx, q.RequestID)
 	if err != nil || rj.Kind != protocol.KindNode || rj.NodeID != q.NodeID {

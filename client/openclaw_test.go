@@ -274,7 +274,7 @@ func TestOpenClawPairingRequired(t *testing.T) {
 		{"F-scope-upgrade", protocol.PairingReasonScopeUpgrade, "more scopes"},
 		{"F-metadata-upgrade", protocol.PairingReasonMetadataUpgrade, "platform"},
 	}
-	for _, v := range []string{"2026.7.35", "2026.9.6"} {
+	for _, v := range openclawVersions {
 		for _, tc := range cases {
 			t.Run(v+"/"+tc.label, func(t *testing.T) {
 				g := newReplay(t, v, "device-pairing", tc.label)
