@@ -121,6 +121,7 @@ Everything is removed on exit unless --state-dir is given.`,
 	fl.IntVar(&nodes, "nodes", 6, fmt.Sprintf("how many simulated nodes (0 to %d)", len(demoFleet)))
 	fl.DurationVar(&every, "every", 4*time.Second, "interval between nodes' first requests")
 	fl.StringVar(&g.stateDir, "state-dir", "", "keep the demo's state in this dir (default: a temporary dir, removed on exit)")
+	f.gw.ssh.register(fl) // to try the console over SSH on the demo's queue
 	f.gw.maxPending = store.DefaultMaxPending
 	return cmd
 }

@@ -4,6 +4,9 @@
 # captured with its colours (capture-pane -e), turned into HTML by aha and
 # photographed by headless Chromium. Needs tmux, aha and chromium (Debian
 # packages; installed here when missing and running as root).
+#
+#   scripts/screenshots.sh            every picture
+#   scripts/screenshots.sh ssh …      only the named groups (main, narrow, ssh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +30,9 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$work/pairdeck" .
+
+groups=("$@")
+want() { [ ${#groups[@]} -eq 0 ] || [[ " ${groups[*]} " == *" $1 "* ]]; }
 
 # start NAME COLS ROWS ARGS…: run the demo console in a fresh pane.
 start() {
@@ -68,6 +74,7 @@ shot() {
 }
 
 # The queue, its detail pane, an inline rename and the paired view.
+if want main; then
 start main 100 28 --every 2s --nodes 6 --ttl 70s
 sleep 15
 keys main g j
@@ -94,10 +101,43 @@ shot main paired
 keys main Tab
 shot main activity
 keys main q
+fi
 
 # A narrow tmux pane: columns give way, name and countdown stay.
+if want narrow; then
 start narrow 60 15 --every 1s --nodes 5 --ttl 70s
 sleep 8
 keys narrow g
 shot narrow narrow
 keys narrow q
+fi
+
+# The console over SSH: the demo's gateway serves it, and ssh opens it in a
+# pane of its own with a throwaway key whose comment names the operator;
+# then the demo's own console shows that key as the one who approved.
+if want ssh; then
+  ssh-keygen -q -t ed25519 -N '' -C alice@laptop -f "$work/id"
+  cp "$work/id.pub" "$work/authorized_keys"
+  start gw 100 28 --state-dir "$work/sshdemo" --ssh 127.0.0.1:0 --ssh-authorized-keys "$work/authorized_keys" \
+    --every 2s --nodes 6 --ttl 70s
+  port=""
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*msg="console served over SSH" addr=[^ ]*:\([0-9]*\) .*/\1/p' "$work/sshdemo/pairdeck/demo.log" 2>/dev/null || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "the demo never served SSH" >&2; exit 1; }
+  tmux new-session -d -s ssh -x 100 -y 28 -e TERM=xterm-256color \
+    "ssh -F /dev/null -i '$work/id' -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o LogLevel=ERROR \
+       -o UserKnownHostsFile='$work/known_hosts' -o SetEnv=COLORTERM=truecolor -p $port 127.0.0.1"
+  sessions+=(ssh)
+  sleep 15
+  keys ssh g a
+  sleep 1.5
+  shot ssh ssh
+  keys gw Tab Tab
+  sleep 1
+  shot gw ssh-activity
+  keys ssh q
+  keys gw q
+fi
