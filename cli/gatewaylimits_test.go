@@ -51,6 +51,8 @@ func TestGatewayLimitFlagsOutOfRange(t *testing.T) {
 	}{
 		{[]string{"serve", "--ipv4-prefix", "40"}, "--ipv4-prefix 40: want 8 to 32"},
 		{[]string{"serve", "--max-pending-per-network", "0"}, "--max-pending-per-network 0: want at least 1"},
+		{[]string{"serve", "--max-conns", "10"}, "--max-conns 10: want 64 to 1048576"},
+		{[]string{"serve", "--max-conns-per-network", "0"}, "--max-conns-per-network 0: want at least 1"},
 		{[]string{"serve", "--allow-host", "http://x/"}, `--allow-host "http://x/": want a host name`},
 		{[]string{"console", "--url", "ws://127.0.0.1:1", "--allow-host", "x"}, "--allow-host configures a gateway this console starts"},
 	} {

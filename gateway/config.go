@@ -16,9 +16,11 @@ import (
 const (
 	DefaultTickInterval      = 30 * time.Second
 	DefaultHandshakeTimeout  = 10 * time.Second
-	DefaultMaxPayload        = 1 << 20  // policy.maxPayload after the handshake
+	DefaultMaxPayload        = 1 << 20  // policy.maxPayload after an operator's handshake
+	DefaultNodeMaxPayload    = 16 << 10 // after a node's: its request is a few KiB
 	DefaultPreHandshakeLimit = 64 << 10 // before the handshake completes
-	DefaultSendQueue         = 256      // frames buffered per connection
+	DefaultUnpairedGrace     = 15 * time.Second
+	DefaultSendQueue         = 256 // frames buffered per connection
 	DefaultWriteTimeout      = 10 * time.Second
 	DefaultDeliveryWait      = time.Second
 	DefaultHookTimeout       = 10 * time.Second
@@ -71,14 +73,31 @@ type Config struct {
 	TickInterval time.Duration
 	// HandshakeTimeout bounds the time from open to a completed connect.
 	HandshakeTimeout time.Duration
-	// MaxPayload is the read limit after the handshake (policy.maxPayload).
+	// MaxPayload is the read limit after an operator's handshake
+	// (policy.maxPayload).
 	MaxPayload int64
+	// NodeMaxPayload is the read limit after a node's handshake: a node
+	// only ever sends node.pair.request, a few KiB, so a stranger's socket
+	// cannot make the gateway buffer a megabyte.
+	NodeMaxPayload int64
 	// PreHandshakeLimit is the read limit before the handshake.
 	PreHandshakeLimit int64
 	// SendQueue is how many frames a connection may have waiting to be
 	// written (at least 2); events beyond it are dropped for that
 	// connection only.
 	SendQueue int
+	// MaxConns caps the open sockets (Serve only), and is lowered to fit
+	// the process's file limit; a quarter of it is kept for operators and
+	// paired nodes (admission.go).
+	MaxConns int
+	// MaxConnsPerPrefix caps the unauthenticated sockets (not through the
+	// handshake, or unpaired nodes) of one network prefix; a newcomer over
+	// it closes that network's oldest one.
+	MaxConnsPerPrefix int
+	// UnpairedGrace is how long an unpaired node may stay connected
+	// without a pending request of its own (one that waits for a decision
+	// stays until it is decided or expires, and this long after).
+	UnpairedGrace time.Duration
 	// WriteTimeout bounds one frame's write; a socket that stalls longer is
 	// closed.
 	WriteTimeout time.Duration
@@ -175,6 +194,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxPayload <= 0 {
 		c.MaxPayload = DefaultMaxPayload
+	}
+	if c.NodeMaxPayload <= 0 {
+		c.NodeMaxPayload = DefaultNodeMaxPayload
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.MaxConnsPerPrefix <= 0 {
+		c.MaxConnsPerPrefix = DefaultMaxConnsPerPrefix
+	}
+	if c.UnpairedGrace <= 0 {
+		c.UnpairedGrace = DefaultUnpairedGrace
 	}
 	if c.PreHandshakeLimit <= 0 {
 		c.PreHandshakeLimit = DefaultPreHandshakeLimit

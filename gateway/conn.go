@@ -31,6 +31,8 @@ type wsConn struct {
 	remoteAddr string
 	remoteIP   string
 	prefix     string // the network limits are kept per (prefixKey)
+	slot       *slot  // its place under the connection caps; nil outside Serve
+	unpaired   unpairedWatch
 	log        *slog.Logger
 
 	// dispatchMu is held while a frame is handled and its answer queued, so
@@ -51,7 +53,7 @@ type closeRequest struct {
 	drain  bool // write what is queued before closing
 }
 
-func newConn(g *Gateway, ws *websocket.Conn, remoteAddr string) *wsConn {
+func newConn(g *Gateway, ws *websocket.Conn, remoteAddr string, s *slot) *wsConn {
 	ip := hostOf(remoteAddr)
 	connID := uuid.NewString()
 	c := &wsConn{
@@ -61,6 +63,7 @@ func newConn(g *Gateway, ws *websocket.Conn, remoteAddr string) *wsConn {
 		remoteAddr: remoteAddr,
 		remoteIP:   ip,
 		prefix:     g.prefixKey(ip),
+		slot:       s,
 		log:        g.log.With("conn", connID, "addr", remoteAddr),
 		closeReq:   make(chan closeRequest, 1),
 		writerDone: make(chan struct{}),
@@ -81,6 +84,7 @@ func (c *wsConn) run() {
 	sess := c.g.handshake(c)
 	if sess != nil {
 		c.readLoop(sess)
+		c.unpaired.stop()
 		c.g.leave(c.sub)
 	}
 	c.requestClose(websocket.StatusNormalClosure, "", false)

@@ -30,6 +30,26 @@
 //     in memory, and on disk with the next write of paired.json or within
 //     10 s (store.MarkConnected): a connect never rewrites paired.json of
 //     its own.
+//   - Connection caps (admission.go, sockets accepted by Serve): at most
+//     Config.MaxConns (10,000, lowered to the file limit less 64) in
+//     total; of those at most three quarters unauthenticated (handshaking
+//     or unpaired nodes) and Config.MaxConnsPerPrefix (64) per network.
+//     A newcomer over a cap closes the oldest unauthenticated socket (its
+//     network's, or any), handshaking ones before unpaired nodes; an
+//     operator's or paired node's socket is never closed to make room, and
+//     paired nodes may hold all but 16 sockets, so an operator can always
+//     connect. An accept failing with EMFILE/ENFILE makes room the same
+//     way and is logged at warn, at most once every 10 s.
+//   - Frame limits by role: 64 KiB before the handshake, then 1 MiB for
+//     operators (Config.MaxPayload) and 16 KiB for nodes
+//     (Config.NodeMaxPayload), whose only call is a small request;
+//     hello-ok's policy.maxPayload states the socket's own limit. Upgrade
+//     requests carry at most 16 KiB of headers, and a socket that never
+//     upgrades is dropped after the handshake timeout.
+//   - An unpaired node stays connected Config.UnpairedGrace (15 s) to ask
+//     to pair, then as long as its own request waits, then the grace again
+//     once it is decided or expires; then it is closed with 1008 "no
+//     pairing request" (unpaired.go).
 //   - "Connected" means a node socket that proved its token. Unpaired node
 //     sockets can ask to pair but count for neither node.list nor
 //     pairdeck.node.presence; presence changes are sent when a node's first paired

@@ -73,6 +73,7 @@ func (g *Gateway) sweepExpired() int {
 			g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
 			ev.Actor = ""
 			g.fan.toNode(e.Request.NodeID, protocol.EventPairResolved, ev)
+			g.nodeResolved(e.Request.NodeID)
 		}
 	})
 	if err != nil {

@@ -80,6 +80,10 @@ type subscriber struct {
 	// kick asks the owner to close with a WebSocket status (remove,
 	// shutdown); nil for in-process operators.
 	kick func(code int, reason string)
+	// resolved tells an unpaired node's socket that its node's request
+	// was decided or expired (unpairedWatch); nil for other sockets. Set
+	// before the subscriber joins the fan-out.
+	resolved func()
 }
 
 func newSubscriber(sess *session, queueLen int) *subscriber {

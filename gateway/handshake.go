@@ -57,6 +57,9 @@ func (g *Gateway) handshake(c *wsConn) *session {
 	}
 	id := "invalid"
 	sess, ref := g.connect(c, nonce, typ, data, &id)
+	if ref == nil {
+		ref = g.settle(c, sess)
+	}
 	if ref != nil {
 		c.log.Info("connect refused", "reason", ref.err.Reason(), "msg", ref.err.Message, "heldFor", ref.delay)
 		if ref.delay > 0 && !g.hold(ref.delay) {
@@ -66,13 +69,46 @@ func (g *Gateway) handshake(c *wsConn) *session {
 		c.requestClose(ref.status, ref.reason, true)
 		return nil
 	}
-	c.ws.SetReadLimit(g.cfg.MaxPayload)
+	c.ws.SetReadLimit(g.readLimit(sess))
 	c.sub.sess = sess
+	if sess.isNode() && !sess.paired {
+		c.watchUnpaired()
+	}
 	hello := protocol.OKResponse(id, g.hello(sess))
 	g.join(c.sub, func() { c.push(outFrame{res: hello}) })
 	c.greeted = true
 	c.log.Info("connected", "role", sess.role, "client", sess.client.ID, "node", sess.nodeID, "paired", sess.paired)
 	return sess
+}
+
+// settle tells the connection caps who the socket turned out to be; a
+// paired node finds no room only when paired nodes hold every socket but
+// those kept for operators.
+func (g *Gateway) settle(c *wsConn, sess *session) *refusal {
+	state := slotOperator
+	switch {
+	case sess.isNode() && sess.paired:
+		state = slotPairedNode
+	case sess.isNode():
+		state = slotUnpaired
+	}
+	if err := g.adm.settle(c.slot, state); err != nil {
+		return &refusal{err: rateLimited(nodeCapWait, "%v (%d; the rest are kept for operators)", err, g.adm.maxConns-operatorReserve),
+			status: websocket.StatusTryAgainLater, reason: "gateway busy"}
+	}
+	return nil
+}
+
+// nodeCapWait is the retry hint for a node refused by the connection cap.
+const nodeCapWait = 30 * time.Second
+
+// readLimit is the largest frame a session may send: a node only ever
+// sends small requests.
+func (g *Gateway) readLimit(sess *session) int64 {
+	if sess.isNode() {
+		return g.cfg.NodeMaxPayload
+	}
+	return g.cfg.MaxPayload
 }
 
 // hold waits d, or less when the gateway shuts down (then false).
@@ -322,7 +358,7 @@ func (g *Gateway) hello(sess *session) protocol.HelloOK {
 		Features: protocol.Features{Methods: protocol.Methods, Events: protocol.Events},
 		Snapshot: g.snapshot(sess),
 		Policy: protocol.Policy{
-			MaxPayload:       g.cfg.MaxPayload,
+			MaxPayload:       g.readLimit(sess),
 			MaxBufferedBytes: 2 * g.cfg.MaxPayload,
 			TickIntervalMs:   tickMs,
 		},

@@ -66,6 +66,7 @@ type harnessOpts struct {
 	clock    *fakeClock
 	wrap     func(pairingStore) pairingStore
 	noServer bool
+	viaServe bool // serve with Gateway.Serve on a real listener (connection caps apply)
 	smallBuf bool // tiny socket buffers, so a client that does not read stalls its writer fast
 }
 
@@ -109,7 +110,20 @@ func newHarness(t testing.TB, opts ...func(*harnessOpts)) *harness {
 		t.Fatalf("gateway: %v", err)
 	}
 	h.g = g
-	if !o.noServer {
+	if o.viaServe {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("listen: %v", err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- g.Serve(ln) }()
+		h.url = "ws://" + ln.Addr().String()
+		t.Cleanup(func() {
+			if err := <-served; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	} else if !o.noServer {
 		h.srv = httptest.NewUnstartedServer(g.Handler())
 		if o.smallBuf {
 			h.srv.Listener = smallBufListener{h.srv.Listener}

@@ -320,6 +320,7 @@ func (g *Gateway) announceRejection(req protocol.PendingRequest, actor store.Act
 	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
 	ev.Actor = ""
 	g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+	g.nodeResolved(req.NodeID)
 }
 
 // announceApproval tells the pairing operators and hands the token to the
@@ -329,7 +330,9 @@ func (g *Gateway) announceApproval(req protocol.PendingRequest, node protocol.Pa
 	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: actor.String()}
 	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
 	ev.Actor, ev.Token = "", node.Token
-	return g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+	written, queued = g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+	g.nodeResolved(req.NodeID)
+	return written, queued
 }
 
 // pairAutoApprove is an operator's approval on the strength of a check its

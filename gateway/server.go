@@ -18,6 +18,10 @@ import (
 	"github.com/pairdeck/pairdeck/store"
 )
 
+// maxHeaderBytes bounds an upgrade request's headers (as Node's HTTP server
+// does, which OpenClaw gateways run on), not net/http's 1 MiB.
+const maxHeaderBytes = 16 << 10
+
 // minTokenLen is the operator token length below which the gateway warns.
 const minTokenLen = 16
 
@@ -49,6 +53,8 @@ type Gateway struct {
 	access *policy.Access
 	// refusals throttles pairdeck.block.refused per node.
 	refusals refusalClock
+	// adm applies the connection caps to sockets accepted by Serve.
+	adm *admission
 	// throttledLog rate-limits the warnings strangers can cause.
 	throttledLog logThrottle
 	// hook runs the on-request command; nil without one.
@@ -123,6 +129,7 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 		access:       access,
 	}
 	g.throttledLog.log = g.log
+	g.adm = newConnCaps(cfg, fdLimit(), g.log)
 	if n := len(cfg.OperatorToken); n < minTokenLen {
 		// Tokens are compared before any limit applies, so that a guesser
 		// can never lock the operator out: the token's length is what
@@ -178,7 +185,17 @@ func (g *Gateway) Serve(ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           g.Handler(),
 		ReadHeaderTimeout: g.cfg.HandshakeTimeout,
-		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+		// A socket that never upgrades is dropped as soon as one that
+		// never finishes its handshake would be.
+		IdleTimeout:    g.cfg.HandshakeTimeout,
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if s, ok := c.(*slot); ok {
+				return context.WithValue(ctx, slotKey{}, s)
+			}
+			return ctx
+		},
 	}
 	g.mu.Lock()
 	if g.closing {
@@ -188,8 +205,9 @@ func (g *Gateway) Serve(ln net.Listener) error {
 	}
 	g.servers = append(g.servers, srv)
 	g.mu.Unlock()
-	g.log.Info("gateway listening", "addr", ln.Addr().String(), "version", g.cfg.Version)
-	err := srv.Serve(ln)
+	g.log.Info("gateway listening", "addr", ln.Addr().String(), "version", g.cfg.Version,
+		"maxConns", g.adm.maxConns, "maxUnauthenticated", g.adm.maxUnauth, "maxUnauthenticatedPerNetwork", g.adm.maxUnauthPerNet)
+	err := srv.Serve(&admittingListener{Listener: ln, g: g, adm: g.adm})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -223,7 +241,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		g.log.Debug("websocket upgrade refused", "addr", r.RemoteAddr, "err", err)
 		return
 	}
-	c := newConn(g, ws, r.RemoteAddr)
+	c := newConn(g, ws, r.RemoteAddr, slotOf(r.Context()))
 	g.mu.Lock()
 	if g.closing {
 		g.mu.Unlock()

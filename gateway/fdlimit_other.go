@@ -1,0 +1,6 @@
+//go:build !unix
+
+package gateway
+
+// fdLimit is unknown here: the connection cap alone applies.
+func fdLimit() int { return 0 }
