@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,6 +83,7 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 			return err
 		}
 	}
+	named := url != "" // by --url or $OPENCLAW_GATEWAY_URL, not found for the state dir
 	if url == "" {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
 			url, why = rt.URL, fmt.Sprintf("it already runs for %s, pid %d", stateDir, rt.PID)
@@ -105,7 +107,7 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 	// over the console either.
 	slog.SetDefault(logger)
 
-	opts := tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger}
+	opts := tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger, TryCommand: tryCommand(g, url, named)}
 	if url != "" {
 		if opts.SilentCheck, err = f.silent.check(url); err != nil {
 			return err
@@ -145,6 +147,24 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		return err
 	}
 	return tui.Run(ctx, local, opts)
+}
+
+// tryCommand is what the console's empty queue suggests running in another
+// pane to see a request arrive: a test node asking this gateway to pair,
+// found as the console found it.
+func tryCommand(g *globals, url string, named bool) string {
+	args := []string{"pairdeck", "node", "pair"}
+	switch {
+	case named:
+		args = append(args, "--url", url)
+	case g.stateDir != "":
+		args = append(args, "--state-dir", g.stateDir)
+	}
+	args = append(args, "--name", "test")
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
 }
 
 // checkTerminal refuses the full-screen console where it cannot work: on

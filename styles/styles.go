@@ -68,6 +68,9 @@ type Styles struct {
 
 	InputPrompt Style
 
+	// Command is a command line a hint offers to type.
+	Command Style
+
 	HelpKey  Style
 	HelpDesc Style
 	HelpSep  Style
@@ -135,6 +138,8 @@ func New(dark bool, p colorprofile.Profile) *Styles {
 
 		InputPrompt: newStyle(b.bold(b.fg(pl.accent))),
 
+		Command: newStyle(b.bold(b.fg(pl.info))),
+
 		HelpKey:  newStyle(b.fg(pl.helpKey)),
 		HelpDesc: newStyle(b.fg(pl.helpDesc)),
 		HelpSep:  newStyle(b.fg(pl.faint)),
@@ -180,6 +185,7 @@ func (s *Styles) all() []*Style {
 		&s.DetailLabel,
 		&s.DetailValue,
 		&s.InputPrompt,
+		&s.Command,
 		&s.HelpKey,
 		&s.HelpDesc,
 		&s.HelpSep,

@@ -169,7 +169,7 @@ func (v *activityView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = noMatch("entry", v.list.Filter())
 	}
-	return listFrame(st, activityColumns, v.widths, v.height, &v.list, empty, func(e activityEntry, rs rowStyles, isSel bool) string {
+	return listFrame(st, activityColumns, v.widths, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)), func(e activityEntry, rs rowStyles, isSel bool) string {
 		return v.renderRow(e, c.now.Location(), st, rs, isSel)
 	})
 }

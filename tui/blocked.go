@@ -131,7 +131,7 @@ func (v *blockedView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = noMatch("blocked node", v.list.Filter())
 	}
-	return listFrame(st, blockedColumns, v.widths, v.height, &v.list, empty, func(r blockedRow, rs rowStyles, isSel bool) string {
+	return listFrame(st, blockedColumns, v.widths, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)), func(r blockedRow, rs rowStyles, isSel bool) string {
 		return v.renderRow(r, c.now, st, rs, isSel)
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
@@ -33,16 +34,14 @@ func moveCursor(c *table.Cursor, msg tea.KeyPressMsg, keys KeyMap) bool {
 	return true
 }
 
-// listFrame draws a list view: the column titles, a line saying why no row
-// shows (when empty is set), the rows in the cursor's window — never more,
-// whatever the list's length — and blank lines down to height.
-func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, height int, l *rowList[T], empty string,
+// listFrame draws a list view: the column titles, the lines saying why no
+// row shows (empty), the rows in the cursor's window — never more, whatever
+// the list's length — and blank lines down to height.
+func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, height int, l *rowList[T], empty []string,
 	row func(r T, rs rowStyles, isSel bool) string) string {
 	lines := make([]string, 0, height)
 	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(cols, widths)))
-	if empty != "" {
-		lines = append(lines, st.Dim.Render("  "+protocol.Printable(empty)))
-	}
+	lines = append(lines, empty[:min(len(empty), max(height-1, 0))]...)
 	plain := rowStyles{base: st.Pending, mark: st.Marked}
 	selected := plain.selected()
 	l.Window(func(r T, isSel bool) {
@@ -56,6 +55,44 @@ func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, heig
 		lines = append(lines, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// hint is one part of what an empty list says: a sentence, or a command
+// to type.
+type hint struct {
+	text    string
+	command bool
+}
+
+func say(text string) hint { return hint{text: text} }
+func cmd(text string) hint { return hint{text: text, command: true} }
+func blankLine() hint      { return hint{} }
+func sayOnly(text string) []hint {
+	if text == "" {
+		return nil
+	}
+	return []hint{say(text)}
+}
+
+// hintLines lays out what an empty list says for a width of w: sentences
+// dim and wrapped, commands on a line of their own, never wrapped (cut
+// with "…" on a terminal too narrow), so they read as typed.
+func hintLines(st *styles.Styles, w int, hints []hint) []string {
+	var lines []string
+	for _, h := range hints {
+		text := protocol.Printable(h.text)
+		switch {
+		case h.text == "":
+			lines = append(lines, "")
+		case h.command:
+			lines = append(lines, "    "+st.Command.Render(ansi.Truncate(text, max(w-4, 1), "…")))
+		default:
+			for _, l := range strings.Split(ansi.Wrap(text, max(w-2, 10), ""), "\n") {
+				lines = append(lines, st.Dim.Render("  "+ansi.Truncate(l, max(w-2, 1), "…")))
+			}
+		}
+	}
+	return lines
 }
 
 // noMatch is the empty-state line of a filter that lets nothing through.

@@ -73,7 +73,7 @@ func New(b Backend, opts Options) Model {
 		log:      opts.Logger,
 		st:       styles.New(styles.Resolve(opts.Theme, nil, nil), opts.ColorProfile),
 		keys:     DefaultKeyMap(),
-		pending:  newPendingView(opts.TTL),
+		pending:  newPendingView(opts),
 		paired:   newPairedView(),
 		activity: newActivityView(),
 		blocked:  newBlockedView(),

@@ -227,7 +227,7 @@ func (v *pairedView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = noMatch("node", v.list.Filter())
 	}
-	return listFrame(st, pairedColumns, v.widths, v.height, &v.list, empty, func(r pairedRow, rs rowStyles, isSel bool) string {
+	return listFrame(st, pairedColumns, v.widths, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)), func(r pairedRow, rs rowStyles, isSel bool) string {
 		return v.renderRow(r, c.now, st, rs, isSel)
 	})
 }

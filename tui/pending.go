@@ -110,6 +110,10 @@ type pendingView struct {
 	busy  map[string]string  // request id → "approving"/"rejecting"
 	gone  map[string]goneRow // request id → what became of it
 	ttl   time.Duration
+	// tryCommand makes a test node ask this gateway to pair; demo says
+	// the queue fills by itself. An empty queue says which.
+	tryCommand string
+	demo       bool
 	// cursorMovedAt is when the request under the cursor last became news:
 	// the cursor came to it by itself (its row left, the queue changed),
 	// or the queue came back into view.
@@ -119,8 +123,11 @@ type pendingView struct {
 	widths        []int
 }
 
-func newPendingView(ttl time.Duration) pendingView {
+func newPendingView(opts Options) pendingView {
 	return pendingView{
+		ttl:        opts.TTL,
+		tryCommand: opts.TryCommand,
+		demo:       opts.Demo,
 		list: newRowList(
 			func(r pendingRow) string { return r.req.RequestID },
 			pendingRow.searchText,
@@ -128,7 +135,6 @@ func newPendingView(ttl time.Duration) pendingView {
 		marks: map[string]bool{},
 		busy:  map[string]string{},
 		gone:  map[string]goneRow{},
-		ttl:   ttl,
 	}
 }
 
@@ -488,18 +494,43 @@ func (v *pendingView) details(rowKey string, c viewCtx) (string, []field, bool) 
 // View draws the column titles and the rows in the cursor's window: never
 // more, whatever the length of the queue.
 func (v *pendingView) View(c viewCtx, st *styles.Styles) string {
-	empty := ""
+	var empty []hint
 	switch {
 	case !c.loaded:
-		empty = "Loading the queue…"
+		empty = sayOnly("Loading the queue…")
 	case v.list.Len() == 0:
-		empty = "No pending requests. Nodes asking to join appear here."
+		empty = v.emptyQueue(c)
 	case v.list.Shown() == 0:
-		empty = noMatch("request", v.list.Filter())
+		empty = sayOnly(noMatch("request", v.list.Filter()))
 	}
-	return listFrame(st, pendingColumns, v.widths, v.height, &v.list, empty, func(r pendingRow, rs rowStyles, isSel bool) string {
+	return listFrame(st, pendingColumns, v.widths, v.height, &v.list, hintLines(st, v.width, empty), func(r pendingRow, rs rowStyles, isSel bool) string {
 		return v.renderRow(r, c.now, st, rs, isSel)
 	})
+}
+
+// emptyQueue is what an empty queue says: where requests come from and how
+// to make one — or, with pairing off, that none can come and how to let
+// them.
+func (v *pendingView) emptyQueue(c viewCtx) []hint {
+	switch {
+	case c.pairing.known && !c.pairing.enabled:
+		return []hint{
+			say("No pending requests, and none can arrive: pairing is off, so the gateway refuses nodes that ask to join."),
+			blankLine(),
+			say("Press P to switch pairing on."),
+		}
+	case v.demo:
+		return []hint{
+			say("No pending requests yet. Simulated nodes ask to join every few seconds: approve one with a, reject with r."),
+		}
+	}
+	return []hint{
+		say("No pending requests. Nodes asking to join appear here."),
+		blankLine(),
+		say("To try it, run this in another pane:"),
+		cmd(v.tryCommand),
+		say("and approve its request here with a. Or quit and run `pairdeck demo` to watch simulated nodes ask to join."),
+	}
 }
 
 // rowStyles are the styles of one row, plain or under the cursor.

@@ -42,6 +42,12 @@ type Options struct {
 	// Logger receives the console's logs (discarded when nil). It must not
 	// write to the terminal the console is drawing on.
 	Logger *slog.Logger
+	// TryCommand is the command that makes a test node ask this gateway
+	// to pair; an empty queue suggests it (defaultTryCommand when empty).
+	TryCommand string
+	// Demo says simulated nodes fill the queue by themselves: an empty
+	// queue says so instead of suggesting a command.
+	Demo bool
 	// SilentCheck, when set, approves silent requests by itself once the
 	// check passes (see SilentCheck); requests that declare exec-class
 	// commands always wait for the operator.
@@ -58,11 +64,18 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.TryCommand == "" {
+		o.TryCommand = defaultTryCommand
+	}
 	if o.Theme == "" {
 		o.Theme = styles.ThemeAuto
 	}
 	return o
 }
+
+// defaultTryCommand makes a test node ask the gateway running for the
+// default state dir to pair.
+const defaultTryCommand = "pairdeck node pair --name test"
 
 // defaultTTL is the pending-request lifetime the pairing spec fixes.
 const defaultTTL = protocol.DefaultTTL

@@ -52,6 +52,7 @@ type viewCtx struct {
 	now      time.Time
 	loaded   bool // the first list has arrived
 	canBlock bool // the gateway keeps a block list
+	pairing  pairingSwitch
 }
 
 // views are the four screens, in tab order.
@@ -63,7 +64,7 @@ func (m *Model) views() [viewCount]listView {
 func (m *Model) current() listView { return m.views()[m.view] }
 
 func (m *Model) viewCtx() viewCtx {
-	return viewCtx{now: m.now(), loaded: m.sync.loaded, canBlock: m.blocked.supported}
+	return viewCtx{now: m.now(), loaded: m.sync.loaded, canBlock: m.blocked.supported, pairing: m.pairing}
 }
 
 // rowAction is one thing a key does to a row: when it applies, what it
