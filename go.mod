@@ -20,6 +20,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/spf13/cobra v1.10.1
 	github.com/spf13/pflag v1.0.9
+	github.com/titanous/json5 v1.0.0
 	golang.org/x/crypto v0.57.0
 	golang.org/x/sys v0.48.0
 )

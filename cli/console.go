@@ -24,6 +24,8 @@ type consoleFlags struct {
 	// token comes from gw.token.
 	url    string
 	silent silentCheckFlags
+	// pw gives the password of a gateway in password mode (OpenClaw's).
+	pw passwordFlags
 }
 
 func (f *consoleFlags) register(cmd *cobra.Command) {
@@ -31,6 +33,7 @@ func (f *consoleFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.theme, "theme", "auto", "colours for a dark or light terminal: auto, dark or light")
 	fl.BoolVar(&f.bell, "bell", false, "ring the terminal bell when a node asks to pair")
 	f.gw.register(cmd)
+	f.pw.register(fl)
 }
 
 func newConsoleCmd(g *globals) *cobra.Command {
@@ -43,7 +46,8 @@ func newConsoleCmd(g *globals) *cobra.Command {
 With --url (or $OPENCLAW_GATEWAY_URL) it attaches to that gateway with the
 operator token from --token-file (or $OPENCLAW_GATEWAY_TOKEN), shows the connection state and reconnects with
 backoff. Without, it behaves like plain "pairdeck": it attaches to the gateway
-running for the state dir or embeds one.`,
+running for the state dir (pairdeck's, or the OpenClaw gateway that owns it:
+the port and token or password in its openclaw.json) or embeds one.`,
 		Example: `  pairdeck console --url wss://gw.example.net:18789 --token-file ~/.config/pairdeck/gw-token
   pairdeck console --theme light --bell`,
 		Args: cobra.NoArgs,
@@ -70,8 +74,8 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 	if err := f.gw.check(); err != nil {
 		return err
 	}
-	if f.gw.tok.file == "-" {
-		return usageError("the console reads its keys from the terminal, so --token-file cannot be -: give it a file, or set $%s", gateway.EnvToken)
+	if f.gw.tok.file == "-" || f.pw.file == "-" {
+		return usageError("the console reads its keys from the terminal, so --token-file and --password-file cannot be -: give them a file, or set $%s / $%s", gateway.EnvToken, envOpenClawPassword)
 	}
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
@@ -89,15 +93,35 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 			url, why = rt.URL, fmt.Sprintf("it already runs for %s, pid %d", stateDir, rt.PID)
 		}
 	}
+	// The OpenClaw gateway that owns the dir is attached to as a pairdeck
+	// gateway running for it would be; a dir of OpenClaw 2026.8+ is never
+	// embedded on.
+	var owner *openclawDir
+	if url == "" {
+		if owner, err = inspectOpenClaw(ctx, stateDir); err != nil {
+			return err
+		}
+		switch {
+		case owner.answers:
+			url, why = owner.url(), fmt.Sprintf("%s answers there and owns %s", strings.TrimPrefix(owner.owner(), "the "), stateDir)
+		case owner.remote():
+			url, why = owner.cfg.remoteURL, "gateway.mode is remote in "+owner.configPath
+		case owner.database != "":
+			return owner.databaseError()
+		default:
+			owner = nil
+		}
+	}
 	if url != "" {
-		if err := refuseEmbeddedFlags(cmd, url, why); err != nil {
+		if err := refuseEmbeddedFlags(cmd, url, why, owner != nil); err != nil {
 			return err
 		}
 	}
 	if err := checkTerminal(os.Stdout, os.Getenv("TERM")); err != nil {
 		return err
 	}
-	logOut, err := logFile(stateDir, "console")
+	// OpenClaw's dir gets nothing of pairdeck's, not even its log.
+	logOut, err := consoleLog(stateDir, owner != nil)
 	if err != nil {
 		return err
 	}
@@ -112,15 +136,24 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		if opts.SilentCheck, err = f.silent.check(url); err != nil {
 			return err
 		}
-		token, _, err := f.gw.tok.value(os.Stdin)
+		given, err := (&secretFlags{tok: f.gw.tok, pw: f.pw}).given(os.Stdin)
 		if err != nil {
 			return err
 		}
-		id, err := operatorIdentity(stateDir, false)
+		var creds credentials
+		if owner != nil {
+			creds, err = given.forOpenClaw(owner)
+		} else {
+			creds, err = given.forPairdeck(stateDir)
+		}
 		if err != nil {
 			return err
 		}
-		c, err := dialOperatorClient(ctx, stateDir, url, token, "pairdeck-console", id, true, logger)
+		id, err := operatorIdentity(stateDir, owner != nil)
+		if err != nil {
+			return err
+		}
+		c, err := dialOperatorClient(ctx, url, creds, "pairdeck-console", id, true, logger)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -42,7 +43,7 @@ var embeddedOnly = append([]string{"listen", "ttl", "max-pending", "pairing", "o
 // refuseEmbeddedFlags refuses, with the reason, the flags that cannot
 // apply because the console attaches to the gateway at url rather than
 // starting one. why says why it attaches.
-func refuseEmbeddedFlags(cmd *cobra.Command, url, why string) error {
+func refuseEmbeddedFlags(cmd *cobra.Command, url, why string, openclaw bool) error {
 	var set []string
 	for _, name := range embeddedOnly {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
@@ -56,8 +57,12 @@ func refuseEmbeddedFlags(cmd *cobra.Command, url, why string) error {
 	if len(set) > 1 {
 		verb = "configure"
 	}
-	return usageError("%s %s a gateway this console starts, but it attaches to the gateway at %s (%s): set %s on that gateway's `pairdeck serve`, or drop %s",
-		strings.Join(set, ", "), verb, url, why, pronoun(len(set)), pronoun(len(set)))
+	fix := fmt.Sprintf("set %s on that gateway's `pairdeck serve`", pronoun(len(set)))
+	if openclaw {
+		fix = "that gateway's own configuration (openclaw.json) holds such settings"
+	}
+	return usageError("%s %s a gateway this console starts, but it attaches to the gateway at %s (%s): %s, or drop %s",
+		strings.Join(set, ", "), verb, url, why, fix, pronoun(len(set)))
 }
 
 func pronoun(n int) string {

@@ -121,7 +121,7 @@ line (NDJSON) only with --json (docs/cli-json.md).`,
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "follow changes until interrupted (lines on a terminal, NDJSON with --json)")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "follow changes until interrupted (readable lines; NDJSON with --json)")
 	cmd.Flags().BoolVar(&count, "count", false, "print only the number of pending requests")
 	return cmd
 }

@@ -37,14 +37,14 @@ type operator interface {
 
 // connFlags say which gateway an operator command talks to.
 type connFlags struct {
-	url string
-	tok tokenFlags
+	url     string
+	secrets secretFlags
 }
 
 func (f *connFlags) register(cmd *cobra.Command) {
 	fl := cmd.PersistentFlags()
 	fl.StringVar(&f.url, "url", "", "gateway URL (default $OPENCLAW_GATEWAY_URL, else the gateway running for the state dir)")
-	f.tok.register(fl)
+	f.secrets.register(fl)
 }
 
 // Where an operator session acts.
@@ -52,6 +52,8 @@ const (
 	modeLocal   = "local gateway"
 	modeRemote  = "remote gateway"
 	modeOffline = "offline (state dir)"
+	// modeOpenClaw: the OpenClaw gateway that owns the state dir.
+	modeOpenClaw = "OpenClaw gateway"
 )
 
 // session is an open operator connection and how to end it.
@@ -63,6 +65,8 @@ type session struct {
 	// stateDir is the state the gateway acts on, when it is this machine's
 	// (local or offline); empty for a remote gateway.
 	stateDir string
+	// owner is the OpenClaw gateway that owns the state dir (modeOpenClaw).
+	owner *openclawDir
 }
 
 // access is what a command does with the state it reaches.
@@ -80,18 +84,19 @@ const (
 	liveAccess
 )
 
-// openSession finds the gateway to act on: the one running for the state
-// dir, else --url/$OPENCLAW_GATEWAY_URL, else the state dir itself under the
-// store's lock (offline), so scripts work whether or not a gateway runs.
-// Commands with liveAccess need a gateway; their connection is
-// re-established after a drop (a gateway restart), instead of ending the
-// command.
+// openSession finds the gateway to act on: --url/$OPENCLAW_GATEWAY_URL,
+// else the pairdeck gateway running for the state dir, else the OpenClaw
+// gateway that owns it (openclaw.json names its port, and it answers
+// there), else the state dir itself under the store's lock (offline), so
+// scripts work whether or not a gateway runs. Commands with liveAccess
+// need a gateway; their connection is re-established after a drop (a
+// gateway restart), instead of ending the command.
 func openSession(ctx context.Context, g *globals, f *connFlags, clientID string, acc access) (*session, error) {
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
 		return nil, err
 	}
-	token, _, err := f.tok.value(os.Stdin)
+	given, err := f.secrets.given(os.Stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -101,14 +106,32 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 		return nil, err
 	}
 	if url != "" {
-		return dialOperator(ctx, stateDir, url, token, clientID, modeRemote, live, readOnly)
+		return dialOperator(ctx, stateDir, url, given, clientID, modeRemote, live, readOnly, nil)
 	}
+	var owner *openclawDir
 	deadline := time.Now().Add(offlineLockWait)
 	for {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
-			return dialOperator(ctx, stateDir, rt.URL, token, clientID, modeLocal, live, readOnly)
+			return dialOperator(ctx, stateDir, rt.URL, given, clientID, modeLocal, live, readOnly, nil)
+		}
+		if owner == nil {
+			if owner, err = inspectOpenClaw(ctx, stateDir); err != nil {
+				return nil, err
+			}
+			switch {
+			case owner.answers:
+				return dialOperator(ctx, stateDir, owner.url(), given, clientID, modeOpenClaw, live, readOnly, owner)
+			case owner.remote():
+				return dialOperator(ctx, stateDir, owner.cfg.remoteURL, given, clientID, modeOpenClaw, live, readOnly, owner)
+			case owner.database != "":
+				return nil, owner.databaseError()
+			}
 		}
 		if live {
+			if owner.owned() {
+				return nil, fmt.Errorf("no gateway is running for %s: neither pairdeck's nor OpenClaw's (nothing answers on 127.0.0.1:%d, %s): "+
+					"start one (`openclaw gateway`, or `pairdeck serve`), or pass --url", stateDir, owner.port, owner.portFrom)
+			}
 			return nil, fmt.Errorf("no gateway is running for %s: start one with `pairdeck serve` (or pass --url)", stateDir)
 		}
 		if _, err := os.Stat(stateDir); errors.Is(err, fs.ErrNotExist) {
@@ -139,6 +162,14 @@ func (s *session) source() string {
 		return fmt.Sprintf("the gateway at %s (running for %s)", s.url, s.stateDir)
 	case modeOffline:
 		return fmt.Sprintf("state dir %s (no gateway running)", s.stateDir)
+	case modeOpenClaw:
+		if !s.owner.answers {
+			return fmt.Sprintf("the OpenClaw gateway at %s (gateway.remote.url in %s)", s.url, s.owner.configPath)
+		}
+		if s.owner.configPath == "" {
+			return fmt.Sprintf("the gateway at %s (%s)", s.url, s.owner.detail())
+		}
+		return fmt.Sprintf("the OpenClaw gateway at %s (it owns %s; %s)", s.url, s.owner.stateDir, s.owner.detail())
 	}
 	return "the gateway at " + s.url
 }
@@ -165,16 +196,28 @@ func tellSource(g *globals, s *session, p *printer, errOut io.Writer, stream boo
 // dir's lock before saying who holds it.
 const offlineLockWait = 5 * time.Second
 
-func dialOperator(ctx context.Context, stateDir, url, token, clientID, mode string, reconnect, readOnly bool) (*session, error) {
-	id, err := operatorIdentity(stateDir, readOnly)
+func dialOperator(ctx context.Context, stateDir, url string, given credentials, clientID, mode string, reconnect, readOnly bool, owner *openclawDir) (*session, error) {
+	var creds credentials
+	var err error
+	if owner != nil {
+		creds, err = given.forOpenClaw(owner)
+	} else {
+		creds, err = given.forPairdeck(stateDir)
+	}
 	if err != nil {
 		return nil, err
 	}
-	c, err := dialOperatorClient(ctx, stateDir, url, token, clientID, id, reconnect, nil)
+	// In a dir OpenClaw owns, identity/device.json is OpenClaw's own device
+	// (2026.8+ moves it into its database): used when there, never made.
+	id, err := operatorIdentity(stateDir, readOnly || owner != nil)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{op: c, mode: mode, url: url, close: c.Close}
+	c, err := dialOperatorClient(ctx, url, creds, clientID, id, reconnect, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{op: c, mode: mode, url: url, close: c.Close, owner: owner}
 	if mode == modeLocal {
 		s.stateDir = stateDir
 	}
@@ -196,16 +239,11 @@ func operatorIdentity(stateDir string, readOnly bool) (*client.Identity, error) 
 	return id, err
 }
 
-// dialOperatorClient connects as an operator with the state dir's token and
-// device identity; the console and the nodes commands share it.
-func dialOperatorClient(ctx context.Context, stateDir, url, token, clientID string, id *client.Identity, reconnect bool, logger *slog.Logger) (*client.Client, error) {
-	token, _, err := gateway.LookupToken(token, stateDir)
-	if err != nil {
-		return nil, err
-	}
-	c, err := client.Dial(ctx, client.Config{
+// dialOperatorClient connects as an operator with the given credentials
+// and device identity; the console and the nodes commands share it.
+func dialOperatorClient(ctx context.Context, url string, creds credentials, clientID string, id *client.Identity, reconnect bool, logger *slog.Logger) (*client.Client, error) {
+	cfg := client.Config{
 		URL:    url,
-		Token:  token,
 		Role:   protocol.RoleOperator,
 		Scopes: protocol.AllOperatorScopes,
 		// client.id and mode keep the values OpenClaw gateways accept.
@@ -213,7 +251,9 @@ func dialOperatorClient(ctx context.Context, stateDir, url, token, clientID stri
 		Identity:  id,
 		Reconnect: reconnect,
 		Logger:    logger,
-	})
+	}
+	creds.apply(&cfg)
+	c, err := client.Dial(ctx, cfg)
 	if err != nil {
 		return nil, explainDial(url, err)
 	}

@@ -162,6 +162,17 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	if err != nil {
 		return nil, err
 	}
+	// Whose dir it is, before anything is written into it.
+	if err := checkNoGateway(stateDir); err != nil {
+		return nil, err
+	}
+	owner, err := inspectOpenClaw(context.Background(), stateDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := owner.refuseServe(addr); err != nil {
+		return nil, err
+	}
 	token, source, err := gateway.ResolveToken(given, stateDir)
 	if err != nil {
 		return nil, err
@@ -225,11 +236,19 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 // may hold the state dir's lock for a moment: the store waits for it as the
 // offline commands do. A gateway that holds it is named at once instead.
 func openGatewayStore(opts store.Options) (*store.Store, error) {
-	if rt, err := gateway.ReadRuntime(opts.StateDir); err == nil && rt.Alive {
-		return nil, fmt.Errorf("a gateway already serves %s (pid %d, %s): stop it first, or use it (`pairdeck` attaches to it)", opts.StateDir, rt.PID, rt.URL)
+	if err := checkNoGateway(opts.StateDir); err != nil {
+		return nil, err
 	}
 	opts.LockWait = offlineLockWait
 	return store.Open(opts)
+}
+
+// checkNoGateway refuses a state dir a pairdeck gateway already serves.
+func checkNoGateway(stateDir string) error {
+	if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
+		return fmt.Errorf("a gateway already serves %s (pid %d, %s): stop it first, or use it (`pairdeck` attaches to it)", stateDir, rt.PID, rt.URL)
+	}
+	return nil
 }
 
 // Stop shuts the gateway down, releases the store and forgets the runtime
@@ -248,17 +267,51 @@ func (r *runningGateway) Stop(ctx context.Context) error {
 
 func listenError(addr string, err error) error {
 	if errors.Is(err, errAddrInUse) {
+		if url := "ws://" + loopbackAddr(addr); probeGateway(context.Background(), url) {
+			return fmt.Errorf("cannot listen on %s: a gateway is already listening there; attach to it with `pairdeck console --url %s` "+
+				"(and `pairdeck nodes … --url %s`), or pick another address with --listen", addr, url, url)
+		}
 		return fmt.Errorf("cannot listen on %s: the address is in use; stop whatever holds it or pick another with --listen", addr)
 	}
 	return fmt.Errorf("cannot listen on %s: %w", addr, err)
 }
 
+// consoleLog opens the console's log: <state>/pairdeck/console.log, or,
+// for a state dir OpenClaw owns, pairdeck's directory in the user's cache
+// (os.UserCacheDir), so nothing of pairdeck's lands in OpenClaw's dir.
+func consoleLog(stateDir string, openclaw bool) (*os.File, error) {
+	if !openclaw {
+		return logFile(stateDir, "console")
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return nil, fmt.Errorf("log dir: %w", err)
+	}
+	return logFileIn(filepath.Join(cache, "pairdeck"), "console")
+}
+
 // logFile opens <state>/pairdeck/<name>.log for a process that owns the
 // terminal and so must not print logs on it.
 func logFile(stateDir, name string) (*os.File, error) {
-	dir := filepath.Join(stateDir, "pairdeck")
+	return logFileIn(filepath.Join(stateDir, "pairdeck"), name)
+}
+
+func logFileIn(dir, name string) (*os.File, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("log dir: %w", err)
 	}
 	return os.OpenFile(filepath.Join(dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+}
+
+// loopbackAddr is addr with an unspecified host (0.0.0.0, ::, "") made
+// loopback, the address a client on this machine dials.
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
