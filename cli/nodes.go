@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pairdeck/pairdeck/protocol"
-	"github.com/pairdeck/pairdeck/store"
 )
 
 // nodesCmd holds what every `nodes` subcommand shares.
@@ -61,20 +60,6 @@ func (n *nodesCmd) run(cmd *cobra.Command, acc access, fn func(ctx context.Conte
 }
 
 // expiresAt falls back to ts+TTL for gateways that send no expiresAtMs.
-func withExpiry(in []protocol.PendingRequest) []protocol.PendingRequest {
-	for i := range in {
-		in[i].ExpiresAtMs = expiresAt(in[i])
-	}
-	return in
-}
-
-func expiresAt(r protocol.PendingRequest) int64 {
-	if r.ExpiresAtMs != 0 {
-		return r.ExpiresAtMs
-	}
-	return r.TS + store.DefaultTTL.Milliseconds()
-}
-
 func (n *nodesCmd) pendingCmd() *cobra.Command {
 	var watch, count bool
 	cmd := &cobra.Command{
@@ -114,7 +99,7 @@ line (NDJSON) only with --json (docs/cli-json.md).`,
 					p.Line("%d", len(res.Pending))
 					return nil
 				case p.json:
-					return p.JSON(nonNil(withExpiry(res.Pending)))
+					return p.JSON(nonNil(res.Pending))
 				}
 				printPending(p, res.Pending, time.Now())
 				return nil
@@ -153,15 +138,30 @@ sent to the waiting node directly, and printed here exactly once.
 				if p.json {
 					// The wire result omits a false "delivered"; the
 					// documented CLI schema always has it.
-					return p.JSON(approveJSON{RequestID: res.RequestID, Node: res.Node, Delivered: res.Delivered})
+					return p.JSON(approveJSON{RequestID: res.RequestID, Node: res.Node, Delivered: res.Delivered, Kind: res.Kind, NoToken: res.NoToken})
 				}
-				p.Line("Approved %s (%s), request %s.", orDash(res.Node.DisplayName), protocol.Fingerprint(res.Node.NodeID), res.RequestID)
-				p.Line("Token (shown once, it will not be shown again):")
-				p.Line("  %s", res.Node.Token)
-				if res.Delivered {
-					p.Line("The waiting node received it directly.")
-				} else {
-					p.Line("The node was not waiting for it: pass it on, and on the node run `pairdeck node connect --token-file FILE` with the token in FILE (- reads it from stdin).")
+				what := ""
+				if res.Kind == protocol.KindDevice {
+					what = "device "
+				}
+				p.Line("Approved %s%s (%s), request %s.", what, orDash(res.Node.DisplayName), protocol.Fingerprint(res.Node.NodeID), res.RequestID)
+				// Only a token the gateway minted is shown, and only then
+				// is there anything to hand over.
+				switch {
+				case res.NoToken == protocol.NoTokenNodeUsesDeviceToken:
+					p.Line("This gateway pairs nodes through their devices: no node token is issued, and the node carries on with the device token it got when it connected.")
+				case res.NoToken == protocol.NoTokenDeviceApproval:
+					p.Line("The gateway gives the device its token itself when the device next connects: nothing to pass on.")
+				case res.Node.Token == "":
+					p.Line("The gateway returned no token: nothing to pass on.")
+				default:
+					p.Line("Token (shown once, it will not be shown again):")
+					p.Line("  %s", res.Node.Token)
+					if res.Delivered {
+						p.Line("The waiting node received it directly.")
+					} else {
+						p.Line("The node was not waiting for it: pass it on, and on the node run `pairdeck node connect --token-file FILE` with the token in FILE (- reads it from stdin).")
+					}
 				}
 				return nil
 			})
@@ -181,6 +181,9 @@ type approveJSON struct {
 	RequestID string              `json:"requestId"`
 	Node      protocol.PairedNode `json:"node"`
 	Delivered bool                `json:"delivered"`
+	// Kind and NoToken come from OpenClaw gateways (protocol.ApproveResult).
+	Kind    string `json:"kind,omitempty"`
+	NoToken string `json:"noToken,omitempty"`
 }
 
 func (n *nodesCmd) rejectCmd() *cobra.Command {
@@ -322,7 +325,6 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 				}
 				if p.json {
 					res.Pending, res.Paired = nonNil(res.Pending), nonNil(res.Paired)
-					res.Pending = withExpiry(res.Pending)
 					return p.JSON(res)
 				}
 				now := time.Now()

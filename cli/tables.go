@@ -158,10 +158,11 @@ func nameOr(name, nodeID string) string {
 	return protocol.Fingerprint(nodeID)
 }
 
-// pendingExpiry is when a request expires, and false when the gateway did
-// not say (see withExpiry).
+// pendingExpiry is when a request expires, and false when the gateway
+// gives no expiry (OpenClaw 2026.8+'s requests live while their device
+// retries): then the time it has waited is shown, never a deadline made up.
+// Where a gateway's rule is known and it sends none, the client fills it.
 func pendingExpiry(r protocol.PendingRequest) (time.Time, bool) {
-	r.ExpiresAtMs = expiresAt(r)
 	return r.ExpiresAt()
 }
 

@@ -32,8 +32,7 @@ type watchLine struct {
 type watchSink interface {
 	// snapshot shows the queue as it is (again, after a reconnect).
 	snapshot(pending []protocol.PendingRequest, now time.Time) error
-	// event shows one change; payload is the event's, with expiresAtMs
-	// filled for requests.
+	// event shows one change; payload is the event's.
 	event(name string, payload json.RawMessage, now time.Time) error
 }
 
@@ -52,7 +51,7 @@ func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer)
 		if err != nil {
 			return fmt.Errorf("list pending: %w", err)
 		}
-		return sink.snapshot(withExpiry(res.Pending), time.Now())
+		return sink.snapshot(res.Pending, time.Now())
 	}
 	if err := snapshot(); err != nil {
 		return err
@@ -86,30 +85,12 @@ func watchPending(ctx context.Context, s *session, p *printer, errOut io.Writer)
 					return err
 				}
 			case u.Event != nil && watched(u.Event.Event):
-				if err := sink.event(u.Event.Event, withPayloadExpiry(u.Event.Event, u.Event.Payload), time.Now()); err != nil {
+				if err := sink.event(u.Event.Event, u.Event.Payload, time.Now()); err != nil {
 					return err
 				}
 			}
 		}
 	}
-}
-
-// withPayloadExpiry fills expiresAtMs in a request event from a gateway
-// that sends none (see withExpiry).
-func withPayloadExpiry(event string, payload json.RawMessage) json.RawMessage {
-	if event != protocol.EventPairRequested {
-		return payload
-	}
-	var r protocol.PendingRequest
-	if json.Unmarshal(payload, &r) != nil || r.ExpiresAtMs != 0 || r.TS == 0 {
-		return payload
-	}
-	var m map[string]any
-	if json.Unmarshal(payload, &m) != nil {
-		return payload
-	}
-	m["expiresAtMs"] = expiresAt(r)
-	return protocol.MustMarshal(m)
 }
 
 // jsonWatch writes NDJSON.
@@ -217,6 +198,8 @@ func (w *rowWatch) request(r protocol.PendingRequest, word string, now time.Time
 	}
 	if at, ok := pendingExpiry(r); ok {
 		detail = append(detail, "expires in "+countdown(now, at.UnixMilli()))
+	} else if r.TS > 0 {
+		detail = append(detail, "asked "+ago(now, r.TS))
 	}
 	w.line(now, word, w.short(r.RequestID), name, strings.Join(detail, " · "))
 }
