@@ -145,6 +145,7 @@ func (v *activityView) Add(e activityEntry) {
 func (v *activityView) Filter() string             { return v.list.Filter() }
 func (v *activityView) SetFilter(q string)         { v.list.SetFilter(q) }
 func (v *activityView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *activityView) Position() (int, int, int, bool) { return v.list.Position() }
 
 // The log has nothing to act on and no detail pane: a line says it all.
 func (v *activityView) selectedKey() (string, bool)                     { return "", false }

@@ -60,8 +60,7 @@ func TestGoldenExpiring(t *testing.T) {
 
 func TestGoldenExpired(t *testing.T) {
 	m, clk := newModel(t, 80, 24)
-	m = step(t, m, withPaired(threeRequests()))
-	m = press(t, m, "G")
+	m = step(t, m, withPaired(threeRequests())) // the cursor on the kitchen display, first by time left
 	clk.Advance(31 * time.Second)
 	m = step(t, m, tickMsg{})
 	requireGolden(t, "expired", frameOf(m))
@@ -105,7 +104,7 @@ func TestGoldenRenameInput(t *testing.T) {
 func TestGoldenBulkConfirmation(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, withPaired(threeRequests()))
-	m = press(t, m, "space", "space", "/")
+	m = press(t, m, "j", "space", "space", "/") // mark build-box-07 and the iPad
 	m = typeText(t, m, "kitchen")
 	m = press(t, m, "enter", "A")
 	requireGolden(t, "bulk_confirmation", frameOf(m))

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -59,8 +60,26 @@ func (m Model) connText() string {
 }
 
 // tabs is the second line: the views with their counts, the active one
-// bracketed (not only coloured), and what is marked or filtered.
+// bracketed (not only coloured), and what is marked, filtered, in view and
+// in which order.
 func (m Model) tabs() string {
+	st := m.st
+	notes := m.tabNotes()
+	sep := st.Dim.Render(" · ")
+	left := m.tabNames(false)
+	right, shown := fitNotes(notes, sep, m.width-ansi.StringWidth(left)-1)
+	if tight := m.tabNames(true); shown < len(notes) {
+		// The names closer together, if that makes room for more.
+		if r, n := fitNotes(notes, sep, m.width-ansi.StringWidth(tight)-1); n > shown {
+			left, right = tight, r
+		}
+	}
+	return spread(left, right, m.width)
+}
+
+// tabNames are the views with their counts; tight leaves out the spaces
+// that keep the names in place as the brackets move.
+func (m Model) tabNames(tight bool) string {
 	st := m.st
 	names := [viewCount]string{
 		fmt.Sprintf("Pending %d", m.pending.Live()),
@@ -70,23 +89,73 @@ func (m Model) tabs() string {
 	}
 	parts := make([]string, 0, viewCount)
 	for i, n := range names {
-		if viewID(i) == m.view {
+		switch {
+		case viewID(i) == m.view:
 			parts = append(parts, st.TabActive.Render("["+n+"]"))
-		} else {
+		case tight:
+			parts = append(parts, st.Tab.Render(n))
+		default:
 			parts = append(parts, st.Tab.Render(" "+n+" "))
 		}
 	}
-	left := strings.Join(parts, " ")
+	return strings.Join(parts, " ")
+}
 
-	var notes []string
+// tabNotes are what is marked, filtered, where the window is and the
+// order, in that order and importance: the least needed give way first on
+// a narrow terminal.
+func (m Model) tabNotes() []note {
+	st := m.st
+	var notes []note
 	if n := m.pending.MarkCount(); n > 0 {
-		notes = append(notes, st.Marked.Render(fmt.Sprintf("%s %d marked", glyphMark, n)))
+		notes = append(notes, note{st.Marked.Render(fmt.Sprintf("%s %d marked", glyphMark, n)), 0})
 	}
-	if v := m.current(); v.Filter() != "" {
+	v := m.current()
+	if v.Filter() != "" {
 		shown, total := v.Counts()
-		notes = append(notes, st.Dim.Render(fmt.Sprintf("/%s %d of %d", protocol.Printable(v.Filter()), shown, total)))
+		notes = append(notes, note{st.Dim.Render(fmt.Sprintf("/%s %d of %d", protocol.Printable(v.Filter()), shown, total)), 1})
 	}
-	return spread(left, strings.Join(notes, st.Dim.Render(" · ")), m.width)
+	if first, last, n, scrolls := v.Position(); scrolls && !m.detail.open && !m.showHelp {
+		notes = append(notes, note{st.Dim.Render(fmt.Sprintf("%d–%d of %d", first, last, n)), 2})
+	}
+	if m.view == viewPending && m.pending.list.Len() > 1 && !m.detail.open && !m.showHelp {
+		notes = append(notes, note{st.Dim.Render(m.pending.order.words()), 3})
+	}
+	return notes
+}
+
+// note is one of the notes at the right of the tabs; the higher its
+// rank, the sooner it gives way on a narrow terminal.
+type note struct {
+	text string
+	rank int
+}
+
+// fitNotes joins notes with sep in their order, leaving out the
+// highest-ranked until they fit in w: a note is shown whole or not at all
+// (but the last one left, which is cut). shown counts the notes whole.
+func fitNotes(notes []note, sep string, w int) (line string, shown int) {
+	notes = slices.Clone(notes)
+	for {
+		parts := make([]string, len(notes))
+		for i, n := range notes {
+			parts[i] = n.text
+		}
+		line := strings.Join(parts, sep)
+		if ansi.StringWidth(line) <= w {
+			return line, len(notes)
+		}
+		if len(notes) == 1 {
+			return line, 0
+		}
+		drop := 0
+		for i, n := range notes {
+			if n.rank >= notes[drop].rank {
+				drop = i
+			}
+		}
+		notes = slices.Delete(notes, drop, drop+1)
+	}
 }
 
 // spread puts left and right at the two ends of a line of width w,

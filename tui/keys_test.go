@@ -31,7 +31,7 @@ func keyStates(t *testing.T) map[string]func() Model {
 	}
 	busy := func(keys ...string) func() Model {
 		return func() Model {
-			m := step(t, withBlockList(fresh()), decideMsg{action: approve, targets: []decisionTarget{{requestID: "req-ipad", name: "Living Room iPad"}}})
+			m := step(t, withBlockList(fresh()), decideMsg{action: approve, targets: []decisionTarget{{requestID: "req-kitchen", name: "Kitchen Display"}}})
 			return press(t, m, keys...)
 		}
 	}

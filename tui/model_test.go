@@ -101,7 +101,9 @@ func TestExpiryFallsBackToTTLWithoutExpiresAt(t *testing.T) {
 func TestExpiredRowIsGreyedThenDroppedAndRelisted(t *testing.T) {
 	m, clk := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
-	m = press(t, m, "G") // the cursor on the kitchen display: 30 s left
+	if selectedID(m) != "req-kitchen" { // first by time left: 30 s
+		t.Fatalf("cursor on %q", selectedID(m))
+	}
 
 	clk.Advance(30 * time.Second)
 	m = step(t, m, tickMsg{})
@@ -155,27 +157,37 @@ func TestRequestedEventUpsertsAndKeepsTheCursor(t *testing.T) {
 		t.Fatalf("cursor on %q", selectedID(m))
 	}
 
-	// A new request appears at the top at once; the cursor stays on its row.
+	// A new request appears at once where the order (time left) puts it:
+	// last with the most time left, first with the least. The cursor stays
+	// on its row.
 	m = step(t, m, event(protocol.EventPairRequested, request("req-new", "Garage Pi", "linux", "10.0.4.30", 0)))
 	if got := m.pending.list.Len(); got != 4 {
 		t.Fatalf("rows: %d", got)
 	}
-	if first := m.pending.list.rows[0].v.req.RequestID; first != "req-new" {
-		t.Errorf("new request at %q, want top", first)
+	if last := m.pending.list.rows[3].v.req.RequestID; last != "req-new" {
+		t.Errorf("new request at %q, want it last", last)
 	}
 	if selectedID(m) != "req-build" {
 		t.Errorf("cursor moved to %q", selectedID(m))
 	}
+	m = step(t, m, event(protocol.EventPairRequested, request("req-soon", "Porch Light", "linux", "10.0.4.31", 4*time.Minute+50*time.Second)))
+	if first := m.pending.list.rows[0].v.req.RequestID; first != "req-soon" {
+		t.Errorf("a request with 10 s left at %q, want it first", first)
+	}
+	if selectedID(m) != "req-build" || m.pending.list.cursor.Index != 2 {
+		t.Errorf("cursor moved to %q (row %d)", selectedID(m), m.pending.list.cursor.Index)
+	}
 
-	// A refresh of an existing request updates it in place.
+	// A refresh of an existing request updates it; with its new expiry it
+	// goes where the order puts it, and the cursor goes with it.
 	refreshed := request("req-build", "bb-07 rack 3", "linux", "10.0.4.18", 0)
 	refreshed.NodeID = nodeID("build-box-07")
 	m = step(t, m, event(protocol.EventPairRequested, refreshed))
-	if got := m.pending.list.Len(); got != 4 {
+	if got := m.pending.list.Len(); got != 5 {
 		t.Fatalf("refresh added a row: %d", got)
 	}
-	if m.pending.list.rows[2].v.req.RequestID != "req-build" {
-		t.Error("refresh moved the row")
+	if m.pending.list.rows[3].v.req.RequestID != "req-build" {
+		t.Error("the refreshed row is not where its new expiry puts it")
 	}
 	if selectedID(m) != "req-build" {
 		t.Errorf("cursor moved to %q", selectedID(m))
@@ -190,8 +202,8 @@ func TestRequestedEventUpsertsAndKeepsTheCursor(t *testing.T) {
 			requested++
 		}
 	})
-	if requested != 1 {
-		t.Errorf("activity has %d requested entries; want 1 (refreshes are not news)", requested)
+	if requested != 2 {
+		t.Errorf("activity has %d requested entries; want 2 (refreshes are not news)", requested)
 	}
 }
 
@@ -200,13 +212,15 @@ func TestRelistKeepsTheCursorOnItsRequest(t *testing.T) {
 	reqs := threeRequests()
 	m = step(t, m, listed(reqs))
 	m = press(t, m, "j", "j")
-	if selectedID(m) != "req-kitchen" {
+	if selectedID(m) != "req-ipad" {
 		t.Fatal(selectedID(m))
 	}
-	reordered := []protocol.PendingRequest{reqs[2], reqs[0], reqs[1]}
+	// Listed in another order, with a request that goes above it.
+	soon := request("req-soon", "Porch Light", "linux", "10.0.4.31", 4*time.Minute+50*time.Second)
+	reordered := []protocol.PendingRequest{reqs[2], reqs[0], soon, reqs[1]}
 	m = step(t, m, listed(reordered))
-	if selectedID(m) != "req-kitchen" {
-		t.Errorf("cursor on %q after re-list", selectedID(m))
+	if selectedID(m) != "req-ipad" || m.pending.list.cursor.Index != 3 {
+		t.Errorf("cursor on %q (row %d) after re-list", selectedID(m), m.pending.list.cursor.Index)
 	}
 }
 
@@ -244,7 +258,7 @@ func TestResolvedEventKeepsTheRowAMomentThenRemovesIt(t *testing.T) {
 	if _, ok := m.pending.Get("req-build"); ok {
 		t.Fatal("still there after its moment")
 	}
-	if selectedID(m) != "req-kitchen" {
+	if selectedID(m) != "req-ipad" {
 		t.Errorf("the next row takes the cursor; got %q", selectedID(m))
 	}
 }
@@ -337,7 +351,7 @@ func TestKeysGoToTheFocusedInput(t *testing.T) {
 	}
 
 	// The same in the rename input.
-	m = press(t, m, "n")
+	m = press(t, m, "G", "n")
 	if m.prompt == nil || m.prompt.purpose != promptRename || m.prompt.Value() != "Living Room iPad" {
 		t.Fatalf("rename input: %+v", m.prompt)
 	}
@@ -350,7 +364,7 @@ func TestKeysGoToTheFocusedInput(t *testing.T) {
 func TestRenameSubmitsTheTypedName(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
-	m = press(t, m, "n")
+	m = press(t, m, "G", "n")
 	for range len("Living Room iPad") {
 		m = press(t, m, "backspace")
 	}
@@ -377,7 +391,7 @@ func TestRenameSubmitsTheTypedName(t *testing.T) {
 func TestEmptyNameIsRefusedAndTheInputStays(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
-	m = press(t, m, "n")
+	m = press(t, m, "G", "n")
 	for range len("Living Room iPad") {
 		m = press(t, m, "backspace")
 	}
@@ -496,7 +510,7 @@ func TestBackendErrorShowsTheGatewayMessage(t *testing.T) {
 	m, clk := newModel(t, 80, 24)
 	m = step(t, m, listed(threeRequests()))
 	clk.Advance(minOnScreen)
-	m = press(t, m, "a")
+	m = press(t, m, "G", "a")
 	if m.pending.busy["req-ipad"] != "approving" {
 		t.Fatalf("busy: %v", m.pending.busy)
 	}

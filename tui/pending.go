@@ -1,9 +1,13 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -95,17 +99,122 @@ const gutterWidth = 3
 // Pending columns, most important kept longest: the name says who, the
 // countdown says how long is left to decide.
 var pendingColumns = []table.Column{
-	{Title: "NAME", Min: 16, Grow: 4},
-	{Title: "PLATFORM", Min: 8, Max: 12, Grow: 1, Priority: 3},
-	{Title: "IP", Min: 12, Max: 15, Grow: 1, Priority: 4},
-	{Title: "NODE", Min: 14, Max: 14, Priority: 2},
-	{Title: "ASKED", Min: 7, Max: 7, Priority: 5, Right: true},
-	{Title: "EXPIRES", Min: 10, Max: 10},
+	colName:     {Title: "NAME", Min: 16, Grow: 4},
+	colPlatform: {Title: "PLATFORM", Min: 8, Max: 12, Grow: 1, Priority: 3},
+	colIP:       {Title: "IP", Min: 12, Max: 15, Grow: 1, Priority: 4},
+	colNode:     {Title: "NODE", Min: 14, Max: 14, Priority: 2},
+	colAsked:    {Title: "ASKED", Min: 7, Max: 7, Priority: 5, Right: true},
+	colExpires:  {Title: "EXPIRES", Min: 10, Max: 10},
+}
+
+// The pending columns, by index.
+const (
+	colName = iota
+	colPlatform
+	colIP
+	colNode
+	colAsked
+	colExpires
+)
+
+// glyphSorted marks the title of the column a list is sorted by.
+const glyphSorted = "↑"
+
+// sortedColumns are cols with column i marked as the one the list is
+// sorted by: its title says so, and it is never hidden.
+func sortedColumns(cols []table.Column, i int) []table.Column {
+	out := slices.Clone(cols)
+	out[i].Title += glyphSorted
+	out[i].Priority = 0
+	return out
+}
+
+// queueOrder is how the queue is sorted; s cycles through them.
+type queueOrder int
+
+const (
+	// byTimeLeft puts the requests about to expire first, where a small
+	// pane shows them; requests without an expiry come after, longest
+	// waiting first.
+	byTimeLeft queueOrder = iota
+	byNewest
+	byName
+	orderCount
+)
+
+// words name the order where it is shown.
+func (o queueOrder) words() string {
+	switch o {
+	case byNewest:
+		return "newest first"
+	case byName:
+		return "by name"
+	}
+	return "by time left"
+}
+
+// column is the column the queue is sorted by.
+func (o queueOrder) column() int {
+	switch o {
+	case byNewest:
+		return colAsked
+	case byName:
+		return colName
+	}
+	return colExpires
+}
+
+// compare is the order as a total order: ties are broken by request id,
+// so a list and the same rows one at a time always read the same.
+func (o queueOrder) compare(a, b pendingRow) int {
+	c := 0
+	switch o {
+	case byTimeLeft:
+		// A zero expiry is a request that carries none.
+		switch az, bz := a.expiresAt.IsZero(), b.expiresAt.IsZero(); {
+		case az != bz && az:
+			return 1
+		case az != bz:
+			return -1
+		case az:
+			c = cmp.Compare(a.req.TS, b.req.TS)
+		default:
+			c = a.expiresAt.Compare(b.expiresAt)
+		}
+	case byNewest:
+		c = cmp.Compare(b.req.TS, a.req.TS)
+	case byName:
+		if c = compareFold(a.name(), b.name()); c == 0 {
+			c = cmp.Compare(b.req.TS, a.req.TS)
+		}
+	}
+	if c != 0 {
+		return c
+	}
+	return strings.Compare(a.req.RequestID, b.req.RequestID)
+}
+
+// compareFold compares two names as a reader sorts them: case ignored,
+// without building lower-cased copies.
+func compareFold(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if c := cmp.Compare(unicode.ToLower(ra), unicode.ToLower(rb)); c != 0 {
+			return c
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // pendingView is the queue of nodes asking to join: the home screen.
 type pendingView struct {
 	list  rowList[pendingRow]
+	order queueOrder
+	// cols are the columns with the sorted one marked: its title says so
+	// and it is never hidden.
+	cols  []table.Column
 	marks map[string]bool    // by request id
 	busy  map[string]string  // request id → "approving"/"rejecting"
 	gone  map[string]goneRow // request id → what became of it
@@ -124,7 +233,7 @@ type pendingView struct {
 }
 
 func newPendingView(opts Options) pendingView {
-	return pendingView{
+	v := pendingView{
 		ttl:        opts.TTL,
 		tryCommand: opts.TryCommand,
 		demo:       opts.Demo,
@@ -136,13 +245,26 @@ func newPendingView(opts Options) pendingView {
 		busy:  map[string]string{},
 		gone:  map[string]goneRow{},
 	}
+	v.setOrder(byTimeLeft)
+	return v
 }
+
+// setOrder sorts the queue by o; the cursor stays on its request.
+func (v *pendingView) setOrder(o queueOrder) {
+	v.order = o
+	v.cols = sortedColumns(pendingColumns, o.column())
+	v.list.SetOrder(o.compare)
+	v.SetSize(v.width, v.height)
+}
+
+// cycleOrder moves on to the next order.
+func (v *pendingView) cycleOrder() { v.setOrder((v.order + 1) % orderCount) }
 
 // SetSize gives the view its lines: one for the column titles, the rest
 // for rows.
 func (v *pendingView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.widths = table.Layout(pendingColumns, w-gutterWidth)
+	v.widths = table.Layout(v.cols, w-gutterWidth)
 	v.list.cursor.SetHeight(h - 1)
 }
 
@@ -429,6 +551,7 @@ func (v *pendingView) listActions() []rowAction[pendingRow] {
 func (v *pendingView) Filter() string             { return v.list.Filter() }
 func (v *pendingView) SetFilter(q string)         { v.list.SetFilter(q) }
 func (v *pendingView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *pendingView) Position() (int, int, int, bool) { return v.list.Position() }
 func (v *pendingView) selectedKey() (string, bool) {
 	k := v.list.SelectedKey()
 	return k, k != ""
@@ -442,12 +565,18 @@ func (v *pendingView) enableKeys(k *KeyMap, c viewCtx) {
 	marked := len(v.marks) > 0
 	k.ApproveMarked.SetEnabled(marked)
 	k.RejectMarked.SetEnabled(marked)
+	// An order shows only with two requests to put in it.
+	k.Sort.SetEnabled(v.list.Len() > 1)
 }
 
 // onKey handles the keys of the queue. Decisions and dialogs are the
 // root's business: the view only says what the operator asked for.
 func (v *pendingView) onKey(msg tea.KeyPressMsg, k *KeyMap, c viewCtx) tea.Cmd {
 	if moveCursor(&v.list.cursor, msg, *k) {
+		return nil
+	}
+	if key.Matches(msg, k.Sort) {
+		v.cycleOrder()
 		return nil
 	}
 	r, ok := v.list.Selected()
@@ -503,7 +632,7 @@ func (v *pendingView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = sayOnly(noMatch("request", v.list.Filter()))
 	}
-	return listFrame(st, pendingColumns, v.widths, v.height, &v.list, hintLines(st, v.width, empty), func(r pendingRow, rs rowStyles, isSel bool) string {
+	return listFrame(st, v.cols, v.widths, v.height, &v.list, hintLines(st, v.width, empty), func(r pendingRow, rs rowStyles, isSel bool) string {
 		return v.renderRow(r, c.now, st, rs, isSel)
 	})
 }
@@ -594,10 +723,10 @@ func (v *pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, 
 		if v.widths[i] == 0 {
 			continue
 		}
-		b.WriteString(table.Fit(text, v.widths[i], pendingColumns[i].Right))
+		b.WriteString(table.Fit(text, v.widths[i], v.cols[i].Right))
 		b.WriteString(strings.Repeat(" ", table.Gap))
 	}
-	last := len(pendingColumns) - 1
+	last := len(v.cols) - 1
 	used := gutterWidth + table.WidthOf(v.widths)
 	tail := strings.Repeat(" ", max(v.width-used, 0))
 

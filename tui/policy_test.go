@@ -89,7 +89,7 @@ func TestBlockAsksFirstThenShowsTheBlock(t *testing.T) {
 	if !m.keys.Block.Enabled() {
 		t.Fatal("b is off on a pending row")
 	}
-	m = press(t, m, "b")
+	m = press(t, m, "G", "b")
 	if m.confirm == nil || m.confirm.title != "Block Living Room iPad?" {
 		t.Fatalf("no confirmation: %+v", m.confirm)
 	}
@@ -293,7 +293,7 @@ func TestSilentApprovalFallsBackWhenTheCheckFails(t *testing.T) {
 	// The operator still decides as usual, once the request has been in
 	// view a moment.
 	clk.Advance(minOnScreen)
-	m = press(t, m, "g", "a")
+	m = press(t, m, "G", "a") // the newest has the most time left: last
 	if m.pending.busy["req-s2"] != "approving" {
 		t.Fatalf("a on a held request: %v", m.pending.busy)
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pairdeck/pairdeck/tui/table"
@@ -24,6 +25,9 @@ type rowList[T any] struct {
 	pos    map[string]*rowItem[T]
 	keyOf  func(T) string
 	search func(T) string // the text a filter searches
+	// order, when set, is the display order (a total order: no two rows
+	// compare equal); without it, rows show newest first, as they came.
+	order func(a, b T) int
 
 	filter  string
 	query   string        // filter, lower-cased
@@ -89,6 +93,9 @@ func (l *rowList[T]) SetFunc(n int, fill func(i int, r *T)) {
 		l.rows[i] = it
 		l.pos[l.keyOf(it.v)] = it
 	}
+	if l.order != nil {
+		slices.SortFunc(l.rows, l.compare)
+	}
 	l.refilter(keep)
 }
 
@@ -96,41 +103,84 @@ func (l *rowList[T]) SetFunc(n int, fill func(i int, r *T)) {
 // both as they were.
 func (l *rowList[T]) snapshot() ([]*rowItem[T], map[string]*rowItem[T]) { return l.rows, l.pos }
 
-// Upsert replaces the row with r's key in place, or inserts r at the top
-// (newest first). It reports whether r was new.
+// Upsert replaces the row with r's key in place, or inserts r where the
+// order puts it (at the top without one: newest first). It reports whether
+// r was new.
 func (l *rowList[T]) Upsert(r T) bool {
 	k := l.keyOf(r)
 	if it, ok := l.pos[k]; ok {
 		it.v, it.hayset = r, false
-		if l.query != "" {
-			l.refilter(l.SelectedKey())
-		}
+		l.changed(it)
 		return false
 	}
 	it := &rowItem[T]{v: r}
 	l.pos[k] = it
-	l.rows = insertFirst(l.rows, it)
-	if l.query != "" && l.matches(it) {
-		l.visible = insertFirst(l.visible, it)
-	}
+	at := l.place(l.rows, it)
+	l.rows = insertAt(l.rows, at, it)
 	if l.query == "" || l.matches(it) {
-		// The new row is shown first: the rows below it move down one, and
-		// the cursor with its row (or onto the new row of an empty list).
+		if l.query != "" {
+			at = l.place(l.visible, it)
+			l.visible = insertAt(l.visible, at, it)
+		}
+		// The rows below the new one move down one, and the cursor with
+		// its row (or onto the new row of an empty list).
 		hadRows := l.cursor.Len > 0
 		l.cursor.SetLen(l.cursor.Len + 1)
-		if hadRows {
+		if hadRows && at <= l.cursor.Index {
 			l.cursor.MoveTo(l.cursor.Index + 1)
 		}
 	}
 	return true
 }
 
-func insertFirst[E any](s []E, e E) []E {
+// place is where it goes in s (rows, or the visible ones) by the order: at
+// the top without one.
+func (l *rowList[T]) place(s []*rowItem[T], it *rowItem[T]) int {
+	if l.order == nil {
+		return 0
+	}
+	at, _ := slices.BinarySearchFunc(s, it, l.compare)
+	return at
+}
+
+func (l *rowList[T]) compare(a, b *rowItem[T]) int { return l.order(a.v, b.v) }
+
+// changed puts a row whose value changed where the order now wants it,
+// and refreshes the filter; the cursor stays on its row.
+func (l *rowList[T]) changed(it *rowItem[T]) {
+	keep := l.SelectedKey()
+	moved := false
+	if l.order != nil {
+		at := indexOf(l.rows, it)
+		if (at > 0 && l.compare(l.rows[at-1], it) > 0) || (at+1 < len(l.rows) && l.compare(it, l.rows[at+1]) > 0) {
+			l.rows = removeItem(l.rows, it)
+			l.rows = insertAt(l.rows, l.place(l.rows, it), it)
+			moved = true
+		}
+	}
+	if moved || l.query != "" {
+		l.refilter(keep)
+	}
+}
+
+func insertAt[E any](s []E, at int, e E) []E {
 	var zero E
 	s = append(s, zero)
-	copy(s[1:], s[:len(s)-1])
-	s[0] = e
+	copy(s[at+1:], s[at:len(s)-1])
+	s[at] = e
 	return s
+}
+
+// SetOrder sorts the rows by order (nil: leave them as they are, and put
+// new rows at the top); the cursor stays on its row.
+func (l *rowList[T]) SetOrder(order func(a, b T) int) {
+	l.order = order
+	if order == nil {
+		return
+	}
+	keep := l.SelectedKey()
+	slices.SortFunc(l.rows, l.compare)
+	l.refilter(keep)
 }
 
 // Get returns the row with key k.
@@ -150,23 +200,25 @@ func (l *rowList[T]) Update(k string, change func(*T)) bool {
 	}
 	change(&it.v)
 	it.hayset = false
-	if l.query != "" {
-		l.refilter(l.SelectedKey())
-	}
+	l.changed(it)
 	return true
 }
 
 // UpdateAll changes every row for which change reports true.
 func (l *rowList[T]) UpdateAll(change func(*T) bool) int {
 	n := 0
+	keep := l.SelectedKey()
 	for _, it := range l.rows {
 		if change(&it.v) {
 			it.hayset = false
 			n++
 		}
 	}
-	if n > 0 && l.query != "" {
-		l.refilter(l.SelectedKey())
+	if n > 0 && l.order != nil {
+		slices.SortFunc(l.rows, l.compare)
+	}
+	if n > 0 && (l.query != "" || l.order != nil) {
+		l.refilter(keep)
 	}
 	return n
 }
@@ -296,15 +348,24 @@ func (l *rowList[T]) SelectedKey() string {
 }
 
 // Restore puts rows back into the list at the positions they had (at,
-// ascending, counted in the list they will be part of), keeping the
-// cursor on its row — or on the row with key sel when that is one of
-// them. It moves pointers only: rows are not copied.
+// ascending, counted in the list they will be part of) — or, with an
+// order, where it puts them (rows then in that order) — keeping the
+// cursor on its row, or on the row with key sel when that is one of them.
+// It moves pointers only: rows are not copied.
 func (l *rowList[T]) Restore(at []int, rows []T, sel string) {
 	out := make([]*rowItem[T], 0, len(l.rows)+len(rows))
 	items := make([]rowItem[T], len(rows))
 	next := 0
 	for len(out) < cap(out) {
-		if len(rows) > 0 && (at[0] <= len(out) || next == len(l.rows)) {
+		back := len(rows) > 0 && next == len(l.rows)
+		if len(rows) > 0 && !back {
+			if l.order != nil {
+				back = l.order(rows[0], l.rows[next].v) < 0
+			} else {
+				back = at[0] <= len(out)
+			}
+		}
+		if back {
 			it := &items[len(items)-len(rows)]
 			it.v = rows[0]
 			l.pos[l.keyOf(it.v)] = it
@@ -346,6 +407,14 @@ func (l *rowList[T]) Window(draw func(row T, selected bool)) {
 	for vi := start; vi < end && vi < len(shown); vi++ {
 		draw(shown[vi].v, vi == l.cursor.Index)
 	}
+}
+
+// Position is the cursor's window over the rows shown: the first and last
+// row in view, counted from 1, of n. scrolls is false when all n fit.
+func (l *rowList[T]) Position() (first, last, n int, scrolls bool) {
+	start, end := l.cursor.Window()
+	n = l.Shown()
+	return start + 1, end, n, n > l.cursor.Height
 }
 
 // Each calls f for every row, in order.

@@ -25,6 +25,17 @@ func TestRowListMatchesTheStraightforwardList(t *testing.T) {
 		want := newRefRowList(keyOf, func(r row, q string) bool { return strings.Contains(strings.ToLower(search(r)), q) })
 		got.cursor.SetHeight(5)
 		want.cursor.SetHeight(5)
+		// Half the lists keep an order (by name, then key) from the start.
+		byName := func(a, b row) int {
+			if c := strings.Compare(strings.ToLower(a.name), strings.ToLower(b.name)); c != 0 {
+				return c
+			}
+			return strings.Compare(a.key, b.key)
+		}
+		if seed%2 == 1 {
+			got.SetOrder(byName)
+			want.SetOrder(byName)
+		}
 		next := 0
 		randomKey := func() string {
 			if next == 0 {
@@ -85,6 +96,14 @@ func TestRowListMatchesTheStraightforwardList(t *testing.T) {
 				if a, b := got.RemoveWhere(drop), want.RemoveWhere(drop); !slices.Equal(a, b) {
 					t.Fatalf("seed %d step %d: RemoveWhere = %v, want %v", seed, step, a, b)
 				}
+			case n < 75:
+				op = "order"
+				order := byName
+				if rng.IntN(3) == 0 {
+					order = nil
+				}
+				got.SetOrder(order)
+				want.SetOrder(order)
 			case n < 78:
 				op = "filter"
 				q := []string{"", "", "alpha", "ALP", "k1", "zzz", "a"}[rng.IntN(7)]
@@ -152,6 +171,7 @@ func compareRowLists[T comparable](t *testing.T, at string, got *rowList[T], wan
 // refRowList is the row list as it was before it kept its index and
 // filter incrementally: the reference for the test above.
 type refRowList[T any] struct {
+	order   func(a, b T) int // kept sorted by it, when set
 	rows    []T
 	pos     map[string]int // key → index in rows
 	keyOf   func(T) string
@@ -177,23 +197,41 @@ func (l *refRowList[T]) Set(rows []T) {
 	keep := l.SelectedKey()
 	l.rows = rows
 	l.reindex()
+	l.sortRows()
 	l.refilter(keep)
+}
+
+// SetOrder sorts by order from now on (nil: leave the rows as they are).
+func (l *refRowList[T]) SetOrder(order func(a, b T) int) {
+	keep := l.SelectedKey()
+	l.order = order
+	l.sortRows()
+	l.refilter(keep)
+}
+
+func (l *refRowList[T]) sortRows() {
+	if l.order != nil {
+		slices.SortStableFunc(l.rows, l.order)
+		l.reindex()
+	}
 }
 
 // Upsert replaces the row with r's key in place, or inserts r at the top
 // (newest first). It reports whether r was new.
 func (l *refRowList[T]) Upsert(r T) bool {
 	k := l.keyOf(r)
+	keep := l.SelectedKey()
 	if i, ok := l.pos[k]; ok {
 		l.rows[i] = r
-		l.refilter(l.SelectedKey())
+		l.sortRows()
+		l.refilter(keep)
 		return false
 	}
-	keep := l.SelectedKey()
 	l.rows = append(l.rows, r)
 	copy(l.rows[1:], l.rows[:len(l.rows)-1])
 	l.rows[0] = r
 	l.reindex()
+	l.sortRows()
 	l.refilter(keep)
 	return true
 }
@@ -213,21 +251,25 @@ func (l *refRowList[T]) Update(k string, change func(*T)) bool {
 	if !ok {
 		return false
 	}
+	keep := l.SelectedKey()
 	change(&l.rows[i])
-	l.refilter(l.SelectedKey())
+	l.sortRows()
+	l.refilter(keep)
 	return true
 }
 
 // UpdateAll changes every row for which change reports true.
 func (l *refRowList[T]) UpdateAll(change func(*T) bool) int {
 	n := 0
+	keep := l.SelectedKey()
 	for i := range l.rows {
 		if change(&l.rows[i]) {
 			n++
 		}
 	}
 	if n > 0 {
-		l.refilter(l.SelectedKey())
+		l.sortRows()
+		l.refilter(keep)
 	}
 	return n
 }
@@ -366,5 +408,16 @@ func TestRowListRestorePutsRowsBackInPlace(t *testing.T) {
 	l.Restore([]int{1}, []row{{"d"}}, "")
 	if l.Shown() != 1 || l.SelectedKey() != "d" {
 		t.Errorf("with a filter: shown %d, cursor on %q", l.Shown(), l.SelectedKey())
+	}
+
+	// With an order, rows go back where the order puts them.
+	l.SetFilter("")
+	l.SetOrder(func(a, b row) int { return strings.Compare(b.key, a.key) })
+	l.Set([]row{{"b"}, {"d"}})
+	l.Restore([]int{0, 0, 0}, []row{{"e"}, {"c"}, {"a"}}, "c")
+	got = got[:0]
+	l.Each(func(r row) { got = append(got, r.key) })
+	if fmt.Sprint(got) != "[e d c b a]" || l.SelectedKey() != "c" {
+		t.Fatalf("ordered: rows %v, cursor on %q", got, l.SelectedKey())
 	}
 }

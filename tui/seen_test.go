@@ -15,8 +15,9 @@ import (
 // a moment; rows that go away say why before they go; the cursor does not
 // land on another request in time for a key press meant for the last one.
 
-// expiringQueue is three requests; the middle one, under the cursor,
-// expires first, in 30 s.
+// expiringQueue is three requests; the one under the cursor — first, as
+// the queue is sorted by time left — expires first, in 30 s, and the next
+// one would slide under the cursor when it goes.
 func expiringQueue(t *testing.T) (Model, *clock) {
 	t.Helper()
 	m, clk := newModel(t, 80, 24)
@@ -26,7 +27,6 @@ func expiringQueue(t *testing.T) (Model, *clock) {
 		request("req-c", "Garage Pi", "linux", "10.0.0.7", 2*time.Minute),
 	}
 	m = step(t, m, listed(reqs))
-	m = press(t, m, "j")
 	if selectedID(m) != "req-b" {
 		t.Fatalf("cursor on %q", selectedID(m))
 	}
@@ -165,10 +165,10 @@ func TestARequestMustBeOnScreenAMomentBeforeAKeyDecidesIt(t *testing.T) {
 	}
 	// The operator's own moves need no wait: the rows were on screen.
 	m, clk = expiringQueue(t)
-	m = press(t, m, "k")
+	m = press(t, m, "j")
 	_, seen = stepMsgs(t, m, keyMsg("a"))
-	if d := decisions(seen); len(d) != 1 || d[0] != "approve req-a" {
-		t.Fatalf("k then a: %v", d)
+	if d := decisions(seen); len(d) != 1 || d[0] != "approve req-c" {
+		t.Fatalf("j then a: %v", d)
 	}
 	_ = clk
 }
@@ -194,7 +194,7 @@ func TestTheDetailPaneSaysARequestWasDecidedElsewhere(t *testing.T) {
 // waiting, and says what changed since it opened.
 func TestBulkDialogActsOnItsSnapshotAndSaysWhatChanged(t *testing.T) {
 	m, clk := expiringQueue(t)
-	m = press(t, m, "k", "space", "space", "A") // mark Office Mac mini and Kitchen Display
+	m = press(t, m, "space", "j", "space", "A") // mark Kitchen Display and Office Mac mini
 	if m.confirm == nil || !strings.Contains(frameOf(m), "Approve 2?") {
 		t.Fatalf("dialog:\n%s", frameOf(m))
 	}

@@ -69,7 +69,7 @@ func TestNoColorFramesCarryNoColour(t *testing.T) {
 	}
 	m = press(t, m, "?")
 	f := ansi.Strip(frameOf(m))
-	if !strings.Contains(f, " "+glyphMark+" Living Room iPad") || !strings.Contains(f, glyphCursor+"  build-box-07") {
+	if !strings.Contains(f, " "+glyphMark+" Kitchen Display") || !strings.Contains(f, glyphCursor+"  build-box-07") {
 		t.Errorf("the mark and the cursor show no glyphs:\n%s", f)
 	}
 }

@@ -31,6 +31,8 @@ type listView interface {
 	Filter() string
 	SetFilter(q string)
 	Counts() (shown, total int)
+	// Position is the window over the rows shown (see rowList.Position).
+	Position() (first, last, n int, scrolls bool)
 
 	// enableKeys turns on the keys of the list and of the row under its
 	// cursor that apply now; onKey does what they say.
