@@ -2,25 +2,25 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Group commit. Every mutation is an op sent to one committer goroutine.
 // The committer takes whatever ops are queued, applies them in order to the
-// in-memory tables under the write lock, writes the changed files and the
-// audit lines once for the whole batch, and only then answers the callers.
-// While it writes, new ops queue up and form the next batch, so N
-// concurrent callers cost about one fsync round, not N.
+// in-memory tables under the write lock, appends one journal record for the
+// whole batch and fsyncs it (journal.go), writes the batch's audit lines,
+// and only then answers the callers. While it writes, new ops queue up and
+// form the next batch, so N concurrent callers cost about one fsync, not N,
+// and a change costs its own bytes, not its files'.
 //
-// The write lock is held from apply until the write is durable, so readers
-// never see a change that could still be rolled back. If the write fails,
-// the files are put back, the tables are reloaded from the last durable
-// bytes, and every op of the batch that changed something gets the ErrWrite.
+// The write lock is held from apply until the record is durable, so readers
+// never see a change that could still be rolled back. If the append fails,
+// the journal is cut back, the tables are reloaded from disk (checkpoints
+// and journal), and every op of the batch that changed something gets the
+// ErrWrite.
 //
 // Hooks (the …With methods). A caller that announces changes, such as the
 // gateway, needs them announced in the order they were applied, and some
@@ -54,6 +54,9 @@ type op struct {
 	ctx   context.Context
 	apply func(tx *tx) error // validates, then changes state; no change on error
 	after func()             // runs under the lock once the change is durable
+	// checkpoint asks for pending.json and paired.json to be written once
+	// the batch is durable (Store.Checkpoint).
+	checkpoint bool
 
 	state   atomic.Int32
 	changed bool // set by tx when apply changed state or logged a line
@@ -92,25 +95,32 @@ func (s *Store) submit(ctx context.Context, apply func(*tx) error, after func())
 	}
 }
 
-// runCommitter is the only goroutine that changes the tables or the files.
+// runCommitter is the only goroutine that changes the tables, appends to
+// the journal or starts a checkpoint.
 func (s *Store) runCommitter() {
 	defer close(s.committerDone)
 	batch := make([]*op, 0, maxBatchOps)
 	for {
-		var due <-chan time.Time
-		if !s.lazySince.IsZero() {
-			due = time.After(time.Until(s.lazySince.Add(s.lazyDelay)))
-		}
+		s.maybeCheckpoint()
+		wake, stop := s.nextWake()
 		var first *op
 		var ok bool
 		select {
 		case first, ok = <-s.ops:
-		case <-due:
-			s.writeLazy()
+		case res := <-s.cpDone:
+			stop()
+			s.finishCheckpoint(res)
+			continue
+		case <-wake:
+			s.commitTimers(false)
+			continue
+		case <-s.wake:
+			stop() // something new to wait for: compute the timer again
 			continue
 		}
+		stop()
 		if !ok {
-			s.writeLazy() // Close: what waited in memory goes to disk now
+			s.shutdown()
 			return
 		}
 		batch = append(batch[:0], first)
@@ -126,12 +136,51 @@ func (s *Store) runCommitter() {
 				break drain
 			}
 		}
-		s.commitBatch(batch)
+		s.commitBatch(batch, false)
 		clear(batch)
 	}
 }
 
-func (s *Store) commitBatch(batch []*op) {
+// nextWake is when the committer has something to do without an op: write
+// the lastConnectedAtMs changes that waited (lazyDelay), write the refusal
+// counts of a closed window, or start a checkpoint that is due by time.
+func (s *Store) nextWake() (<-chan time.Time, func()) {
+	var at time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	if !s.lazySince.IsZero() {
+		consider(s.lazySince.Add(s.lazyDelay))
+	}
+	consider(s.refusals.due())
+	consider(s.checkpointDueAt())
+	if at.IsZero() {
+		return nil, func() {}
+	}
+	t := time.NewTimer(max(time.Until(at), 0))
+	return t.C, func() { t.Stop() }
+}
+
+// commitTimers writes what waited for a timer (or, with all, everything
+// that waits: at Close).
+func (s *Store) commitTimers(all bool) {
+	lazy := !s.lazySince.IsZero() && (all || !time.Now().Before(s.lazySince.Add(s.lazyDelay)))
+	refusals := s.refusals.hasDue(time.Now(), all)
+	if !lazy && !refusals {
+		return
+	}
+	o := &op{ctx: context.Background(), done: make(chan error, 1), apply: func(tx *tx) error {
+		tx.flushLazy = lazy
+		return nil
+	}}
+	s.commitBatch([]*op{o}, all)
+}
+
+// commitBatch applies a batch and makes it durable. allRefusals writes
+// every refusal count, not only those of closed windows (at Close).
+func (s *Store) commitBatch(batch []*op, allRefusals bool) {
 	taken := batch[:0:0]
 	for _, o := range batch {
 		if o.state.CompareAndSwap(opQueued, opTaken) {
@@ -159,12 +208,8 @@ func (s *Store) commitBatch(batch []*op) {
 			o.err = o.apply(tx)
 		}
 		tx.cur = nil
+		s.refusals.takeDue(tx, time.Now(), allRefusals)
 		durable := true
-		if tx.pairedDirty {
-			// Written with this batch, or (if the write fails) reloaded
-			// from disk without them: either way nothing waits any more.
-			s.lazySince = time.Time{}
-		}
 		if tx.dirty() {
 			if err := s.persist(tx); err != nil {
 				durable = false
@@ -194,188 +239,205 @@ func (s *Store) commitBatch(batch []*op) {
 	s.mu.Unlock()
 
 	for _, o := range taken {
+		if o.checkpoint && o.err == nil {
+			o.err = s.checkpointNow()
+		}
+	}
+	for _, o := range taken {
 		o.done <- o.err
 	}
 }
 
-// writeLazy writes paired.json for changes that waited in memory for a
-// write of their own (lastConnectedAtMs), if there are any.
+// checkpointNow (committer) writes the checkpoints now, after any running
+// one, unless they are current already.
+func (s *Store) checkpointNow() error {
+	if s.cpRunning {
+		s.finishCheckpoint(<-s.cpDone)
+	}
+	if s.broken != nil {
+		return s.broken
+	}
+	if s.journal.records == 0 && !s.cpPendingDirty && !s.cpPairedDirty && !s.cpWanted && len(s.segments) <= 1 {
+		return nil
+	}
+	s.cpRetryAt = time.Time{}
+	if err := s.startCheckpoint(true); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint writes pending.json and paired.json now, from every change
+// acknowledged so far, and empties the journal: afterwards the two files
+// are complete, as after a clean shutdown. The store does this by itself in
+// the background (checkpoint.go); this is for callers that hand the files
+// to another reader while the store stays open.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	o := &op{ctx: ctx, apply: func(*tx) error { return nil }, checkpoint: true, done: make(chan error, 1)}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	s.closeMu.RUnlock()
+	return <-o.done
+}
+
+// writeLazy writes the lastConnectedAtMs changes that wait in memory, if
+// there are any (tests call it to skip the delay).
 func (s *Store) writeLazy() {
 	if s.lazySince.IsZero() {
 		return
 	}
 	o := &op{ctx: context.Background(), done: make(chan error, 1), apply: func(tx *tx) error {
-		tx.pairedDirty = true
+		tx.flushLazy = true
 		return nil
 	}}
-	s.commitBatch([]*op{o})
+	s.commitBatch([]*op{o}, false)
 }
 
-// persist makes a batch durable in two phases. First, in parallel, the
-// audit lines are appended and fsynced and each changed file is written
-// and fsynced under a temp name (ext4 folds concurrent fsyncs into one
-// journal commit). Only when all of that is on disk are the temp files
-// renamed over paired.json and then pending.json, and the dir fsynced once.
-// So no decision reaches the state files without its audit line, and a
-// failure in the first phase (the usual one: disk full) has changed
-// nothing a reader of the state files can see.
+// persist appends the batch's journal record (the commit point, for both
+// tables at once), then writes its audit lines. A node's lastConnectedAtMs
+// changes that waited in memory ride along with any record.
 func (s *Store) persist(tx *tx) error {
-	auditStart := s.audit.size
-	var paired, pending fileImage
-	var jobs []func() (tempFile, error)
-	if tx.pairedDirty {
-		data, err := assembleFile(s.paired.order.items)
-		if err != nil {
-			return s.rollback(tx, nil, auditStart, fmt.Errorf("%w: %w", ErrWrite, err))
-		}
-		paired = fileImage{data: data, exists: true}
-		jobs = append(jobs, func() (tempFile, error) { return s.prepareFile(pairedFile, paired.data) })
-	}
-	if tx.pendingDirty {
-		data, err := assembleFile(s.pending.order.items)
-		if err != nil {
-			return s.rollback(tx, nil, auditStart, fmt.Errorf("%w: %w", ErrWrite, err))
-		}
-		pending = fileImage{data: data, exists: true}
-		jobs = append(jobs, func() (tempFile, error) { return s.prepareFile(pendingFile, pending.data) })
-	}
-
-	temps := make([]tempFile, len(jobs))
-	errs := make([]error, len(jobs)+1)
-	var wg sync.WaitGroup
-	for i, job := range jobs {
-		wg.Go(func() { temps[i], errs[i] = job() })
-	}
-	if len(tx.audit) > 0 {
-		errs[len(jobs)] = s.audit.append(s, tx.audit)
-	}
-	wg.Wait()
-	if err := firstError(errs); err != nil {
-		for i := range temps {
-			if errs[i] == nil {
-				temps[i].discard()
-			}
-		}
-		return s.rollback(tx, nil, auditStart, err)
-	}
-
-	var written []string
-	for i, tf := range temps {
-		if err := s.install(tf); err != nil {
-			for _, rest := range temps[i:] {
-				rest.discard()
-			}
-			return s.rollback(tx, written, auditStart, err)
-		}
-		written = append(written, tf.name)
-	}
-	if len(written) > 0 {
-		if err := s.syncDir(); err != nil {
-			return s.rollback(tx, written, auditStart, err)
+	var lazy []*pairedEntry
+	for e := range s.lazyDirty {
+		if s.paired.byNode[e.key] == e && !tx.touched["n"+e.key] {
+			lazy = append(lazy, e)
 		}
 	}
-	if tx.pairedDirty {
-		s.lastPaired = paired
+	rec, err := s.buildRecord(tx, lazy)
+	if err != nil {
+		return s.rollback(fmt.Errorf("%w: %w", ErrWrite, err))
 	}
-	if tx.pendingDirty {
-		s.lastPending = pending
+	if err := s.appendRecord(rec); err != nil {
+		return s.rollback(err)
 	}
+	s.commitSeq = tx.seq
+	if len(tx.pendingKeys) > 0 {
+		s.cpPendingDirty = true
+	}
+	if len(tx.pairedKeys) > 0 || len(s.lazyDirty) > 0 {
+		s.cpPairedDirty = true
+	}
+	clear(s.lazyDirty)
+	s.lazySince = time.Time{}
+	s.writeAudit(tx.audit)
 	s.stats.commits.Add(1)
 	return nil
 }
 
-func firstError(errs []error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
+// buildRecord encodes the batch's journal record: the state at the end of
+// the batch of every key it touched, and its audit lines.
+func (s *Store) buildRecord(tx *tx, lazy []*pairedEntry) ([]byte, error) {
+	b := &s.record
+	b.begin(tx.seq, tx.nowMs)
+	for _, key := range tx.pendingKeys {
+		e := s.pending.byID[key]
+		if e == nil {
+			b.add(entryPendingDel, key, nil)
+			continue
+		}
+		if e.raw == nil {
+			if err := e.encode(); err != nil {
+				return nil, err
+			}
+		}
+		b.add(entryPendingPut, key, e.body())
+	}
+	put := func(key string, e *pairedEntry) error {
+		if e == nil {
+			b.add(entryPairedDel, key, nil)
+			return nil
+		}
+		if e.raw == nil {
+			if err := e.encode(); err != nil {
+				return err
+			}
+		}
+		b.add(entryPairedPut, key, e.body())
+		return nil
+	}
+	for _, key := range tx.pairedKeys {
+		if err := put(key, s.paired.byNode[key]); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	for _, e := range lazy {
+		if err := put(e.key, e); err != nil {
+			return nil, err
+		}
+	}
+	if len(tx.audit) > 0 {
+		b.add(entryAudit, "", tx.audit)
+	}
+	rec := b.finish()
+	if len(rec)-recordHeaderLen > maxRecordBytes {
+		return nil, fmt.Errorf("a batch of %d bytes is larger than a journal record may be (%d)", len(rec), maxRecordBytes)
+	}
+	return rec, nil
 }
 
-// rollback undoes a failed batch: files already replaced get their last
-// durable bytes back, the audit log is cut back, and the tables the batch
-// touched are rebuilt from the last durable bytes. If putting a file back
-// fails too, the tables are rebuilt from whatever is on disk, so memory
-// still matches disk; if even that fails the store stops accepting changes.
-func (s *Store) rollback(tx *tx, written []string, auditStart int64, cause error) error {
-	s.stats.writeFailures.Add(1)
-	var restoreErrs []error
-	for i := len(written) - 1; i >= 0; i-- {
-		img := s.lastPending
-		if written[i] == pairedFile {
-			img = s.lastPaired
-		}
-		if err := s.restoreFile(written[i], img); err != nil {
-			restoreErrs = append(restoreErrs, err)
-		}
+// writeAudit writes a committed batch's lines to audit.jsonl. They are in
+// the journal already, so a failure here loses nothing: the lines wait in
+// memory and go out before the next batch's, and no checkpoint drops the
+// journal segments that hold them until they are written.
+func (s *Store) writeAudit(lines []byte) {
+	if len(s.auditBacklog) > 0 {
+		s.auditBacklog = append(s.auditBacklog, lines...)
+		lines = s.auditBacklog
 	}
-	if len(written) > 0 {
-		if err := s.dirFile.Sync(); err != nil {
-			restoreErrs = append(restoreErrs, err)
-		}
+	if len(lines) == 0 {
+		return
 	}
-	if s.audit.size != auditStart {
-		if err := s.audit.undo(auditStart); err != nil {
-			restoreErrs = append(restoreErrs, fmt.Errorf("cut back %s: %w", s.audit.path, err))
-		}
+	n, err := s.audit.write(s, lines)
+	if err == nil {
+		s.auditBacklog = s.auditBacklog[:0]
+		return
 	}
+	s.auditBacklog = append([]byte(nil), lines[n:]...)
+	s.log.Warn("audit lines could not be written yet; they are safe in the journal and go out with the next change", "path", s.audit.path, "err", err)
+}
 
-	if len(restoreErrs) == 0 {
-		if err := s.reloadTables(tx.pendingDirty, tx.pairedDirty); err != nil {
-			s.broken = fmt.Errorf("%w: reload after a failed write: %w: restart the gateway", ErrWrite, err)
-		}
-		return cause
-	}
-	// Disk may now hold part of the batch; believe the disk.
-	if err := s.reloadFromDisk(); err != nil {
-		s.broken = fmt.Errorf("%w: %w; restoring the previous state failed (%w) and the files cannot be reread (%w): restart the gateway once the disk is fixed",
-			ErrWrite, cause, errors.Join(restoreErrs...), err)
+// rollback undoes a batch whose record could not be made durable: the
+// journal was cut back (appendRecord), and the tables are reloaded from
+// disk, so memory matches disk again. If that fails the store stops
+// accepting changes.
+func (s *Store) rollback(cause error) error {
+	s.stats.writeFailures.Add(1)
+	if s.broken != nil {
 		return s.broken
 	}
-	return fmt.Errorf("%w; restoring the previous files also failed (%w), so the state now on disk was reloaded: check with node.pair.list",
-		cause, errors.Join(restoreErrs...))
+	if err := s.reloadFromDisk(); err != nil {
+		s.broken = fmt.Errorf("%w: %w; reloading the state from disk afterwards failed too (%w): restart the gateway once the disk is fixed", ErrWrite, cause, err)
+		return s.broken
+	}
+	return cause
 }
 
-// reloadTables rebuilds the touched tables from the last durable bytes.
-func (s *Store) reloadTables(pending, paired bool) error {
-	if pending {
-		t, err := decodeImage(s.path(pendingFile), s.lastPending, func(p string, d []byte) (*pendingTable, error) {
-			return decodePending(p, d, &s.seq)
-		}, newPendingTable)
-		if err != nil {
-			return err
-		}
-		s.pending = t
-	}
-	if paired {
-		t, err := decodeImage(s.path(pairedFile), s.lastPaired, decodePaired, newPairedTable)
-		if err != nil {
-			return err
-		}
-		s.paired = t
-	}
-	return nil
-}
-
+// reloadFromDisk rebuilds the tables from the checkpoints and the journal,
+// holding cpMu so that no checkpoint replaces a file or drops a segment
+// while they are read.
 func (s *Store) reloadFromDisk() error {
-	pend, err := s.readStateFile(s.path(pendingFile))
+	s.cpMu.Lock()
+	defer s.cpMu.Unlock()
+	st, err := s.loadState()
 	if err != nil {
 		return err
 	}
-	pair, err := s.readStateFile(s.path(pairedFile))
-	if err != nil {
-		return err
-	}
-	s.lastPending, s.lastPaired = pend, pair
-	return s.reloadTables(true, true)
-}
-
-func decodeImage[T any](path string, img fileImage, decode func(string, []byte) (*T, error), empty func() *T) (*T, error) {
-	if !img.exists {
-		return empty(), nil
-	}
-	return decode(path, img.data)
+	s.pending, s.paired = st.pending, st.paired
+	clear(s.lazyDirty)
+	s.lazySince = time.Time{}
+	return nil
 }
 
 func (s *Store) path(name string) string { return filepath.Join(s.dir, name) }

@@ -16,11 +16,13 @@ import (
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
-// setFault installs the I/O failure seam; the committer reads it under mu.
+// setFault installs the I/O failure seam (nil removes it).
 func setFault(s *Store, f func(stage string) error) {
-	s.mu.Lock()
-	s.faultHook = f
-	s.mu.Unlock()
+	if f == nil {
+		s.faultHook.Store(nil)
+		return
+	}
+	s.faultHook.Store(&f)
 }
 
 var errDiskFull = &os.PathError{Op: "write", Path: "(injected)", Err: syscall.ENOSPC}
@@ -82,12 +84,12 @@ func TestGroupCommitCoalescesConcurrentRequests(t *testing.T) {
 		t.Fatalf("stats %+v: want %d ops and pending", st, callers)
 	}
 	// The first batch had one op; the 63 queued behind it share one commit:
-	// one audit append, one pending.json write, one dir fsync.
+	// one journal append and its fsync.
 	if got := st.Commits - before.Commits; got != 2 {
 		t.Fatalf("%d commits for %d concurrent requests, want 2 (first + one coalesced batch)", got, callers)
 	}
-	if got := st.Syncs - before.Syncs; got != 2*3 {
-		t.Fatalf("%d fsyncs, want 6 (audit, file, dir per commit)", got)
+	if got := st.Syncs - before.Syncs; got != 2 {
+		t.Fatalf("%d fsyncs, want 2 (one journal append per commit)", got)
 	}
 	if n := len(diskJSON(t, s, pendingFile)); n != callers {
 		t.Fatalf("pending.json has %d records", n)
@@ -127,7 +129,7 @@ func TestConcurrentRequestsForOneNode(t *testing.T) {
 	}
 }
 
-type snapshot struct{ pending, paired, audit string }
+type snapshot struct{ pending, paired, audit, journal string }
 
 func takeSnapshot(t *testing.T, s *Store) snapshot {
 	t.Helper()
@@ -141,13 +143,13 @@ func takeSnapshot(t *testing.T, s *Store) snapshot {
 		}
 		return string(b)
 	}
-	return snapshot{read(pendingFile), read(pairedFile), read(auditFile)}
+	return snapshot{read(pendingFile), read(pairedFile), read(auditFile), read(segmentName(s.journal.n))}
 }
 
 // A failed write anywhere in a commit leaves disk and memory exactly as
 // they were, and the caller learns why and what to do.
 func TestWriteFailureRollsBack(t *testing.T) {
-	stages := []string{"audit", pairedFile, pendingFile, "rename " + pairedFile, "rename " + pendingFile, "dir"}
+	stages := []string{"journal", "journal sync"}
 	for _, stage := range stages {
 		t.Run(stage, func(t *testing.T) {
 			s, clk := openTest(t)
@@ -297,7 +299,7 @@ func TestWriteFailureOnFullDisk(t *testing.T) {
 		t.Errorf("message: %v", failed)
 	}
 	// Memory equals disk.
-	disk := diskJSON(t, s, pendingFile)
+	disk := durable(t, s).pending.byID
 	if len(disk) != len(s.Pending()) {
 		t.Fatalf("disk has %d pending, memory %d", len(disk), len(s.Pending()))
 	}
@@ -309,6 +311,13 @@ func TestWriteFailureOnFullDisk(t *testing.T) {
 	if after := takeSnapshot(t, s); after.paired != before.paired {
 		t.Fatal("paired.json changed")
 	}
+	// A checkpoint on the full disk fails and loses nothing.
+	if err := s.Checkpoint(ctx); !errors.Is(err, ErrWrite) {
+		t.Fatalf("checkpoint on a full disk: %v", err)
+	}
+	if n := len(durable(t, s).pending.byID); n != len(s.Pending()) {
+		t.Fatalf("after a failed checkpoint the disk has %d pending, memory %d", n, len(s.Pending()))
+	}
 	entries, _ := os.ReadDir(s.Dir())
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), tempPrefix) {
@@ -318,6 +327,7 @@ func TestWriteFailureOnFullDisk(t *testing.T) {
 
 	os.Remove(filepath.Join(mnt, "filler"))
 	n := mustApprove(t, s, req.RequestID)
+	checkpoint(t, s)
 	if _, ok := s.Verify("n2", n.Token); !ok {
 		t.Fatal("approve after freeing space")
 	}
@@ -439,45 +449,35 @@ func TestCanceledContext(t *testing.T) {
 	}
 }
 
-// When putting a file back fails too, the store believes the disk: memory
-// is rebuilt from the files as they now are, and the caller is told.
-func TestWriteFailureWithFailedRestoreReloadsFromDisk(t *testing.T) {
+// When cutting the journal back after a failed append fails too, the
+// journal may end in a record that a later append would follow: the store
+// stops taking changes and says to restart, and the restart decides.
+func TestWriteFailureWhenTheJournalCannotBeCutBack(t *testing.T) {
 	s, clk := openTest(t)
-	tok := pairNode(t, s, "n1")
-	req := mustRequest(t, s, RequestInput{NodeID: "n1"})
-	renameFailed := false
+	pairNode(t, s, "n1")
+	req := mustRequest(t, s, RequestInput{NodeID: "n2"})
 	setFault(s, func(stage string) error {
-		switch {
-		case stage == "rename "+pendingFile:
-			renameFailed = true // paired.json is already in place
-			return errDiskFull
-		case stage == pairedFile && renameFailed: // its restore
+		if stage == "journal sync" {
 			return errDiskFull
 		}
 		return nil
 	})
+	s.journal.f.Close() // the cut-back (ftruncate) now fails as well
 	_, _, err := s.Approve(ctx, operator, req.RequestID)
-	if !errors.Is(err, ErrWrite) || !strings.Contains(err.Error(), "restoring the previous files also failed") {
+	if !errors.Is(err, ErrWrite) || !strings.Contains(err.Error(), "restart the gateway") {
 		t.Fatalf("err = %v", err)
 	}
 	setFault(s, nil)
-	// Disk now has the new paired.json (a token nobody was given) and the
-	// old pending.json; memory must say the same.
-	disk := diskJSON(t, s, pairedFile)["n1"]
-	n, _ := s.PairedNode("n1")
-	if n.ApprovedAtMs != int64(disk["approvedAtMs"].(float64)) {
-		t.Fatalf("memory approvedAtMs %d, disk %v", n.ApprovedAtMs, disk["approvedAtMs"])
+	if _, _, err := s.Request(ctx, node, RequestInput{NodeID: "n3"}); !errors.Is(err, ErrWrite) {
+		t.Fatalf("a change after the store broke: %v", err)
 	}
-	if _, ok := s.Verify("n1", tok); ok {
-		t.Fatal("memory accepts the token the disk no longer has")
+	s.Close()
+	s2, err := Open(Options{StateDir: s.stateDir, Now: clk.Now})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
 	}
-	if _, ok := s.PendingByID(req.RequestID); !ok {
-		t.Fatal("memory lost the request the disk still has")
-	}
-	// The operator can simply approve again.
-	n2 := mustApprove(t, s, req.RequestID)
-	s = reopen(t, s, clk)
-	if _, ok := s.Verify("n1", n2.Token); !ok {
-		t.Fatal("re-approval after the failure is not durable")
+	defer s2.Close()
+	if _, ok := s2.PairedNode("n1"); !ok {
+		t.Fatal("n1 lost")
 	}
 }

@@ -101,32 +101,6 @@ func (s *Store) install(tf tempFile) error {
 
 func (tf tempFile) discard() { os.Remove(tf.tmp) }
 
-// writeFileAtomic replaces dir/name with data (temp, fsync, rename).
-func (s *Store) writeFileAtomic(name string, data []byte) error {
-	tf, err := s.prepareFile(name, data)
-	if err != nil {
-		return err
-	}
-	if err := s.install(tf); err != nil {
-		tf.discard()
-		return err
-	}
-	return nil
-}
-
-// restoreFile puts back a file's last durable image (or removes a file that
-// did not exist before).
-func (s *Store) restoreFile(name string, img fileImage) error {
-	if !img.exists {
-		err := os.Remove(filepath.Join(s.dir, name))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	return s.writeFileAtomic(name, img.data)
-}
-
 // syncDir makes renames in the nodes dir durable.
 func (s *Store) syncDir() error {
 	if err := s.fault("dir"); err != nil {
@@ -141,10 +115,10 @@ func (s *Store) syncDir() error {
 
 // fault is the test seam for I/O failures; nil in production.
 func (s *Store) fault(stage string) error {
-	if s.faultHook == nil {
-		return nil
+	if f := s.faultHook.Load(); f != nil && *f != nil {
+		return (*f)(stage)
 	}
-	return s.faultHook(stage)
+	return nil
 }
 
 // removeStaleTemps deletes temp files a crashed writer left behind.

@@ -66,6 +66,7 @@ func TestFileFormatMatchesTraces(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.ReplaceAll(tracePendingN1, "44a1f673-0f77-485a-adf8-00bf4a50151a", req.RequestID)
+	checkpoint(t, s)
 	if got := string(readFile(t, filepath.Join(s.Dir(), pendingFile))); got != want {
 		t.Fatalf("pending.json:\n%s\nwant:\n%s", got, want)
 	}
@@ -76,6 +77,7 @@ func TestFileFormatMatchesTraces(t *testing.T) {
 	if _, err := s.Reject(ctx, operator, req.RequestID); err != nil {
 		t.Fatal(err)
 	}
+	checkpoint(t, s)
 	if got := string(readFile(t, filepath.Join(s.Dir(), pendingFile))); got != "{}" {
 		t.Fatalf("empty pending.json = %q, want {}", got)
 	}
@@ -83,6 +85,7 @@ func TestFileFormatMatchesTraces(t *testing.T) {
 	clk.Add(3012 * time.Millisecond) // the trace's n3 ts
 	req = mustRequest(t, s, RequestInput{NodeID: "n3", NodeMeta: protocol.NodeMeta{DisplayName: "Cmd Node", Platform: "linux", Caps: []string{"system"}, Commands: []string{"system.run", "system.notify"}}, Silent: ptr(true)})
 	want = strings.ReplaceAll(tracePendingN3, "8be0537f-d0e8-42bc-9659-df63d3c1c0b7", req.RequestID)
+	checkpoint(t, s)
 	if got := string(readFile(t, filepath.Join(s.Dir(), pendingFile))); got != want {
 		t.Fatalf("pending.json:\n%s\nwant:\n%s", got, want)
 	}
@@ -110,6 +113,7 @@ func TestFileFormatMatchesTraces(t *testing.T) {
     "renamedAtMs": %d
   }
 }`, hex.EncodeToString(sum[:]), clk.Ms(), clk.Ms(), clk.Ms())
+	checkpoint(t, s)
 	if got := string(readFile(t, filepath.Join(s.Dir(), pairedFile))); got != wantPaired {
 		t.Fatalf("paired.json:\n%s\nwant:\n%s", got, wantPaired)
 	}
@@ -125,6 +129,7 @@ func TestFileModes(t *testing.T) {
 	defer s.Close()
 	pairNode(t, s, "n1")
 	mustRequest(t, s, RequestInput{NodeID: "n2"})
+	checkpoint(t, s)
 	for path, want := range map[string]os.FileMode{
 		stateDir:                            0o700 | os.ModeDir,
 		s.Dir():                             0o700 | os.ModeDir,
@@ -132,6 +137,7 @@ func TestFileModes(t *testing.T) {
 		filepath.Join(s.Dir(), pairedFile):  0o600,
 		filepath.Join(s.Dir(), auditFile):   0o600,
 		filepath.Join(s.Dir(), lockFile):    0o600,
+		s.journal.path:                      0o600,
 	} {
 		st, err := os.Stat(path)
 		if err != nil {
@@ -164,13 +170,16 @@ func statID(t *testing.T, path string) fileID {
 	return fileID{st.Sys().(*syscall.Stat_t).Ino, st.ModTime(), st.Size()}
 }
 
+// A checkpoint rewrites only the files that changed since the last one;
+// a change itself writes neither (the journal holds it).
 func TestOnlyChangedFilesAreRewritten(t *testing.T) {
 	s, clk := openTest(t)
 	pairNode(t, s, "n1")
+	checkpoint(t, s)
 	pending := filepath.Join(s.Dir(), pendingFile)
 	paired := filepath.Join(s.Dir(), pairedFile)
 
-	before := statID(t, paired)
+	before, beforePending := statID(t, paired), statID(t, pending)
 	req := mustRequest(t, s, RequestInput{NodeID: "n2"})
 	mustRequest(t, s, RequestInput{NodeID: "n2", NodeMeta: protocol.NodeMeta{DisplayName: "refresh"}})
 	if err := s.Rename(ctx, operator, "n2", "pending only"); err != nil {
@@ -179,6 +188,10 @@ func TestOnlyChangedFilesAreRewritten(t *testing.T) {
 	if _, err := s.Reject(ctx, operator, req.RequestID); err != nil {
 		t.Fatal(err)
 	}
+	if statID(t, paired) != before || statID(t, pending) != beforePending {
+		t.Fatal("a change rewrote a state file: only checkpoints do")
+	}
+	checkpoint(t, s)
 	if after := statID(t, paired); after != before {
 		t.Fatalf("paired.json rewritten by pending-only changes: %+v -> %+v", before, after)
 	}
@@ -194,6 +207,7 @@ func TestOnlyChangedFilesAreRewritten(t *testing.T) {
 	if err := s.Audit(ctx, operator, "token-refused", map[string]any{"nodeId": "n1"}); err != nil {
 		t.Fatal(err)
 	}
+	checkpoint(t, s)
 	if after := statID(t, pending); after != before {
 		t.Fatalf("pending.json rewritten by paired-only changes: %+v -> %+v", before, after)
 	}
@@ -201,8 +215,10 @@ func TestOnlyChangedFilesAreRewritten(t *testing.T) {
 	// can come back for the next temp file. The checks above are sound
 	// because a rewrite's temp file exists alongside the file it replaces.)
 	req = mustRequest(t, s, RequestInput{NodeID: "n3"})
+	checkpoint(t, s)
 	bp, bq := string(readFile(t, paired)), string(readFile(t, pending))
 	mustApprove(t, s, req.RequestID)
+	checkpoint(t, s)
 	if string(readFile(t, paired)) == bp || string(readFile(t, pending)) == bq {
 		t.Fatal("approve must rewrite both files")
 	}
@@ -234,6 +250,7 @@ func TestLegacyPlaintextTokenVerifiesAndIsHashedOnNextWrite(t *testing.T) {
 	}
 	// Open and a pending-only change leave paired.json alone.
 	mustRequest(t, s, RequestInput{NodeID: "other"})
+	checkpoint(t, s)
 	if got := string(readFile(t, pairedPath)); got != tracePairedLegacy {
 		t.Fatalf("paired.json changed without a paired change:\n%s", got)
 	}
@@ -241,6 +258,7 @@ func TestLegacyPlaintextTokenVerifiesAndIsHashedOnNextWrite(t *testing.T) {
 	if err := s.Rename(ctx, operator, "n1", "Test 2"); err != nil {
 		t.Fatal(err)
 	}
+	checkpoint(t, s)
 	data := string(readFile(t, pairedPath))
 	sum := sha256.Sum256([]byte(traceToken))
 	if strings.Contains(data, traceToken) || strings.Contains(data, `"token"`) {
@@ -279,6 +297,7 @@ func TestUnknownFieldsArePreserved(t *testing.T) {
 	}
 	// The known fields (those of the embedded protocol.NodeMeta too) are
 	// rewritten, not kept beside the new values as unknown ones.
+	checkpoint(t, s)
 	for _, f := range []string{pendingFile, pairedFile} {
 		raw, _ := os.ReadFile(filepath.Join(nodes, f))
 		if n := strings.Count(string(raw), `"displayName"`); n != 1 {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,14 +107,37 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-// diskJSON decodes a state file into a map of generic records.
+// checkpoint writes pending.json and paired.json now (the store otherwise
+// writes them in the background).
+func checkpoint(t testing.TB, s *Store) {
+	t.Helper()
+	if err := s.Checkpoint(ctx); err != nil {
+		t.Fatalf("checkpoint: %v", err)
+	}
+}
+
+// diskJSON checkpoints and decodes a state file into a map of generic
+// records.
 func diskJSON(t testing.TB, s *Store, name string) map[string]map[string]any {
 	t.Helper()
+	checkpoint(t, s)
 	var m map[string]map[string]any
 	if err := json.Unmarshal(readFile(t, filepath.Join(s.Dir(), name)), &m); err != nil {
 		t.Fatalf("%s does not parse: %v", name, err)
 	}
 	return m
+}
+
+// durable is the state a restart would find (checkpoints and journal),
+// read without the lock and without writing anything.
+func durable(t testing.TB, s *Store) *loadedState {
+	t.Helper()
+	r := &Store{stateDir: s.stateDir, dir: s.dir, log: slog.New(slog.DiscardHandler)}
+	st, err := r.loadState()
+	if err != nil {
+		t.Fatalf("read the durable state: %v", err)
+	}
+	return st
 }
 
 // auditLines decodes audit.jsonl.

@@ -1,11 +1,8 @@
 package store
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -26,8 +23,7 @@ func TestThenHooksRunInCommitOrderOnceDurable(t *testing.T) {
 			t.Errorf("then for %s: created false", req.NodeID)
 		}
 		announced = append(announced, req.RequestID)
-		data, err := os.ReadFile(filepath.Join(s.Dir(), pendingFile))
-		onDisk[req.RequestID] = err == nil && bytes.Contains(data, []byte(`"`+req.RequestID+`": {`))
+		_, onDisk[req.RequestID] = durable(t, s).pending.byID[req.RequestID]
 	}
 	const callers = 32
 	var wg sync.WaitGroup
@@ -63,7 +59,7 @@ func TestThenHooksRunInCommitOrderOnceDurable(t *testing.T) {
 	}
 	for id, ok := range onDisk {
 		if !ok {
-			t.Fatalf("then ran for %s before it was in pending.json", id)
+			t.Fatalf("then ran for %s before it was durable", id)
 		}
 	}
 }

@@ -2,23 +2,21 @@ package store
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// lastConnectedAtMs is not a decision: a node connecting does not rewrite
-// paired.json. It shows at once, and reaches the disk with the next write
-// of paired.json, after the delay, or at Close.
+// lastConnectedAtMs is not a decision: a node connecting commits nothing
+// of its own. It shows at once, and reaches the journal with the next
+// commit of any change, after the delay, or at Close.
 func TestMarkConnectedIsWrittenLazily(t *testing.T) {
 	s, clk := openTest(t)
 	s.lazyDelay = time.Hour // only the other two ways, here
 	for i := range 3 {
 		pairNode(t, s, fmt.Sprintf("n%d", i))
 	}
-	paired := filepath.Join(s.Dir(), pairedFile)
-	before, commits := string(readFile(t, paired)), s.Stats().Commits
+	commits, journal := s.Stats().Commits, s.Stats().JournalBytes
 
 	clk.Add(time.Minute)
 	for i := range 3 {
@@ -26,8 +24,8 @@ func TestMarkConnectedIsWrittenLazily(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := string(readFile(t, paired)); got != before || s.Stats().Commits != commits {
-		t.Fatal("a node connecting rewrote paired.json")
+	if st := s.Stats(); st.Commits != commits || st.JournalBytes != journal {
+		t.Fatal("a node connecting made a commit of its own")
 	}
 	for _, n := range s.Paired() {
 		if n.LastConnectedAtMs != clk.Ms() {
@@ -37,18 +35,16 @@ func TestMarkConnectedIsWrittenLazily(t *testing.T) {
 	if got := string(s.AppendListJSON(nil)); strings.Count(got, fmt.Sprintf(`"lastConnectedAtMs":%d`, clk.Ms())) != 3 {
 		t.Fatalf("list without the connections: %s", got)
 	}
-	// A pending-only change leaves it waiting; a write of paired.json
-	// takes it along.
+	for id, e := range durable(t, s).paired.byNode {
+		if e.rec.LastConnectedAtMs == clk.Ms() {
+			t.Fatalf("%s's connection is durable before any commit", id)
+		}
+	}
+	// Any change takes them along.
 	mustRequest(t, s, RequestInput{NodeID: "other"})
-	if got := string(readFile(t, paired)); got != before {
-		t.Fatal("a pending-only change rewrote paired.json")
-	}
-	if err := s.Rename(ctx, operator, "n0", "renamed"); err != nil {
-		t.Fatal(err)
-	}
-	for id, rec := range diskJSON(t, s, pairedFile) {
-		if rec["lastConnectedAtMs"] != float64(clk.Ms()) {
-			t.Fatalf("after a write of paired.json, %s on disk: %v", id, rec)
+	for id, e := range durable(t, s).paired.byNode {
+		if e.rec.LastConnectedAtMs != clk.Ms() {
+			t.Fatalf("after the next commit, %s is durable with lastConnectedAtMs %d", id, e.rec.LastConnectedAtMs)
 		}
 	}
 
@@ -72,7 +68,7 @@ func TestMarkConnectedIsWrittenWithinTheDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for diskJSON(t, s, pairedFile)["n1"]["lastConnectedAtMs"] != float64(clk.Ms()) {
+	for durable(t, s).paired.byNode["n1"].rec.LastConnectedAtMs != clk.Ms() {
 		if time.Now().After(deadline) {
 			t.Fatal("lastConnectedAtMs never written")
 		}

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pairdeck/pairdeck/protocol"
 )
@@ -19,82 +22,148 @@ import (
 
 // decodePending parses pending.json. seq numbers records in file order.
 func decodePending(path string, data []byte, seq *uint64) (*pendingTable, error) {
-	t := newPendingTable()
-	err := walkObject(path, data, func(key string, raw []byte, off int64) error {
-		e := &pendingEntry{fileRecord: fileRecord{key: key}}
-		extra, err := decodeRecord(path, raw, off, &e.rec)
-		if err != nil {
-			return err
-		}
-		switch {
-		case e.rec.RequestID != key:
-			return corruptAt(path, data, off, fmt.Sprintf("record %q has requestId %q; the key must equal its requestId", key, e.rec.RequestID))
-		case strings.TrimSpace(e.rec.NodeID) == "":
-			return corruptAt(path, data, off, fmt.Sprintf("record %q has no nodeId", key))
-		}
-		if err := checkRequestID(key); err != nil {
-			return fieldCorrupt(path, raw, off, key, err)
-		}
-		if err := checkLoadedMeta(e.rec.NodeID, &e.rec.NodeMeta); err != nil {
-			return fieldCorrupt(path, raw, off, key, err)
-		}
-		// Computed for the wire only; never kept on disk.
-		e.rec.RequiredApproveScopes = nil
-		e.rec.ExpiresAtMs = 0
-		e.extra = extra
-		*seq++
-		e.seq = *seq
-		t.insert(e)
-		return nil
+	members, err := walkObject(path, data)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := decodeAll(path, data, members, func(m jsonMember) (*pendingEntry, error) {
+		return decodePendingEntry(path, data, m.key, m.raw, m.off)
 	})
 	if err != nil {
 		return nil, err
 	}
+	t := newPendingTable()
+	for _, e := range entries {
+		*seq++
+		e.seq = *seq
+		t.insert(e)
+	}
 	return t, nil
+}
+
+// decodePendingEntry decodes one record of pending.json (data is the
+// whole file, for line numbers; nil for a journal record).
+func decodePendingEntry(path string, data []byte, key string, raw []byte, off int64) (*pendingEntry, error) {
+	e := &pendingEntry{fileRecord: fileRecord{key: key}}
+	extra, err := decodeRecord(path, raw, off, &e.rec)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case e.rec.RequestID != key:
+		return nil, corruptAt(path, data, off, fmt.Sprintf("record %q has requestId %q; the key must equal its requestId", key, e.rec.RequestID))
+	case strings.TrimSpace(e.rec.NodeID) == "":
+		return nil, corruptAt(path, data, off, fmt.Sprintf("record %q has no nodeId", key))
+	}
+	if err := checkRequestID(key); err != nil {
+		return nil, fieldCorrupt(path, raw, off, key, err)
+	}
+	if err := checkLoadedMeta(e.rec.NodeID, &e.rec.NodeMeta); err != nil {
+		return nil, fieldCorrupt(path, raw, off, key, err)
+	}
+	// Computed for the wire only; never kept on disk.
+	e.rec.RequiredApproveScopes = nil
+	e.rec.ExpiresAtMs = 0
+	e.extra = extra
+	return e, nil
 }
 
 // decodePaired parses paired.json. A legacy plaintext "token" is hashed in
 // memory; the next write of the file stores the hash instead.
 func decodePaired(path string, data []byte) (*pairedTable, error) {
-	t := newPairedTable()
-	err := walkObject(path, data, func(key string, raw []byte, off int64) error {
-		e := &pairedEntry{fileRecord: fileRecord{key: key}}
-		extra, err := decodeRecord(path, raw, off, &e.rec)
-		if err != nil {
-			return err
-		}
-		if e.rec.NodeID != key {
-			return corruptAt(path, data, off, fmt.Sprintf("record %q has nodeId %q; the key must equal its nodeId", key, e.rec.NodeID))
-		}
-		if err := checkLoadedMeta(e.rec.NodeID, &e.rec.NodeMeta); err != nil {
-			return fieldCorrupt(path, raw, off, key, err)
-		}
-		switch {
-		case e.rec.Token != "":
-			// pairdeck never writes "token": one on disk was written by
-			// another gateway after pairdeck's last write, so it is newer
-			// than any tokenSha256 next to it.
-			e.digest = sha256.Sum256([]byte(e.rec.Token))
-			e.rec.TokenSHA256 = hex.EncodeToString(e.digest[:])
-			e.rec.Token = ""
-			e.hasToken = true
-		case e.rec.TokenSHA256 != "":
-			d, err := hex.DecodeString(e.rec.TokenSHA256)
-			if err != nil || len(d) != sha256.Size {
-				return corruptAt(path, data, off, fmt.Sprintf("record %q: tokenSha256 must be 64 hex digits", key))
-			}
-			copy(e.digest[:], d)
-			e.rec.TokenSHA256 = hex.EncodeToString(d) // normalise case
-			e.hasToken = true
-		}
-		e.extra = extra
-		t.insert(e)
-		return nil
+	members, err := walkObject(path, data)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := decodeAll(path, data, members, func(m jsonMember) (*pairedEntry, error) {
+		return decodePairedEntry(path, data, m.key, m.raw, m.off)
 	})
 	if err != nil {
 		return nil, err
 	}
+	t := newPairedTable()
+	for _, e := range entries {
+		t.insert(e)
+	}
 	return t, nil
+}
+
+// decodePairedEntry decodes one record of paired.json (data as for
+// decodePendingEntry).
+func decodePairedEntry(path string, data []byte, key string, raw []byte, off int64) (*pairedEntry, error) {
+	e := &pairedEntry{fileRecord: fileRecord{key: key}}
+	extra, err := decodeRecord(path, raw, off, &e.rec)
+	if err != nil {
+		return nil, err
+	}
+	if e.rec.NodeID != key {
+		return nil, corruptAt(path, data, off, fmt.Sprintf("record %q has nodeId %q; the key must equal its nodeId", key, e.rec.NodeID))
+	}
+	if err := checkLoadedMeta(e.rec.NodeID, &e.rec.NodeMeta); err != nil {
+		return nil, fieldCorrupt(path, raw, off, key, err)
+	}
+	switch {
+	case e.rec.Token != "":
+		// pairdeck never writes "token": one on disk was written by
+		// another gateway after pairdeck's last write, so it is newer
+		// than any tokenSha256 next to it.
+		e.digest = sha256.Sum256([]byte(e.rec.Token))
+		e.rec.TokenSHA256 = hex.EncodeToString(e.digest[:])
+		e.rec.Token = ""
+		e.hasToken = true
+	case e.rec.TokenSHA256 != "":
+		d, err := hex.DecodeString(e.rec.TokenSHA256)
+		if err != nil || len(d) != sha256.Size {
+			return nil, corruptAt(path, data, off, fmt.Sprintf("record %q: tokenSha256 must be 64 hex digits", key))
+		}
+		copy(e.digest[:], d)
+		e.rec.TokenSHA256 = hex.EncodeToString(d) // normalise case
+		e.hasToken = true
+	}
+	e.extra = extra
+	return e, nil
+}
+
+// decodeAll decodes members on every core (decoding is most of what
+// opening a large store costs) and returns them in order, or the error of
+// the first member that fails.
+func decodeAll[T any](path string, data []byte, members []jsonMember, decode func(jsonMember) (T, error)) ([]T, error) {
+	out := make([]T, len(members))
+	errs := make([]error, len(members))
+	workers := min(runtime.GOMAXPROCS(0), (len(members)+255)/256)
+	if workers <= 1 {
+		for i, m := range members {
+			if out[i], errs[i] = decode(m); errs[i] != nil {
+				break
+			}
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for {
+					start := int(next.Add(64)) - 64
+					if start >= len(members) {
+						return
+					}
+					for i := start; i < min(start+64, len(members)); i++ {
+						out[i], errs[i] = decode(members[i])
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			if ce, ok := errors.AsType[*CorruptError](err); ok && ce.Line == 0 && data != nil {
+				ce.locate(data)
+			}
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // checkLoadedMeta applies the wire's checks (protocol.CheckNodeID and
@@ -138,29 +207,23 @@ func fieldCorrupt(path string, raw []byte, off int64, key string, err error) err
 	return corruptAt(path, nil, at, fmt.Sprintf("record %q: %v (the gateway would refuse this from a node, so it does not load it from a file either)", key, err))
 }
 
-// walkObject checks that data is one JSON object and calls fn for each
-// member with the member's value and its byte offset in data.
-func walkObject(path string, data []byte, fn func(key string, raw []byte, off int64) error) error {
+// walkObject checks that data is one JSON object with no key twice and
+// returns its members with their byte offsets in data.
+func walkObject(path string, data []byte) ([]jsonMember, error) {
 	members, err := scanObject(data)
 	if err != nil {
 		if members, err = decodeObject(path, data); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	seen := make(map[string]bool, len(members))
 	for _, m := range members {
 		if seen[m.key] {
-			return corruptAt(path, data, m.off, fmt.Sprintf("key %q appears twice", m.key))
+			return nil, corruptAt(path, data, m.off, fmt.Sprintf("key %q appears twice", m.key))
 		}
 		seen[m.key] = true
-		if err := fn(m.key, m.raw, m.off); err != nil {
-			if ce, ok := errors.AsType[*CorruptError](err); ok && ce.Line == 0 {
-				ce.locate(data)
-			}
-			return err
-		}
 	}
-	return nil
+	return members, nil
 }
 
 // decodeObject is walkObject's careful path: encoding/json's streaming

@@ -18,10 +18,16 @@ import (
 // when a record changes, or for records loaded from disk the first time
 // their file is written, so that opening a large store stays cheap.
 type fileRecord struct {
-	key string
-	raw []byte // `  "key": {\n    ...\n  }`; nil until needed
-	pos int    // index in the table's orderList
+	key    string
+	raw    []byte // `  "key": {\n    ...\n  }`; nil until needed
+	bodyAt int    // where the record's value starts in raw
+	pos    int    // index in the table's orderList
+	gen    uint64 // bumped by every encode, so a checkpoint can tell a record it encoded is still current
 }
+
+// body is the record's value as the file holds it (what the journal
+// carries); the record must have been encoded.
+func (r *fileRecord) body() []byte { return r.raw[r.bodyAt:] }
 
 // member is an entry of either table, as its file sees it.
 type member interface {
@@ -54,21 +60,23 @@ type pairedEntry struct {
 }
 
 func (e *pendingEntry) encode() error {
-	raw, err := encodeMember(e.key, &e.rec, e.extra)
+	raw, at, err := encodeMember(e.key, &e.rec, e.extra)
 	if err != nil {
 		return fmt.Errorf("encode pending request %s: %w", e.key, err)
 	}
-	e.raw = raw
+	e.raw, e.bodyAt = raw, at
+	e.gen++
 	e.wire = nil
 	return nil
 }
 
 func (e *pairedEntry) encode() error {
-	raw, err := encodeMember(e.key, &e.rec, e.extra)
+	raw, at, err := encodeMember(e.key, &e.rec, e.extra)
 	if err != nil {
 		return fmt.Errorf("encode paired node %s: %w", e.key, err)
 	}
-	e.raw = raw
+	e.raw, e.bodyAt = raw, at
+	e.gen++
 	e.wire = nil
 	return nil
 }
@@ -86,15 +94,16 @@ func marshalCompact(v any) ([]byte, error) {
 }
 
 // encodeMember renders `  "key": {record}` at the file's indentation, with
-// unknown fields (written by another gateway) appended in key order.
-func encodeMember(key string, v any, extra map[string]json.RawMessage) ([]byte, error) {
+// unknown fields (written by another gateway) appended in key order, and
+// where the record's value starts in it.
+func encodeMember(key string, v any, extra map[string]json.RawMessage) ([]byte, int, error) {
 	keyJSON, err := marshalCompact(key)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	body, err := marshalCompact(v)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(extra) > 0 {
 		body = appendExtra(body, extra)
@@ -104,10 +113,11 @@ func encodeMember(key string, v any, extra map[string]json.RawMessage) ([]byte, 
 	out.WriteString("  ")
 	out.Write(keyJSON)
 	out.WriteString(": ")
+	at := out.Len()
 	if err := json.Indent(&out, body, "  ", "  "); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), at, nil
 }
 
 // appendExtra splices extra members into a compact JSON object.

@@ -11,11 +11,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pairdeck/pairdeck/internal/statefile"
 )
 
 // Store is the single source of truth for pairing state. It is safe for
 // concurrent use. Every mutating call returns only after its change (and its
-// audit line) is durably on disk; concurrent mutations share one write.
+// audit lines) is durably in the journal; concurrent mutations share one
+// journal append.
 //
 // Reads see only durable state: a read that arrives while a batch is being
 // written waits for that write (about one fsync).
@@ -35,26 +38,51 @@ type Store struct {
 
 	// mu guards the tables and everything below. The committer holds it for
 	// writing across a whole batch, apply through fsync.
-	mu          sync.RWMutex
-	pending     *pendingTable
-	paired      *pairedTable
-	lastPending fileImage // bytes of pending.json as last made durable
-	lastPaired  fileImage
-	resolved    *resolvedIDs
-	unreported  []Expiry // swept but not yet handed out by ExpireDue
-	seq         uint64
-	broken      error // set when memory can no longer be matched to disk
+	mu         sync.RWMutex
+	pending    *pendingTable
+	paired     *pairedTable
+	resolved   *resolvedIDs
+	unreported []Expiry // swept but not yet handed out by ExpireDue
+	seq        uint64
+	broken     error // set when memory can no longer be matched to disk
 	// listMu guards the list caches readers fill while holding mu for
 	// reading (list.go).
 	listMu sync.Mutex
 
-	// lazySince is when paired.json first had a change in memory that is
-	// not worth a write of its own (lastConnectedAtMs); zero when there is
-	// none. Such changes go to disk with the next write of paired.json, or
-	// lazyDelay after lazySince, or at Close. The committer alone uses
-	// these two.
+	// The committer alone uses what follows, up to ops.
+
+	// The journal (journal.go): the segment appended to, every segment on
+	// disk (oldest first, the last being journal's), the last commit's
+	// sequence number, the record being built, and committed audit lines
+	// a failed write kept out of audit.jsonl.
+	journal      *journal
+	segments     []uint64
+	commitSeq    uint64
+	record       recordBuilder
+	auditBacklog []byte
+
+	// Checkpoints (checkpoint.go): which files changed since the last
+	// snapshot, whether one runs, whether one is wanted regardless of the
+	// journal's size, when a failed one may be tried again, and when the
+	// current segment began. cpMu is held by a checkpoint replacing files
+	// and removing segments, and by a reload reading them.
+	cpPendingDirty, cpPairedDirty bool
+	cpRunning, cpWanted           bool
+	cpRetryAt, segStarted         time.Time
+	cpDone                        chan checkpointResult
+	cpMu                          sync.Mutex
+	closeErr                      error
+
+	// lazySince is when a change not worth a commit of its own
+	// (lastConnectedAtMs) first waited in memory; zero when none does.
+	// lazyDirty holds those records; they go into the next journal record,
+	// or one of their own lazyDelay after lazySince, or at Close.
 	lazySince time.Time
 	lazyDelay time.Duration
+	lazyDirty map[*pairedEntry]struct{}
+
+	refusals refusalLog    // refusal counts waiting for their window to close
+	wake     chan struct{} // tells the committer a refusal window opened
 
 	ops           chan *op
 	committerDone chan struct{}
@@ -63,7 +91,7 @@ type Store struct {
 	isClosed      atomic.Bool
 
 	stats     counters
-	faultHook func(stage string) error // test seam for I/O failures
+	faultHook atomic.Pointer[func(stage string) error] // test seam for I/O failures
 }
 
 // Open locks StateDir/nodes/.lock (ErrLocked naming the holder's pid if
@@ -88,6 +116,8 @@ func Open(opts Options) (*Store, error) {
 		resolved:      newResolvedIDs(resolvedMemory),
 		ops:           make(chan *op, opQueueLen),
 		committerDone: make(chan struct{}),
+		cpDone:        make(chan checkpointResult, 1),
+		wake:          make(chan struct{}, 1),
 		lazyDelay:     lazyWriteDelay,
 	}
 	if s.ttl <= 0 {
@@ -122,19 +152,15 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
-// load reads both files and opens the audit log; nothing is written unless
-// both files are usable.
+// load reads the checkpoints and the journal, brings the audit log up to
+// date with the journal and starts the journal segment the store appends
+// to. Nothing is written unless everything could be read.
 func (s *Store) load() error {
-	var err error
-	if s.lastPending, err = s.readStateFile(s.path(pendingFile)); err != nil {
+	st, err := s.loadState()
+	if err != nil {
 		return err
 	}
-	if s.lastPaired, err = s.readStateFile(s.path(pairedFile)); err != nil {
-		return err
-	}
-	if err := s.reloadTables(true, true); err != nil {
-		return err
-	}
+	s.pending, s.paired = st.pending, st.paired
 	if err := s.checkQueueSize(); err != nil {
 		return err
 	}
@@ -142,11 +168,58 @@ func (s *Store) load() error {
 	if s.dirFile, err = os.Open(s.dir); err != nil {
 		return fmt.Errorf("open %s: %w", s.dir, err)
 	}
-	if s.audit, err = openAudit(s.path(auditFile), s.log); err != nil {
+	if s.audit, err = openAudit(s.dir, s.log); err != nil {
 		return err
 	}
-	s.audit.recallDecisions(s.resolved)
+	auditSeq, err := s.reconcileAudit(st.segs)
+	if err != nil {
+		return err
+	}
+	s.commitSeq = auditSeq
+	for _, seg := range st.segs {
+		s.segments = append(s.segments, seg.n)
+		s.commitSeq = max(s.commitSeq, seg.lastSeq())
+	}
+	if err := s.startJournal(st.segs); err != nil {
+		return err
+	}
+	// What the journal changed goes into the checkpoints soon, in the
+	// background.
+	s.cpPendingDirty, s.cpPairedDirty = st.touchedPending, st.touchedPaired
+	s.cpWanted = st.records > 0 || len(s.segments) > 1
+	s.segStarted = time.Now()
+	recallDecisions(s.dir, s.resolved)
 	rand.Read(s.decoy[:])
+	return nil
+}
+
+// startJournal opens the segment to append to: the last one if a clean
+// shutdown left it empty, otherwise a new one (so that a torn record at
+// the end of the last is never followed by another).
+func (s *Store) startJournal(segs []*segmentData) error {
+	if n := len(segs); n > 0 && len(segs[n-1].records) == 0 && segs[n-1].torn == 0 {
+		last := segs[n-1]
+		f, err := statefile.OpenPrivate(last.path, os.O_RDWR, s.log)
+		if err != nil {
+			return err
+		}
+		s.journal = &journal{f: f, n: last.n, path: last.path, size: last.size}
+		return nil
+	}
+	next := uint64(1)
+	if n := len(segs); n > 0 {
+		next = segs[n-1].n + 1
+	}
+	j, err := s.createSegment(next, s.commitSeq)
+	if err != nil {
+		return err
+	}
+	if err := s.syncDir(); err != nil {
+		j.close()
+		return err
+	}
+	s.journal = j
+	s.segments = append(s.segments, next)
 	return nil
 }
 
@@ -164,7 +237,7 @@ func (s *Store) Close() error {
 	close(s.ops) // no sender can be mid-send: they hold closeMu for reading
 	s.closeMu.Unlock()
 	<-s.committerDone
-	return s.releaseFiles()
+	return errors.Join(s.closeErr, s.releaseFiles())
 }
 
 func (s *Store) releaseFiles() error {
@@ -172,6 +245,7 @@ func (s *Store) releaseFiles() error {
 	if s.audit != nil {
 		errs = append(errs, s.audit.close())
 	}
+	errs = append(errs, s.journal.close())
 	if s.dirFile != nil {
 		errs = append(errs, s.dirFile.Close())
 	}
@@ -197,12 +271,21 @@ type Stats struct {
 	Commits       uint64 // batches made durable (one write round each)
 	Ops           uint64 // changes acknowledged as durable
 	FileWrites    uint64 // state files replaced
-	Syncs         uint64 // fsync calls (files, dir, audit log)
+	Syncs         uint64 // fsync calls (journal, files, dir, audit log)
 	WriteFailures uint64 // batches rolled back
+	// JournalBytes is what the journal appends wrote; CheckpointBytes what
+	// checkpoints wrote (pending.json and paired.json), over Checkpoints
+	// checkpoints, CheckpointFailures of which failed.
+	JournalBytes       uint64
+	CheckpointBytes    uint64
+	Checkpoints        uint64
+	CheckpointFailures uint64
 }
 
 type counters struct {
 	commits, ops, fileWrites, syncs, writeFailures atomic.Uint64
+	journalBytes, checkpointBytes, checkpoints     atomic.Uint64
+	checkpointFailures                             atomic.Uint64
 }
 
 // Stats returns the current counters.
@@ -213,6 +296,11 @@ func (s *Store) Stats() Stats {
 		FileWrites:    s.stats.fileWrites.Load(),
 		Syncs:         s.stats.syncs.Load(),
 		WriteFailures: s.stats.writeFailures.Load(),
+
+		JournalBytes:       s.stats.journalBytes.Load(),
+		CheckpointBytes:    s.stats.checkpointBytes.Load(),
+		Checkpoints:        s.stats.checkpoints.Load(),
+		CheckpointFailures: s.stats.checkpointFailures.Load(),
 	}
 	s.mu.RLock()
 	st.Pending = len(s.pending.byID)

@@ -15,6 +15,14 @@ func (o *orderList) add(m member) {
 	o.items = append(o.items, m)
 }
 
+// swap puts m in old's place.
+func (o *orderList) swap(old, m member) {
+	pos := old.file().pos
+	o.items[pos] = m
+	m.file().pos = pos
+	old.file().pos = -1
+}
+
 func (o *orderList) remove(m member) {
 	r := m.file()
 	o.items[r.pos] = nil
@@ -71,6 +79,22 @@ func (t *pendingTable) remove(e *pendingEntry) {
 	t.listed = nil
 }
 
+// replace puts e where old is (same place in the file), as a journal
+// replay does for a request that changed.
+func (t *pendingTable) replace(old, e *pendingEntry) {
+	t.byID[e.key] = e
+	if t.byNode[old.rec.NodeID] == old {
+		delete(t.byNode, old.rec.NodeID)
+	}
+	if cur, ok := t.byNode[e.rec.NodeID]; !ok || cur.rec.TS <= e.rec.TS {
+		t.byNode[e.rec.NodeID] = e
+	}
+	t.order.swap(old, e)
+	heap.Remove(&t.expiry, old.heapIdx)
+	heap.Push(&t.expiry, e)
+	t.listed = nil
+}
+
 // retimed restores the heap and list order after e.rec.TS changed.
 func (t *pendingTable) retimed(e *pendingEntry) {
 	heap.Fix(&t.expiry, e.heapIdx)
@@ -99,6 +123,14 @@ func (t *pairedTable) insert(e *pairedEntry) {
 func (t *pairedTable) remove(e *pairedEntry) {
 	delete(t.byNode, e.key)
 	t.order.remove(e)
+	t.listed = nil
+}
+
+// replace puts e where old is (same place in the file), as a journal
+// replay does for a node that changed.
+func (t *pairedTable) replace(old, e *pairedEntry) {
+	t.byNode[e.key] = e
+	t.order.swap(old, e)
 	t.listed = nil
 }
 

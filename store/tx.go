@@ -16,9 +16,17 @@ type tx struct {
 	nowMs int64
 	cur   *op
 
-	pendingDirty bool
-	pairedDirty  bool
-	audit        []byte
+	seq uint64 // the commit sequence number this batch will have
+
+	// Keys the batch touched, in order: the journal record carries each
+	// one's state at the end of the batch (journal.go).
+	pendingKeys []string
+	pairedKeys  []string
+	touched     map[string]bool // "p"+requestId, "n"+nodeId
+	audit       []byte
+	// flushLazy: write the lazily kept lastConnectedAtMs changes now, even
+	// if nothing else changed (writeLazy).
+	flushLazy bool
 
 	// Request ids resolved by this batch, remembered once it is durable;
 	// resolvedNow also answers lookups from later ops of the same batch.
@@ -29,11 +37,35 @@ type tx struct {
 
 func (s *Store) newTx() *tx {
 	now := s.now()
-	return &tx{s: s, now: now, nowMs: now.UnixMilli()}
+	return &tx{s: s, now: now, nowMs: now.UnixMilli(), seq: s.commitSeq + 1}
 }
 
+// dirty reports whether the batch has anything to write.
 func (tx *tx) dirty() bool {
-	return tx.pendingDirty || tx.pairedDirty || len(tx.audit) > 0
+	return len(tx.pendingKeys) > 0 || len(tx.pairedKeys) > 0 || len(tx.audit) > 0 ||
+		(tx.flushLazy && len(tx.s.lazyDirty) > 0)
+}
+
+func (tx *tx) markPending(requestID string) {
+	if tx.touched == nil {
+		tx.touched = map[string]bool{}
+	}
+	if k := "p" + requestID; !tx.touched[k] {
+		tx.touched[k] = true
+		tx.pendingKeys = append(tx.pendingKeys, requestID)
+	}
+	tx.touch()
+}
+
+func (tx *tx) markPaired(nodeID string) {
+	if tx.touched == nil {
+		tx.touched = map[string]bool{}
+	}
+	if k := "n" + nodeID; !tx.touched[k] {
+		tx.touched[k] = true
+		tx.pairedKeys = append(tx.pairedKeys, nodeID)
+	}
+	tx.touch()
 }
 
 func (tx *tx) touch() {
@@ -44,6 +76,7 @@ func (tx *tx) touch() {
 
 func (tx *tx) log(ev auditEvent) {
 	ev.TS = tx.nowMs
+	ev.Seq = tx.seq
 	tx.audit = append(tx.audit, ev.line()...)
 	tx.touch()
 }
@@ -71,8 +104,7 @@ func (tx *tx) insertPending(rec protocol.PendingRequest) (*pendingEntry, error) 
 		return nil, err
 	}
 	tx.s.pending.insert(e)
-	tx.pendingDirty = true
-	tx.touch()
+	tx.markPending(e.key)
 	return e, nil
 }
 
@@ -88,15 +120,13 @@ func (tx *tx) updatePending(e *pendingEntry, rec protocol.PendingRequest) error 
 		e.seq = tx.s.seq
 		tx.s.pending.retimed(e)
 	}
-	tx.pendingDirty = true
-	tx.touch()
+	tx.markPending(e.key)
 	return nil
 }
 
 func (tx *tx) removePending(e *pendingEntry) {
 	tx.s.pending.remove(e)
-	tx.pendingDirty = true
-	tx.touch()
+	tx.markPending(e.key)
 }
 
 // putPaired stores rec for its node, replacing e (nil for a new node) in
@@ -121,13 +151,12 @@ func (tx *tx) putPaired(e *pairedEntry, rec protocol.PairedNode) error {
 			tx.s.paired.listed = nil
 		}
 	}
-	tx.pairedDirty = true
-	tx.touch()
+	tx.markPaired(rec.NodeID)
 	return nil
 }
 
-// markConnected sets a paired node's lastConnectedAtMs in memory only; the
-// committer writes it later (Store.MarkConnected).
+// markConnected sets a paired node's lastConnectedAtMs in memory only; it
+// goes into the journal with the next commit (Store.MarkConnected).
 func (tx *tx) markConnected(e *pairedEntry) error {
 	old := e.rec
 	e.rec.LastConnectedAtMs = tx.nowMs
@@ -135,6 +164,10 @@ func (tx *tx) markConnected(e *pairedEntry) error {
 		e.rec = old
 		return err
 	}
+	if tx.s.lazyDirty == nil {
+		tx.s.lazyDirty = map[*pairedEntry]struct{}{}
+	}
+	tx.s.lazyDirty[e] = struct{}{}
 	if tx.s.lazySince.IsZero() {
 		tx.s.lazySince = time.Now()
 	}
@@ -143,6 +176,5 @@ func (tx *tx) markConnected(e *pairedEntry) error {
 
 func (tx *tx) removePaired(e *pairedEntry) {
 	tx.s.paired.remove(e)
-	tx.pairedDirty = true
-	tx.touch()
+	tx.markPaired(e.key)
 }

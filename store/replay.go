@@ -1,0 +1,251 @@
+package store
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/pairdeck/pairdeck/internal/statefile"
+)
+
+// Opening: load the checkpoints (pending.json, paired.json), then replay
+// every journal segment over them, oldest first. A put carries a record's
+// whole state, so the last record to name a key decides it, whatever the
+// checkpoint already held; only that last state is decoded.
+
+// loadedState is the tables as checkpoints and journal make them.
+type loadedState struct {
+	pending *pendingTable
+	paired  *pairedTable
+	segs    []*segmentData
+	// records replayed, and whether they touched each table (so that the
+	// first checkpoint rewrites only what changed).
+	records                       int
+	touchedPending, touchedPaired bool
+}
+
+// loadState reads the checkpoints and the journal. Nothing is written.
+func (s *Store) loadState() (*loadedState, error) {
+	st := &loadedState{}
+	pend, err := s.readStateFile(s.path(pendingFile))
+	if err != nil {
+		return nil, err
+	}
+	pair, err := s.readStateFile(s.path(pairedFile))
+	if err != nil {
+		return nil, err
+	}
+	st.pending = newPendingTable()
+	if pend.exists {
+		if st.pending, err = decodePending(s.path(pendingFile), pend.data, &s.seq); err != nil {
+			return nil, err
+		}
+	}
+	st.paired = newPairedTable()
+	if pair.exists {
+		if st.paired, err = decodePaired(s.path(pairedFile), pair.data); err != nil {
+			return nil, err
+		}
+	}
+	nums, err := listSegments(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var prev *segmentData
+	for _, n := range nums {
+		path := s.path(segmentName(n))
+		data, err := statefile.ReadPrivate(path, maxSegmentBytes, s.log)
+		if err != nil {
+			return nil, readError(path, err)
+		}
+		seg, err := parseSegment(path, data)
+		if err != nil {
+			return nil, err
+		}
+		seg.n = n
+		if prev != nil && seg.baseSeq != prev.lastSeq() {
+			return nil, journalCorrupt(path, 8, fmt.Sprintf("the segment starts after commit %d, but %s ends at commit %d: a segment between them is missing or out of place",
+				seg.baseSeq, segmentName(prev.n), prev.lastSeq()))
+		}
+		st.segs = append(st.segs, seg)
+		prev = seg
+	}
+	if err := s.replay(st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// lastSeq is the commit sequence of the segment's last record (its base
+// when it has none).
+func (seg *segmentData) lastSeq() uint64 {
+	if len(seg.records) == 0 {
+		return seg.baseSeq
+	}
+	return seg.records[len(seg.records)-1].seq
+}
+
+// keyFate is what the journal did last to one key.
+type keyFate struct {
+	last  *journalEntry
+	path  string
+	since int  // the first put after the key's last removal: its place among new records
+	gone  bool // removed at some point in the journal: it goes to the end if put again
+}
+
+// replay applies the journal to the tables.
+func (s *Store) replay(st *loadedState) error {
+	pending := map[string]*keyFate{}
+	paired := map[string]*keyFate{}
+	idx := 0
+	for _, seg := range st.segs {
+		for ri := range seg.records {
+			st.records++
+			for ei := range seg.records[ri].entries {
+				e := &seg.records[ri].entries[ei]
+				var fates map[string]*keyFate
+				switch e.kind {
+				case entryPendingPut, entryPendingDel:
+					fates = pending
+					st.touchedPending = true
+				case entryPairedPut, entryPairedDel:
+					fates = paired
+					st.touchedPaired = true
+				default:
+					continue
+				}
+				idx++
+				f := fates[e.key]
+				if f == nil {
+					f = &keyFate{since: idx}
+					fates[e.key] = f
+				}
+				switch e.kind {
+				case entryPendingDel, entryPairedDel:
+					f.gone, f.since = true, -1
+				default:
+					if f.since < 0 {
+						f.since = idx
+					}
+				}
+				f.last, f.path = e, seg.path
+			}
+		}
+	}
+	if err := replayTable(pending, st.pending.byID, func(key string, f *keyFate) (*pendingEntry, error) {
+		return decodePendingEntry(f.path, nil, key, f.last.val, f.last.valOff)
+	}, st.pending.remove, func(old, e *pendingEntry) {
+		e.seq = old.seq // its place among requests of the same ts
+		st.pending.replace(old, e)
+	}, func(e *pendingEntry) {
+		s.seq++
+		e.seq = s.seq
+		st.pending.insert(e)
+	}); err != nil {
+		return err
+	}
+	return replayTable(paired, st.paired.byNode, func(key string, f *keyFate) (*pairedEntry, error) {
+		return decodePairedEntry(f.path, nil, key, f.last.val, f.last.valOff)
+	}, st.paired.remove, st.paired.replace, st.paired.insert)
+}
+
+// replayTable applies each key's last fate: a removal removes, a put of a
+// record the checkpoint holds replaces it in place, and records that are
+// new (or were removed and put again) are added in the order they were
+// first put.
+func replayTable[E any](fates map[string]*keyFate, current map[string]E, decode func(string, *keyFate) (E, error),
+	remove func(E), replace func(old, e E), insert func(E)) error {
+	type put struct {
+		key  string
+		fate *keyFate
+	}
+	var puts []put
+	for key, f := range fates {
+		if f.last.kind == entryPendingDel || f.last.kind == entryPairedDel {
+			if old, ok := current[key]; ok {
+				remove(old)
+			}
+			continue
+		}
+		puts = append(puts, put{key, f})
+	}
+	slices.SortFunc(puts, func(a, b put) int { return cmp.Compare(a.fate.since, b.fate.since) })
+	members := make([]jsonMember, len(puts))
+	for i, p := range puts {
+		members[i] = jsonMember{key: p.key}
+	}
+	decoded, err := decodeAll("", nil, members, func(m jsonMember) (E, error) {
+		return decode(m.key, fates[m.key])
+	})
+	if err != nil {
+		return err
+	}
+	for i, p := range puts {
+		old, ok := current[p.key]
+		switch {
+		case ok && !p.fate.gone:
+			replace(old, decoded[i])
+		case ok:
+			remove(old)
+			insert(decoded[i])
+		default:
+			insert(decoded[i])
+		}
+	}
+	return nil
+}
+
+// reconcileAudit writes to audit.jsonl the lines of committed journal
+// records that a crash kept out of it (they are written after the commit,
+// without an fsync of their own), and cuts a torn last line. It returns
+// the newest commit sequence the audit log holds.
+func (s *Store) reconcileAudit(segs []*segmentData) (uint64, error) {
+	a := s.audit
+	if err := a.cutTornLine(); err != nil {
+		return 0, err
+	}
+	tail, err := a.tailSeq()
+	if err != nil {
+		return 0, err
+	}
+	for _, seg := range segs {
+		for _, rec := range seg.records {
+			if rec.seq < tail.seq {
+				continue
+			}
+			var lines []byte
+			for _, e := range rec.entries {
+				if e.kind == entryAudit {
+					lines = append(lines, e.val...)
+				}
+			}
+			if len(lines) == 0 {
+				continue
+			}
+			if rec.seq == tail.seq {
+				if !tail.inCurrent || tail.count >= bytesCount(lines, '\n') {
+					continue
+				}
+				// Only some of the batch's lines made it: write it whole.
+				if err := a.truncate(tail.start); err != nil {
+					return 0, err
+				}
+			}
+			if _, err := a.write(s, lines); err != nil {
+				return 0, fmt.Errorf("write back committed audit lines: %w", err)
+			}
+			tail.seq = rec.seq
+		}
+	}
+	return tail.seq, nil
+}
+
+func bytesCount(b []byte, c byte) int {
+	n := 0
+	for _, x := range b {
+		if x == c {
+			n++
+		}
+	}
+	return n
+}
