@@ -52,9 +52,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 		s, l := sizeName(r.Options.Small), sizeName(r.Options.Large)
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "GROWTH\t%s\t%s\t×\n", s, l)
+		fmt.Fprintf(tw, "GROWTH\t%s\t%s\t×\tTARGET\tMET\n", s, l)
 		for _, g := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", g.name, formatValue(g.small), formatValue(g.large), formatRatio(g.ratio))
+			target, met := "", ""
+			if g.max > 0 {
+				target, met = "≤ "+formatRatio(g.max), "yes"
+				if !g.met() {
+					met = "NO"
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", g.name, formatValue(g.small), formatValue(g.large), formatRatio(g.ratio), target, met)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -100,7 +107,10 @@ type growthRow struct {
 	name         string
 	small, large float64
 	ratio        float64
+	max          float64 // target; 0 when none
 }
+
+func (g growthRow) met() bool { return g.max == 0 || (!math.IsNaN(g.ratio) && g.ratio <= g.max) }
 
 // growth resolves the growth rows whose two figures were measured.
 func (r *Report) growth() []growthRow {
@@ -115,7 +125,7 @@ func (r *Report) growth() []growthRow {
 		if s.Value != 0 {
 			ratio = l.Value / s.Value
 		}
-		out = append(out, growthRow{name: g.Name, small: s.Value, large: l.Value, ratio: ratio})
+		out = append(out, growthRow{name: g.Name, small: s.Value, large: l.Value, ratio: ratio, max: g.Max})
 	}
 	return out
 }
@@ -182,9 +192,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		return err
 	}
 	type growthJSON struct {
-		Small float64 `json:"small"`
-		Large float64 `json:"large"`
-		Ratio float64 `json:"ratio"`
+		Small float64  `json:"small"`
+		Large float64  `json:"large"`
+		Ratio float64  `json:"ratio"`
+		Max   *float64 `json:"max,omitempty"`
+		Met   *bool    `json:"met,omitempty"`
 	}
 	gr := map[string]growthJSON{}
 	for _, g := range r.growth() {
@@ -192,7 +204,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		if math.IsNaN(ratio) || math.IsInf(ratio, 0) {
 			ratio = 0
 		}
-		gr[g.name] = growthJSON{Small: g.small, Large: g.large, Ratio: round(ratio, 2)}
+		row := growthJSON{Small: g.small, Large: g.large, Ratio: round(ratio, 2)}
+		if g.max > 0 {
+			m, met := g.max, g.met()
+			row.Max, row.Met = &m, &met
+		}
+		gr[g.name] = row
 	}
 	if err := member("growth", gr); err != nil {
 		return err
@@ -216,12 +233,18 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return err
 }
 
-// Missed lists the figures that are outside their targets.
+// Missed lists the figures, and the growths, that are outside their
+// targets.
 func (r *Report) Missed() []string {
 	var out []string
 	for _, f := range r.Figures {
 		if !f.Met() {
 			out = append(out, fmt.Sprintf("%s %s %s (target %s, %s)", f.Key, formatValue(f.Value), f.Unit, f.Target, missBy(f)))
+		}
+	}
+	for _, g := range r.growth() {
+		if !g.met() {
+			out = append(out, fmt.Sprintf("%s grows %s from %s to %s (target ≤ %s)", g.name, formatRatio(g.ratio), sizeName(r.Options.Small), sizeName(r.Options.Large), formatRatio(g.max)))
 		}
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -185,5 +186,51 @@ func BenchmarkOpen10kPaired(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// BenchmarkOpenAfterCrash10kPaired10kPending: opening what a crash left,
+// 10,000 paired and 10,000 pending in the checkpoints and 4,000 requests
+// in the journal (made concurrently, so in fewer records than `pairdeck
+// bench`'s full journal, whose requests come one by one).
+func BenchmarkOpenAfterCrash10kPaired10kPending(b *testing.B) {
+	setVar(b, &checkpointRecords, 1<<30)
+	dir := b.TempDir()
+	writeFixture(b, dir, pairedFile, pairedFixture(b, 10000))
+	writeFixture(b, dir, pendingFile, pendingFixture(b, 10000))
+	s, err := Open(Options{StateDir: dir, MaxPending: 1 << 20, TTL: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for i := next.Add(1); i <= 4000; i = next.Add(1) {
+				if _, _, err := s.Request(ctx, node, RequestInput{NodeID: fmt.Sprintf("extra-%d", i), NodeMeta: protocol.NodeMeta{DisplayName: "extra"}}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	img := crashImage(b, s)
+	s.Close()
+	for b.Loop() {
+		b.StopTimer()
+		cp := b.TempDir()
+		if err := os.CopyFS(cp, os.DirFS(img)); err != nil {
+			b.Fatal(err)
+		}
+		os.Chmod(filepath.Join(cp, "nodes"), 0o700)
+		b.StartTimer()
+		s, err := Open(Options{StateDir: cp, MaxPending: 1 << 20, TTL: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close() // with the checkpoint Open started
+		b.StartTimer()
 	}
 }

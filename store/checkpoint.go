@@ -370,3 +370,18 @@ func (s *Store) shutdown() {
 		s.closeErr = fmt.Errorf("sync %s: %w", s.audit.path, err)
 	}
 }
+
+// CheckpointPolicy is when the store writes its checkpoints: after Records
+// journal records, Bytes bytes of journal or Interval, whichever comes
+// first (and at Close).
+type CheckpointPolicy struct {
+	Records  int
+	Bytes    int64
+	Interval time.Duration
+}
+
+// Checkpoints returns the policy in force, for reports that amortise a
+// checkpoint's cost over the decisions between two.
+func Checkpoints() CheckpointPolicy {
+	return CheckpointPolicy{Records: checkpointRecords, Bytes: checkpointBytes, Interval: checkpointInterval}
+}

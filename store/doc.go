@@ -5,25 +5,54 @@
 // log, audit.jsonl. It has no network code; the gateway and the CLI's
 // offline mode call it.
 //
-// Durability. A mutating call returns only when its change and its audit
-// line are on disk. Changes go through one committer goroutine that batches
-// whatever is queued (group commit, commit.go): the batch's audit lines are
-// appended and its changed files written to fsynced temp files in
-// parallel, then the temp files are renamed into place and the dir is
-// fsynced. A file that did not change is not rewritten. If any step fails,
-// the files are put back, memory is rebuilt from the last durable bytes,
-// and every call of the batch that changed something gets an error
-// wrapping ErrWrite. Reads see durable state only, with one exception: a
-// node's lastConnectedAtMs (MarkConnected) is not a decision and is
-// written with the next write of paired.json, within 10 s, or at Close,
-// rather than with a rewrite of its own; a crash can lose the last seconds
-// of it.
+// Files in StateDir/nodes:
 //
-// Records keep their encoded JSON, so a file is rebuilt by concatenation.
+//	pending.json, paired.json  checkpoints: complete after a clean shutdown,
+//	                           otherwise as of the last checkpoint
+//	journal.<n>.wal            the write-ahead journal (journal.go): every
+//	                           change since the last checkpoint
+//	audit.jsonl                one line per decision or change (audit.go)
+//	audit.<n>.jsonl            rotated audit logs, n counting up
+//	.lock                      held by the store's process; its pid
+//
+// Durability. A mutating call returns only when its change and its audit
+// lines are in the journal, on disk. Changes go through one committer
+// goroutine that batches whatever is queued (group commit, commit.go) and
+// appends one record per batch, holding the new state of every key the
+// batch touched and the batch's audit lines, with one fsync (fdatasync):
+// that append is the commit point for both tables at once. Then the
+// audit lines go to audit.jsonl, and the callers are answered. If the
+// append fails, the journal is cut back, memory is rebuilt from disk, and
+// every call of the batch that changed something gets an error wrapping
+// ErrWrite. Reads see durable state only, with one exception: a node's
+// lastConnectedAtMs (MarkConnected) is not a decision and goes into the
+// journal with the next commit, within 10 s, or at Close, rather than
+// with a commit of its own; a crash can lose the last seconds of it.
+//
+// Checkpoints (checkpoint.go). pending.json and paired.json are rewritten
+// in the background, each only if it changed, after 4096 journal records,
+// 8 MiB of journal or 5 minutes, and at Close (temp file, fsync, rename,
+// fsync of the dir); then the audit log is fsynced and the journal
+// segments the checkpoint covers are removed. Open loads the checkpoints
+// and replays the journal (replay.go), so after a crash the state is
+// every acknowledged change, and the two files are current again once a
+// store has opened the dir (its first checkpoint starts at once).
+//
+// The audit log records only what committed: a batch's lines are written
+// after its record is durable, each carrying the commit's "seq"; Open
+// writes back the lines a crash kept out of the file and cuts a torn last
+// line. audit.jsonl is renamed to audit.<n>.jsonl when a checkpoint starts
+// and it holds 16 MiB or more; the 4 newest rotations are kept. History
+// and ReadHistory read across them (history.go). Refused attempts (a wrong
+// node token) are counted, not written one by one: one line per kind,
+// node and address per minute, with the count (refusals.go).
+//
+// Records keep their encoded JSON, so a checkpoint is a concatenation and
+// a journal record carries the text the file will hold.
 // Fields of a record this version does not know (written by another
 // gateway) are kept and written back after the known ones. A legacy
 // plaintext "token" in paired.json still verifies and is replaced by its
-// SHA-256 the next time paired.json is written.
+// SHA-256 in the next checkpoint of paired.json.
 //
 // Expiry. A request is expired when now >= ts+TTL, by the injected clock;
 // reads never show one. Each batch first removes the expired requests
@@ -32,7 +61,7 @@
 //
 // Stale ids. Up to 4096 recently resolved request ids are remembered in
 // memory with how they ended, so a late approve or reject gets a precise
-// *DecisionError. They are forgotten on restart.
+// *DecisionError. Open recalls them from the tail of the audit log.
 //
 // A hostile state dir. Every file the store reads or writes is opened
 // through internal/statefile: without following a symbolic link, only if

@@ -3,8 +3,11 @@ package store
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // Loading must never panic: a file either loads or is refused with
@@ -217,4 +220,37 @@ func tablesText(t *testing.T, st *loadedState) string {
 		t.Fatal(err)
 	}
 	return string(p) + "\n" + string(q)
+}
+
+// Where the reflection-free decoder reads a record, it reads what
+// encoding/json reads, unknown members included.
+func FuzzFastDecodeAgrees(f *testing.F) {
+	for _, s := range append(append([]string{}, pendingSeeds...), pairedSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"requestId": "r", "nodeId": "n", "caps": [], "commands": ["a", "b"], "ts": -5, "silent": null, "x": {"y": [1]}}`))
+	f.Add([]byte(`{"nodeId": "n", "NodeId": "m", "createdAtMs": 01}`))
+	f.Add([]byte(`{"nodeId": "n\u00e9", "displayName": "caf\u00e9", "approvedAtMs": 1e3}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, mk := range []func() any{
+			func() any { return new(protocol.PendingRequest) },
+			func() any { return new(protocol.PairedNode) },
+		} {
+			fast, slow := mk(), mk()
+			fx, ok := fastDecode(data, fast)
+			if !ok {
+				continue
+			}
+			sx, err := slowDecodeRecord("f", data, 0, slow)
+			if err != nil {
+				t.Fatalf("fast decode took what encoding/json refuses (%v): %s", err, data)
+			}
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("fast %+v\nslow %+v\nof %s", fast, slow, data)
+			}
+			if len(fx) != len(sx) || (len(fx) > 0 && !reflect.DeepEqual(fx, sx)) {
+				t.Fatalf("unknown members: fast %q, slow %q", fx, sx)
+			}
+		}
+	})
 }

@@ -272,6 +272,15 @@ func decodeObject(path string, data []byte) ([]jsonMember, error) {
 // decodeRecord fills v from one member's value and returns the members v has
 // no field for, so they survive a rewrite.
 func decodeRecord(path string, raw []byte, off int64, v any) (map[string]json.RawMessage, error) {
+	if extra, ok := fastDecode(raw, v); ok {
+		return extra, nil
+	}
+	return slowDecodeRecord(path, raw, off, v)
+}
+
+// slowDecodeRecord is decodeRecord with encoding/json: for records of any
+// shape, and for the precise error when one is damaged.
+func slowDecodeRecord(path string, raw []byte, off int64, v any) (map[string]json.RawMessage, error) {
 	if err := json.Unmarshal(raw, v); err != nil {
 		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 			return nil, typeCorrupt(path, raw, off, te)
