@@ -41,11 +41,12 @@ type HistoryEvent struct {
 	Reason      string `json:"reason,omitempty"`
 	// Actor is who made the change (for expiries, the TTL rule).
 	Actor Actor `json:"actor"`
-	// Count, FirstTS and LastTS are set on a refusal count: Count refusals
-	// of this kind, from this node and address, between FirstTS and LastTS.
-	Count   int   `json:"count,omitempty"`
-	FirstTS int64 `json:"firstTs,omitempty"`
-	LastTS  int64 `json:"lastTs,omitempty"`
+	// Attempts, FirstTS and LastTS are set on a count of refusals (the
+	// gateway's "token-refused": Attempts wrong tokens from one client and
+	// network between FirstTS and LastTS, Unix ms).
+	Attempts int64 `json:"attempts,omitempty"`
+	FirstTS  int64 `json:"firstTs,omitempty"`
+	LastTS   int64 `json:"lastTs,omitempty"`
 	// Fields are the line's other members (what a policy change changed).
 	Fields map[string]json.RawMessage `json:"fields,omitempty"`
 	// Cursor is where this event is in the log.

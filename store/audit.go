@@ -46,11 +46,6 @@ type auditEvent struct {
 	DisplayName string `json:"displayName,omitempty"`
 	IsRepair    bool   `json:"isRepair,omitempty"`
 	Decision    string `json:"decision,omitempty"`
-	// Count, FirstTS and LastTS summarise refusals of one kind from one
-	// node and address over a window (refusals.go); ts is the window's end.
-	Count   int   `json:"count,omitempty"`
-	FirstTS int64 `json:"firstTs,omitempty"`
-	LastTS  int64 `json:"lastTs,omitempty"`
 
 	extra map[string]json.RawMessage // Audit's caller-supplied fields
 }
@@ -69,7 +64,7 @@ func (ev *auditEvent) line() []byte {
 func (ev *auditEvent) setFields(fields map[string]any) error {
 	for k, v := range fields {
 		switch k {
-		case "ts", "seq", "action", "actor", "count", "firstTs", "lastTs":
+		case "ts", "seq", "action", "actor":
 			continue
 		case "requestId", "nodeId", "displayName", "decision":
 			s, ok := v.(string)

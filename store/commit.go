@@ -114,9 +114,6 @@ func (s *Store) runCommitter() {
 		case <-wake:
 			s.commitTimers(false)
 			continue
-		case <-s.wake:
-			stop() // something new to wait for: compute the timer again
-			continue
 		}
 		stop()
 		if !ok {
@@ -136,14 +133,14 @@ func (s *Store) runCommitter() {
 				break drain
 			}
 		}
-		s.commitBatch(batch, false)
+		s.commitBatch(batch)
 		clear(batch)
 	}
 }
 
 // nextWake is when the committer has something to do without an op: write
-// the lastConnectedAtMs changes that waited (lazyDelay), write the refusal
-// counts of a closed window, or start a checkpoint that is due by time.
+// the lastConnectedAtMs changes that waited (lazyDelay), or start a
+// checkpoint that is due by time.
 func (s *Store) nextWake() (<-chan time.Time, func()) {
 	var at time.Time
 	consider := func(t time.Time) {
@@ -154,7 +151,6 @@ func (s *Store) nextWake() (<-chan time.Time, func()) {
 	if !s.lazySince.IsZero() {
 		consider(s.lazySince.Add(s.lazyDelay))
 	}
-	consider(s.refusals.due())
 	consider(s.checkpointDueAt())
 	if at.IsZero() {
 		return nil, func() {}
@@ -166,21 +162,14 @@ func (s *Store) nextWake() (<-chan time.Time, func()) {
 // commitTimers writes what waited for a timer (or, with all, everything
 // that waits: at Close).
 func (s *Store) commitTimers(all bool) {
-	lazy := !s.lazySince.IsZero() && (all || !time.Now().Before(s.lazySince.Add(s.lazyDelay)))
-	refusals := s.refusals.hasDue(time.Now(), all)
-	if !lazy && !refusals {
+	if s.lazySince.IsZero() || (!all && time.Now().Before(s.lazySince.Add(s.lazyDelay))) {
 		return
 	}
-	o := &op{ctx: context.Background(), done: make(chan error, 1), apply: func(tx *tx) error {
-		tx.flushLazy = lazy
-		return nil
-	}}
-	s.commitBatch([]*op{o}, all)
+	s.writeLazy()
 }
 
-// commitBatch applies a batch and makes it durable. allRefusals writes
-// every refusal count, not only those of closed windows (at Close).
-func (s *Store) commitBatch(batch []*op, allRefusals bool) {
+// commitBatch applies a batch and makes it durable.
+func (s *Store) commitBatch(batch []*op) {
 	taken := batch[:0:0]
 	for _, o := range batch {
 		if o.state.CompareAndSwap(opQueued, opTaken) {
@@ -208,7 +197,6 @@ func (s *Store) commitBatch(batch []*op, allRefusals bool) {
 			o.err = o.apply(tx)
 		}
 		tx.cur = nil
-		s.refusals.takeDue(tx, time.Now(), allRefusals)
 		durable := true
 		if tx.dirty() {
 			if err := s.persist(tx); err != nil {
@@ -302,7 +290,7 @@ func (s *Store) writeLazy() {
 		tx.flushLazy = true
 		return nil
 	}}
-	s.commitBatch([]*op{o}, false)
+	s.commitBatch([]*op{o})
 }
 
 // persist appends the batch's journal record (the commit point, for both

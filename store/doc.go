@@ -43,9 +43,7 @@
 // writes back the lines a crash kept out of the file and cuts a torn last
 // line. audit.jsonl is renamed to audit.<n>.jsonl when a checkpoint starts
 // and it holds 16 MiB or more; the 4 newest rotations are kept. History
-// and ReadHistory read across them (history.go). Refused attempts (a wrong
-// node token) are counted, not written one by one: one line per kind,
-// node and address per minute, with the count (refusals.go).
+// and ReadHistory read across them (history.go).
 //
 // Records keep their encoded JSON, so a checkpoint is a concatenation and
 // a journal record carries the text the file will hold.

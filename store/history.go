@@ -46,7 +46,7 @@ func ReadHistory(stateDir string, q protocol.HistoryQuery) (protocol.HistoryPage
 // to Fields ("seq" is the store's bookkeeping and is left out).
 var historyKnown = map[string]bool{
 	"ts": true, "seq": true, "action": true, "requestId": true, "nodeId": true, "displayName": true,
-	"isRepair": true, "decision": true, "reason": true, "actor": true, "count": true, "firstTs": true, "lastTs": true,
+	"isRepair": true, "decision": true, "reason": true, "actor": true, "attempts": true, "firstTs": true, "lastTs": true,
 }
 
 func readHistory(dir string, q protocol.HistoryQuery) (protocol.HistoryPage, error) {

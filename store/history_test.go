@@ -159,3 +159,23 @@ func TestAuditRotationKeepsAFew(t *testing.T) {
 		}
 	}
 }
+
+// A count of refusals, as the gateway writes it, reads back with its
+// numbers; members History has no field for come in Fields.
+func TestHistoryOfARefusalCount(t *testing.T) {
+	s, _ := openTest(t)
+	if err := s.Audit(ctx, node, "token-refused", map[string]any{"nodeId": "n1", "attempts": 7, "firstTs": 10, "lastTs": 20, "network": "10.0.0.0/24"}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.History(protocol.HistoryQuery{NodeID: "n1"})
+	if err != nil || len(page.Events) != 1 {
+		t.Fatalf("%+v, %v", page, err)
+	}
+	ev := page.Events[0]
+	if ev.Attempts != 7 || ev.FirstTS != 10 || ev.LastTS != 20 || string(ev.Fields["network"]) != `"10.0.0.0/24"` || ev.Actor.Role != "node" {
+		t.Fatalf("event %+v", ev)
+	}
+	if _, has := ev.Fields["seq"]; has {
+		t.Fatal("seq is the store's bookkeeping, not history")
+	}
+}

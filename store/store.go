@@ -81,9 +81,6 @@ type Store struct {
 	lazyDelay time.Duration
 	lazyDirty map[*pairedEntry]struct{}
 
-	refusals refusalLog    // refusal counts waiting for their window to close
-	wake     chan struct{} // tells the committer a refusal window opened
-
 	ops           chan *op
 	committerDone chan struct{}
 	closeMu       sync.RWMutex // senders hold it for reading while sending
@@ -117,7 +114,6 @@ func Open(opts Options) (*Store, error) {
 		ops:           make(chan *op, opQueueLen),
 		committerDone: make(chan struct{}),
 		cpDone:        make(chan checkpointResult, 1),
-		wake:          make(chan struct{}, 1),
 		lazyDelay:     lazyWriteDelay,
 	}
 	if s.ttl <= 0 {
