@@ -1,10 +1,5 @@
 package store
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
 // resolvedMemory is how many resolved request ids are remembered so that a
 // late approve or reject gets "already resolved" rather than "unknown". At
 // Open they are recalled from the tail of the audit log, so the answer
@@ -57,40 +52,4 @@ func (r *resolvedIDs) add(id string, res resolution) {
 func (r *resolvedIDs) get(id string) (resolution, bool) {
 	res, ok := r.byID[id]
 	return res, ok
-}
-
-// recallDecisions seeds r with the decisions in the tail of the audit log,
-// oldest first so the newest win. A line that does not parse (a torn tail
-// from a crash, or a line cut by the window) is skipped: the log is a
-// record, not the source of truth.
-func (a *auditLog) recallDecisions(r *resolvedIDs) {
-	start := max(a.size-recallWindow, 0)
-	buf := make([]byte, a.size-start)
-	n, _ := a.f.ReadAt(buf, start)
-	buf = buf[:n]
-	if start > 0 {
-		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			buf = buf[i+1:] // the first line is cut
-		}
-	}
-	for len(buf) > 0 {
-		line := buf
-		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			line, buf = buf[:i], buf[i+1:]
-		} else {
-			buf = nil
-		}
-		var ev struct {
-			Action    string `json:"action"`
-			RequestID string `json:"requestId"`
-			NodeID    string `json:"nodeId"`
-		}
-		if json.Unmarshal(line, &ev) != nil || ev.RequestID == "" {
-			continue
-		}
-		switch ev.Action {
-		case decisionApproved, decisionRejected, decisionExpired, decisionRemoved:
-			r.add(ev.RequestID, resolution{nodeID: ev.NodeID, decision: ev.Action})
-		}
-	}
 }
