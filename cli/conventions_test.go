@@ -2,11 +2,14 @@ package cli_test
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestCommandLineConventions: version, "did you mean", a completion shell
@@ -131,4 +134,36 @@ func TestWatchPipedPrintsRows(t *testing.T) {
 	if strings.Contains(w.String(), `{"event"`) {
 		t.Errorf("piped --watch without --json printed JSON:\n%s", w)
 	}
+}
+
+// TestHangUpShutsDownCleanly: SIGHUP (the SSH session or tmux pane went
+// away) stops the embedded console's gateway and serve as ctrl+c does:
+// gateway.json is removed and the state dir is free for the next gateway.
+func TestHangUpShutsDownCleanly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	runtimeFile := filepath.Join(e.stateDir, "pairdeck", "gateway.json")
+	c := e.startTTY(100, "--listen", "127.0.0.1:0")
+	c.waitFor(`embedded`)
+	eventually(t, "the embedded gateway announces itself", func() bool {
+		_, err := os.Stat(runtimeFile)
+		return err == nil
+	})
+	c.cmd.Process.Signal(syscall.SIGHUP)
+	select {
+	case <-c.done:
+	case <-time.After(cmdTimeout):
+		t.Fatalf("the console did not exit on SIGHUP:\n%s", c.text())
+	}
+	if _, err := os.Stat(runtimeFile); !os.IsNotExist(err) {
+		t.Errorf("gateway.json left behind after SIGHUP: %v", err)
+	}
+
+	g := e.serve()
+	g.signal(syscall.SIGHUP)
+	g.exits(0)
+	if _, err := os.Stat(runtimeFile); !os.IsNotExist(err) {
+		t.Errorf("serve left gateway.json behind after SIGHUP: %v", err)
+	}
+	e.serve().stop() // the state dir is free
 }

@@ -25,7 +25,11 @@ type globals struct {
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP is a terminal going away (an SSH session dropped, a tmux pane
+	// killed): a console or gateway shuts down as cleanly as on ctrl+c,
+	// releasing the state dir and removing gateway.json, instead of dying
+	// where it stands.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
 	root := newRootCmd()

@@ -52,7 +52,7 @@ func newServeCmd(g *globals) *cobra.Command {
 
 The gateway holds the state dir's lock for its lifetime; consoles and
 "pairdeck nodes" commands on the same machine find it through
-<state>/pairdeck/gateway.json. SIGINT or SIGTERM shut it down cleanly:
+<state>/pairdeck/gateway.json. SIGINT, SIGTERM or SIGHUP shut it down cleanly:
 connected clients get a shutdown event and close code 1012.`,
 		Example: `  pairdeck serve
   pairdeck serve --listen 0.0.0.0:18789 --token-file /etc/pairdeck/token
