@@ -18,7 +18,7 @@ func recordedDeviceToken(t *testing.T, r *recording, label string) (string, int)
 	var res struct {
 		Payload protocol.HelloOK `json:"payload"`
 	}
-	r.recordedFrame(t, label, func(w wireFrame, _ json.RawMessage) bool { return w.Type == "res" && w.OK != nil && *w.OK }, &res)
+	r.Frame(t, label, func(w wireFrame, _ json.RawMessage) bool { return w.Type == "res" && w.OK != nil && *w.OK }, &res)
 	if res.Payload.Auth == nil || res.Payload.Auth.DeviceToken == "" {
 		t.Fatalf("%s issued no device token", label)
 	}
@@ -35,7 +35,7 @@ func nodeConfig(t *testing.T, url, token string) Config {
 func TestOpenClawPairNodeThroughDevicePairing(t *testing.T) {
 	v := "2026.9.6"
 	g := newReplay(t, v, "node-connect", "node-no-token", "node-P")
-	wantToken, _ := recordedDeviceToken(t, g.rec, "node-P")
+	wantToken, _ := recordedDeviceToken(t, g.Rec, "node-P")
 	var mu sync.Mutex
 	var pendings []PairPending
 	approved := make(chan struct{})
@@ -48,7 +48,7 @@ func TestOpenClawPairNodeThroughDevicePairing(t *testing.T) {
 		go func() {
 			// What the gateway sent the node's socket when an operator
 			// approved its commands (no seq).
-			if g.push(t, "node-P", protocol.EventPairResolved) != 1 {
+			if g.Push(t, "node-P", protocol.EventPairResolved) != 1 {
 				t.Error("no recorded node.pair.resolved for node P")
 			}
 			close(approved)
@@ -58,7 +58,7 @@ func TestOpenClawPairNodeThroughDevicePairing(t *testing.T) {
 		t.Fatalf("pair: %v", err)
 	}
 	<-approved
-	sent := g.sent()
+	sent := g.Sent()
 	if len(sent) != 2 || sent[0].Auth != nil || sent[1].Auth == nil || sent[1].Auth.Token != sharedToken(v) {
 		t.Errorf("connects %+v: want one without credentials, then one with the shared token", sent)
 	}
@@ -92,7 +92,7 @@ func TestOpenClawPairNodeOnNodePairingGateways(t *testing.T) {
 	for _, v := range []string{"2026.4.12", "2026.7.35"} {
 		t.Run(v, func(t *testing.T) {
 			g := newReplay(t, v, "node-connect", "node-no-token", "node-P")
-			wantToken, proto := recordedDeviceToken(t, g.rec, "node-P")
+			wantToken, proto := recordedDeviceToken(t, g.Rec, "node-P")
 			var hint string
 			out, err := Pair(testCtx(t), nodeConfig(t, g.URL, sharedToken(v)), protocol.PairRequestParams{},
 				func(p PairPending) { hint = p.Hint })
@@ -117,7 +117,7 @@ func TestOpenClawPairNodeWaitsForDeviceApproval(t *testing.T) {
 	g := newReplay(t, v, "device-pairing", "G-node-new", "G-after")
 	// Recorded with the shared token on a gateway that wants it; here the
 	// gateway lets the node try without one.
-	g.checkConnect = false
+	g.CheckConnect = false
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	var kinds []string
@@ -140,7 +140,7 @@ func TestOpenClawPairNodeWaitsForDeviceApproval(t *testing.T) {
 	if out.State.DeviceToken == "" || !out.CommandsPending {
 		t.Errorf("outcome %+v: the device token must be kept to save", out)
 	}
-	if n := len(g.sent()); n != 2 {
+	if n := len(g.Sent()); n != 2 {
 		t.Errorf("%d connects", n)
 	}
 }
@@ -152,7 +152,7 @@ func TestOpenClawConnectNodeWithDeviceToken(t *testing.T) {
 	} {
 		t.Run(tc.version, func(t *testing.T) {
 			g := newReplay(t, tc.version, "node-connect", tc.label)
-			token, proto := recordedDeviceToken(t, g.rec, tc.label)
+			token, proto := recordedDeviceToken(t, g.Rec, tc.label)
 			id := mustIdentity(t)
 			st := NodeState{NodeID: id.DeviceID, GatewayURL: g.URL, DeviceToken: "test-only-older-device-token", Role: protocol.RoleNode, Protocol: proto}
 			rotated := make(chan string, 1)
@@ -161,7 +161,7 @@ func TestOpenClawConnectNodeWithDeviceToken(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			a := g.sent()[0].Auth
+			a := g.Sent()[0].Auth
 			if a == nil || a.DeviceToken != st.DeviceToken || (tc.auth == "deviceToken") != (a.Token == "") {
 				t.Errorf("auth = %+v, want %s", a, tc.auth)
 			}

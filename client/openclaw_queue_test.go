@@ -43,7 +43,7 @@ func TestOpenClawNodeCapabilityQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := g.answered(); !slices.Contains(got, protocol.MethodDevicePairList) || !slices.Contains(got, protocol.MethodPairList) {
+	if got := g.Answered(); !slices.Contains(got, protocol.MethodDevicePairList) || !slices.Contains(got, protocol.MethodPairList) {
 		t.Errorf("List called %v, want both queues", got)
 	}
 	p := byName(t, list.Pending, "Recorder P", protocol.KindNode)
@@ -103,8 +103,8 @@ func TestOpenClawNodeCapabilityQueue(t *testing.T) {
 	if _, err := c.Approve(ctx, r.RequestID); err != nil {
 		t.Fatal(err)
 	}
-	if g.answered()[len(g.answered())-1] != protocol.MethodPairApprove {
-		t.Errorf("node requests go to node.pair.*: %v", g.answered())
+	if g.Answered()[len(g.Answered())-1] != protocol.MethodPairApprove {
+		t.Errorf("node requests go to node.pair.*: %v", g.Answered())
 	}
 	list, err = c.List(ctx)
 	if err != nil {
@@ -234,7 +234,7 @@ func TestOpenClawDevicePairingQueue(t *testing.T) {
 	if _, err := c.Approve(ctx, gNode.RequestID); err != nil {
 		t.Errorf("approve G: %v", err)
 	}
-	if got := g.answered(); !slices.Contains(got, protocol.MethodDevicePairApprove) || !slices.Contains(got, protocol.MethodDevicePairReject) ||
+	if got := g.Answered(); !slices.Contains(got, protocol.MethodDevicePairApprove) || !slices.Contains(got, protocol.MethodDevicePairReject) ||
 		slices.Contains(got, protocol.MethodPairApprove) {
 		t.Errorf("device requests must go to device.pair.*: %v", got)
 	}
@@ -259,7 +259,7 @@ func TestOpenClawApproveUnknownIDListsOnce(t *testing.T) {
 		t.Errorf("approved %+v", ap)
 	}
 	want := []string{protocol.MethodPairList, protocol.MethodDevicePairList, protocol.MethodPairApprove}
-	got := g.answered()
+	got := g.Answered()
 	slices.Sort(got[:2])
 	slices.Sort(want[:2])
 	if !slices.Equal(got, want) {
@@ -349,7 +349,7 @@ func TestOpenClawCapabilities(t *testing.T) {
 			if !errors.As(err, &ue) || ue.Capability != CapBlockList {
 				t.Errorf("Blocked: %v, want an UnsupportedError", err)
 			}
-			if slices.Contains(g.answered(), protocol.MethodBlockList) {
+			if slices.Contains(g.Answered(), protocol.MethodBlockList) {
 				t.Errorf("the unoffered method was sent")
 			}
 		})
@@ -511,11 +511,11 @@ func TestOpenClawNodePairingGatewayIgnoresDeviceEvents(t *testing.T) {
 // pairdeck's presence: they never reach the consumer.
 func TestOpenClawPresenceIsNotPairdeckPresence(t *testing.T) {
 	c, g := dialReplay(t, "2026.9.6", "handshake", "op-device-3to4")
-	g.pushRaw(t, `{"type":"event","event":"node.presence","payload":{"nodeId":"n1","lastActiveAtMs":1796562976823,"presenceUpdatedAtMs":1796562976823},"seq":7}`)
-	g.pushRaw(t, `{"type":"event","event":"node.presence","payload":{"nodeId":"n1","lastActiveAtMs":null,"presenceUpdatedAtMs":null}}`)
-	g.pushRaw(t, `{"type":"event","event":"presence","payload":{"presence":[{"host":"vm","mode":"gateway","ts":1}]},"seq":8}`)
-	g.pushRaw(t, `{"type":"event","event":"pairdeck.node.presence","payload":{"nodeId":"n1","connected":false,"ts":1}}`)
-	g.pushRaw(t, `{"type":"event","event":"tick","payload":{"ts":2}}`)
+	g.PushRaw(t, `{"type":"event","event":"node.presence","payload":{"nodeId":"n1","lastActiveAtMs":1796562976823,"presenceUpdatedAtMs":1796562976823},"seq":7}`)
+	g.PushRaw(t, `{"type":"event","event":"node.presence","payload":{"nodeId":"n1","lastActiveAtMs":null,"presenceUpdatedAtMs":null}}`)
+	g.PushRaw(t, `{"type":"event","event":"presence","payload":{"presence":[{"host":"vm","mode":"gateway","ts":1}]},"seq":8}`)
+	g.PushRaw(t, `{"type":"event","event":"pairdeck.node.presence","payload":{"nodeId":"n1","connected":false,"ts":1}}`)
+	g.PushRaw(t, `{"type":"event","event":"tick","payload":{"ts":2}}`)
 	ups := collect(t, c, func(u protocol.Update) bool { return u.Event != nil && u.Event.Event == protocol.EventTick })
 	for _, ev := range eventsOf(ups) {
 		if ev.Event != protocol.EventTick {

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -38,30 +37,7 @@ func dialReplay(t *testing.T, version, scenario string, labels ...string) (*Clie
 // (from 0) request of method on label.
 func recordedResult(t *testing.T, r *recording, label, method string, n int, v any) {
 	t.Helper()
-	s := newScript(t, r, label)
-	for _, ex := range s.requests {
-		if ex.method != method {
-			continue
-		}
-		if n > 0 {
-			n--
-			continue
-		}
-		for _, l := range ex.after {
-			var f struct {
-				Type    string          `json:"type"`
-				ID      string          `json:"id"`
-				Payload json.RawMessage `json:"payload"`
-			}
-			if json.Unmarshal(l.Frame, &f) == nil && f.Type == "res" && f.ID == ex.id {
-				if err := json.Unmarshal(f.Payload, v); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-		}
-	}
-	t.Fatalf("%s: no recorded %s #%d", label, method, n)
+	r.Result(t, label, method, n, v)
 }
 
 func TestOpenClawNegotiation(t *testing.T) {
@@ -82,7 +58,7 @@ func TestOpenClawNegotiation(t *testing.T) {
 			if c.Model() != wantModel {
 				t.Errorf("model %v, want %v", c.Model(), wantModel)
 			}
-			p := g.sent()[0]
+			p := g.Sent()[0]
 			if p.MinProtocol != 3 || p.MaxProtocol != 4 || p.Client.ID != "cli" || p.Client.Mode != "cli" || p.Client.DisplayName == "" {
 				t.Errorf("connect offered %d..%d as %s/%s %q", p.MinProtocol, p.MaxProtocol, p.Client.ID, p.Client.Mode, p.Client.DisplayName)
 			}
@@ -121,8 +97,8 @@ func TestOpenClawProtocolMismatch(t *testing.T) {
 			if !strings.Contains(err.Error(), "speaks protocol 4") || !strings.Contains(err.Error(), "protocols 3 to 4") {
 				t.Errorf("message %q does not name both sides", err)
 			}
-			if !terminal(err) || len(g.sent()) != 1 {
-				t.Errorf("a mismatch must not be retried (%d connects)", len(g.sent()))
+			if !terminal(err) || len(g.Sent()) != 1 {
+				t.Errorf("a mismatch must not be retried (%d connects)", len(g.Sent()))
 			}
 		})
 	}
@@ -179,7 +155,7 @@ func TestOpenClawPasswordAuth(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if a := g.sent()[0].Auth; a == nil || a.Password != sharedPassword(v) || a.Token != "" {
+			if a := g.Sent()[0].Auth; a == nil || a.Password != sharedPassword(v) || a.Token != "" {
 				t.Errorf("auth sent = %+v, want the password alone", a)
 			}
 			if _, err := c.List(testCtx(t)); err != nil {
@@ -202,7 +178,7 @@ func TestOpenClawRateLimitIsRetriedThenReported(t *testing.T) {
 	if strings.Contains(err.Error(), "token this node does not have") {
 		t.Errorf("err = %v", err)
 	}
-	if n := len(g.sent()); n < 2 {
+	if n := len(g.Sent()); n < 2 {
 		t.Errorf("%d connects, want retries within RetryRefusalsFor", n)
 	}
 	if time.Since(start) > 5*time.Second {
@@ -220,7 +196,7 @@ func TestOpenClawRateLimitHintIsHonoured(t *testing.T) {
 	if !errors.As(err, &rl) || rl.RetryAfter < 59*time.Second || !strings.Contains(err.Error(), "try again in 1m0s") {
 		t.Fatalf("err = %v, want the gateway's hint", err)
 	}
-	if n := len(g.sent()); n != 1 {
+	if n := len(g.Sent()); n != 1 {
 		t.Errorf("%d connects: a wait longer than RetryRefusalsFor is not started", n)
 	}
 }
@@ -228,13 +204,13 @@ func TestOpenClawRateLimitHintIsHonoured(t *testing.T) {
 func TestOpenClawRateLimitClearsAndDialSucceeds(t *testing.T) {
 	v := "2026.7.35"
 	g := newReplay(t, v, "auth-password", "pw-guess-4", "pw-ok")
-	g.checkConnect = false // the password is the right one for pw-ok
+	g.CheckConnect = false // the password is the right one for pw-ok
 	c, err := Dial(testCtx(t), Config{URL: g.URL, Password: sharedPassword(v), Identity: mustIdentity(t), Backoff: fastBackoff})
 	if err != nil {
 		t.Fatalf("dial: %v, want success after the rate limit", err)
 	}
 	c.Close()
-	if n := len(g.sent()); n != 2 {
+	if n := len(g.Sent()); n != 2 {
 		t.Errorf("%d connects, want 2", n)
 	}
 }
@@ -243,7 +219,7 @@ func TestOpenClawRateLimitClearsAndDialSucceeds(t *testing.T) {
 func TestOpenClawStartupIsWaitedFor(t *testing.T) {
 	r := loadRecording(t, "2026.9.6", "startup")
 	var labels []string
-	for _, l := range r.lines {
+	for _, l := range r.Lines {
 		if l.Conn != "" && !slices.Contains(labels, l.Conn) {
 			labels = append(labels, l.Conn)
 		}
@@ -258,7 +234,7 @@ func TestOpenClawStartupIsWaitedFor(t *testing.T) {
 		t.Fatalf("dial: %v", err)
 	}
 	c.Close()
-	if n := len(g.sent()); n != len(labels) {
+	if n := len(g.Sent()); n != len(labels) {
 		t.Errorf("%d connects, want %d", n, len(labels))
 	}
 	// Two refusals asked for 500 ms each; the fast backoff alone would
