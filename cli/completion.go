@@ -72,10 +72,13 @@ func requestCompletions(pending []protocol.PendingRequest, now time.Time) []cobr
 	out := make([]cobra.Completion, 0, len(pending))
 	for i, r := range pending {
 		desc := []string{nameOr(r.DisplayName, r.NodeID), protocol.Fingerprint(r.NodeID)}
+		if r.Kind == protocol.KindDevice {
+			desc = append(desc, kindText(r))
+		}
 		if r.RemoteIP != "" {
 			desc = append(desc, r.RemoteIP)
 		}
-		if at, ok := pendingExpiry(r); ok {
+		if at, ok := r.ExpiresAt(); ok {
 			desc = append(desc, "expires in "+countdown(now, at.UnixMilli()))
 		}
 		out = append(out, cobra.CompletionWithDesc(short[i], completionText(strings.Join(desc, " · "))))

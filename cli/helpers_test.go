@@ -496,6 +496,11 @@ type pairEvent struct {
 	Created     *bool  `json:"created"`
 	StateFile   string `json:"stateFile"`
 	Error       string `json:"error"`
+	// What waits and what to do about it (kind, and for OpenClaw
+	// gateways reason).
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+	Hint   string `json:"hint"`
 }
 
 // pairing is a `node pair --json` in progress.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,6 +108,7 @@ func (f *nodeFlags) pairCmd() *cobra.Command {
 	var req protocol.PairRequestParams
 	var silent bool
 	var wait time.Duration
+	var shared tokenFlags
 	cmd := &cobra.Command{
 		Use:   "pair --name <name>",
 		Short: "Ask the gateway to pair this node and wait for the decision",
@@ -113,11 +116,21 @@ func (f *nodeFlags) pairCmd() *cobra.Command {
 fingerprint (to match it in the console), and wait for an operator. On
 approval the token is stored in <node-dir>/node.json (mode 0600).
 
-Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
-130 interrupted.`,
+OpenClaw gateways pair nodes through device pairing: the node connects with
+the gateway's shared token (--gateway-token-file, or $OPENCLAW_GATEWAY_TOKEN;
+only sent when the gateway asks for it), is given a device token, which is
+stored in node.json at once, and its commands wait for an operator's
+approval. OpenClaw 2026.8 and later tell the node when they are approved;
+2026.4 and 2026.7 do not, so there pairing ends once the device token is
+stored, and the approval applies when the node next connects.
+
+Exit codes: 0 approved (or, on OpenClaw 2026.4/2026.7, paired with its
+commands awaiting approval), 1 rejected (or failed), 124 expired or timed
+out, 130 interrupted.`,
 		Example: `  pairdeck node pair --name "Living Room iPad" --platform ios --device-family iPad
   pairdeck node pair --name build-box --caps system --commands system.notify --wait 10m
-  pairdeck node pair --node-dir /tmp/node2 --name second --url ws://gw:18789`,
+  pairdeck node pair --node-dir /tmp/node2 --name second --url ws://gw:18789
+  OPENCLAW_GATEWAY_TOKEN="$(cat gw-token)" pairdeck node pair --name build-box --url ws://openclaw-host:18789`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if strings.TrimSpace(req.DisplayName) == "" {
@@ -128,6 +141,10 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 			}
 			if cmd.Flags().Changed("silent") {
 				req.Silent = &silent
+			}
+			sharedToken, err := shared.sharedToken(cmd)
+			if err != nil {
+				return err
 			}
 			dir, url, err := f.resolve()
 			if err != nil {
@@ -147,33 +164,58 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 			cfg := client.Config{
 				URL:      url,
 				Identity: id,
+				Token:    sharedToken,
 				Client:   protocol.ClientInfo{Version: Version, Platform: req.Platform, DeviceFamily: req.DeviceFamily, ModelIdentifier: req.ModelIdentifier, DisplayName: req.DisplayName},
 			}
+			// A device token is the node's credential as soon as the
+			// gateway issues it: it is saved at once, whatever happens
+			// next.
+			var saveErr error
+			save := func(st client.NodeState) {
+				st.GatewayURL = url
+				if err := client.SaveNodeState(dir, st); err != nil && saveErr == nil {
+					saveErr = err
+				}
+			}
 			out, err := client.Pair(ctx, cfg, req, func(pp client.PairPending) {
-				if p.json {
-					p.JSONLine(map[string]any{"event": "pending", "requestId": pp.RequestID, "nodeId": pp.NodeID, "fingerprint": pp.Fingerprint, "created": pp.Created})
-					return
+				if pp.State != nil {
+					save(*pp.State)
 				}
-				p.Line("Requested pairing as %q.", req.DisplayName)
-				p.Line("  request      %s", pp.RequestID)
-				p.Line("  node         %s (fingerprint %s)", pp.NodeID, pp.Fingerprint)
-				if !pp.ExpiresAt.IsZero() {
-					p.Line("Waiting for an operator to approve (expires in %s)…", countdown(time.Now(), pp.ExpiresAt.UnixMilli()))
-				} else {
-					p.Line("Waiting for an operator to approve…")
-				}
+				printPairPending(p, dir, req.DisplayName, pp)
 			})
+			if saveErr != nil {
+				return saveErr
+			}
 			if err != nil {
-				return pairFailure(p, explainTLS(url, err), f.hint("pair", "--name", req.DisplayName))
+				if out.State.DeviceToken != "" {
+					save(out.State)
+					if saveErr != nil {
+						return saveErr
+					}
+				}
+				return pairFailure(p, explainTLS(url, err), f.hint("pair", "--name", req.DisplayName), out.State.DeviceToken != "", f.hint("connect"))
 			}
 			out.State.GatewayURL = url
 			if err := client.SaveNodeState(dir, out.State); err != nil {
 				return err
 			}
+			path := client.NodeStatePath(dir)
 			if p.json {
-				return p.JSONLine(map[string]any{"event": "approved", "requestId": out.RequestID, "nodeId": out.NodeID, "stateFile": client.NodeStatePath(dir)})
+				line := map[string]any{"event": "approved", "requestId": out.RequestID, "nodeId": out.NodeID, "stateFile": path}
+				if out.CommandsPending {
+					line = map[string]any{"event": "paired", "commandsPending": true, "nodeId": out.NodeID, "stateFile": path}
+				}
+				return p.JSONLine(line)
 			}
-			p.Line("Approved. Token stored in %s; connect with %s.", client.NodeStatePath(dir), f.hint("connect"))
+			switch {
+			case out.CommandsPending:
+				p.Line("Paired: the gateway gave this node a device token, stored in %s; connect with %s.", path, f.hint("connect"))
+				p.Line("Its commands still wait for an operator's approval; this gateway does not tell the node, the approval applies when it next connects.")
+			case out.State.DeviceToken != "":
+				p.Line("Approved: an operator approved this node's commands. Its device token is stored in %s; connect with %s.", path, f.hint("connect"))
+			default:
+				p.Line("Approved. Token stored in %s; connect with %s.", path, f.hint("connect"))
+			}
 			return nil
 		},
 	}
@@ -187,11 +229,73 @@ Exit codes: 0 approved, 1 rejected (or failed), 124 expired or timed out,
 	fl.StringSliceVar(&req.Commands, "commands", nil, "commands the node offers, comma-separated")
 	fl.BoolVar(&silent, "silent", false, "hint that the request may be approved automatically")
 	fl.DurationVar(&wait, "wait", 5*time.Minute, "give up after this long (0 waits until the request expires)")
+	fl.StringVar(&shared.file, "gateway-token-file", "", "OpenClaw gateways: read the gateway's shared token from this file (- reads stdin); default $"+gateway.EnvToken)
 	return cmd
 }
 
+// sharedToken is the gateway's shared token a node presents to an OpenClaw
+// gateway: --gateway-token-file, else $OPENCLAW_GATEWAY_TOKEN, as OpenClaw's
+// own node hosts take it. It is sent only if the gateway asks for it, and
+// never stored.
+func (t *tokenFlags) sharedToken(cmd *cobra.Command) (string, error) {
+	if t.file != "" {
+		return readSecret(t.file, cmd.InOrStdin(), "gateway token")
+	}
+	return strings.TrimSpace(os.Getenv(gateway.EnvToken)), nil
+}
+
+// printPairPending tells the person at the node what waits for whom.
+func printPairPending(p *printer, dir, name string, pp client.PairPending) {
+	if p.json {
+		line := map[string]any{"event": "pending", "requestId": pp.RequestID, "nodeId": pp.NodeID, "fingerprint": pp.Fingerprint, "created": pp.Created}
+		for k, v := range map[string]string{"kind": pp.Kind, "reason": pp.Reason, "hint": pp.Hint} {
+			if v != "" {
+				line[k] = v
+			}
+		}
+		if pp.State != nil {
+			line["stateFile"] = client.NodeStatePath(dir)
+		}
+		p.JSONLine(line)
+		return
+	}
+	switch {
+	case pp.Kind == protocol.KindDevice:
+		p.Line("The gateway holds this device for approval before it lets the node in.")
+		p.Line("  request      %s (device pairing, %s)", orDash(pp.RequestID), reasonText(pp.Reason))
+		p.Line("  node         %s (fingerprint %s)", pp.NodeID, pp.Fingerprint)
+		p.Line("Waiting: %s…", pp.Hint)
+	case pp.State != nil:
+		p.Line("Connected as %q: the gateway paired this device and gave it a device token, stored in node.json.", name)
+		p.Line("  node         %s (fingerprint %s)", pp.NodeID, pp.Fingerprint)
+		if pp.RequestID != "" {
+			p.Line("  request      %s", pp.RequestID)
+		}
+		p.Line("Its commands wait for an operator: %s.", pp.Hint)
+	default:
+		p.Line("Requested pairing as %q.", name)
+		p.Line("  request      %s", pp.RequestID)
+		p.Line("  node         %s (fingerprint %s)", pp.NodeID, pp.Fingerprint)
+		if !pp.ExpiresAt.IsZero() {
+			p.Line("Waiting for an operator to approve (expires in %s)…", countdown(time.Now(), pp.ExpiresAt.UnixMilli()))
+		} else {
+			p.Line("Waiting for an operator to approve…")
+		}
+	}
+}
+
+// reasonText says why a device pairing request waits, in words.
+func reasonText(reason string) string {
+	switch reason {
+	case "", protocol.PairingReasonNotPaired:
+		return "new device"
+	}
+	return strings.ReplaceAll(reason, "-", " ")
+}
+
 // pairFailure maps how pairing ended to the documented exit codes.
-func pairFailure(p *printer, err error, again string) error {
+// kept says the gateway issued a device token, which node.json now holds.
+func pairFailure(p *printer, err error, again string, kept bool, connect string) error {
 	event, code := "failed", ExitFailed
 	switch {
 	case errors.Is(err, client.ErrPairRejected):
@@ -200,6 +304,9 @@ func pairFailure(p *printer, err error, again string) error {
 	case errors.Is(err, client.ErrPairExpired):
 		event, code = "expired", ExitTimedOut
 		err = fmt.Errorf("the pairing request expired before anyone decided; ask again with %s", again)
+	case kept && (errors.Is(err, client.ErrPairTimedOut) || errors.Is(err, context.DeadlineExceeded)):
+		event, code = "timed-out", ExitTimedOut
+		err = fmt.Errorf("gave up waiting for the approval of this node's commands (--wait); the device token is stored, and %s signs in with it while they wait", connect)
 	case errors.Is(err, client.ErrPairTimedOut), errors.Is(err, context.DeadlineExceeded):
 		event, code = "timed-out", ExitTimedOut
 		err = errors.New("gave up waiting for a decision (--wait); the request stays pending until it expires")
@@ -222,8 +329,11 @@ func (f *nodeFlags) connectCmd() *cobra.Command {
 with backoff after network loss, until interrupted. It exits with a clear
 message if an operator removes the node or the gateway refuses its token.
 
-The token is the one "node pair" stored in <node-dir>/node.json. When an
-operator approved the request while this node was not waiting, they were
+The token is the one "node pair" stored in <node-dir>/node.json: a node
+token from a pairdeck gateway, or the device token an OpenClaw gateway
+issued (node.json is rewritten when that gateway rotates it, and when it
+tells the node its commands were approved). When an operator of a pairdeck
+gateway approved the request while this node was not waiting, they were
 shown the token instead: give it with --token-file (- reads stdin). It is
 stored in node.json once the gateway has accepted it.`,
 		Example: `  pairdeck node connect
@@ -267,37 +377,56 @@ stored in node.json once the gateway has accepted it.`,
 			}
 			p := newPrinter(cmd.OutOrStdout(), f.asJSON)
 			ctx := cmd.Context()
+			// node.json is rewritten when an OpenClaw gateway rotates the
+			// device token or says the node's commands were approved, so
+			// the next connect presents what the gateway now expects.
+			var stateMu sync.Mutex
+			var saveErr error
+			update := func(change func(*client.NodeState)) {
+				stateMu.Lock()
+				defer stateMu.Unlock()
+				change(&st)
+				if err := client.SaveNodeState(dir, st); err != nil && saveErr == nil {
+					saveErr = err
+				}
+			}
 			c, err := client.ConnectNode(ctx, client.Config{URL: url, Identity: id,
-				Client: protocol.ClientInfo{Version: Version, DisplayName: st.DisplayName}}, st)
+				Client: protocol.ClientInfo{Version: Version, DisplayName: st.DisplayName},
+				OnDeviceToken: func(token string) {
+					update(func(st *client.NodeState) { st.DeviceToken = token })
+				}}, st)
 			if err != nil {
 				return f.connectFailure(explainTLS(url, err))
 			}
 			defer c.Close()
 			if given != "" {
 				// The gateway took the token: keep it for the next connect.
-				if st.GatewayURL == "" {
-					st.GatewayURL = url
-				}
-				if st.PairedAtMs == 0 {
-					st.PairedAtMs = time.Now().UnixMilli()
-				}
-				if err := client.SaveNodeState(dir, st); err != nil {
-					return err
-				}
+				update(func(st *client.NodeState) {
+					if st.GatewayURL == "" {
+						st.GatewayURL = url
+					}
+					if st.PairedAtMs == 0 {
+						st.PairedAtMs = time.Now().UnixMilli()
+					}
+				})
 			}
+			nodeID := st.NodeID
 			report := func(state string, err error) {
 				if p.json {
-					line := map[string]any{"event": state, "nodeId": st.NodeID, "url": url}
+					line := map[string]any{"event": state, "nodeId": nodeID, "url": url}
 					if err != nil {
 						line["error"] = err.Error()
 					}
 					p.JSONLine(line)
 					return
 				}
-				if err != nil {
+				switch {
+				case state == "approved":
+					p.Line("approved: an operator approved this node's commands")
+				case err != nil:
 					p.Line("%s: %s (%v)", state, url, err)
-				} else {
-					p.Line("%s: %s as node %s", state, url, protocol.Fingerprint(st.NodeID))
+				default:
+					p.Line("%s: %s as node %s", state, url, protocol.Fingerprint(nodeID))
 				}
 			}
 			// One line per change worth knowing: each reconnect attempt
@@ -315,6 +444,18 @@ stored in node.json once the gateway has accepted it.`,
 					if !ok {
 						<-c.Done()
 						return f.connectFailure(c.Err())
+					}
+					stateMu.Lock()
+					err := saveErr
+					stateMu.Unlock()
+					if err != nil {
+						return err
+					}
+					if commandsApproved(u, nodeID) {
+						// OpenClaw 2026.8+ tells the node's own socket.
+						update(func(st *client.NodeState) { st.Approval = protocol.ApprovalApproved })
+						report("approved", nil)
+						continue
 					}
 					if !u.StateChanged || u.State == protocol.Connecting {
 						continue
@@ -334,6 +475,16 @@ stored in node.json once the gateway has accepted it.`,
 	}
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "the node's token, as an operator gave it (- reads stdin); stored in node.json once accepted")
 	return cmd
+}
+
+// commandsApproved reports the gateway telling this node that its commands
+// were approved (OpenClaw 2026.8+: node.pair.resolved on its own socket).
+func commandsApproved(u protocol.Update, nodeID string) bool {
+	if u.Event == nil || u.Event.Event != protocol.EventPairResolved {
+		return false
+	}
+	var ev protocol.ResolvedEvent
+	return json.Unmarshal(u.Event.Payload, &ev) == nil && ev.NodeID == nodeID && ev.Decision == protocol.DecisionApproved
 }
 
 func (f *nodeFlags) connectFailure(err error) error {

@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -59,7 +62,45 @@ func (n *nodesCmd) run(cmd *cobra.Command, acc access, fn func(ctx context.Conte
 	return tellSource(n.g, s, p, cmd.ErrOrStderr(), acc == liveAccess, func() error { return fn(ctx, s, p) })
 }
 
-// expiresAt falls back to ts+TTL for gateways that send no expiresAtMs.
+// openClawGateway reports whether op talks to a gateway other than
+// pairdeck's (OpenClaw's): only pairdeck's serves methods in its own
+// namespace.
+func openClawGateway(op operator) bool {
+	c, ok := op.(*client.Client)
+	if !ok {
+		return false
+	}
+	return !slices.ContainsFunc(c.Hello().Features.Methods, func(m string) bool { return strings.HasPrefix(m, "pairdeck.") })
+}
+
+// supports returns nil if the gateway offers capability, else a one-line
+// error saying it does not and what that means (client.UnsupportedError).
+// The in-process gateway offers everything.
+func supports(op operator, capability client.Capability) error {
+	if s, ok := op.(interface{ Supports(client.Capability) error }); ok {
+		return s.Supports(capability)
+	}
+	return nil
+}
+
+// withExtra encodes each record with the keys its gateway sent that
+// pairdeck does not model, so --json keeps every field.
+func withExtra[T any](records []T, extra func(T) map[string]json.RawMessage) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(records))
+	for _, r := range records {
+		data, err := protocol.MarshalWithExtra(r, extra(r))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, data)
+	}
+	return out, nil
+}
+
+func pendingExtra(r protocol.PendingRequest) map[string]json.RawMessage { return r.Extra }
+func pairedExtra(n protocol.PairedNode) map[string]json.RawMessage      { return n.Extra }
+func nodeInfoExtra(n protocol.NodeInfo) map[string]json.RawMessage      { return n.Extra }
+
 func (n *nodesCmd) pendingCmd() *cobra.Command {
 	var watch, count bool
 	cmd := &cobra.Command{
@@ -99,7 +140,11 @@ line (NDJSON) only with --json (docs/cli-json.md).`,
 					p.Line("%d", len(res.Pending))
 					return nil
 				case p.json:
-					return p.JSON(nonNil(res.Pending))
+					recs, err := withExtra(res.Pending, pendingExtra)
+					if err != nil {
+						return err
+					}
+					return p.JSON(recs)
 				}
 				printPending(p, res.Pending, time.Now())
 				return nil
@@ -114,9 +159,14 @@ line (NDJSON) only with --json (docs/cli-json.md).`,
 func (n *nodesCmd) approveCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "approve <request>",
-		Short: "Approve a pending request (prints the node's new token once)",
-		Long: `Approve a pending request. The gateway mints a new token for the node: it is
-sent to the waiting node directly, and printed here exactly once.
+		Short: "Approve a pending request (prints the node's new token once, where there is one)",
+		Long: `Approve a pending request, of either kind.
+
+A pairdeck gateway mints a new token for the node: it is sent to the
+waiting node directly, and printed here exactly once. OpenClaw gateways of
+2026.8 and later issue none: the node keeps signing in with its device
+token, and a device request's device gets its token when it next connects;
+the output says so.
 
 ` + requestArgHelp,
 		Example: `  pairdeck nodes approve 44a1f673
@@ -136,37 +186,82 @@ sent to the waiting node directly, and printed here exactly once.
 					return decisionFailed("approve", id, err)
 				}
 				if p.json {
+					node, err := protocol.MarshalWithExtra(res.Node, res.Node.Extra)
+					if err != nil {
+						return err
+					}
 					// The wire result omits a false "delivered"; the
 					// documented CLI schema always has it.
-					return p.JSON(approveJSON{RequestID: res.RequestID, Node: res.Node, Delivered: res.Delivered, Kind: res.Kind, NoToken: res.NoToken})
+					return p.JSON(approveJSON{RequestID: res.RequestID, Node: node, Delivered: res.Delivered,
+						Kind: res.Kind, NoToken: res.NoToken, Device: res.Device})
 				}
-				what := ""
-				if res.Kind == protocol.KindDevice {
-					what = "device "
-				}
-				p.Line("Approved %s%s (%s), request %s.", what, orDash(res.Node.DisplayName), protocol.Fingerprint(res.Node.NodeID), res.RequestID)
-				// Only a token the gateway minted is shown, and only then
-				// is there anything to hand over.
-				switch {
-				case res.NoToken == protocol.NoTokenNodeUsesDeviceToken:
-					p.Line("This gateway pairs nodes through their devices: no node token is issued, and the node carries on with the device token it got when it connected.")
-				case res.NoToken == protocol.NoTokenDeviceApproval:
-					p.Line("The gateway gives the device its token itself when the device next connects: nothing to pass on.")
-				case res.Node.Token == "":
-					p.Line("The gateway returned no token: nothing to pass on.")
-				default:
-					p.Line("Token (shown once, it will not be shown again):")
-					p.Line("  %s", res.Node.Token)
-					if res.Delivered {
-						p.Line("The waiting node received it directly.")
-					} else {
-						p.Line("The node was not waiting for it: pass it on, and on the node run `pairdeck node connect --token-file FILE` with the token in FILE (- reads it from stdin).")
-					}
-				}
+				printApproved(p, res)
 				return nil
 			})
 		},
 	}
+}
+
+// printApproved says what an approval did. Only a gateway that issues node
+// tokens shows one (once); where none was issued it says what happens
+// instead, and never prints an empty token or asks to pass one on.
+func printApproved(p *printer, res protocol.ApproveResult) {
+	name := nameOr(res.Node.DisplayName, res.Node.NodeID)
+	fp := protocol.Fingerprint(res.Node.NodeID)
+	switch {
+	case res.NoToken == protocol.NoTokenDeviceApproval:
+		what := ""
+		if d := res.Device; d != nil {
+			what = deviceGrant(*d)
+		}
+		p.Line("Approved device %s (%s)%s, request %s: the device gets its token from the gateway when it next connects.", name, fp, what, res.RequestID)
+		return
+	case res.NoToken != "" || res.Node.Token == "":
+		p.Line("Approved %s (%s), request %s: its commands are approved, and the node continues with its device token.", name, fp, res.RequestID)
+		printGranted(p, res.Node)
+		return
+	}
+	p.Line("Approved %s (%s), request %s.", name, fp, res.RequestID)
+	printGranted(p, res.Node)
+	p.Line("Token (shown once, it will not be shown again):")
+	p.Line("  %s", res.Node.Token)
+	switch {
+	case res.Kind != "":
+		// OpenClaw up to 2026.7 issues a node token its nodes do not sign
+		// in with: they use the device token the gateway gave them.
+		p.Line("This gateway's nodes sign in with their device token; this node token is for `pairdeck nodes verify`.")
+	case res.Delivered:
+		p.Line("The waiting node received it directly.")
+	default:
+		p.Line("The node was not waiting for it: pass it on, and on the node run `pairdeck node connect --token-file FILE` with the token in FILE (- reads it from stdin).")
+	}
+}
+
+// printGranted lists what an approved node may use, when the gateway says.
+func printGranted(p *printer, n protocol.PairedNode) {
+	if len(n.Commands) > 0 {
+		p.Line("  commands     %s", strings.Join(n.Commands, ", "))
+	}
+	if granted := n.Permissions.Granted(); len(granted) > 0 {
+		p.Line("  permissions  %s", strings.Join(granted, ", "))
+	}
+}
+
+// deviceGrant says what an approved device may now do: " as node", " as
+// operator (operator.read, operator.write)".
+func deviceGrant(d protocol.PairedDevice) string {
+	roles := d.Roles
+	if len(roles) == 0 && d.Role != "" {
+		roles = []string{d.Role}
+	}
+	if len(roles) == 0 {
+		return ""
+	}
+	s := " as " + strings.Join(roles, " and ")
+	if len(d.Scopes) > 0 {
+		s += " (" + strings.Join(d.Scopes, ", ") + ")"
+	}
+	return s
 }
 
 // requestArgHelp says what names a request, for approve and reject.
@@ -178,12 +273,12 @@ refused with the candidates listed.`
 
 // approveJSON is `nodes approve --json`'s result (docs/cli-json.md).
 type approveJSON struct {
-	RequestID string              `json:"requestId"`
-	Node      protocol.PairedNode `json:"node"`
-	Delivered bool                `json:"delivered"`
-	// Kind and NoToken come from OpenClaw gateways (protocol.ApproveResult).
-	Kind    string `json:"kind,omitempty"`
-	NoToken string `json:"noToken,omitempty"`
+	RequestID string                 `json:"requestId"`
+	Node      json.RawMessage        `json:"node"`
+	Delivered bool                   `json:"delivered"`
+	Kind      string                 `json:"kind,omitempty"`
+	NoToken   string                 `json:"noToken,omitempty"`
+	Device    *protocol.PairedDevice `json:"device,omitempty"`
 }
 
 func (n *nodesCmd) rejectCmd() *cobra.Command {
@@ -208,7 +303,11 @@ func (n *nodesCmd) rejectCmd() *cobra.Command {
 				if p.json {
 					return p.JSON(res)
 				}
-				p.Line("Rejected request %s (node %s).", res.RequestID, protocol.Fingerprint(res.NodeID))
+				if res.Kind == protocol.KindDevice {
+					p.Line("Rejected device pairing request %s (device %s).", res.RequestID, protocol.Fingerprint(res.NodeID))
+				} else {
+					p.Line("Rejected request %s (node %s).", res.RequestID, protocol.Fingerprint(res.NodeID))
+				}
 				return nil
 			})
 		},
@@ -229,14 +328,33 @@ func (n *nodesCmd) statusCmd() *cobra.Command {
 					return fmt.Errorf("node status: %w", err)
 				}
 				if p.json {
-					res.Nodes = nonNil(res.Nodes)
-					return p.JSON(res)
+					nodes, err := withExtra(res.Nodes, nodeInfoExtra)
+					if err != nil {
+						return err
+					}
+					return p.JSON(statusJSON{TS: res.TS, Nodes: nodes})
 				}
-				printStatus(p, res.Nodes, time.Now())
+				var approval map[string]string
+				if openClawGateway(s.op) {
+					// Paired there means the device is: whether the
+					// node's commands were approved is another matter.
+					list, err := s.op.List(ctx)
+					if err != nil {
+						return fmt.Errorf("node status: %w", err)
+					}
+					approval = approvalStates(res.Nodes, &list)
+				}
+				printStatus(p, res.Nodes, approval, time.Now())
 				return nil
 			})
 		},
 	}
+}
+
+// statusJSON is `nodes status --json`'s result.
+type statusJSON struct {
+	TS    int64             `json:"ts"`
+	Nodes []json.RawMessage `json:"nodes"`
 }
 
 func (n *nodesCmd) renameCmd() *cobra.Command {
@@ -290,6 +408,9 @@ func (n *nodesCmd) removeCmd() *cobra.Command {
 				return usageError("remove needs --node")
 			}
 			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
+				if err := supports(s.op, client.CapRemove); err != nil {
+					return err
+				}
 				id, err := resolveNode(ctx, s.op, query)
 				if err != nil {
 					return err
@@ -324,8 +445,15 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 					return fmt.Errorf("list: %w", err)
 				}
 				if p.json {
-					res.Pending, res.Paired = nonNil(res.Pending), nonNil(res.Paired)
-					return p.JSON(res)
+					pending, err := withExtra(res.Pending, pendingExtra)
+					if err != nil {
+						return err
+					}
+					paired, err := withExtra(res.Paired, pairedExtra)
+					if err != nil {
+						return err
+					}
+					return p.JSON(listJSON{Pending: pending, Paired: paired})
 				}
 				now := time.Now()
 				p.Line("Pending: %d · Paired: %d", len(res.Pending), len(res.Paired))
@@ -338,6 +466,12 @@ func (n *nodesCmd) listCmd() *cobra.Command {
 			})
 		},
 	}
+}
+
+// listJSON is `nodes list --json`'s result.
+type listJSON struct {
+	Pending []json.RawMessage `json:"pending"`
+	Paired  []json.RawMessage `json:"paired"`
 }
 
 func (n *nodesCmd) verifyCmd() *cobra.Command {
@@ -364,11 +498,21 @@ paired, is told apart from a token that does not verify.`,
 			if query == "" {
 				return usageError("verify needs --node")
 			}
-			token, err := nodeToken(cmd, &nodeTok)
+			// A token typed at a prompt is asked for once the gateway is
+			// known to verify tokens at all.
+			token, prompt, err := nodeToken(cmd, &nodeTok)
 			if err != nil {
 				return err
 			}
 			return n.run(cmd, readAccess, func(ctx context.Context, s *session, p *printer) error {
+				if err := supports(s.op, client.CapVerify); err != nil {
+					return err
+				}
+				if prompt != nil {
+					if token, err = prompt(); err != nil {
+						return err
+					}
+				}
 				c, err := resolveCandidate(ctx, s.op, query)
 				if err != nil {
 					return err
@@ -405,30 +549,34 @@ paired, is told apart from a token that does not verify.`,
 }
 
 // nodeToken reads the node token verify checks: a file, stdin when piped,
-// else a prompt on the terminal; --token last, as it is visible to others.
-func nodeToken(cmd *cobra.Command, t *tokenFlags) (string, error) {
+// else (prompt) a prompt on the terminal; --token last, as it is visible to
+// others.
+func nodeToken(cmd *cobra.Command, t *tokenFlags) (token string, prompt func() (string, error), err error) {
 	in := cmd.InOrStdin()
 	if t.file != "" && t.token != "" {
-		return "", usageError("give the node's token once: --token-file or --token, not both")
+		return "", nil, usageError("give the node's token once: --token-file or --token, not both")
 	}
 	switch {
 	case t.file != "":
-		return readSecret(t.file, in, "node token")
+		tok, err := readSecret(t.file, in, "node token")
+		return tok, nil, err
 	case strings.TrimSpace(t.token) != "":
-		return strings.TrimSpace(t.token), nil
+		return strings.TrimSpace(t.token), nil, nil
 	}
 	if f, ok := stdinIsTerminal(in); ok {
-		tok, err := promptSecret(f, cmd.ErrOrStderr(), "Node token: ")
-		if err == nil && tok == "" {
-			err = usageError("no node token typed")
-		}
-		return tok, err
+		return "", func() (string, error) {
+			tok, err := promptSecret(f, cmd.ErrOrStderr(), "Node token: ")
+			if err == nil && tok == "" {
+				err = usageError("no node token typed")
+			}
+			return tok, err
+		}, nil
 	}
 	tok, err := readSecret("-", in, "node token")
 	if err != nil {
-		return "", withCode(ExitUsage, fmt.Errorf("%w: pipe the node's token on stdin, or give --token-file FILE", err))
+		return "", nil, withCode(ExitUsage, fmt.Errorf("%w: pipe the node's token on stdin, or give --token-file FILE", err))
 	}
-	return tok, nil
+	return tok, nil, nil
 }
 
 // exactArgs is cobra.ExactArgs with a message that says what is missing.

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/pairdeck/pairdeck/client/openclawtest"
 )
 
 // A state dir that belongs to an OpenClaw install (openclaw.json, the same
@@ -473,99 +475,6 @@ func keysOf(m map[string]string) []string {
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 
-// replayGateway answers as a real OpenClaw gateway answered one recorded
-// connection (client/testdata/openclaw/<version>/<scenario>.jsonl): its
-// hello-ok to any connect, and to each method the first result recorded
-// for it, with the request's id; any other method is unknown, as OpenClaw
-// says it.
-func replayGateway(t *testing.T, version, scenario, conn string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "client", "testdata", "openclaw", version, scenario+".jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	type frame struct {
-		Type   string          `json:"type"`
-		ID     string          `json:"id"`
-		Method string          `json:"method"`
-		Event  string          `json:"event"`
-		Raw    json.RawMessage `json:"-"`
-	}
-	answers := map[string]json.RawMessage{} // method → recorded res
-	var challenge json.RawMessage
-	asked := map[string]string{} // request id → method
-	for _, line := range strings.Split(string(data), "\n") {
-		var rec struct {
-			Conn  string          `json:"conn"`
-			Dir   string          `json:"dir"`
-			Frame json.RawMessage `json:"frame"`
-		}
-		if json.Unmarshal([]byte(line), &rec) != nil || rec.Conn != conn {
-			continue
-		}
-		var f frame
-		if json.Unmarshal(rec.Frame, &f) != nil {
-			continue
-		}
-		switch {
-		case rec.Dir == "s2c" && f.Event == "connect.challenge":
-			challenge = rec.Frame
-		case rec.Dir == "c2s" && f.Type == "req":
-			asked[f.ID] = f.Method
-		case rec.Dir == "s2c" && f.Type == "res":
-			if m := asked[f.ID]; m != "" && answers[m] == nil {
-				answers[m] = rec.Frame
-			}
-		}
-	}
-	if challenge == nil || answers["connect"] == nil {
-		t.Fatalf("%s/%s has no recorded handshake for %q", version, scenario, conn)
-	}
-	withID := func(res json.RawMessage, id string) []byte {
-		var m map[string]json.RawMessage
-		json.Unmarshal(res, &m)
-		m["id"], _ = json.Marshal(id)
-		out, _ := json.Marshal(m)
-		return out
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		c.SetReadLimit(1 << 20)
-		ctx := r.Context()
-		if c.Write(ctx, websocket.MessageText, challenge) != nil {
-			return
-		}
-		for {
-			_, data, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			var f frame
-			if json.Unmarshal(data, &f) != nil || f.Type != "req" {
-				continue
-			}
-			out := fmt.Sprintf(`{"type":"res","id":%q,"ok":false,"error":{"code":"INVALID_REQUEST","message":"unknown method: %s"}}`, f.ID, f.Method)
-			if res := answers[f.Method]; res != nil {
-				out = string(withID(res, f.ID))
-			}
-			if c.Write(ctx, websocket.MessageText, []byte(out)) != nil {
-				return
-			}
-		}
-	})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "ws://" + ln.Addr().String()
-}
-
 // TestOpenClawNothingInvented: attached to an OpenClaw 2026.9.6 gateway
 // (replayed from a recording), a request the gateway gives no expiry has
 // none in the table, the JSON or the watch lines (only how long it has
@@ -573,18 +482,18 @@ func replayGateway(t *testing.T, version, scenario, conn string) string {
 // instead of showing an empty token to pass on.
 func TestOpenClawNothingInvented(t *testing.T) {
 	t.Parallel()
-	url := replayGateway(t, "2026.9.6", "node-connect", "op")
+	url := openclawtest.New(t, "2026.9.6", "node-connect", "op").URL
 	e := newEnv(t)
 	writeOpenClawConfig(t, e.stateDir, fmt.Sprintf(`{ port: %d, auth: { mode: "token", token: "test-only-shared-token-2026.9.6" } }`, portOf(t, url)), "2026.9.6")
 	before := dirSnapshot(t, e.stateDir)
 
 	const p = "c8c004f9-6124-4860-8624-cfc2f50d977e" // Recorder P's capability request
 	r := e.ok("nodes", "pending")
-	tb := parseTable(t, r.stdout, pendingHeaders...)
-	if got := tb.cell(t, p, "Expires"); got != "-" {
+	tb := parseTable(t, r.stdout, ocPendingHeaders...)
+	if got := tb.cell(t, p, "EXPIRES"); got != "-" {
 		t.Errorf("a request with no expiry shows Expires %q", got)
 	}
-	if got := tb.cell(t, p, "Name"); got != "Recorder P" {
+	if got := tb.cell(t, p, "NAME"); got != "Recorder P" {
 		t.Errorf("name %q", got)
 	}
 	r = e.ok("nodes", "pending", "--json")
@@ -607,7 +516,7 @@ func TestOpenClawNothingInvented(t *testing.T) {
 
 	r = e.ok("nodes", "approve", "Recorder P")
 	if !strings.Contains(r.stdout, "Approved Recorder P (") || !strings.Contains(r.stdout, "request "+p) ||
-		!strings.Contains(r.stdout, "no node token is issued") || strings.Contains(r.stdout, "Token (shown once") ||
+		!strings.Contains(r.stdout, "the node continues with its device token") || strings.Contains(r.stdout, "Token (shown once") ||
 		strings.Contains(r.stdout, "pass it on") {
 		t.Errorf("approve without a token:\n%s", r)
 	}

@@ -182,8 +182,11 @@ func FuzzRenderedLinesArePrintable(f *testing.F) {
 		meta := protocol.NodeMeta{DisplayName: s, Platform: s, Version: s, DeviceFamily: s, ModelIdentifier: s,
 			Caps: []string{s, s}, Commands: []string{s}, RemoteIP: s}
 		pending := []protocol.PendingRequest{{RequestID: s, NodeID: s, NodeMeta: meta, TS: testNow.UnixMilli(), IsRepair: true},
-			{RequestID: s + "2", NodeID: "ab" + s, NodeMeta: meta, ExpiresAtMs: testNow.Add(time.Minute).UnixMilli()}}
-		infos := []protocol.NodeInfo{{NodeID: s, DisplayName: s, Platform: s, RemoteIP: s, Caps: []string{s}, Paired: true}}
+			{RequestID: s + "2", NodeID: "ab" + s, NodeMeta: meta, ExpiresAtMs: testNow.Add(time.Minute).UnixMilli()},
+			{RequestID: s + "3", NodeID: "cd" + s, NodeMeta: meta, Kind: protocol.KindDevice, Reason: s, RefreshedAtMs: 1}}
+		infos := []protocol.NodeInfo{{NodeID: s, DisplayName: s, Platform: s, RemoteIP: s, Caps: []string{s}, Paired: true},
+			{NodeID: "ab" + s, PendingDeclaredCaps: []string{s}, ApprovalState: s}}
+		device := &protocol.PairedDevice{DeviceID: s, Roles: []string{s}, Scopes: []string{s}}
 		paired := []protocol.PairedNode{{NodeID: s, NodeMeta: meta}}
 		blocked := []protocol.BlockedNode{{NodeID: s, DisplayName: s, BlockedBy: s, LastRemoteIP: s, Attempts: 1}}
 		for _, tty := range []bool{false, true} {
@@ -193,7 +196,15 @@ func FuzzRenderedLinesArePrintable(f *testing.F) {
 				p.width = 0
 			}
 			printPending(p, pending, testNow)
-			printStatus(p, infos, testNow)
+			printStatus(p, infos, nil, testNow)
+			printStatus(p, infos, approvalStates(infos, &protocol.PairListResult{Pending: pending}), testNow)
+			for _, res := range []protocol.ApproveResult{
+				{RequestID: s, Node: protocol.PairedNode{NodeID: s, NodeMeta: meta, Token: s, Permissions: protocol.Permissions{s: true}}, Kind: s},
+				{RequestID: s, Node: protocol.PairedNode{NodeID: s, NodeMeta: meta}, NoToken: protocol.NoTokenNodeUsesDeviceToken},
+				{RequestID: s, Node: protocol.PairedNode{NodeID: s, NodeMeta: meta}, NoToken: protocol.NoTokenDeviceApproval, Device: device},
+			} {
+				printApproved(p, res)
+			}
 			p.Table(pairedColumns, pairedRows(paired, testNow))
 			p.Table(blockedColumns, blockedRows(blocked, testNow))
 			p.Line("Approved %s (%s), request %s.", s, protocol.Fingerprint(s), s)

@@ -13,8 +13,16 @@ import (
 // (the store recalls decisions across restarts from its audit log) and
 // names the node's current pending request if it has one; this only points
 // at the command rather than the protocol method.
+//
+// OpenClaw gateways answer a stale id with exactly "unknown requestId" and
+// remember nothing more (a request there ends decided, superseded by the
+// node's newer one, or expired): that is said in words.
 func decisionFailed(verb, requestID string, err error) error {
 	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.Details == nil && pe.Message == "unknown requestId" {
+		return fmt.Errorf("%s %s: the gateway has no pending request %s (unknown requestId): it was decided, superseded by a newer request of its node, or expired; see `pairdeck nodes pending`",
+			verb, requestID, requestID)
+	}
 	if !errors.As(err, &pe) || (pe.Reason() != protocol.ReasonUnknownRequest && pe.Reason() != protocol.ReasonAlreadyResolved) {
 		return fmt.Errorf("%s %s: %w", verb, requestID, err)
 	}

@@ -32,7 +32,9 @@ type watchLine struct {
 type watchSink interface {
 	// snapshot shows the queue as it is (again, after a reconnect).
 	snapshot(pending []protocol.PendingRequest, now time.Time) error
-	// event shows one change; payload is the event's.
+	// event shows one change; payload is the event's as the client
+	// passed it on (with expiresAtMs only where the gateway's rule is
+	// known).
 	event(name string, payload json.RawMessage, now time.Time) error
 }
 
@@ -98,7 +100,11 @@ type jsonWatch struct{ p *printer }
 
 func (w *jsonWatch) snapshot(pending []protocol.PendingRequest, now time.Time) error {
 	for i := len(pending) - 1; i >= 0; i-- { // oldest first, like a log
-		if err := w.p.JSONLine(watchLine{Event: protocol.EventPairRequested, Payload: protocol.MustMarshal(pending[i]), Snapshot: true, TS: now.UnixMilli()}); err != nil {
+		payload, err := protocol.MarshalWithExtra(pending[i], pending[i].Extra)
+		if err != nil {
+			return err
+		}
+		if err := w.p.JSONLine(watchLine{Event: protocol.EventPairRequested, Payload: payload, Snapshot: true, TS: now.UnixMilli()}); err != nil {
 			return err
 		}
 	}
@@ -187,18 +193,23 @@ func (w *rowWatch) request(r protocol.PendingRequest, word string, now time.Time
 	if r.DisplayName != "" {
 		w.names[r.NodeID] = r.DisplayName
 	}
-	if r.IsRepair {
+	if r.IsRepair && r.Kind != protocol.KindDevice {
 		name += " (re-pair)"
 	}
 	detail := []string{protocol.Fingerprint(r.NodeID)}
+	if r.Kind == protocol.KindDevice {
+		detail = append([]string{kindText(r)}, detail...)
+	}
 	for _, s := range []string{r.RemoteIP, r.Platform} {
 		if s != "" {
 			detail = append(detail, s)
 		}
 	}
-	if at, ok := pendingExpiry(r); ok {
+	switch at, ok := r.ExpiresAt(); {
+	case ok:
 		detail = append(detail, "expires in "+countdown(now, at.UnixMilli()))
-	} else if r.TS > 0 {
+	case word == "waiting" && r.TS > 0:
+		// No expiry from the gateway: say how long it has waited.
 		detail = append(detail, "asked "+ago(now, r.TS))
 	}
 	w.line(now, word, w.short(r.RequestID), name, strings.Join(detail, " · "))

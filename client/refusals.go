@@ -278,6 +278,11 @@ func (c *Client) authHint(r refusal) string {
 	case protocol.DetailAuthPasswordMissing:
 		return "it uses password authentication: pass the password with --password or OPENCLAW_GATEWAY_PASSWORD"
 	case protocol.DetailAuthPasswordMismatch:
+		if c.cfg.Password == "" {
+			// OpenClaw 2026.9 checks a token given to a password gateway
+			// as the password.
+			return "it uses password authentication, and a token is not its password: pass the password with --password or OPENCLAW_GATEWAY_PASSWORD"
+		}
 		return "the password does not match the gateway's (AUTH_PASSWORD_MISMATCH): check --password or OPENCLAW_GATEWAY_PASSWORD"
 	case protocol.DetailAuthDeviceTokenMismatch:
 		return "it no longer accepts this device's stored device token (revoked or rotated): pair this device again"

@@ -19,6 +19,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -212,6 +213,21 @@ type Gateway struct {
 	// (default: role, client id/mode, device, kinds of credential, and
 	// the device signature over the recorded challenge).
 	CheckConnect bool
+	// skip is how many recorded answers of a method each connection
+	// passes over (SkipAnswers).
+	skip map[string]int
+}
+
+// SkipAnswers makes every connection from now on pass over the first n
+// recorded answers to method, so a client that calls it once gets a later
+// state of the recording (e.g. the third list).
+func (g *Gateway) SkipAnswers(method string, n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.skip == nil {
+		g.skip = map[string]int{}
+	}
+	g.skip[method] = n
 }
 
 type replaySession struct {
@@ -260,8 +276,15 @@ func (g *Gateway) handle(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	label := g.labels[min(g.n, len(g.labels)-1)]
 	g.n++
+	skip := maps.Clone(g.skip)
 	g.mu.Unlock()
 	s := &replaySession{ws: ws, script: newScript(g.t, g.Rec, label), swap: func(b []byte) []byte { return b }}
+	for _, ex := range s.script.requests {
+		if skip[ex.method] > 0 {
+			skip[ex.method]--
+			ex.used = true
+		}
+	}
 	ctx := r.Context()
 	s.send(s.script.challenge)
 
