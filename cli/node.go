@@ -108,7 +108,7 @@ func (f *nodeFlags) pairCmd() *cobra.Command {
 	var req protocol.PairRequestParams
 	var silent bool
 	var wait time.Duration
-	var shared tokenFlags
+	var shared gatewaySecretFlags
 	cmd := &cobra.Command{
 		Use:   "pair --name <name>",
 		Short: "Ask the gateway to pair this node and wait for the decision",
@@ -117,8 +117,10 @@ fingerprint (to match it in the console), and wait for an operator. On
 approval the token is stored in <node-dir>/node.json (mode 0600).
 
 OpenClaw gateways pair nodes through device pairing: the node connects with
-the gateway's shared token (--gateway-token-file, or $OPENCLAW_GATEWAY_TOKEN;
-only sent when the gateway asks for it), is given a device token, which is
+the gateway's shared token (--gateway-token-file, or $OPENCLAW_GATEWAY_TOKEN)
+or, for a gateway in password mode, its password (--gateway-password-file,
+or $OPENCLAW_GATEWAY_PASSWORD); either is sent only when the gateway asks
+for it, and never stored. The node is given a device token, which is
 stored in node.json at once, and its commands wait for an operator's
 approval. OpenClaw 2026.8 and later tell the node when they are approved;
 2026.4 and 2026.7 do not, so there pairing ends once the device token is
@@ -142,7 +144,7 @@ out, 130 interrupted.`,
 			if cmd.Flags().Changed("silent") {
 				req.Silent = &silent
 			}
-			sharedToken, err := shared.sharedToken(cmd)
+			secret, err := shared.nodeSecret(cmd)
 			if err != nil {
 				return err
 			}
@@ -164,7 +166,8 @@ out, 130 interrupted.`,
 			cfg := client.Config{
 				URL:      url,
 				Identity: id,
-				Token:    sharedToken,
+				Token:    secret.token,
+				Password: secret.password,
 				Client:   protocol.ClientInfo{Version: Version, Platform: req.Platform, DeviceFamily: req.DeviceFamily, ModelIdentifier: req.ModelIdentifier, DisplayName: req.DisplayName},
 			}
 			// A device token is the node's credential as soon as the
@@ -229,19 +232,40 @@ out, 130 interrupted.`,
 	fl.StringSliceVar(&req.Commands, "commands", nil, "commands the node offers, comma-separated")
 	fl.BoolVar(&silent, "silent", false, "hint that the request may be approved automatically")
 	fl.DurationVar(&wait, "wait", 5*time.Minute, "give up after this long (0 waits until the request expires)")
-	fl.StringVar(&shared.file, "gateway-token-file", "", "OpenClaw gateways: read the gateway's shared token from this file (- reads stdin); default $"+gateway.EnvToken)
+	fl.StringVar(&shared.tokenFile, "gateway-token-file", "", "OpenClaw gateways: read the gateway's shared token from this file (- reads stdin); default $"+gateway.EnvToken)
+	fl.StringVar(&shared.passwordFile, "gateway-password-file", "", "OpenClaw gateways in password mode: read the gateway's password from this file (- reads stdin); default $"+envOpenClawPassword)
 	return cmd
 }
 
-// sharedToken is the gateway's shared token a node presents to an OpenClaw
-// gateway: --gateway-token-file, else $OPENCLAW_GATEWAY_TOKEN, as OpenClaw's
-// own node hosts take it. It is sent only if the gateway asks for it, and
-// never stored.
-func (t *tokenFlags) sharedToken(cmd *cobra.Command) (string, error) {
-	if t.file != "" {
-		return readSecret(t.file, cmd.InOrStdin(), "gateway token")
+// gatewaySecretFlags name the gateway's shared secret a node presents to an
+// OpenClaw gateway.
+type gatewaySecretFlags struct {
+	tokenFile, passwordFile string
+}
+
+// nodeSecret is the gateway's shared token or password, from the flags,
+// else $OPENCLAW_GATEWAY_TOKEN / $OPENCLAW_GATEWAY_PASSWORD, as OpenClaw's
+// own node hosts take them. They are sent only if the gateway asks for
+// them, and never stored.
+func (f *gatewaySecretFlags) nodeSecret(cmd *cobra.Command) (credentials, error) {
+	if f.tokenFile == "-" && f.passwordFile == "-" {
+		return credentials{}, usageError("--gateway-token-file - and --gateway-password-file - cannot both read stdin: give one of them a file")
 	}
-	return strings.TrimSpace(os.Getenv(gateway.EnvToken)), nil
+	var c credentials
+	var err error
+	if f.tokenFile != "" {
+		if c.token, err = readSecret(f.tokenFile, cmd.InOrStdin(), "gateway token"); err != nil {
+			return c, err
+		}
+	} else {
+		c.token = strings.TrimSpace(os.Getenv(gateway.EnvToken))
+	}
+	if f.passwordFile != "" {
+		c.password, err = readSecret(f.passwordFile, cmd.InOrStdin(), "gateway password")
+	} else {
+		c.password = strings.TrimSpace(os.Getenv(envOpenClawPassword))
+	}
+	return c, err
 }
 
 // printPairPending tells the person at the node what waits for whom.

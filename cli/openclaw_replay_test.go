@@ -444,3 +444,27 @@ func TestOpenClawNodeConnectWithTheDeviceToken(t *testing.T) {
 		}
 	}
 }
+
+// A gateway in password mode: `node pair` presents the password it was
+// given ($OPENCLAW_GATEWAY_PASSWORD) once the gateway asks for it, and keeps
+// the device token even when it gives up waiting for the approval.
+func TestOpenClawNodePairWithAPassword(t *testing.T) {
+	t.Parallel()
+	g := openclawtest.New(t, oc96, "auth-password", "pw-none", "pw-node")
+	g.CheckConnect = false // the refusal was recorded for an operator
+	e := newEnv(t)
+	dir := t.TempDir()
+	r := e.runEnv([]string{"OPENCLAW_GATEWAY_URL=" + g.URL, "OPENCLAW_GATEWAY_PASSWORD=test-only-password-" + oc96},
+		"node", "pair", "--name", "pw node", "--node-dir", dir, "--wait", "1s")
+	if r.code != 124 || !strings.Contains(r.stdout, "gave it a device token") {
+		t.Fatalf("want exit 124 after the device token was kept:\n%s", r)
+	}
+	checkErrLine(t, r.stderr, "gave up waiting for the approval of this node's commands", "device token is stored", "pairdeck node connect --node-dir")
+	sent := g.Sent()
+	if len(sent) != 2 || sent[0].Auth != nil || sent[1].Auth == nil || sent[1].Auth.Password != "test-only-password-"+oc96 || sent[1].Auth.Token != "" {
+		t.Errorf("connects: want none, then the password alone: %+v", sent)
+	}
+	if st := readOpenClawNodeState(t, dir); st.DeviceToken != recordedDeviceToken(t, g, "pw-node") {
+		t.Errorf("node.json = %+v", st)
+	}
+}
