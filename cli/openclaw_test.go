@@ -285,6 +285,40 @@ func TestOpenClawOlderDirWorksOffline(t *testing.T) {
 	checkErrLine(t, r.stderr, "from state dir "+e.stateDir+" (no gateway running)")
 	// Following needs a gateway, and says which ones it looked for.
 	checkFailure(t, e.run("nodes", "pending", "--watch"), 1, "neither pairdeck's nor OpenClaw's", "gateway.port in", "`openclaw gateway`")
+
+	// Changes would rewrite paired.json with hashed tokens, which 4.12
+	// cannot verify: refused offline, the files left as OpenClaw wrote them.
+	paired := `{"n1":{"nodeId":"n1","displayName":"One","token":"plain-secret-token-1","createdAtMs":1796564235553,"approvedAtMs":1796564235553}}`
+	if err := os.WriteFile(filepath.Join(e.stateDir, "nodes", "paired.json"), []byte(paired), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files := func() string {
+		a, _ := os.ReadFile(filepath.Join(e.stateDir, "nodes", "paired.json"))
+		b, _ := os.ReadFile(filepath.Join(e.stateDir, "nodes", "pending.json"))
+		return string(a) + string(b)
+	}
+	before := files()
+	for _, args := range [][]string{
+		{"nodes", "approve", "Alpha"}, {"nodes", "reject", "Alpha"}, {"nodes", "rename", "--node", "n1", "--name", "Uno"},
+		{"nodes", "remove", "--node", "n1"}, {"pairing", "off"},
+	} {
+		checkFailure(t, e.run(args...), 1, "OpenClaw 2026.4.12's state dir and its gateway is not running", "changes nothing there offline",
+			"hashed", "`openclaw gateway`", "`pairdeck serve`")
+	}
+	if files() != before {
+		t.Errorf("a refused change rewrote OpenClaw's files:\n%s", files())
+	}
+	// serve is the operator's explicit choice: it starts, and says what it
+	// costs.
+	tokFile := filepath.Join(t.TempDir(), "tok")
+	if err := os.WriteFile(tokFile, []byte("t0k\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := e.serve("--token-file", tokFile)
+	g.stop()
+	if !strings.Contains(g.stderr.String(), "this state dir is also OpenClaw's") {
+		t.Errorf("serve on OpenClaw's dir did not say what it costs:\n%s", g.stderr.String())
+	}
 }
 
 // TestOpenClawPortVariable: with $OPENCLAW_GATEWAY_PORT naming a port where

@@ -125,6 +125,10 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 				return dialOperator(ctx, stateDir, owner.cfg.remoteURL, given, clientID, modeOpenClaw, live, readOnly, owner)
 			case owner.database != "":
 				return nil, owner.databaseError()
+			case !readOnly && !live:
+				if err := owner.refuseOfflineWrite(); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if live {

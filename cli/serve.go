@@ -226,6 +226,11 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	go func() { done <- gw.Serve(ln) }()
 	logger.Info("gateway listening", "listen", ln.Addr().String(), "url", url, "stateDir", stateDir,
 		"ttl", durationText(st.TTL()), "maxPending", f.maxPending, "token", source)
+	if owner.writtenByOpenClaw() {
+		logger.Warn("this state dir is also OpenClaw's: pairdeck now owns it and stores node tokens hashed in nodes/paired.json "+
+			"(every record, at its first change), which OpenClaw 2026.4.12 cannot verify afterwards; start OpenClaw's gateway "+
+			"instead to keep its files as it writes them", "openclaw", owner.configPath)
+	}
 	if sshc != nil {
 		sshc.serve(logger)
 	}
