@@ -37,7 +37,7 @@ func (k activityKind) label() string {
 	case actRejected:
 		return glyphRejected + " rejected"
 	case actExpired:
-		return glyphTimedOut + " expired"
+		return glyphExpired + " expired"
 	case actRenamed:
 		return glyphRenamed + " renamed"
 	case actBlocked:
@@ -142,9 +142,9 @@ func (v *activityView) Add(e activityEntry) {
 	}
 }
 
-func (v *activityView) Filter() string             { return v.list.Filter() }
-func (v *activityView) SetFilter(q string)         { v.list.SetFilter(q) }
-func (v *activityView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *activityView) Filter() string                  { return v.list.Filter() }
+func (v *activityView) SetFilter(q string)              { v.list.SetFilter(q) }
+func (v *activityView) Counts() (shown, total int)      { return v.list.Shown(), v.list.Len() }
 func (v *activityView) Position() (int, int, int, bool) { return v.list.Position() }
 
 // The log has nothing to act on and no detail pane: a line says it all.

@@ -92,9 +92,9 @@ func (v *blockedView) actions() []rowAction[blockedRow] {
 	}}
 }
 
-func (v *blockedView) Filter() string             { return v.list.Filter() }
-func (v *blockedView) SetFilter(q string)         { v.list.SetFilter(q) }
-func (v *blockedView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *blockedView) Filter() string                  { return v.list.Filter() }
+func (v *blockedView) SetFilter(q string)              { v.list.SetFilter(q) }
+func (v *blockedView) Counts() (shown, total int)      { return v.list.Shown(), v.list.Len() }
 func (v *blockedView) Position() (int, int, int, bool) { return v.list.Position() }
 
 // The block list has no detail pane: its row says all there is.

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -38,22 +37,7 @@ func (d *detailView) SetSize(w, h int) { d.width, d.height = w, h }
 
 // Update scrolls the pane; lines is how many it has now.
 func (d detailView) Update(msg tea.KeyPressMsg, keys KeyMap, lines int) (detailView, tea.Cmd) {
-	page := max(d.height-1, 1)
-	switch {
-	case key.Matches(msg, keys.Up):
-		d.offset--
-	case key.Matches(msg, keys.Down):
-		d.offset++
-	case key.Matches(msg, keys.Top):
-		d.offset = 0
-	case key.Matches(msg, keys.Bottom):
-		d.offset = lines
-	case key.Matches(msg, keys.PageUp):
-		d.offset -= page
-	case key.Matches(msg, keys.PageDown):
-		d.offset += page
-	}
-	d.offset = max(min(d.offset, lines-d.height), 0)
+	d.offset = scroll(d.offset, msg, keys, lines, d.height)
 	return d, nil
 }
 
@@ -150,15 +134,5 @@ func (d detailView) lines(title string, fields []field, st *styles.Styles) []str
 
 // View draws the visible part of the pane.
 func (d detailView) View(all []string, st *styles.Styles) string {
-	h := max(d.height, 1)
-	start := max(min(d.offset, len(all)-h), 0)
-	end := min(start+h, len(all))
-	shown := append([]string(nil), all[start:end]...)
-	if end < len(all) && len(shown) > 0 {
-		shown[len(shown)-1] = st.Dim.Render("  ↓ more (j/k to scroll)")
-	}
-	for len(shown) < h {
-		shown = append(shown, "")
-	}
-	return strings.Join(shown, "\n")
+	return scrollView(all, d.offset, d.height, st)
 }

@@ -85,3 +85,22 @@ func TestGoldenEmptyPairingOff(t *testing.T) {
 	m = step(t, m, emptyPolicy(false))
 	requireGolden(t, "empty_pairing_off", frameOf(m))
 }
+
+// A re-pair is marked in the queue, as the CLI marks it, and the help
+// says what the mark means.
+func TestRepairRequestsAreMarked(t *testing.T) {
+	m, _ := newModel(t, 80, 24)
+	reqs := threeRequests()
+	reqs[1].IsRepair = true // build-box-07
+	m = step(t, m, listed(reqs))
+	if got := lineWith(t, m, "build-box-07"); !strings.Contains(got, glyphRepair+" build-box-07") {
+		t.Errorf("re-pair row: %q", got)
+	}
+	if got := lineWith(t, m, "Kitchen Display"); strings.Contains(got, glyphRepair) {
+		t.Errorf("a first pairing is marked: %q", got)
+	}
+	m = press(t, m, "?", "G")
+	if !strings.Contains(frameOf(m), glyphRepair+" re-pair") {
+		t.Errorf("the help does not explain %s:\n%s", glyphRepair, frameOf(m))
+	}
+}

@@ -5,11 +5,12 @@ package tui
 // All are one cell wide in common terminal fonts (no emoji presentation).
 const (
 	glyphCursor = "›"
-	glyphMark   = "●"
+	glyphMark   = "◆" // not ●: that is "online"
+	glyphRepair = "↻" // a re-pair: the node's token rotates
 
 	glyphExpiring = "⚠"
 	glyphCritical = "‼"
-	glyphExpired  = "✗"
+	glyphExpired  = "◷" // not ✗: that is "rejected"
 	glyphBusy     = "…"
 
 	glyphOnline  = "●"
@@ -20,7 +21,6 @@ const (
 	glyphRequested = "+"
 	glyphApproved  = "✓"
 	glyphRejected  = "✗"
-	glyphTimedOut  = "◌"
 	glyphRenamed   = "✎"
 	glyphRemoved   = "−"
 

@@ -52,6 +52,7 @@ type Model struct {
 	tokens   []tokenNotice // undelivered tokens, shown one at a time
 	flash    flash
 	showHelp bool
+	help     helpPane
 
 	conn          protocol.ConnState
 	connErr       error
@@ -254,10 +255,13 @@ func (m *Model) call(f func(Backend) tea.Cmd) tea.Cmd {
 	return f(m.backend)
 }
 
+// bodyHeight is the lines between the tabs and the status line.
+func (m *Model) bodyHeight() int { return max(m.height-4, 2) }
+
 // layout hands each part its share of the screen: header and tabs on top,
 // status and help at the bottom, the body in between.
 func (m *Model) layout() {
-	bodyH := max(m.height-4, 2)
+	bodyH := m.bodyHeight()
 	for _, v := range m.views() {
 		v.SetSize(m.width, bodyH)
 	}
@@ -287,20 +291,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return cmd
 	case m.showHelp:
-		switch {
-		case key.Matches(msg, k.Help, k.Back):
-			m.showHelp = false
-		case key.Matches(msg, k.Quit):
-			return tea.Quit
-		}
-		return nil
+		return m.onHelpKey(msg)
 	}
 
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
 	case key.Matches(msg, k.Help):
-		m.showHelp = true
+		m.showHelp, m.help = true, helpPane{}
 		return nil
 	}
 	if m.detail.open {

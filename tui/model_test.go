@@ -41,8 +41,8 @@ func TestCountdownText(t *testing.T) {
 		{10 * time.Second, "⚠ 0:10", expiring},
 		{9*time.Second + 999*time.Millisecond, "‼ 0:09", critical},
 		{400 * time.Millisecond, "‼ 0:00", critical},
-		{0, "✗ expired", expired},
-		{-3 * time.Second, "✗ expired", expired},
+		{0, "◷ expired", expired},
+		{-3 * time.Second, "◷ expired", expired},
 		{2*time.Hour + 5*time.Second, "  2:00:05", calm},
 	}
 	for _, c := range cases {
@@ -68,7 +68,7 @@ func TestCountdownEscalatesAsTheClockRuns(t *testing.T) {
 		{2 * time.Second, "⚠ 0:59"}, // under a minute: expiring
 		{49 * time.Second, "⚠ 0:10"},
 		{time.Second, "‼ 0:09"}, // under ten seconds: critical
-		{9 * time.Second, "✗ expired"},
+		{9 * time.Second, "◷ expired"},
 	}
 	for _, s := range steps {
 		clk.Advance(s.advance)
@@ -107,7 +107,7 @@ func TestExpiredRowIsGreyedThenDroppedAndRelisted(t *testing.T) {
 
 	clk.Advance(30 * time.Second)
 	m = step(t, m, tickMsg{})
-	if got := lineWith(t, m, "Kitchen Display"); !strings.Contains(got, "✗ expired") {
+	if got := lineWith(t, m, "Kitchen Display"); !strings.Contains(got, "◷ expired") {
 		t.Fatalf("at zero the row says expired: %q", got)
 	}
 	if m.keys.Approve.Enabled() || m.keys.Reject.Enabled() {

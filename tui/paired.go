@@ -171,9 +171,9 @@ func (v *pairedView) listActions() []rowAction[pairedRow] {
 	}}
 }
 
-func (v *pairedView) Filter() string             { return v.list.Filter() }
-func (v *pairedView) SetFilter(q string)         { v.list.SetFilter(q) }
-func (v *pairedView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *pairedView) Filter() string                  { return v.list.Filter() }
+func (v *pairedView) SetFilter(q string)              { v.list.SetFilter(q) }
+func (v *pairedView) Counts() (shown, total int)      { return v.list.Shown(), v.list.Len() }
 func (v *pairedView) Position() (int, int, int, bool) { return v.list.Position() }
 func (v *pairedView) selectedKey() (string, bool) {
 	k := v.list.SelectedKey()

@@ -84,6 +84,16 @@ func (r pendingRow) searchText() string {
 
 func (r pendingRow) name() string { return nameOr(r.req.DisplayName, r.req.NodeID) }
 
+// label is the name as the queue shows it: a re-pair — a node already
+// paired, whose token approving rotates — is marked before it, where a
+// cut name cannot hide it.
+func (r pendingRow) label() string {
+	if r.req.IsRepair {
+		return glyphRepair + " " + r.name()
+	}
+	return r.name()
+}
+
 // blockTarget is what blocking the row's node needs.
 func (r pendingRow) blockTarget() blockTarget {
 	return blockTarget{nodeID: r.req.NodeID, name: r.name(), requestID: r.req.RequestID}
@@ -548,9 +558,9 @@ func (v *pendingView) listActions() []rowAction[pendingRow] {
 	}
 }
 
-func (v *pendingView) Filter() string             { return v.list.Filter() }
-func (v *pendingView) SetFilter(q string)         { v.list.SetFilter(q) }
-func (v *pendingView) Counts() (shown, total int) { return v.list.Shown(), v.list.Len() }
+func (v *pendingView) Filter() string                  { return v.list.Filter() }
+func (v *pendingView) SetFilter(q string)              { v.list.SetFilter(q) }
+func (v *pendingView) Counts() (shown, total int)      { return v.list.Shown(), v.list.Len() }
 func (v *pendingView) Position() (int, int, int, bool) { return v.list.Position() }
 func (v *pendingView) selectedKey() (string, bool) {
 	k := v.list.SelectedKey()
@@ -712,7 +722,7 @@ func (v *pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, 
 	}
 
 	cells := []string{
-		r.name(),
+		r.label(),
 		req.Platform,
 		req.RemoteIP,
 		shortID(req.NodeID),
@@ -742,7 +752,7 @@ func (v *pendingView) renderGone(r pendingRow, g goneRow, st *styles.Styles, rs 
 	nameW := v.widths[0]
 	rest := max(v.width-gutterWidth-nameW-table.Gap, 0)
 	return rs.gutter(isSel, false) +
-		rs.paint(st.Expired, table.Fit(r.name(), nameW, false)+strings.Repeat(" ", table.Gap)+table.Fit(g.text(), rest, false))
+		rs.paint(st.Expired, table.Fit(r.label(), nameW, false)+strings.Repeat(" ", table.Gap)+table.Fit(g.text(), rest, false))
 }
 
 func urgencyStyle(st *styles.Styles, u urgency) styles.Style {

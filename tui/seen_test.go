@@ -72,7 +72,7 @@ func TestApproveJustAfterExpiryDoesNotApproveTheNextRow(t *testing.T) {
 	if d := decisions(seen); len(d) != 0 {
 		t.Fatalf("a 50 ms after the row under the cursor expired decided %v", d)
 	}
-	if got := lineWith(t, m, "Kitchen Display"); !strings.Contains(got, "✗ expired") || !strings.HasPrefix(got, glyphCursor) {
+	if got := lineWith(t, m, "Kitchen Display"); !strings.Contains(got, "◷ expired") || !strings.HasPrefix(got, glyphCursor) {
 		t.Errorf("the expired row stays under the cursor, saying so: %q", got)
 	}
 	if !strings.Contains(m.statusLine(), "Kitchen Display") || !strings.Contains(m.statusLine(), "expired") {

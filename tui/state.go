@@ -32,12 +32,20 @@ func (m *Model) syncKeys() {
 
 	k.Help.SetEnabled(true)
 	k.Quit.SetEnabled(true)
-	k.Back.SetEnabled(m.showHelp)
 	if m.showHelp {
+		// The help is a page of its own: it scrolls, and ?, esc and q
+		// close it.
 		k.Help.SetHelp("?", "close help")
-	} else {
-		k.Help.SetHelp("?", "help")
+		k.Quit.SetHelp("q", "close help")
+		k.Back.SetEnabled(true)
+		k.Back.SetHelp("esc", "close help")
+		k.navigation(m.helpScrolls())
+		k.Up.SetHelp("↑/k", "scroll up")
+		k.Down.SetHelp("↓/j", "scroll down")
+		return
 	}
+	k.Help.SetHelp("?", "help")
+	k.Quit.SetHelp("q", "quit")
 	c := m.viewCtx()
 
 	if m.detail.open {
@@ -49,7 +57,6 @@ func (m *Model) syncKeys() {
 		m.views()[m.detail.view].enableRowKeys(k, m.detail.key, c)
 		return
 	}
-	k.Back.SetHelp("esc", "close help")
 	k.Up.SetHelp("↑/k", "up")
 	k.Down.SetHelp("↓/j", "down")
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -98,12 +97,12 @@ func (m Model) statusLine() string {
 // helpLine is the short help, with "? help" and "q quit" pinned to the
 // right so truncation never hides the way to more help or out.
 func (m Model) helpLine() string {
-	tail := m.shortHelp(m.keys.shortTail(), m.width)
 	if m.showHelp {
-		// The keys of the screen below are listed above; here, only the
-		// way back.
-		return spread(m.shortHelp([]key.Binding{m.keys.Back}, m.width), tail, m.width)
+		// The help lists every key; here, how to move in it and out.
+		k := m.keys
+		return spread(m.shortHelp([]key.Binding{k.Up, k.Down}, m.width), m.st.HelpKey.Render("?/esc/q")+" "+m.st.HelpDesc.Render("close help"), m.width)
 	}
+	tail := m.shortHelp(m.keys.shortTail(), m.width)
 	room := m.width - ansi.StringWidth(tail) - 2
 	return spread(m.shortHelp(m.keys.ShortHelp(), room), tail, m.width)
 }
@@ -146,60 +145,6 @@ func (m Model) shortHelp(bindings []key.Binding, width int) string {
 		used += w
 	}
 	return b.String()
-}
-
-// fullHelp is the "?" screen: every key that applies here, and what the
-// glyphs mean, since no meaning rides on colour alone. Columns when they
-// fit; on a narrow terminal, one wrapped paragraph per column instead.
-func (m Model) fullHelp(h int) string {
-	st := m.st
-	hm := help.New()
-	hm.Styles = help.Styles{FullKey: st.HelpKey.Style, FullDesc: st.HelpDesc.Style, FullSeparator: st.HelpSep.Style}
-	hm.FullSeparator = "   "
-	keys := strings.Split(hm.FullHelpView(m.keys.FullHelp()), "\n")
-	if lipgloss.Width(strings.Join(keys, "\n")) > m.width {
-		keys = m.helpParagraphs()
-	}
-	lines := append([]string{st.DialogTitle.Render("Keys")}, keys...)
-	signs := wrapItems([]string{
-		glyphCursor + " cursor", glyphMark + " marked",
-		glyphExpiring + " expires within a minute", glyphCritical + " within 10 s",
-		glyphExpired + " expired", glyphBusy + " in progress",
-		glyphOnline + " online", glyphOffline + " offline",
-		glyphBlocked + " blocked / pairing off", glyphHeld + " held for you",
-	}, "   ", m.width)
-	if len(lines)+2+len(signs) <= h {
-		lines = append(lines, "", st.DialogTitle.Render("Signs"))
-		lines = append(lines, signs...)
-	}
-	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, m.width, "…")
-	}
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
-}
-
-// helpParagraphs renders each help column as wrapped "key desc" items.
-func (m Model) helpParagraphs() []string {
-	st := m.st
-	var lines []string
-	for _, group := range m.keys.FullHelp() {
-		var items []string
-		for _, b := range group {
-			if b.Enabled() {
-				items = append(items, st.HelpKey.Render(b.Help().Key)+" "+st.HelpDesc.Render(b.Help().Desc))
-			}
-		}
-		if len(items) > 0 {
-			lines = append(lines, wrapItems(items, st.HelpSep.Render(" • "), m.width)...)
-		}
-	}
-	return lines
 }
 
 // wrapItems joins items with sep into lines no wider than w, breaking only

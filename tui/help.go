@@ -1,0 +1,202 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/pairdeck/pairdeck/styles"
+)
+
+// The "?" screen is a reference: every key the console knows and when it
+// applies, whatever is on screen — the footer is where only the keys that
+// act now are offered. It scrolls when the terminal is too small for it.
+
+// helpEntry is one line of the reference: the keys, what they do and,
+// where it is not the section's, when.
+type helpEntry struct {
+	keys string
+	what string
+}
+
+// helpSection groups the keys of one place: a view, the dialogs.
+type helpSection struct {
+	title   string
+	entries []helpEntry
+}
+
+// keysOf is the keys of bindings as the help writes them: "A / R", or
+// "g/home G/end" where a label has a slash of its own.
+func keysOf(bs ...key.Binding) string {
+	parts := make([]string, len(bs))
+	sep := " / "
+	for i, b := range bs {
+		parts[i] = b.Help().Key
+		if strings.Contains(parts[i], "/") {
+			sep = " "
+		}
+	}
+	return strings.Join(parts, sep)
+}
+
+// helpReference is every key, by where it applies. The keys are the
+// key map's own, so the reference cannot name a key that does something
+// else.
+func helpReference() []helpSection {
+	k := DefaultKeyMap()
+	return []helpSection{
+		{"Moving (lists, the detail pane and this help)", []helpEntry{
+			{keysOf(k.Up, k.Down), "up / down a row (scroll, in the detail pane and here)"},
+			{keysOf(k.Top, k.Bottom), "first / last"},
+			{keysOf(k.PageUp, k.PageDown), "a page up / down"},
+		}},
+		{"Pending: the request under the cursor", []helpEntry{
+			{keysOf(k.Approve), "approve it, once it has been in view half a second (also in its detail pane)"},
+			{keysOf(k.Reject), "reject it (the same)"},
+			{keysOf(k.Mark), "mark it, for a decision on several at once"},
+			{keysOf(k.ApproveMarked, k.RejectMarked), "approve / reject every marked request, after a confirmation"},
+			{keysOf(k.Rename), "rename its node"},
+			{keysOf(k.Block), "block its node: its request is rejected, its requests refused until unblocked (pairdeck gateways)"},
+			{keysOf(k.Sort), "sort the queue: by time left, newest first, by name"},
+			{keysOf(k.Detail), "every field of the request"},
+		}},
+		{"Paired: the node under the cursor", []helpEntry{
+			{keysOf(k.Rename), "rename it"},
+			{keysOf(k.Remove), "remove it, after a confirmation: its token stops working"},
+			{keysOf(k.Detail), "every field of the node"},
+		}},
+		{"Blocked: the node under the cursor", []helpEntry{
+			{keysOf(k.Unblock), "unblock it: it may ask to pair again"},
+		}},
+		{"Anywhere", []helpEntry{
+			{keysOf(k.Filter), "filter the list; esc clears the filter"},
+			{keysOf(k.NextView, k.PrevView), "next / previous view: Pending, Paired, Activity, Blocked"},
+			{keysOf(k.TogglePairing), "switch the gateway's pairing off or on (pairdeck gateways)"},
+			{keysOf(k.Back), "close the detail pane or this help; clear the filter"},
+			{keysOf(k.Help), "this help (again to close it)"},
+			{keysOf(k.Quit), "quit (here: close this help)"},
+			{keysOf(k.Interrupt), "quit, from anywhere"},
+		}},
+		{"In a dialog or an input", []helpEntry{
+			{keysOf(k.Confirm), "confirm"},
+			{keysOf(k.Deny), "cancel"},
+			{keysOf(k.Dismiss), "close the one-time token (it is not shown again)"},
+			{keysOf(k.Submit), "apply the filter, save the name"},
+			{keysOf(k.Cancel), "cancel the input (a filter is cleared)"},
+		}},
+	}
+}
+
+// helpSigns says what each glyph means, since no meaning rides on colour.
+func helpSigns() []string {
+	return []string{
+		glyphCursor + " cursor", glyphMark + " marked",
+		glyphExpiring + " expires within a minute", glyphCritical + " within 10 s",
+		glyphExpired + " expired", glyphRejected + " rejected", glyphApproved + " approved", glyphBusy + " in progress",
+		glyphRepair + " re-pair: the node's token rotates",
+		glyphOnline + " online", glyphOffline + " offline",
+		glyphBlocked + " blocked / pairing off", glyphHeld + " held for you",
+		glyphSorted + " sorted by this column",
+	}
+}
+
+// helpLines lays the reference out for a width of w: a keys column, and
+// what each does wrapped beside it; then the signs.
+func helpLines(st *styles.Styles, w int) []string {
+	sections := helpReference()
+	keyW := 0
+	for _, s := range sections {
+		for _, e := range s.entries {
+			keyW = max(keyW, ansi.StringWidth(e.keys))
+		}
+	}
+	keyW = min(keyW, max(w/3, 6))
+	whatW := max(w-keyW-4, 10)
+	pad := strings.Repeat(" ", keyW+4)
+	var lines []string
+	for i, s := range sections {
+		if i > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, st.DialogTitle.Render(ansi.Truncate(s.title, w, "…")))
+		for _, e := range s.entries {
+			for j, part := range strings.Split(ansi.Wrap(e.what, whatW, ""), "\n") {
+				lead := pad
+				if j == 0 {
+					k := ansi.Truncate(e.keys, keyW, "…")
+					lead = "  " + st.HelpKey.Render(k) + strings.Repeat(" ", keyW-ansi.StringWidth(k)+2)
+				}
+				lines = append(lines, lead+st.HelpDesc.Render(part))
+			}
+		}
+	}
+	lines = append(lines, "", st.DialogTitle.Render("Signs"))
+	for _, l := range wrapItems(helpSigns(), "   ", w-2) {
+		lines = append(lines, "  "+l)
+	}
+	return lines
+}
+
+// helpPane is the help's place in its reference.
+type helpPane struct {
+	offset int
+}
+
+// fullHelp draws the part of the reference that fits in h lines.
+func (m Model) fullHelp(h int) string {
+	return scrollView(helpLines(m.st, m.width), m.help.offset, h, m.st)
+}
+
+// onHelpKey closes the help (?, esc and q, as in htop and k9s) or
+// scrolls it.
+func (m *Model) onHelpKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	if key.Matches(msg, k.Help, k.Back, k.Quit) {
+		m.showHelp = false
+		return nil
+	}
+	m.help.offset = scroll(m.help.offset, msg, k, len(helpLines(m.st, m.width)), m.bodyHeight())
+	return nil
+}
+
+// helpScrolls reports whether the reference is longer than the body.
+func (m *Model) helpScrolls() bool { return len(helpLines(m.st, m.width)) > m.bodyHeight() }
+
+// scroll moves offset, the first line shown of lines in a pane of height
+// h, as msg says; it stays where something shows.
+func scroll(offset int, msg tea.KeyPressMsg, keys KeyMap, lines, h int) int {
+	page := max(h-1, 1)
+	switch {
+	case key.Matches(msg, keys.Up):
+		offset--
+	case key.Matches(msg, keys.Down):
+		offset++
+	case key.Matches(msg, keys.Top):
+		offset = 0
+	case key.Matches(msg, keys.Bottom):
+		offset = lines
+	case key.Matches(msg, keys.PageUp):
+		offset -= page
+	case key.Matches(msg, keys.PageDown):
+		offset += page
+	}
+	return max(min(offset, lines-h), 0)
+}
+
+// scrollView draws the h lines of all from offset, saying on the last
+// line when more follow (a page down starts with the line that says so).
+func scrollView(all []string, offset, h int, st *styles.Styles) string {
+	h = max(h, 1)
+	start := max(min(offset, len(all)-h), 0)
+	end := min(start+h, len(all))
+	shown := append([]string(nil), all[start:end]...)
+	if end < len(all) && len(shown) > 0 {
+		shown[len(shown)-1] = st.Dim.Render("  ↓ more (j/k to scroll)")
+	}
+	for len(shown) < h {
+		shown = append(shown, "")
+	}
+	return strings.Join(shown, "\n")
+}
