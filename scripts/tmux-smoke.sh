@@ -84,9 +84,11 @@ echo "ok: approved with 'a', node received its token"
 tmux send-keys -t "$session" Tab
 wait_for "Smoke Test Node"
 tmux send-keys -t "$session" '?'
-wait_for "quit"
-tmux send-keys -t "$session" '?'
-echo "ok: paired view and help"
+wait_for "close help"
+# q closes the help (as in htop and k9s); a second q quits.
+tmux send-keys -t "$session" q
+wait_for "NAME +STATE"
+echo "ok: paired view and help (q closes it)"
 
 # q quits and the embedded gateway releases the state dir.
 tmux send-keys -t "$session" q
