@@ -611,6 +611,25 @@ direction2() {
     fail "d2: no node token in pairdeck's list/status/pending output"
   else pass "d2: no node token in pairdeck's list/status/pending output"; fi
 
+  # Pointed at the peer's own state dir, with no --url and no token, pairdeck
+  # finds the peer's gateway through openclaw.json (port and token) and acts
+  # through it; serve refuses to become a second owner; nothing of pairdeck's
+  # lands in the dir.
+  local own=(env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_TOKEN -u OPENCLAW_GATEWAY_PORT
+             HOME="$GW/home" OPENCLAW_STATE_DIR="$GW/state" NO_COLOR=1 timeout 60 "$PAIRDECK")
+  runq R "${own[@]}" nodes list --json -v
+  if [ "$R_RC" = 0 ] && printf '%s' "$R_ERR" | grep -qF "from the OpenClaw gateway at ws://127.0.0.1:$OC_PORT (it owns $GW/state"; then
+    pass "d2: pairdeck on the peer's state dir attaches to the peer's gateway by itself"
+  else fail "d2: pairdeck on the peer's state dir attaches to the peer's gateway by itself" "exit $R_RC; $R_ERR"; fi
+  check "d2: ... and lists what the peer holds" "$R" '.paired|map(.nodeId)|sort==["ic-a","ic-c"]' "$R_ERR"
+  runq R "${own[@]}" serve
+  if [ "$R_RC" = 1 ] && printf '%s' "$R_ERR" | grep -qF "owns $GW/state"; then
+    pass "d2: pairdeck serve on the peer's state dir refuses, naming its gateway"
+  else fail "d2: pairdeck serve on the peer's state dir refuses, naming its gateway" "exit $R_RC; $R_ERR"; fi
+  local stray; stray=$(cd "$GW/state" && ls -d nodes/.lock nodes/audit.jsonl nodes/journal.* pairdeck 2>/dev/null || true)
+  if [ -z "$stray" ]; then pass "d2: nothing of pairdeck's written into the peer's state dir"
+  else fail "d2: nothing of pairdeck's written into the peer's state dir" "$stray"; fi
+
   # The console, in tmux: requests that the peer will let expire without an
   # event (written into the peer's pending.json 270 s old, the way the peer
   # stores them) and a fresh one.
