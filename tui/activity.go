@@ -107,7 +107,6 @@ type activityView struct {
 	list          rowList[activityEntry]
 	next          uint64
 	width, height int
-	widths        []int
 }
 
 func newActivityView() activityView {
@@ -121,7 +120,6 @@ func newActivityView() activityView {
 
 func (v *activityView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.widths = table.Layout(activityColumns, w-gutterWidth)
 	v.list.cursor.SetHeight(h - 1)
 }
 
@@ -170,13 +168,17 @@ func (v *activityView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = noMatch("entry", v.list.Filter())
 	}
-	return listFrame(st, activityColumns, v.widths, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)), func(e activityEntry, rs rowStyles, isSel bool) string {
-		return v.renderRow(e, c.now.Location(), st, rs, isSel)
-	})
+	loc := c.now.Location()
+	return listFrame(st, activityColumns, v.width, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)),
+		func(e activityEntry) []string { return e.cells(loc) },
+		func(e activityEntry, cells []string, widths []int, rs rowStyles, isSel bool) string {
+			return v.renderRow(e, cells, widths, st, rs, isSel)
+		})
 }
 
-func (v *activityView) renderRow(e activityEntry, loc *time.Location, st *styles.Styles, rs rowStyles, isSel bool) string {
-	cells := []string{
+// cells are the entry's columns, as text.
+func (e activityEntry) cells(loc *time.Location) []string {
+	return []string{
 		e.at.In(loc).Format("15:04:05"),
 		e.kind.label(),
 		e.name,
@@ -184,7 +186,10 @@ func (v *activityView) renderRow(e activityEntry, loc *time.Location, st *styles
 		shortID(e.nodeID),
 		e.note,
 	}
-	return cellsLine(st, rs, isSel, activityColumns, v.widths, v.width, cells, func(i int) styles.Style {
+}
+
+func (v *activityView) renderRow(e activityEntry, cells []string, widths []int, st *styles.Styles, rs rowStyles, isSel bool) string {
+	return cellsLine(st, rs, isSel, activityColumns, widths, v.width, cells, func(i int) styles.Style {
 		switch i {
 		case 0, 3, 4:
 			return st.Dim

@@ -45,7 +45,6 @@ type blockedView struct {
 	// list (another gateway has none).
 	supported     bool
 	width, height int
-	widths        []int
 }
 
 func newBlockedView() blockedView {
@@ -57,7 +56,6 @@ func newBlockedView() blockedView {
 
 func (v *blockedView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.widths = table.Layout(blockedColumns, w-gutterWidth)
 	v.list.cursor.SetHeight(h - 1)
 }
 
@@ -132,18 +130,21 @@ func (v *blockedView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = noMatch("blocked node", v.list.Filter())
 	}
-	return listFrame(st, blockedColumns, v.widths, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)), func(r blockedRow, rs rowStyles, isSel bool) string {
-		return v.renderRow(r, c.now, st, rs, isSel)
-	})
+	return listFrame(st, blockedColumns, v.width, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)),
+		func(r blockedRow) []string { return r.cells(c.now) },
+		func(r blockedRow, cells []string, widths []int, rs rowStyles, isSel bool) string {
+			return v.renderRow(cells, widths, st, rs, isSel)
+		})
 }
 
-func (v *blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+// cells are the blocked node's columns, as text.
+func (r blockedRow) cells(now time.Time) []string {
 	b := r.node
 	last := "never"
 	if t := msTime(b.LastAttemptMs); !t.IsZero() {
 		last = ago(now.Sub(t))
 	}
-	cells := []string{
+	return []string{
 		glyphBlocked + " " + r.name(),
 		shortID(b.NodeID),
 		strconv.FormatInt(b.Attempts, 10),
@@ -152,7 +153,10 @@ func (v *blockedView) renderRow(r blockedRow, now time.Time, st *styles.Styles, 
 		orDash(b.BlockedBy),
 		orDash(b.LastRemoteIP),
 	}
-	return cellsLine(st, rs, isSel, blockedColumns, v.widths, v.width, cells, func(i int) styles.Style {
+}
+
+func (v *blockedView) renderRow(cells []string, widths []int, st *styles.Styles, rs rowStyles, isSel bool) string {
+	return cellsLine(st, rs, isSel, blockedColumns, widths, v.width, cells, func(i int) styles.Style {
 		switch i {
 		case 0:
 			return st.Blocked

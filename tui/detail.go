@@ -82,9 +82,14 @@ func pairedFields(r pairedRow, now time.Time) []field {
 		}
 		return whenText(msTime(ms), now)
 	}
-	seen := "never"
-	if t := r.lastSeen(); !t.IsZero() {
-		seen = whenText(t, now)
+	// Online: since when. Offline: when it was last there (a connection
+	// began, or the console saw it leave).
+	link := field{"Last seen", "never"}
+	switch {
+	case r.hasInfo && r.info.Connected:
+		link = field{"Online since", when(r.info.ConnectedAtMs)}
+	case !r.lastSeen().IsZero():
+		link.value = whenText(r.lastSeen(), now)
 	}
 	caps, commands := n.Caps, n.Commands
 	if len(caps) == 0 {
@@ -106,10 +111,13 @@ func pairedFields(r pairedRow, now time.Time) []field {
 		{"IP", orDash(n.RemoteIP)},
 		{"Caps", listText(caps)},
 		{"Commands", listText(commands)},
-		{"Paired", when(n.ApprovedAtMs)},
-		{"First request", when(n.CreatedAtMs)},
+		// The record holds when it was made (the first approval) and the
+		// last approval (a re-pair moves it); no record holds when the
+		// node first asked.
+		{"First paired", when(n.CreatedAtMs)},
+		{"Last approved", when(n.ApprovedAtMs)},
 		{"Renamed", when(n.RenamedAtMs)},
-		{"Last connected", seen},
+		link,
 	}
 }
 

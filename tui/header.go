@@ -115,10 +115,10 @@ func (m Model) tabNotes() []note {
 		shown, total := v.Counts()
 		notes = append(notes, note{st.Dim.Render(fmt.Sprintf("/%s %d of %d", protocol.Printable(v.Filter()), shown, total)), 1})
 	}
-	if first, last, n, scrolls := v.Position(); scrolls && !m.detail.open && !m.showHelp {
+	if first, last, n, scrolls := v.Position(); scrolls && !m.detail.open && m.page == pageNone {
 		notes = append(notes, note{st.Dim.Render(fmt.Sprintf("%d–%d of %d", first, last, n)), 2})
 	}
-	if m.view == viewPending && m.pending.list.Len() > 1 && !m.detail.open && !m.showHelp {
+	if m.view == viewPending && m.pending.list.Len() > 1 && !m.detail.open && m.page == pageNone {
 		notes = append(notes, note{st.Dim.Render(m.pending.order.words()), 3})
 	}
 	return notes

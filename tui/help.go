@@ -74,6 +74,7 @@ func helpReference() []helpSection {
 			{keysOf(k.Filter), "filter the list; esc clears the filter"},
 			{keysOf(k.NextView, k.PrevView), "next / previous view: Pending, Paired, Activity, Blocked"},
 			{keysOf(k.TogglePairing), "switch the gateway's pairing off or on (pairdeck gateways)"},
+			{keysOf(k.Messages), "the recent messages in full (one cut short ends in “m: more”)"},
 			{keysOf(k.Back), "close the detail pane or this help; clear the filter"},
 			{keysOf(k.Help), "this help (again to close it)"},
 			{keysOf(k.Quit), "quit (here: close this help)"},
@@ -139,30 +140,52 @@ func helpLines(st *styles.Styles, w int) []string {
 	return lines
 }
 
-// helpPane is the help's place in its reference.
-type helpPane struct {
-	offset int
-}
+// page is a screen of text over the views: the help, the messages.
+type page int
 
-// fullHelp draws the part of the reference that fits in h lines.
-func (m Model) fullHelp(h int) string {
-	return scrollView(helpLines(m.st, m.width), m.help.offset, h, m.st)
-}
+const (
+	pageNone page = iota
+	pageHelp
+	pageMessages
+)
 
-// onHelpKey closes the help (?, esc and q, as in htop and k9s) or
-// scrolls it.
-func (m *Model) onHelpKey(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.keys
-	if key.Matches(msg, k.Help, k.Back, k.Quit) {
-		m.showHelp = false
-		return nil
+// pageLines lays out the open page for the terminal's width.
+func (m Model) pageLines() []string {
+	switch m.page {
+	case pageHelp:
+		return helpLines(m.st, m.width)
+	case pageMessages:
+		return m.messageLines()
 	}
-	m.help.offset = scroll(m.help.offset, msg, k, len(helpLines(m.st, m.width)), m.bodyHeight())
 	return nil
 }
 
-// helpScrolls reports whether the reference is longer than the body.
-func (m *Model) helpScrolls() bool { return len(helpLines(m.st, m.width)) > m.bodyHeight() }
+// openPage shows p from its top.
+func (m *Model) openPage(p page) { m.page, m.pageOffset = p, 0 }
+
+// pageView draws the part of the open page that fits in h lines.
+func (m Model) pageView(h int) string {
+	return scrollView(m.pageLines(), m.pageOffset, h, m.st)
+}
+
+// onPageKey closes the page (the key that opened it, esc and q, as in htop
+// and k9s) or scrolls it.
+func (m *Model) onPageKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	opener := k.Help
+	if m.page == pageMessages {
+		opener = k.Messages
+	}
+	if key.Matches(msg, opener, k.Back, k.Quit) {
+		m.page = pageNone
+		return nil
+	}
+	m.pageOffset = scroll(m.pageOffset, msg, k, len(m.pageLines()), m.bodyHeight())
+	return nil
+}
+
+// pageScrolls reports whether the open page is longer than the body.
+func (m *Model) pageScrolls() bool { return len(m.pageLines()) > m.bodyHeight() }
 
 // scroll moves offset, the first line shown of lines in a pane of height
 // h, as msg says; it stays where something shows.

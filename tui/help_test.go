@@ -1,9 +1,12 @@
 package tui
 
 import (
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -58,8 +61,8 @@ func TestHelpScrollsAndClosesOnQ(t *testing.T) {
 		t.Fatalf("a cut help does not say it scrolls:\n%s", first)
 	}
 	m = press(t, m, "j")
-	if m.help.offset != 1 || strings.HasPrefix(m.body(m.bodyHeight()), "Moving") {
-		t.Errorf("j: offset %d\n%s", m.help.offset, m.body(m.bodyHeight()))
+	if m.pageOffset != 1 || strings.HasPrefix(m.body(m.bodyHeight()), "Moving") {
+		t.Errorf("j: offset %d\n%s", m.pageOffset, m.body(m.bodyHeight()))
 	}
 	m = press(t, m, "G")
 	if last := m.body(m.bodyHeight()); strings.Contains(last, "↓ more") || !strings.Contains(last, "Signs") && !strings.Contains(last, "held for you") {
@@ -67,8 +70,8 @@ func TestHelpScrollsAndClosesOnQ(t *testing.T) {
 	}
 	for _, k := range []string{"q", "esc", "?"} {
 		closed, seen := stepMsgs(t, m, keyMsg(k))
-		if closed.showHelp || len(seen) != 0 {
-			t.Errorf("%s in the help: open %v, sent %v", k, closed.showHelp, seen)
+		if (closed.page == pageHelp) || len(seen) != 0 {
+			t.Errorf("%s in the help: open %v, sent %v", k, (closed.page == pageHelp), seen)
 		}
 		if closed.view != viewPending || closed.pending.list.Len() != 3 {
 			t.Errorf("%s closed the help somewhere else", k)
@@ -83,8 +86,8 @@ func TestHelpScrollsAndClosesOnQ(t *testing.T) {
 	}
 	// Opened again, it starts at the top.
 	m = press(t, m, "q", "?")
-	if m.help.offset != 0 {
-		t.Errorf("reopened at line %d", m.help.offset)
+	if m.pageOffset != 0 {
+		t.Errorf("reopened at line %d", m.pageOffset)
 	}
 	// At 80×24 the footer says how to leave.
 	if got := m.helpLine(); !strings.Contains(got, "?/esc/q close help") {
@@ -112,5 +115,62 @@ func TestEachSignMeansOneThing(t *testing.T) {
 	}
 	if actExpired.label()[:len(glyphExpired)] == actRejected.label()[:len(glyphRejected)] {
 		t.Errorf("activity: %q and %q share a glyph", actExpired.label(), actRejected.label())
+	}
+}
+
+// A message cut short says so, and m shows every recent message in full,
+// newest first, long after its line has cleared.
+func TestCutMessagesCanBeReadInFull(t *testing.T) {
+	m, clk := newModel(t, 60, 15)
+	m = step(t, m, listed(threeRequests()))
+	if m.keys.Messages.Enabled() {
+		t.Fatal("m offered with nothing said yet")
+	}
+	long := "Could not approve build-box-07: the gateway answered that the request needs operator.admin, which this token does not hold"
+	m = step(t, m, decidedMsg{action: approve, results: []decisionResult{
+		{decisionTarget: decisionTarget{requestID: "req-build", name: "build-box-07"}, err: errors.New(strings.TrimPrefix(long, "Could not approve build-box-07: "))},
+	}})
+	status := m.statusLine()
+	if !strings.HasSuffix(status, "… m: more") || len([]rune(status)) != 60 {
+		t.Errorf("a cut message: %q", status)
+	}
+	clk.Advance(time.Second)
+	m = step(t, m, decidedMsg{action: reject, results: []decisionResult{
+		{decisionTarget: decisionTarget{requestID: "req-kitchen", name: "Kitchen Display"}},
+	}})
+	if strings.Contains(m.statusLine(), "more") {
+		t.Errorf("a message that fits says there is more: %q", m.statusLine())
+	}
+	clk.Advance(10 * time.Second)
+	m = step(t, m, tickMsg{})
+	if m.statusLine() != "" || !m.keys.Messages.Enabled() {
+		t.Fatalf("after the flashes: status %q, m enabled %v", m.statusLine(), m.keys.Messages.Enabled())
+	}
+	m = press(t, m, "m")
+	page := m.body(m.bodyHeight())
+	flat := strings.Join(strings.Fields(page), " ")
+	if !strings.Contains(flat, long) {
+		t.Errorf("the message is not there in full:\n%s", page)
+	}
+	if strings.Index(page, "Rejected Kitchen Display") > strings.Index(page, "Could not approve") {
+		t.Errorf("not newest first:\n%s", page)
+	}
+	if !strings.Contains(page, "09:26:54") || !strings.Contains(page, "09:26:53") {
+		t.Errorf("the times they were said are missing:\n%s", page)
+	}
+	requireGolden(t, "messages_60x15", frameOf(m))
+	for _, k := range []string{"m", "esc", "q"} {
+		if closed := press(t, m, k); closed.page != pageNone {
+			t.Errorf("%s does not close the messages", k)
+		}
+	}
+
+	// Only the last ones are kept.
+	for i := range messageLimit + 5 {
+		clk.Advance(time.Second)
+		m = step(t, m, refusedMsg{why: fmt.Sprintf("refusal %d", i)})
+	}
+	if len(m.messages) != messageLimit || m.messages[len(m.messages)-1].text != fmt.Sprintf("refusal %d", messageLimit+4) {
+		t.Errorf("kept %d messages, last %q", len(m.messages), m.messages[len(m.messages)-1].text)
 	}
 }

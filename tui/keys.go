@@ -27,6 +27,8 @@ type KeyMap struct {
 	TogglePairing key.Binding
 	// Sort cycles the queue's order.
 	Sort key.Binding
+	// Messages shows the recent flash messages in full.
+	Messages key.Binding
 
 	Filter      key.Binding
 	ClearFilter key.Binding
@@ -71,6 +73,7 @@ func DefaultKeyMap() KeyMap {
 		Unblock:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unblock")),
 		TogglePairing: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "stop pairing")),
 		Sort:          key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Messages:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "messages")),
 
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
@@ -99,7 +102,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss,
 		k.Approve, k.Reject, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Unblock,
-		k.Mark, k.Detail, k.Block, k.Back, k.ClearFilter, k.Filter, k.NextView, k.Sort, k.TogglePairing,
+		k.Mark, k.Detail, k.Block, k.Back, k.ClearFilter, k.Filter, k.NextView, k.Sort, k.TogglePairing, k.Messages,
 	}
 }
 
@@ -115,7 +118,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Approve, k.Reject, k.Mark, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Block, k.Unblock},
-		{k.Filter, k.ClearFilter, k.Sort, k.Detail, k.Back, k.NextView, k.PrevView, k.TogglePairing, k.Help, k.Quit, k.Interrupt},
+		{k.Filter, k.ClearFilter, k.Sort, k.Detail, k.Back, k.NextView, k.PrevView, k.TogglePairing, k.Messages, k.Help, k.Quit, k.Interrupt},
 		{k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss},
 	}
 }
@@ -125,7 +128,7 @@ func (k *KeyMap) all() []*key.Binding {
 	return []*key.Binding{
 		&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown,
 		&k.Approve, &k.Reject, &k.Rename, &k.Remove, &k.Mark, &k.ApproveMarked, &k.RejectMarked,
-		&k.Block, &k.Unblock, &k.TogglePairing, &k.Sort,
+		&k.Block, &k.Unblock, &k.TogglePairing, &k.Sort, &k.Messages,
 		&k.Filter, &k.ClearFilter, &k.Detail, &k.Back, &k.NextView, &k.PrevView,
 		&k.Submit, &k.Cancel, &k.Confirm, &k.Deny, &k.Dismiss,
 		&k.Help, &k.Quit, &k.Interrupt,

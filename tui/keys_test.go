@@ -58,6 +58,8 @@ func keyStates(t *testing.T) map[string]func() Model {
 		"activity":          base("tab", "tab"),
 		"blocked":           base("tab", "tab", "tab"),
 		"help":              base("?"),
+		"messages":                       base("a", "m"), // a refusal said something
+		"queue, after a message":         base("a"),
 		"help, empty queue": func() Model { return press(t, step(t, fresh(), listed(nil)), "?") },
 		"help, scrolled": func() Model {
 			m := step(t, fresh(), listed(nil))

@@ -34,23 +34,39 @@ func moveCursor(c *table.Cursor, msg tea.KeyPressMsg, keys KeyMap) bool {
 	return true
 }
 
-// listFrame draws a list view: the column titles, the lines saying why no
-// row shows (empty), the rows in the cursor's window — never more, whatever
-// the list's length — and blank lines down to height.
-func listFrame[T any](st *styles.Styles, cols []table.Column, widths []int, height int, l *rowList[T], empty []string,
-	row func(r T, rs rowStyles, isSel bool) string) string {
+// listFrame draws a list view of width×height: the column titles, the
+// lines saying why no row shows (empty), the rows in the cursor's window —
+// never more, whatever the list's length — and blank lines down to height.
+// The columns are laid out for the cells in view (cellsOf), so none is cut
+// while the line has room.
+func listFrame[T any](st *styles.Styles, cols []table.Column, width, height int, l *rowList[T], empty []string,
+	cellsOf func(T) []string, row func(r T, cells []string, widths []int, rs rowStyles, isSel bool) string) string {
+	content := make([]int, len(cols))
+	for i, c := range cols {
+		content[i] = ansi.StringWidth(c.Title)
+	}
+	rows, sel := l.window()
+	cells := make([][]string, len(rows))
+	for r, it := range rows {
+		cells[r] = cellsOf(it.v)
+		for i, c := range cells[r] {
+			content[i] = max(content[i], ansi.StringWidth(protocol.Printable(c)))
+		}
+	}
+	widths := table.LayoutFit(cols, width-gutterWidth, content)
+
 	lines := make([]string, 0, height)
 	lines = append(lines, st.ColumnTitle.Render(strings.Repeat(" ", gutterWidth)+table.Titles(cols, widths)))
 	lines = append(lines, empty[:min(len(empty), max(height-1, 0))]...)
 	plain := rowStyles{base: st.Pending, mark: st.Marked}
 	selected := plain.selected()
-	l.Window(func(r T, isSel bool) {
+	for r, it := range rows {
 		rs := plain
-		if isSel {
+		if r == sel {
 			rs = selected
 		}
-		lines = append(lines, row(r, rs, isSel))
-	})
+		lines = append(lines, row(it.v, cells[r], widths, rs, r == sel))
+	}
 	for len(lines) < height {
 		lines = append(lines, "")
 	}

@@ -47,12 +47,13 @@ type Model struct {
 	pairing pairingSwitch
 	silent  silentState
 
-	prompt   *prompt // the open text input, if any; replaced, never changed in place
-	confirm  *confirmDialog
-	tokens   []tokenNotice // undelivered tokens, shown one at a time
-	flash    flash
-	showHelp bool
-	help     helpPane
+	prompt     *prompt // the open text input, if any; replaced, never changed in place
+	confirm    *confirmDialog
+	tokens     []tokenNotice // undelivered tokens, shown one at a time
+	flash      flash
+	messages   []flash // what the flashes said, oldest first (see messageLimit)
+	page       page    // the help or the messages, over the views
+	pageOffset int
 
 	conn          protocol.ConnState
 	connErr       error
@@ -117,8 +118,9 @@ func (m Model) Init() tea.Cmd {
 // Update applies one message. Every path ends in syncKeys, so the key map
 // — and with it the help — always matches what is on screen.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	before, wasShown := m.pending.list.SelectedKey(), m.queueInView()
+	before, wasShown, said := m.pending.list.SelectedKey(), m.queueInView(), m.flash
 	cmd := m.update(msg)
+	m.keepMessage(said)
 	m.reconcile()
 	if after := m.pending.list.SelectedKey(); after != before && !fromOperator(msg) {
 		// The cursor is on another request, and not by the operator's
@@ -243,7 +245,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 // queueInView reports whether the queue's rows are on screen.
 func (m *Model) queueInView() bool {
-	return m.view == viewPending && !m.detail.open && !m.showHelp
+	return m.view == viewPending && !m.detail.open && m.page == pageNone
 }
 
 // call runs a backend call; without a backend (a model driven by hand)
@@ -290,15 +292,18 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setFilter(p.Value())
 		}
 		return cmd
-	case m.showHelp:
-		return m.onHelpKey(msg)
+	case m.page != pageNone:
+		return m.onPageKey(msg)
 	}
 
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
 	case key.Matches(msg, k.Help):
-		m.showHelp, m.help = true, helpPane{}
+		m.openPage(pageHelp)
+		return nil
+	case key.Matches(msg, k.Messages):
+		m.openPage(pageMessages)
 		return nil
 	}
 	if m.detail.open {

@@ -72,7 +72,6 @@ var pairedColumns = []table.Column{
 type pairedView struct {
 	list          rowList[pairedRow]
 	width, height int
-	widths        []int
 }
 
 func newPairedView() pairedView {
@@ -84,7 +83,6 @@ func newPairedView() pairedView {
 
 func (v *pairedView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.widths = table.Layout(pairedColumns, w-gutterWidth)
 	v.list.cursor.SetHeight(h - 1)
 }
 
@@ -228,21 +226,20 @@ func (v *pairedView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = noMatch("node", v.list.Filter())
 	}
-	return listFrame(st, pairedColumns, v.widths, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)), func(r pairedRow, rs rowStyles, isSel bool) string {
-		return v.renderRow(r, c.now, st, rs, isSel)
-	})
+	return listFrame(st, pairedColumns, v.width, v.height, &v.list, hintLines(st, v.width, sayOnly(empty)),
+		func(r pairedRow) []string { return r.cells(c.now) },
+		func(r pairedRow, cells []string, widths []int, rs rowStyles, isSel bool) string {
+			return v.renderRow(r, cells, widths, st, rs, isSel)
+		})
 }
 
-func (v *pairedView) renderRow(r pairedRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
-	stateStyle := st.Dim
-	if r.hasInfo && r.info.Connected {
-		stateStyle = st.Connected
-	}
+// cells are the node's columns, as text.
+func (r pairedRow) cells(now time.Time) []string {
 	caps := r.node.Caps
 	if len(caps) == 0 {
 		caps = r.info.Caps
 	}
-	cells := []string{
+	return []string{
 		r.name(),
 		r.stateText(),
 		shortID(r.node.NodeID),
@@ -251,7 +248,14 @@ func (v *pairedView) renderRow(r pairedRow, now time.Time, st *styles.Styles, rs
 		r.seenText(now),
 		strings.Join(caps, ","),
 	}
-	return cellsLine(st, rs, isSel, pairedColumns, v.widths, v.width, cells, func(i int) styles.Style {
+}
+
+func (v *pairedView) renderRow(r pairedRow, cells []string, widths []int, st *styles.Styles, rs rowStyles, isSel bool) string {
+	stateStyle := st.Dim
+	if r.hasInfo && r.info.Connected {
+		stateStyle = st.Connected
+	}
+	return cellsLine(st, rs, isSel, pairedColumns, widths, v.width, cells, func(i int) styles.Style {
 		if i == 1 {
 			return stateStyle
 		}

@@ -239,7 +239,6 @@ type pendingView struct {
 	cursorMovedAt time.Time
 
 	width, height int
-	widths        []int
 }
 
 func newPendingView(opts Options) pendingView {
@@ -274,7 +273,6 @@ func (v *pendingView) cycleOrder() { v.setOrder((v.order + 1) % orderCount) }
 // for rows.
 func (v *pendingView) SetSize(w, h int) {
 	v.width, v.height = w, h
-	v.widths = table.Layout(v.cols, w-gutterWidth)
 	v.list.cursor.SetHeight(h - 1)
 }
 
@@ -642,9 +640,11 @@ func (v *pendingView) View(c viewCtx, st *styles.Styles) string {
 	case v.list.Shown() == 0:
 		empty = sayOnly(noMatch("request", v.list.Filter()))
 	}
-	return listFrame(st, v.cols, v.widths, v.height, &v.list, hintLines(st, v.width, empty), func(r pendingRow, rs rowStyles, isSel bool) string {
-		return v.renderRow(r, c.now, st, rs, isSel)
-	})
+	return listFrame(st, v.cols, v.width, v.height, &v.list, hintLines(st, v.width, empty),
+		func(r pendingRow) []string { return v.cells(r, c.now) },
+		func(r pendingRow, cells []string, widths []int, rs rowStyles, isSel bool) string {
+			return v.renderRow(r, cells, widths, c.now, st, rs, isSel)
+		})
 }
 
 // emptyQueue is what an empty queue says: where requests come from and how
@@ -703,53 +703,63 @@ func (rs rowStyles) gutter(isSel, marked bool) string {
 	return rs.mark.Render(cur+mark) + rs.base.Render(" ")
 }
 
-func (v *pendingView) renderRow(r pendingRow, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+// cells are the request's columns, as text: the last is its countdown,
+// or what is being done to it. A request that left the queue says so
+// across the columns after its name.
+func (v *pendingView) cells(r pendingRow, now time.Time) []string {
 	req := r.req
-	id := req.RequestID
-	if g, ok := v.gone[id]; ok {
-		return v.renderGone(r, g, st, rs, isSel)
+	if _, ok := v.gone[req.RequestID]; ok {
+		return []string{r.label(), "", "", "", "", ""}
 	}
-	left := r.expiresAt.Sub(now)
-	cd, urg := countdown(left)
+	cd, _ := countdown(r.expiresAt.Sub(now))
+	if b := v.busy[req.RequestID]; b != "" {
+		cd = b + glyphBusy
+	}
+	return []string{
+		colName:     r.label(),
+		colPlatform: req.Platform,
+		colIP:       req.RemoteIP,
+		colNode:     shortID(req.NodeID),
+		colAsked:    ago(now.Sub(msTime(req.TS))),
+		colExpires:  cd,
+	}
+}
 
+func (v *pendingView) renderRow(r pendingRow, cells []string, widths []int, now time.Time, st *styles.Styles, rs rowStyles, isSel bool) string {
+	id := r.req.RequestID
+	if g, ok := v.gone[id]; ok {
+		return v.renderGone(r, g, widths, st, rs, isSel)
+	}
+	_, urg := countdown(r.expiresAt.Sub(now))
 	rowStyle, cdStyle := st.Pending, urgencyStyle(st, urg)
 	if urg == expired {
 		rowStyle = st.Expired
 	}
-	if b := v.busy[id]; b != "" {
+	if v.busy[id] != "" {
 		rowStyle, cdStyle = st.Busy, st.Busy
-		cd = b + glyphBusy
 	}
 
-	cells := []string{
-		r.label(),
-		req.Platform,
-		req.RemoteIP,
-		shortID(req.NodeID),
-		ago(now.Sub(msTime(req.TS))),
-	}
 	var b strings.Builder
-	for i, text := range cells {
-		if v.widths[i] == 0 {
+	for i, text := range cells[:colExpires] {
+		if widths[i] == 0 {
 			continue
 		}
-		b.WriteString(table.Fit(text, v.widths[i], v.cols[i].Right))
+		b.WriteString(table.Fit(text, widths[i], v.cols[i].Right))
 		b.WriteString(strings.Repeat(" ", table.Gap))
 	}
-	last := len(v.cols) - 1
-	used := gutterWidth + table.WidthOf(v.widths)
+	used := gutterWidth + table.WidthOf(widths)
 	tail := strings.Repeat(" ", max(v.width-used, 0))
 
 	return rs.gutter(isSel, v.marks[id]) +
 		rs.paint(rowStyle, b.String()) +
-		rs.paint(cdStyle, table.Fit(cd, v.widths[last], false)) +
+		rs.paint(cdStyle, table.Fit(cells[colExpires], widths[colExpires], false)) +
 		rs.paint(rowStyle, tail)
 }
 
 // renderGone draws a request that left the queue elsewhere: its name, then
 // what became of it across the other columns, all greyed.
-func (v *pendingView) renderGone(r pendingRow, g goneRow, st *styles.Styles, rs rowStyles, isSel bool) string {
-	nameW := v.widths[0]
+func (v *pendingView) renderGone(r pendingRow, g goneRow, widths []int, st *styles.Styles, rs rowStyles, isSel bool) string {
+	nameW := widths[colName]
 	rest := max(v.width-gutterWidth-nameW-table.Gap, 0)
 	return rs.gutter(isSel, false) +
 		rs.paint(st.Expired, table.Fit(r.label(), nameW, false)+strings.Repeat(" ", table.Gap)+table.Fit(g.text(), rest, false))

@@ -417,6 +417,18 @@ func (l *rowList[T]) Position() (first, last, n int, scrolls bool) {
 	return start + 1, end, n, n > l.cursor.Height
 }
 
+// window is the rows in the cursor's window, without copying them, and
+// the index among them of the row under the cursor (-1: none).
+func (l *rowList[T]) window() (rows []*rowItem[T], selected int) {
+	shown := l.shown()
+	start, end := l.cursor.Window()
+	end = min(end, len(shown))
+	if start >= end {
+		return nil, -1
+	}
+	return shown[start:end], l.cursor.Index - start
+}
+
 // Each calls f for every row, in order.
 func (l *rowList[T]) Each(f func(T)) {
 	for _, it := range l.rows {

@@ -32,20 +32,29 @@ func (m *Model) syncKeys() {
 
 	k.Help.SetEnabled(true)
 	k.Quit.SetEnabled(true)
-	if m.showHelp {
-		// The help is a page of its own: it scrolls, and ?, esc and q
-		// close it.
-		k.Help.SetHelp("?", "close help")
-		k.Quit.SetHelp("q", "close help")
+	if m.page != pageNone {
+		// A page of its own: it scrolls, and the key that opened it, esc
+		// and q close it.
+		what := "close help"
+		k.Help.SetEnabled(m.page == pageHelp)
+		if m.page == pageMessages {
+			what = "close messages"
+			k.Messages.SetEnabled(true)
+			k.Messages.SetHelp("m", what)
+		}
+		k.Help.SetHelp("?", what)
+		k.Quit.SetHelp("q", what)
 		k.Back.SetEnabled(true)
-		k.Back.SetHelp("esc", "close help")
-		k.navigation(m.helpScrolls())
+		k.Back.SetHelp("esc", what)
+		k.navigation(m.pageScrolls())
 		k.Up.SetHelp("↑/k", "scroll up")
 		k.Down.SetHelp("↓/j", "scroll down")
 		return
 	}
 	k.Help.SetHelp("?", "help")
 	k.Quit.SetHelp("q", "quit")
+	k.Messages.SetHelp("m", "messages")
+	k.Messages.SetEnabled(len(m.messages) > 0)
 	c := m.viewCtx()
 
 	if m.detail.open {

@@ -59,8 +59,8 @@ func (m Model) tooSmall() string {
 func (m Model) body(h int) string {
 	var base string
 	switch {
-	case m.showHelp:
-		return m.fullHelp(h)
+	case m.page != pageNone:
+		return m.pageView(h)
 	case m.detail.open:
 		if ok, lines := m.detailLines(); ok {
 			base = m.detail.View(lines, m.st)
@@ -89,7 +89,7 @@ func (m Model) statusLine() string {
 	case m.prompt != nil:
 		return ansi.Truncate(m.prompt.View(), m.width, "")
 	case m.flash.active(m.now()):
-		return m.flash.View(m.st, m.width)
+		return m.flash.View(m.st, m.width, m.st.HelpKey.Render("m")+m.st.HelpDesc.Render(": more"))
 	}
 	return ""
 }
@@ -97,10 +97,14 @@ func (m Model) statusLine() string {
 // helpLine is the short help, with "? help" and "q quit" pinned to the
 // right so truncation never hides the way to more help or out.
 func (m Model) helpLine() string {
-	if m.showHelp {
-		// The help lists every key; here, how to move in it and out.
+	if m.page != pageNone {
+		// The help lists every key; here, how to move in a page and out.
 		k := m.keys
-		return spread(m.shortHelp([]key.Binding{k.Up, k.Down}, m.width), m.st.HelpKey.Render("?/esc/q")+" "+m.st.HelpDesc.Render("close help"), m.width)
+		closer, what := "?/esc/q", "close help"
+		if m.page == pageMessages {
+			closer, what = "m/esc/q", "close messages"
+		}
+		return spread(m.shortHelp([]key.Binding{k.Up, k.Down}, m.width), m.st.HelpKey.Render(closer)+" "+m.st.HelpDesc.Render(what), m.width)
 	}
 	tail := m.shortHelp(m.keys.shortTail(), m.width)
 	room := m.width - ansi.StringWidth(tail) - 2

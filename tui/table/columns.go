@@ -33,7 +33,15 @@ const Gap = 2
 // Layout gives each column its width for a line of the given width; hidden
 // columns get 0. Columns are hidden in Priority order until the minimum
 // widths fit, then spare width is shared by Grow.
-func Layout(cols []Column, width int) []int {
+func Layout(cols []Column, width int) []int { return LayoutFit(cols, width, nil) }
+
+// LayoutFit is Layout for cells of known widths: content[i] is the widest
+// cell of column i (its title included; nil or 0: unknown). Columns hide
+// as in Layout; then the spare width goes first to the columns whose cells
+// it would otherwise cut, by Grow (at least 1 each), up to what they need
+// — Max does not cut content while there is room — and only then, by Grow
+// and up to Max, into blank space.
+func LayoutFit(cols []Column, width int, content []int) []int {
 	widths := make([]int, len(cols))
 	visible := make([]bool, len(cols))
 	for i := range cols {
@@ -73,6 +81,32 @@ func Layout(cols []Column, width int) []int {
 			totalGrow += c.Grow
 		}
 	}
+	// First what the cells need, shared by weight until each has it or the
+	// room runs out.
+	for spare > 0 {
+		weight := 0
+		for i, c := range cols {
+			if visible[i] && i < len(content) && widths[i] < content[i] {
+				weight += max(c.Grow, 1)
+			}
+		}
+		if weight == 0 {
+			break
+		}
+		given := 0
+		for i, c := range cols {
+			if !visible[i] || i >= len(content) || widths[i] >= content[i] || given == spare {
+				continue
+			}
+			add := max(spare*max(c.Grow, 1)/weight, 1)
+			add = min(add, spare-given, content[i]-widths[i])
+			widths[i] += add
+			given += add
+		}
+		spare -= given
+	}
+	// Then blank space, by Grow, up to Max; a column its cells took past
+	// Max takes no more.
 	// Share spare width by Grow; a column that hits Max gives the rest back
 	// to the others on the next round.
 	for spare > 0 && totalGrow > 0 {

@@ -80,3 +80,36 @@ func TestCursorKeepsItsWindow(t *testing.T) {
 		t.Errorf("empty: %+v window %d-%d", c, s, e)
 	}
 }
+
+// Columns grow to their cells before any grows into blank space, so
+// nothing is cut while the line has room; Max caps blank space, never
+// content.
+func TestLayoutFitGrowsColumnsToTheirContent(t *testing.T) {
+	cases := []struct {
+		width   int
+		content []int
+		want    []int
+	}{
+		// Room for everything: A's cells (12) pass its Max (8); the rest
+		// of the spare goes to NAME by Grow.
+		{60, []int{11, 12, 6, 6}, []int{30, 12, 6, 6}},
+		// NAME's cells need 30: it gets them first; the 7 left go by Grow.
+		{60, []int{30, 5, 6, 6}, []int{35, 7, 6, 6}},
+		// Not enough room: the 10 spare go to the cut columns by Grow
+		// (NAME 2, A 1), and the line is full.
+		{43, []int{40, 20, 6, 6}, []int{17, 8, 6, 6}},
+		// Cells that fit at Min change nothing against Layout.
+		{43, []int{4, 1, 1, 4}, Layout(cols, 43)},
+		// Hiding is by Min and Priority, as in Layout.
+		{24, []int{30, 30, 30, 6}, []int{16, 0, 0, 6}},
+	}
+	for _, c := range cases {
+		got := LayoutFit(cols, c.width, c.content)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("LayoutFit(%d, %v) = %v, want %v", c.width, c.content, got, c.want)
+		}
+		if w := WidthOf(got); w > c.width {
+			t.Errorf("LayoutFit(%d, %v) is %d wide", c.width, c.content, w)
+		}
+	}
+}
