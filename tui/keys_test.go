@@ -51,16 +51,16 @@ func keyStates(t *testing.T) map[string]func() Model {
 			clk.Advance(31 * time.Second)
 			return step(t, m, tickMsg{})
 		},
-		"detail":            base("enter"),
-		"detail, row busy":  busy("enter"),
-		"paired":            base("tab"),
-		"paired detail":     base("tab", "enter"),
-		"activity":          base("tab", "tab"),
-		"blocked":           base("tab", "tab", "tab"),
-		"help":              base("?"),
-		"messages":                       base("a", "m"), // a refusal said something
-		"queue, after a message":         base("a"),
-		"help, empty queue": func() Model { return press(t, step(t, fresh(), listed(nil)), "?") },
+		"detail":                 base("enter"),
+		"detail, row busy":       busy("enter"),
+		"paired":                 base("tab"),
+		"paired detail":          base("tab", "enter"),
+		"activity":               base("tab", "tab"),
+		"blocked":                base("tab", "tab", "tab"),
+		"help":                   base("?"),
+		"messages":               base("a", "m"), // a refusal said something
+		"queue, after a message": base("a"),
+		"help, empty queue":      func() Model { return press(t, step(t, fresh(), listed(nil)), "?") },
 		"help, scrolled": func() Model {
 			m := step(t, fresh(), listed(nil))
 			return press(t, step(t, m, windowSize(60, 15)), "?", "j", "j")
