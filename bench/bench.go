@@ -31,10 +31,12 @@ const (
 	StagePending = "pending" // list and request with 1k, 2k and 10k pending
 	StageConsole = "console" // console frame, new-request and re-list cost
 	StageOpen    = "open"    // restart after a crash with a large state and a full journal
+	// StageConns (attack.go): memory with 5,000 sockets of each kind and
+	// under 1,000 big frames.
 )
 
 // Stages is every stage in run order.
-var Stages = []string{StageIdle, StageRequest, StageC16, StageFanout, StagePaired, StagePending, StageOpen, StageConsole}
+var Stages = []string{StageIdle, StageRequest, StageC16, StageFanout, StagePaired, StagePending, StageOpen, StageConsole, StageConns}
 
 // Options configure a run. Zero sizes mean the defaults (1,000 and 10,000
 // nodes, 2,000 pending); tests pass smaller ones.
@@ -233,6 +235,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		{StagePending, b.pendingScale},
 		{StageOpen, b.openAfterCrash},
 		{StageConsole, b.console},
+		{StageConns, b.conns},
 	}
 	// idle and request share one fresh gateway when both run.
 	if opts.runs(StageIdle) && opts.runs(StageRequest) {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"log/slog"
@@ -73,9 +72,58 @@ type slot struct {
 	network string
 
 	// Guarded by adm.mu.
-	state        slotState
-	inAll, inNet *list.Element // in the lists of its state
-	closed       bool
+	state  slotState
+	all    links // in the list of its state, oldest first
+	net    links // the same within its network
+	linked bool
+	closed bool
+}
+
+// links place a slot in a doubly linked list without allocating.
+type links struct{ prev, next *slot }
+
+// slotList is a list of slots through one of their links (all or net).
+type slotList struct {
+	head, tail *slot
+	net        bool // through the net links
+}
+
+func (l *slotList) at(s *slot) *links {
+	if l.net {
+		return &s.net
+	}
+	return &s.all
+}
+
+func (l *slotList) pushBack(s *slot) {
+	*l.at(s) = links{prev: l.tail}
+	if l.tail != nil {
+		l.at(l.tail).next = s
+	} else {
+		l.head = s
+	}
+	l.tail = s
+}
+
+func (l *slotList) remove(s *slot) {
+	ln := l.at(s)
+	if ln.prev != nil {
+		l.at(ln.prev).next = ln.next
+	} else {
+		l.head = ln.next
+	}
+	if ln.next != nil {
+		l.at(ln.next).prev = ln.prev
+	} else {
+		l.tail = ln.prev
+	}
+	*ln = links{}
+}
+
+// netLists are one network's unauthenticated slots.
+type netLists struct {
+	lists [2]slotList // handshaking, unpaired
+	size  int
 }
 
 func (s *slot) Close() error {
@@ -96,13 +144,12 @@ func slotOf(ctx context.Context) *slot {
 type admission struct {
 	maxConns, maxUnauth, maxUnauthPerNet int
 
-	mu      sync.Mutex
-	total   int
-	paired  int
-	unauth  int
-	all     [2]*list.List             // handshaking, unpaired: oldest first
-	byNet   map[string]*[2]*list.List // the same per network
-	netSize map[string]int            // unauthenticated sockets per network
+	mu     sync.Mutex
+	total  int
+	paired int
+	unauth int
+	all    [2]slotList          // handshaking, unpaired: oldest first
+	byNet  map[string]*netLists // the same per network
 }
 
 // newConnCaps works out the caps from cfg and the file limit (0:
@@ -120,9 +167,7 @@ func newConnCaps(cfg Config, files int, log *slog.Logger) *admission {
 func newAdmission(maxConns, maxUnauth, perNet int) *admission {
 	return &admission{
 		maxConns: maxConns, maxUnauth: maxUnauth, maxUnauthPerNet: perNet,
-		all:     [2]*list.List{list.New(), list.New()},
-		byNet:   map[string]*[2]*list.List{},
-		netSize: map[string]int{},
+		byNet: map[string]*netLists{},
 	}
 }
 
@@ -143,7 +188,7 @@ func (a *admission) admit(c net.Conn, network string) *slot {
 	s := &slot{Conn: c, adm: a, network: network, state: slotHandshaking}
 	a.total++
 	a.linkLocked(s)
-	if a.netSize[network] > a.maxUnauthPerNet {
+	if a.netSize(network) > a.maxUnauthPerNet {
 		if v := a.oldestLocked(network, s); v != nil {
 			victims = append(victims, a.evictLocked(v))
 		}
@@ -239,14 +284,16 @@ func (a *admission) evictLocked(v *slot) *slot {
 func (a *admission) oldestLocked(network string, skip *slot) *slot {
 	lists := &a.all
 	if network != "" {
-		lists = a.byNet[network]
-		if lists == nil {
+		n := a.byNet[network]
+		if n == nil {
 			return nil
 		}
+		lists = &n.lists
 	}
-	for _, l := range lists {
-		for e := l.Front(); e != nil; e = e.Next() {
-			if s := e.Value.(*slot); s != skip {
+	for i := range lists {
+		l := &lists[i]
+		for s := l.head; s != nil; s = l.at(s).next {
+			if s != skip {
 				return s
 			}
 		}
@@ -254,37 +301,46 @@ func (a *admission) oldestLocked(network string, skip *slot) *slot {
 	return nil
 }
 
-func (a *admission) linkLocked(s *slot) {
-	i := 0
+// netSize is how many unauthenticated sockets network has.
+func (a *admission) netSize(network string) int {
+	if n := a.byNet[network]; n != nil {
+		return n.size
+	}
+	return 0
+}
+
+func listIndex(s *slot) int {
 	if s.state == slotUnpaired {
-		i = 1
+		return 1
 	}
-	lists := a.byNet[s.network]
-	if lists == nil {
-		lists = &[2]*list.List{list.New(), list.New()}
-		a.byNet[s.network] = lists
+	return 0
+}
+
+func (a *admission) linkLocked(s *slot) {
+	n := a.byNet[s.network]
+	if n == nil {
+		n = &netLists{lists: [2]slotList{{net: true}, {net: true}}}
+		a.byNet[s.network] = n
 	}
-	s.inAll = a.all[i].PushBack(s)
-	s.inNet = lists[i].PushBack(s)
+	i := listIndex(s)
+	a.all[i].pushBack(s)
+	n.lists[i].pushBack(s)
+	n.size++
 	a.unauth++
-	a.netSize[s.network]++
+	s.linked = true
 }
 
 func (a *admission) unlinkLocked(s *slot) {
-	if s.inAll == nil {
+	if !s.linked {
 		return
 	}
-	i := 0
-	if s.state == slotUnpaired {
-		i = 1
-	}
-	a.all[i].Remove(s.inAll)
-	lists := a.byNet[s.network]
-	lists[i].Remove(s.inNet)
-	s.inAll, s.inNet = nil, nil
+	i := listIndex(s)
+	a.all[i].remove(s)
+	n := a.byNet[s.network]
+	n.lists[i].remove(s)
+	s.linked = false
 	a.unauth--
-	if a.netSize[s.network]--; a.netSize[s.network] == 0 {
-		delete(a.netSize, s.network)
+	if n.size--; n.size == 0 {
 		delete(a.byNet, s.network)
 	}
 }

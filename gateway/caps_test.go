@@ -32,7 +32,7 @@ func TestSocketsThatNeverAuthenticateCannotKeepTheOperatorOut(t *testing.T) {
 	waitFor(t, func() bool {
 		h.g.adm.mu.Lock()
 		defer h.g.adm.mu.Unlock()
-		return h.g.adm.netSize["127.0.0.1"] <= 4
+		return h.g.adm.netSize("127.0.0.1") <= 4
 	})
 	// The operator's socket was never a candidate.
 	op.ok(protocol.MethodPairList, nil, nil)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
@@ -16,13 +17,22 @@ import (
 // Close statuses beyond the standard ones.
 const statusNodeRemoved websocket.StatusCode = 4001
 
-// maxKeptWriteBuffer bounds the encoding buffer a connection keeps between
-// frames; a larger frame (a list) gets a buffer of its own.
+// nodeSendQueue is the send queue of a socket until it proves to be an
+// operator's: a node is sent its challenge, hello-ok, the decision on its
+// request, ticks and the shutdown, never a stream of events. Thousands of
+// strangers' sockets so cost a few hundred bytes of queue each, not
+// Config.SendQueue's frames (growQueue).
+const nodeSendQueue = 8
+
+// maxKeptWriteBuffer bounds the encoding buffers kept for reuse; a larger
+// frame (a list) gets a buffer of its own.
 const maxKeptWriteBuffer = 64 << 10
 
 // wsConn is one WebSocket client. Its reader goroutine (run) handles
-// requests one at a time; its writer goroutine owns every write, so a slow
-// client only ever delays itself.
+// requests one at a time; a writer goroutine owns every write, so a slow
+// client only ever delays itself. The writer runs only while something is
+// queued (wakeWriter): an idle socket — most of thousands of nodes — has
+// one goroutine, not two.
 type wsConn struct {
 	g          *Gateway
 	ws         *websocket.Conn
@@ -33,7 +43,8 @@ type wsConn struct {
 	prefix     string // the network limits are kept per (prefixKey)
 	slot       *slot  // its place under the connection caps; nil outside Serve
 	unpaired   unpairedWatch
-	log        *slog.Logger
+	logOnce    sync.Once
+	log        *slog.Logger // made when first used: most sockets never log
 
 	// dispatchMu is held while a frame is handled and its answer queued, so
 	// shutdown can wait for the call in flight and then refuse new ones.
@@ -44,7 +55,11 @@ type wsConn struct {
 	closeOnce  sync.Once
 	closeReq   chan closeRequest
 	writerDone chan struct{}
-	buf        []byte // the writer's encoding buffer
+	// writing is set while a writer goroutine runs, and for good once one
+	// has closed the socket. Only the writer that set it touches wq, the
+	// queue it reads (the subscriber's, or one it was handed over to).
+	writing atomic.Bool
+	wq      chan *outFrame
 }
 
 type closeRequest struct {
@@ -64,23 +79,29 @@ func newConn(g *Gateway, ws *websocket.Conn, remoteAddr string, s *slot) *wsConn
 		remoteIP:   ip,
 		prefix:     g.prefixKey(ip),
 		slot:       s,
-		log:        g.log.With("conn", connID, "addr", remoteAddr),
 		closeReq:   make(chan closeRequest, 1),
 		writerDone: make(chan struct{}),
 	}
 	// The session is filled in by the handshake; until then the subscriber
 	// is only a queue and is not in the fan-out.
-	c.sub = newSubscriber(&session{}, g.cfg.SendQueue)
+	c.sub = newSubscriber(&session{}, min(g.cfg.SendQueue, nodeSendQueue))
 	c.sub.kick = func(code int, reason string) {
 		c.requestClose(websocket.StatusCode(code), reason, true)
 	}
+	c.sub.wake = c.wakeWriter
+	c.wq = c.sub.queue
 	return c
+}
+
+// logger is the gateway's logger with the connection's id and address.
+func (c *wsConn) logger() *slog.Logger {
+	c.logOnce.Do(func() { c.log = c.g.log.With("conn", c.connID, "addr", c.remoteAddr) })
+	return c.log
 }
 
 // run serves the connection until it closes.
 func (c *wsConn) run() {
-	go c.writeLoop()
-	c.log.Debug("connection opened")
+	c.logger().Debug("connection opened")
 	sess := c.g.handshake(c)
 	if sess != nil {
 		c.readLoop(sess)
@@ -89,7 +110,7 @@ func (c *wsConn) run() {
 	}
 	c.requestClose(websocket.StatusNormalClosure, "", false)
 	<-c.writerDone
-	c.log.Debug("connection closed")
+	c.logger().Debug("connection closed")
 }
 
 // readLoop answers requests until the socket fails or closes.
@@ -100,18 +121,36 @@ func (c *wsConn) readLoop(sess *session) {
 			c.readFailed(err)
 			return
 		}
-		c.dispatchMu.Lock()
-		var out outFrame
-		ctx, then := withFollowUps(c.g.ctx)
-		if c.stopping {
-			out.res = protocol.ErrorResponse(frameID(data), shuttingDownError())
-		} else {
-			out = c.g.answer(ctx, sess, typ, data)
-		}
-		c.push(out)
-		then.run()
-		c.dispatchMu.Unlock()
+		onFreshStack(func() { c.serveFrame(sess, typ, data) })
 	}
+}
+
+// serveFrame answers one frame and runs the work that follows its answer.
+func (c *wsConn) serveFrame(sess *session, typ websocket.MessageType, data []byte) {
+	c.dispatchMu.Lock()
+	defer c.dispatchMu.Unlock()
+	var out outFrame
+	ctx, then := withFollowUps(c.g.ctx)
+	if c.stopping {
+		out.res = protocol.ErrorResponse(frameID(data), shuttingDownError())
+	} else {
+		out = c.g.answer(ctx, sess, typ, data)
+	}
+	c.push(out)
+	then.run()
+}
+
+// onFreshStack runs f on a goroutine of its own and waits for it. What a
+// frame sets off (JSON, signatures, the store) needs a deep stack; grown on
+// the socket's long-lived reader it would stay grown for the socket's
+// life, which thousands of idle sockets would pay for.
+func onFreshStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
 }
 
 // readFailed closes after a failed read with the status that explains it.
@@ -119,12 +158,12 @@ func (c *wsConn) readFailed(err error) {
 	switch {
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		// The library has already sent 1009; this waits for the peer's reply.
-		c.log.Info("frame over the read limit", "err", err)
+		c.logger().Info("frame over the read limit", "err", err)
 		c.requestClose(websocket.StatusMessageTooBig, "frame too big", false)
 	case websocket.CloseStatus(err) != -1:
-		c.log.Debug("client closed", "status", websocket.CloseStatus(err))
+		c.logger().Debug("client closed", "status", websocket.CloseStatus(err))
 	default:
-		c.log.Debug("read failed", "err", err)
+		c.logger().Debug("read failed", "err", err)
 	}
 	c.requestClose(websocket.StatusNormalClosure, "", false)
 }
@@ -133,7 +172,8 @@ func (c *wsConn) readFailed(err error) {
 // room, which only ever holds up this connection's own reader.
 func (c *wsConn) push(f outFrame) bool {
 	select {
-	case c.sub.queue <- f:
+	case c.sub.queue <- &f:
+		c.wakeWriter()
 		return true
 	case <-c.writerDone:
 		return false
@@ -145,6 +185,7 @@ func (c *wsConn) push(f outFrame) bool {
 func (c *wsConn) requestClose(code websocket.StatusCode, reason string, drain bool) {
 	c.closeOnce.Do(func() {
 		c.closeReq <- closeRequest{code: code, reason: reason, drain: drain}
+		c.wakeWriter()
 	})
 }
 
@@ -161,26 +202,69 @@ func (c *wsConn) shutdown(ev protocol.ShutdownEvent) {
 	c.requestClose(websocket.StatusServiceRestart, "gateway shutting down", true)
 }
 
+// growQueue gives an operator's socket its full send queue
+// (Config.SendQueue). The new queue is announced on the old one, so the
+// writer takes it up after the frames queued before it.
+func (c *wsConn) growQueue() {
+	n := c.g.cfg.SendQueue
+	if n <= cap(c.sub.queue) {
+		return
+	}
+	q := make(chan *outFrame, n)
+	c.sub.mu.Lock()
+	old := c.sub.queue
+	c.sub.queue = q
+	c.sub.mu.Unlock()
+	select {
+	case old <- &outFrame{next: q}:
+		c.wakeWriter()
+	case <-c.writerDone:
+	}
+}
+
+// wakeWriter starts a writer unless one runs; call it after queueing.
+func (c *wsConn) wakeWriter() {
+	if c.writing.CompareAndSwap(false, true) {
+		go c.writeLoop()
+	}
+}
+
+// writeLoop writes what is queued, following the queue to the one it hands
+// over to (growQueue), and returns when nothing is left. Whoever queues
+// after it looked wakes a new one: the queue is checked again after
+// writing is cleared, so nothing queued is left without a writer.
 func (c *wsConn) writeLoop() {
-	defer close(c.writerDone)
 	for {
 		select {
-		case f := <-c.sub.queue:
+		case f := <-c.wq:
+			if f.next != nil {
+				c.wq = f.next
+				continue
+			}
 			if !c.write(f) {
 				c.sub.stop()
 				c.ws.CloseNow()
-				return
+				close(c.writerDone)
+				return // writing stays set: no writer again
 			}
 		case req := <-c.closeReq:
 			c.sub.stop()
 			if req.drain && !c.drain() {
 				c.ws.CloseNow()
+			} else if err := c.ws.Close(req.code, req.reason); err != nil {
+				c.logger().Debug("close handshake", "err", err)
+			}
+			close(c.writerDone)
+			return
+		default:
+			q := c.wq // not to be read once writing is cleared
+			c.writing.Store(false)
+			if len(q) == 0 && len(c.closeReq) == 0 {
 				return
 			}
-			if err := c.ws.Close(req.code, req.reason); err != nil {
-				c.log.Debug("close handshake", "err", err)
+			if !c.writing.CompareAndSwap(false, true) {
+				return // another writer took over
 			}
-			return
 		}
 	}
 }
@@ -189,7 +273,11 @@ func (c *wsConn) writeLoop() {
 func (c *wsConn) drain() bool {
 	for {
 		select {
-		case f := <-c.sub.queue:
+		case f := <-c.wq:
+			if f.next != nil {
+				c.wq = f.next
+				continue
+			}
 			if !c.write(f) {
 				return false
 			}
@@ -199,32 +287,41 @@ func (c *wsConn) drain() bool {
 	}
 }
 
-func (c *wsConn) write(f outFrame) bool {
+// writeBuffers are the encoding buffers every connection's writer
+// borrows for a frame, so that an idle socket holds none of its own.
+var writeBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 4<<10)
+	return &b
+}}
+
+func (c *wsConn) write(f *outFrame) bool {
 	// The payload is JSON already: only the envelope is written around it
-	// (protocol.AppendEvent). The buffer is kept for the next frame unless
-	// a large one (a list) grew it.
-	buf := c.buf[:0]
-	var err error
-	switch {
-	case f.raw != nil:
-		buf = f.raw
-	case f.event != nil:
-		buf = protocol.AppendEvent(buf, f.event)
-	default:
-		buf, err = protocol.AppendResponse(buf, f.res)
+	// (protocol.AppendEvent), in a borrowed buffer that goes back unless a
+	// large frame grew it.
+	data := f.raw
+	if data == nil {
+		pooled := writeBuffers.Get().(*[]byte)
+		var err error
+		if f.event != nil {
+			data = protocol.AppendEvent((*pooled)[:0], f.event)
+		} else {
+			data, err = protocol.AppendResponse((*pooled)[:0], f.res)
+		}
+		defer func() {
+			if cap(data) <= maxKeptWriteBuffer {
+				*pooled = data[:0]
+				writeBuffers.Put(pooled)
+			}
+		}()
+		if err != nil {
+			c.logger().Error("encode frame", "err", err)
+			return true
+		}
 	}
-	if cap(buf) <= maxKeptWriteBuffer {
-		c.buf = buf
-	}
-	if err != nil {
-		c.log.Error("encode frame", "err", err)
-		return true
-	}
-	data := buf
 	ctx, cancel := context.WithTimeout(c.g.ctx, c.g.cfg.WriteTimeout)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
-		c.log.Info("write failed; closing", "err", err)
+		c.logger().Info("write failed; closing", "err", err)
 		return false
 	}
 	if f.written != nil {

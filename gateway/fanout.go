@@ -59,6 +59,8 @@ type outFrame struct {
 	event *protocol.Event
 	res   *protocol.Response
 	raw   []byte // a response encoded already (a list), sent as is
+	// next hands the writer over to a larger queue (growQueue).
+	next chan *outFrame
 	// written, when set, gets a value once the frame is on the socket; its
 	// capacity covers every socket that was offered it, so sends never
 	// block the writer.
@@ -71,7 +73,7 @@ type outFrame struct {
 // re-lists.
 type subscriber struct {
 	sess  *session
-	queue chan outFrame
+	queue chan *outFrame // pointers: an idle socket's queue costs 8 bytes a slot
 
 	mu      sync.Mutex
 	seq     uint64
@@ -80,6 +82,9 @@ type subscriber struct {
 	// kick asks the owner to close with a WebSocket status (remove,
 	// shutdown); nil for in-process operators.
 	kick func(code int, reason string)
+	// wake, when set, is called after a frame is queued (the socket's
+	// writer runs only while there is something to write).
+	wake func()
 	// resolved tells an unpaired node's socket that its node's request
 	// was decided or expired (unpairedWatch); nil for other sockets. Set
 	// before the subscriber joins the fan-out.
@@ -87,7 +92,7 @@ type subscriber struct {
 }
 
 func newSubscriber(sess *session, queueLen int) *subscriber {
-	return &subscriber{sess: sess, queue: make(chan outFrame, queueLen)}
+	return &subscriber{sess: sess, queue: make(chan *outFrame, queueLen)}
 }
 
 // offer queues a broadcast event with this subscriber's next seq. It reports
@@ -101,7 +106,10 @@ func (s *subscriber) offer(name string, payload json.RawMessage, written chan st
 	s.seq++
 	ev := &protocol.Event{Type: protocol.TypeEvent, Event: name, Payload: payload, Seq: s.seq}
 	select {
-	case s.queue <- outFrame{event: ev, written: written}:
+	case s.queue <- &outFrame{event: ev, written: written}:
+		if s.wake != nil {
+			s.wake()
+		}
 		return true
 	default:
 		s.dropped++

@@ -38,7 +38,7 @@ func (g *Gateway) handshake(c *wsConn) *session {
 		protocol.ChallengeEvent{Nonce: nonce, TS: g.nowMs()})})
 
 	timer := time.AfterFunc(g.cfg.HandshakeTimeout, func() {
-		c.log.Info("handshake timed out", "after", g.cfg.HandshakeTimeout)
+		c.logger().Info("handshake timed out", "after", g.cfg.HandshakeTimeout)
 		c.requestClose(websocket.StatusNormalClosure, "handshake timeout", true)
 	})
 	typ, data, err := c.ws.Read(g.ctx)
@@ -49,7 +49,14 @@ func (g *Gateway) handshake(c *wsConn) *session {
 		c.readFailed(err)
 		return nil
 	}
+	var sess *session
+	onFreshStack(func() { sess = g.admit(c, nonce, typ, data) })
+	return sess
+}
 
+// admit answers the first frame: hello-ok and the fan-out for a valid
+// connect, a refusal and a close otherwise (then nil).
+func (g *Gateway) admit(c *wsConn, nonce string, typ websocket.MessageType, data []byte) *session {
 	c.dispatchMu.Lock()
 	defer c.dispatchMu.Unlock()
 	if c.stopping {
@@ -61,7 +68,7 @@ func (g *Gateway) handshake(c *wsConn) *session {
 		ref = g.settle(c, sess)
 	}
 	if ref != nil {
-		c.log.Info("connect refused", "reason", ref.err.Reason(), "msg", ref.err.Message, "heldFor", ref.delay)
+		c.logger().Info("connect refused", "reason", ref.err.Reason(), "msg", ref.err.Message, "heldFor", ref.delay)
 		if ref.delay > 0 && !g.hold(ref.delay) {
 			return nil
 		}
@@ -70,6 +77,9 @@ func (g *Gateway) handshake(c *wsConn) *session {
 		return nil
 	}
 	c.ws.SetReadLimit(g.readLimit(sess))
+	if !sess.isNode() {
+		c.growQueue()
+	}
 	c.sub.sess = sess
 	if sess.isNode() && !sess.paired {
 		c.watchUnpaired()
@@ -77,7 +87,7 @@ func (g *Gateway) handshake(c *wsConn) *session {
 	hello := protocol.OKResponse(id, g.hello(sess))
 	g.join(c.sub, func() { c.push(outFrame{res: hello}) })
 	c.greeted = true
-	c.log.Info("connected", "role", sess.role, "client", sess.client.ID, "node", sess.nodeID, "paired", sess.paired)
+	c.logger().Info("connected", "role", sess.role, "client", sess.client.ID, "node", sess.nodeID, "paired", sess.paired)
 	return sess
 }
 
@@ -257,7 +267,7 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 	if err := g.store.MarkConnected(ctx, sess.nodeID); err != nil {
 		// The node proved its token; a missing lastConnectedAtMs is not a
 		// reason to turn it away.
-		c.log.Warn("record lastConnectedAtMs", "node", sess.nodeID, "err", err)
+		c.logger().Warn("record lastConnectedAtMs", "node", sess.nodeID, "err", err)
 	}
 	return sess, nil
 }

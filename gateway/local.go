@@ -107,7 +107,7 @@ func (lo *LocalOperator) pump() {
 	defer close(lo.pumpDone)
 	defer close(lo.updates)
 	var last uint64
-	deliver := func(f outFrame) bool {
+	deliver := func(f *outFrame) bool {
 		ev := f.event
 		if ev.Seq != last+1 && !lo.send(protocol.Update{Relist: true}) {
 			return false

@@ -230,12 +230,17 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "pairdeck gateway is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer g.work.Done()
+	handed := false // the work unit passes to the connection's goroutine
+	defer func() {
+		if !handed {
+			g.work.Done()
+		}
+	}()
 	if local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr); !g.hostAllowed(local, r.Host) {
 		g.refuseHost(w, r)
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{OriginPatterns: g.cfg.OriginPatterns})
 	if err != nil {
 		// Accept has already answered with the HTTP error.
 		g.log.Debug("websocket upgrade refused", "addr", r.RemoteAddr, "err", err)
@@ -250,12 +255,20 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.conns[c] = struct{}{}
 	g.mu.Unlock()
-	defer func() {
-		g.mu.Lock()
-		delete(g.conns, c)
-		g.mu.Unlock()
+	// The socket is served on a goroutine of its own and the handler
+	// returns: net/http then lets go of the request, the response and
+	// its buffers, and of the deep stack that parsed them, which would
+	// otherwise be held for the connection's whole life.
+	handed = true
+	go func() {
+		defer g.work.Done()
+		defer func() {
+			g.mu.Lock()
+			delete(g.conns, c)
+			g.mu.Unlock()
+		}()
+		c.run()
 	}()
-	c.run()
 }
 
 // Shutdown tells every client (shutdown event, then close 1012), stops

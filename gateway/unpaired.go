@@ -59,7 +59,7 @@ func (c *wsConn) checkUnpaired() {
 		c.unpaired.reset(wait)
 		return
 	}
-	c.log.Info("closing an unpaired node's socket: it has no pending request of its own", "node", c.sub.sess.nodeID, "grace", grace)
+	c.logger().Info("closing an unpaired node's socket: it has no pending request of its own", "node", c.sub.sess.nodeID, "grace", grace)
 	c.requestClose(websocket.StatusPolicyViolation, "no pairing request", true)
 }
 
