@@ -131,7 +131,7 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 	// over the console either.
 	slog.SetDefault(logger)
 
-	opts := tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger, TryCommand: tryCommand(g, url, named)}
+	opts := tui.Options{Theme: f.theme, Bell: f.bell, Logger: logger, TryCommand: tryCommand(g, url, named)}
 	if url != "" {
 		if opts.SilentCheck, err = f.silent.check(url); err != nil {
 			return err

@@ -107,7 +107,7 @@ Everything is removed on exit unless --state-dir is given.`,
 			}
 			local := gw.Gateway.Local(localActor("pairdeck-demo"))
 			defer local.Close()
-			return tui.Run(ctx, local, tui.Options{Theme: f.theme, Bell: f.bell, TTL: f.gw.ttl, Logger: logger,
+			return tui.Run(ctx, local, tui.Options{Theme: f.theme, Bell: f.bell, Logger: logger,
 				Endpoint: "demo · " + gw.URL, Demo: nodes > 0,
 				TryCommand: "pairdeck node pair --url " + gw.URL + " --name test"})
 		},

@@ -208,7 +208,7 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	url := "ws://" + ln.Addr().String()
 	var sshc *sshConsole
 	if sshAddr != "" {
-		if sshc, err = newSSHConsole(stateDir, &f.ssh, sshAddr, gw, url, f.ttl, logger); err != nil {
+		if sshc, err = newSSHConsole(stateDir, &f.ssh, sshAddr, gw, url, logger); err != nil {
 			ln.Close()
 			st.Close()
 			return nil, err

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -74,7 +73,7 @@ type sshConsole struct {
 
 // newSSHConsole reads (or makes) the host key, reads the authorized keys
 // and listens on addr; serve then accepts connections.
-func newSSHConsole(stateDir string, f *sshFlags, addr string, gw *gateway.Gateway, gatewayURL string, ttl time.Duration, logger *slog.Logger) (*sshConsole, error) {
+func newSSHConsole(stateDir string, f *sshFlags, addr string, gw *gateway.Gateway, gatewayURL string, logger *slog.Logger) (*sshConsole, error) {
 	keysPath := f.authorizedKeys
 	if keysPath == "" {
 		home, err := os.UserHomeDir()
@@ -93,7 +92,6 @@ func newSSHConsole(stateDir string, f *sshFlags, addr string, gw *gateway.Gatewa
 		AuthorizedKeys: keysPath,
 		Logger:         logger,
 		GatewayURL:     gatewayURL,
-		TTL:            ttl,
 		Version:        Version,
 	})
 	if err != nil {

@@ -43,8 +43,6 @@ type Config struct {
 	// GatewayURL names the gateway in the line that ends a session when
 	// it shuts down, e.g. "ws://127.0.0.1:18789".
 	GatewayURL string
-	// TTL is the gateway's pending-request lifetime, for the countdowns.
-	TTL time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Version is sent in the SSH version string ("SSH-2.0-pairdeck_…").

@@ -97,7 +97,6 @@ func (s *Server) console(sess ssh.Session) {
 		Theme:        theme,
 		ColorProfile: profile,
 		Endpoint:     s.endpoint(key),
-		TTL:          s.cfg.TTL,
 		Logger:       log,
 	},
 		tea.WithInput(sess),

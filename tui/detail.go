@@ -43,7 +43,11 @@ func (d detailView) Update(msg tea.KeyPressMsg, keys KeyMap, lines int) (detailV
 
 func pendingFields(r pendingRow, now time.Time) []field {
 	req := r.req
-	cd, _ := countdown(r.expiresAt.Sub(now))
+	expires := "none given: the request waits until the gateway drops it"
+	if !r.expiresAt.IsZero() {
+		cd, _ := countdown(r.expiresAt.Sub(now))
+		expires = strings.TrimSpace(cd) + " · " + r.expiresAt.In(now.Location()).Format("2006-01-02 15:04:05")
+	}
 	repair := "no"
 	if req.IsRepair {
 		repair = "yes — the node's token will rotate"
@@ -69,7 +73,7 @@ func pendingFields(r pendingRow, now time.Time) []field {
 		{"Repair", repair},
 		{"Approval needs", strings.Join(scopes, ", ")},
 		{"Requested", whenText(msTime(req.TS), now)},
-		{"Expires", strings.TrimSpace(cd) + " · " + r.expiresAt.In(now.Location()).Format("2006-01-02 15:04:05")},
+		{"Expires", expires},
 		{"Request ID", req.RequestID},
 	}
 }

@@ -3,7 +3,6 @@ package tui
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -237,9 +236,7 @@ func (m *Model) onRefreshed(msg refreshedMsg) tea.Cmd {
 // its requests are not news for the activity log or the bell.
 func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListResult, nodesErr error, firstLoad bool) tea.Cmd {
 	now := m.now()
-	pending := m.sync.merge(list.Pending, now, func(req protocol.PendingRequest) time.Time {
-		return expiresAt(req, m.opts.TTL)
-	})
+	pending := m.sync.merge(list.Pending, now)
 
 	var arrived int
 	if !firstLoad {

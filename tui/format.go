@@ -54,17 +54,23 @@ func clockText(secs int64) string {
 // ago is a compact relative time that fits seven cells: "now", "42s ago",
 // "5m ago".
 func ago(d time.Duration) string {
-	switch {
-	case d < 5*time.Second:
+	if d < 5*time.Second {
 		return "now"
+	}
+	return span(d) + " ago"
+}
+
+// span is a duration in its largest whole unit: "42s", "5m", "3h", "2d".
+func span(d time.Duration) string {
+	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d/time.Second))
+		return fmt.Sprintf("%ds", int(max(d, 0)/time.Second))
 	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+		return fmt.Sprintf("%dm", int(d/time.Minute))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+		return fmt.Sprintf("%dh", int(d/time.Hour))
 	default:
-		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 	}
 }
 

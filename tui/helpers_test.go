@@ -177,7 +177,7 @@ func request(id, name, platform, ip string, age time.Duration) protocol.PendingR
 		RequestID: id,
 		NodeID:    nodeID(name),
 		NodeMeta:  protocol.NodeMeta{DisplayName: name, Platform: platform, RemoteIP: ip}, TS: ts.UnixMilli(),
-		ExpiresAtMs: ts.Add(defaultTTL).UnixMilli(),
+		ExpiresAtMs: ts.Add(protocol.DefaultTTL).UnixMilli(),
 	}
 }
 

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,22 +80,54 @@ func TestCountdownEscalatesAsTheClockRuns(t *testing.T) {
 	}
 }
 
-func TestExpiryFallsBackToTTLWithoutExpiresAt(t *testing.T) {
-	req := request("req-1", "Old Gateway Node", "ios", "10.0.0.2", time.Minute)
-	req.ExpiresAtMs = 0 // an OpenClaw gateway does not send it
+// A request that carries no expiry (an OpenClaw 2026.9 capability
+// request, a device request whose refresh time is not published) has no
+// countdown: nothing is made up from its request time. It shows how long
+// it has waited, is never expired here, and sorts after those that do
+// expire, longest waiting first.
+func TestARequestWithoutExpiryShowsHowLongItWaited(t *testing.T) {
+	old := request("req-old", "Old Device", "ios", "10.0.0.2", 40*time.Minute)
+	old.ExpiresAtMs = 0
+	young := request("req-young", "Young Device", "ios", "10.0.0.3", time.Minute)
+	young.ExpiresAtMs = 0
+	reqs := append([]protocol.PendingRequest{young, old}, threeRequests()...)
 
-	m, _ := newModel(t, 80, 24)
-	m = step(t, m, listed([]protocol.PendingRequest{req}))
-	if got := lineWith(t, m, "Old Gateway Node"); !strings.Contains(got, "  4:00") {
-		t.Errorf("default TTL: %q", got)
+	m, clk := newModel(t, 80, 24)
+	m = step(t, m, listed(reqs))
+	if got := queueIDs(m); !slices.Equal(got, []string{"req-kitchen", "req-build", "req-ipad", "req-old", "req-young"}) {
+		t.Errorf("order %v", got)
 	}
-
-	c := &clock{t: t0}
-	m2 := New(nil, Options{Now: c.Now, Theme: "dark", ColorProfile: plain, TTL: 2 * time.Minute})
-	m2 = step(t, m2, tea.WindowSizeMsg{Width: 80, Height: 24})
-	m2 = step(t, m2, listed([]protocol.PendingRequest{req}))
-	if got := lineWith(t, m2, "Old Gateway Node"); !strings.Contains(got, "  1:00") {
-		t.Errorf("TTL 2m: %q", got)
+	if got := strings.TrimSpace(lineWith(t, m, "Old Device")); !strings.HasSuffix(got, "40m ago  waited 40m") {
+		t.Errorf("row without expiry: %q", got)
+	}
+	if got := strings.TrimSpace(lineWith(t, m, "Young Device")); !strings.HasSuffix(got, "waited 1m") {
+		t.Errorf("row without expiry: %q", got)
+	}
+	// An hour on, the rows that expire have gone; these still wait, and
+	// can still be decided.
+	clk.Advance(time.Hour)
+	m = step(t, m, tickMsg{})
+	clk.Advance(expiryGrace)
+	m = step(t, m, tickMsg{})
+	if got := queueIDs(m); !slices.Equal(got, []string{"req-old", "req-young"}) {
+		t.Fatalf("after an hour: %v", got)
+	}
+	if got := strings.TrimSpace(lineWith(t, m, "Old Device")); !strings.HasSuffix(got, "waited 1h") {
+		t.Errorf("after an hour: %q", got)
+	}
+	m = press(t, m, "g")
+	if !m.keys.Approve.Enabled() {
+		t.Error("a request without expiry cannot be approved")
+	}
+	m = press(t, m, "enter")
+	if f := frameOf(m); !strings.Contains(f, "Expires        none given: the request waits until the gateway drops it") {
+		t.Errorf("detail:\n%s", f)
+	}
+	// A list that still holds them keeps them.
+	m = press(t, m, "esc")
+	m = step(t, m, listed([]protocol.PendingRequest{young, old}))
+	if m.pending.list.Len() != 2 {
+		t.Errorf("a re-list dropped requests without expiry: %v", queueIDs(m))
 	}
 }
 

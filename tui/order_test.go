@@ -175,3 +175,13 @@ func TestGoldenLongQueueNarrow(t *testing.T) {
 	}
 	requireGolden(t, "long_queue_60x15", frameOf(m))
 }
+
+func TestGoldenRequestsWithoutExpiry(t *testing.T) {
+	m, _ := newModel(t, 80, 24)
+	old := request("req-old", "Office Printer", "linux", "10.0.0.2", 40*time.Minute)
+	old.ExpiresAtMs = 0
+	young := request("req-young", "Lobby Screen", "android", "10.0.0.3", time.Minute)
+	young.ExpiresAtMs = 0
+	m = step(t, m, withPaired(append([]protocol.PendingRequest{young, old}, threeRequests()...)))
+	requireGolden(t, "no_expiry", frameOf(m))
+}

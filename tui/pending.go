@@ -33,13 +33,30 @@ const (
 
 // pendingRow is one request in the queue.
 type pendingRow struct {
-	req       protocol.PendingRequest
+	req protocol.PendingRequest
+	// expiresAt is the gateway's expiry; zero when it gives none (then the
+	// request has no countdown and never expires here).
 	expiresAt time.Time
 	shownAt   time.Time // when it appeared, or last changed how it reads
 }
 
-func newPendingRow(req protocol.PendingRequest, ttl time.Duration, now time.Time) pendingRow {
-	return pendingRow{req: req, expiresAt: expiresAt(req, ttl), shownAt: now}
+func newPendingRow(req protocol.PendingRequest, now time.Time) pendingRow {
+	return pendingRow{req: req, expiresAt: expiresAt(req), shownAt: now}
+}
+
+// timeLeft is the countdown to r's expiry; without one, how long it has
+// waited instead — there is nothing to count down to.
+func (r pendingRow) timeLeft(now time.Time) (string, urgency) {
+	if r.expiresAt.IsZero() {
+		return "waited " + span(now.Sub(msTime(r.req.TS))), calm
+	}
+	return countdown(r.expiresAt.Sub(now))
+}
+
+// expired reports whether r's expiry has passed; a request without one
+// never expires here.
+func (r pendingRow) expired(now time.Time) bool {
+	return !r.expiresAt.IsZero() && !now.Before(r.expiresAt)
 }
 
 // readsAs reports whether r shows the operator the same node, name and
@@ -67,13 +84,12 @@ func (g goneRow) of(name string) string {
 	return name + " was " + g.word
 }
 
-// expiresAt works out when req expires: the gateway's own expiry, or,
-// from a gateway that gives none, the request time plus the TTL.
-func expiresAt(req protocol.PendingRequest, ttl time.Duration) time.Time {
-	if exp, ok := req.ExpiresAt(); ok {
-		return exp
-	}
-	return msTime(req.TS).Add(ttl)
+// expiresAt is when req expires, as the gateway (or the client, where the
+// gateway's rule is known) says: zero when nobody knows. Nothing is made
+// up from the request time.
+func expiresAt(req protocol.PendingRequest) time.Time {
+	exp, _ := req.ExpiresAt()
+	return exp
 }
 
 // searchText is what the filter searches in a request.
@@ -243,7 +259,6 @@ type pendingView struct {
 
 func newPendingView(opts Options) pendingView {
 	v := pendingView{
-		ttl:        opts.TTL,
 		tryCommand: opts.TryCommand,
 		demo:       opts.Demo,
 		list: newRowList(
@@ -287,7 +302,7 @@ func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
 	v.list.SetFunc(len(reqs), func(i int, r *pendingRow) {
 		req := reqs[i]
 		r.req = *req
-		r.expiresAt = expiresAt(r.req, v.ttl)
+		r.expiresAt = expiresAt(r.req)
 		r.shownAt = now
 		if o, ok := oldPos[req.RequestID]; ok && o.v.readsAs(*req) {
 			r.shownAt = o.v.shownAt
@@ -308,7 +323,7 @@ func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
 		}
 		if _, gone := v.gone[id]; !gone {
 			g := goneRow{glyph: glyphRemoved, word: "left the queue", until: now.Add(goneFor)}
-			if !now.Before(it.v.expiresAt) {
+			if it.v.expired(now) {
 				g.glyph, g.word = glyphExpired, "expired"
 			}
 			v.gone[id] = g
@@ -331,7 +346,7 @@ func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
 
 // Upsert adds a new request at the top or refreshes one in place.
 func (v *pendingView) Upsert(req protocol.PendingRequest, now time.Time) bool {
-	r := newPendingRow(req, v.ttl, now)
+	r := newPendingRow(req, now)
 	if old, ok := v.list.Get(req.RequestID); ok && old.readsAs(req) {
 		r.shownAt = old.shownAt
 	}
@@ -374,7 +389,7 @@ func (v *pendingView) RenameNode(nodeID, name string, now time.Time) {
 		}
 		req := r.req
 		req.DisplayName = name
-		*r = newPendingRow(req, v.ttl, now)
+		*r = newPendingRow(req, now)
 		return true
 	})
 }
@@ -388,7 +403,7 @@ func (v *pendingView) DropExpired(now time.Time, grace time.Duration) (expired [
 		if g, ok := v.gone[r.req.RequestID]; ok {
 			return !now.Before(g.until)
 		}
-		return !now.Before(r.expiresAt.Add(grace)) && v.busy[r.req.RequestID] == ""
+		return !r.expiresAt.IsZero() && !now.Before(r.expiresAt.Add(grace)) && v.busy[r.req.RequestID] == ""
 	})
 	for _, r := range dropped {
 		id := r.req.RequestID
@@ -409,7 +424,7 @@ func (v *pendingView) Selected() (pendingRow, bool) { return v.list.Selected() }
 // rejected now: it is still in the queue, has not expired, and no call for
 // it is in flight.
 func (v *pendingView) decidable(r pendingRow, now time.Time) bool {
-	return v.live(r) && now.Before(r.expiresAt) && v.busy[r.req.RequestID] == ""
+	return v.live(r) && !r.expired(now) && v.busy[r.req.RequestID] == ""
 }
 
 // still reports whether t, as a dialog showed it, can still be decided,
@@ -422,7 +437,7 @@ func (v *pendingView) still(t decisionTarget, now time.Time) (ok bool, what stri
 		return false, t.name + " left the queue"
 	case gone:
 		return false, g.of(t.name)
-	case !now.Before(r.expiresAt):
+	case r.expired(now):
 		return false, t.name + " expired"
 	case v.busy[t.requestID] != "":
 		return false, t.name + " is being decided already"
@@ -453,7 +468,7 @@ func (v *pendingView) whyNot(d decision, r pendingRow, now time.Time) string {
 	switch g, gone := v.gone[r.req.RequestID]; {
 	case gone:
 		return fmt.Sprintf("Nothing %s: %s.", d.past(), g.of(name))
-	case !now.Before(r.expiresAt):
+	case r.expired(now):
 		return fmt.Sprintf("Nothing %s: %s expired. It may ask again.", d.past(), name)
 	case v.busy[r.req.RequestID] != "":
 		return ""
@@ -711,7 +726,7 @@ func (v *pendingView) cells(r pendingRow, now time.Time) []string {
 	if _, ok := v.gone[req.RequestID]; ok {
 		return []string{r.label(), "", "", "", "", ""}
 	}
-	cd, _ := countdown(r.expiresAt.Sub(now))
+	cd, _ := r.timeLeft(now)
 	if b := v.busy[req.RequestID]; b != "" {
 		cd = b + glyphBusy
 	}
@@ -730,7 +745,7 @@ func (v *pendingView) renderRow(r pendingRow, cells []string, widths []int, now 
 	if g, ok := v.gone[id]; ok {
 		return v.renderGone(r, g, widths, st, rs, isSel)
 	}
-	_, urg := countdown(r.expiresAt.Sub(now))
+	_, urg := r.timeLeft(now)
 	rowStyle, cdStyle := st.Pending, urgencyStyle(st, urg)
 	if urg == expired {
 		rowStyle = st.Expired

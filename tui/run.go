@@ -12,7 +12,6 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
-	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
 )
 
@@ -36,9 +35,6 @@ type Options struct {
 	Remote bool
 	// Endpoint is shown in the header, e.g. "embedded · 127.0.0.1:18789".
 	Endpoint string
-	// TTL is the pending-request lifetime, for gateways that do not send
-	// expiresAtMs (defaultTTL when zero).
-	TTL time.Duration
 	// Logger receives the console's logs (discarded when nil). It must not
 	// write to the terminal the console is drawing on.
 	Logger *slog.Logger
@@ -58,9 +54,6 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.TTL <= 0 {
-		o.TTL = defaultTTL
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -76,9 +69,6 @@ func (o Options) withDefaults() Options {
 // defaultTryCommand makes a test node ask the gateway running for the
 // default state dir to pair.
 const defaultTryCommand = "pairdeck node pair --name test"
-
-// defaultTTL is the pending-request lifetime the pairing spec fixes.
-const defaultTTL = protocol.DefaultTTL
 
 // ErrNoTerminal is returned by Run when stdin or stdout is not a terminal;
 // the caller can fall back to running headless.

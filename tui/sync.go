@@ -111,9 +111,8 @@ func (s *syncState) announced(req protocol.PendingRequest) {
 
 // merge is the queue a list's answer stands for, newest first: the
 // requests announced while it was in flight, then the listed ones, less
-// those decided since and those past their expiry's grace (expiresAt).
-func (s *syncState) merge(listed []protocol.PendingRequest, now time.Time,
-	expiresAt func(protocol.PendingRequest) time.Time) []*protocol.PendingRequest {
+// those decided since and those past their expiry's grace.
+func (s *syncState) merge(listed []protocol.PendingRequest, now time.Time) []*protocol.PendingRequest {
 	seen := make(map[string]bool, len(listed)+len(s.arrived))
 	queue := make([]*protocol.PendingRequest, 0, len(listed)+len(s.arrived))
 	for i := range s.arrived {
@@ -127,7 +126,7 @@ func (s *syncState) merge(listed []protocol.PendingRequest, now time.Time,
 	s.arrived = s.arrived[:0]
 	for i := range listed {
 		req := &listed[i]
-		exp := expiresAt(*req)
+		exp, hasExpiry := req.ExpiresAt()
 		if was, ok := s.expiredHere[req.RequestID]; ok && exp.After(was) {
 			// Refreshed by its node since this console expired it (a
 			// gateway that sends no event for a refresh): live again.
@@ -137,7 +136,7 @@ func (s *syncState) merge(listed []protocol.PendingRequest, now time.Time,
 		// Already past its grace: the console dropped it, or would at
 		// once. Showing it again would only start a re-list loop with a
 		// gateway that expires lazily.
-		if s.isDecided(req.RequestID) || seen[req.RequestID] || !now.Before(exp.Add(expiryGrace)) {
+		if s.isDecided(req.RequestID) || seen[req.RequestID] || hasExpiry && !now.Before(exp.Add(expiryGrace)) {
 			continue
 		}
 		seen[req.RequestID] = true

@@ -17,7 +17,7 @@ func ids(queue []*protocol.PendingRequest) []string {
 	return out
 }
 
-func gatewayExpiry(req protocol.PendingRequest) time.Time { return expiresAt(req, defaultTTL) }
+func gatewayExpiry(req protocol.PendingRequest) time.Time { return expiresAt(req) }
 
 func TestSyncListsOneAtATimeAndQueuesOneMore(t *testing.T) {
 	s := newSyncState()
@@ -71,7 +71,7 @@ func TestSyncMergeKeepsWhatEventsOvertook(t *testing.T) {
 	s.announced(late)
 	s.decide("req-build", t0)
 	s.listAnswered(nil, t0)
-	got := ids(s.merge(reqs, t0, gatewayExpiry))
+	got := ids(s.merge(reqs, t0))
 	if want := []string{"req-new", "req-ipad", "req-kitchen"}; !slices.Equal(got, want) {
 		t.Fatalf("merged %v, want %v", got, want)
 	}
@@ -79,14 +79,14 @@ func TestSyncMergeKeepsWhatEventsOvertook(t *testing.T) {
 	s.startList()
 	s.announced(reqs[0])
 	s.listAnswered(nil, t0)
-	if got := ids(s.merge(reqs, t0, gatewayExpiry)); !slices.Equal(got, []string{"req-ipad", "req-kitchen"}) {
+	if got := ids(s.merge(reqs, t0)); !slices.Equal(got, []string{"req-ipad", "req-kitchen"}) {
 		t.Errorf("merged %v", got)
 	}
 	// Announced outside a list: not carried into the next one.
 	s.announced(late)
 	s.startList()
 	s.listAnswered(nil, t0)
-	if got := ids(s.merge(nil, t0, gatewayExpiry)); len(got) != 0 {
+	if got := ids(s.merge(nil, t0)); len(got) != 0 {
 		t.Errorf("merged %v from an empty list", got)
 	}
 }
@@ -95,10 +95,10 @@ func TestSyncMergeDropsRequestsPastTheirGrace(t *testing.T) {
 	s := newSyncState()
 	reqs := threeRequests() // the kitchen display expires at t0+30s
 	at := t0.Add(30*time.Second + expiryGrace)
-	if got := ids(s.merge(reqs, at.Add(-time.Millisecond), gatewayExpiry)); len(got) != 3 {
+	if got := ids(s.merge(reqs, at.Add(-time.Millisecond))); len(got) != 3 {
 		t.Errorf("within the grace: %v", got)
 	}
-	if got := ids(s.merge(reqs, at, gatewayExpiry)); slices.Contains(got, "req-kitchen") {
+	if got := ids(s.merge(reqs, at)); slices.Contains(got, "req-kitchen") {
 		t.Errorf("past the grace: %v", got)
 	}
 }
@@ -109,12 +109,12 @@ func TestSyncARequestRefreshedAfterLocalExpiryIsLiveAgain(t *testing.T) {
 	exp := gatewayExpiry(kitchen)
 	s.droppedAsExpired(kitchen.RequestID, exp)
 	s.decide(kitchen.RequestID, exp)
-	if got := ids(s.merge([]protocol.PendingRequest{kitchen}, exp, gatewayExpiry)); len(got) != 0 {
+	if got := ids(s.merge([]protocol.PendingRequest{kitchen}, exp)); len(got) != 0 {
 		t.Fatalf("the same request, same expiry, came back: %v", got)
 	}
 	refreshed := kitchen
-	refreshed.ExpiresAtMs = exp.Add(defaultTTL).UnixMilli()
-	if got := ids(s.merge([]protocol.PendingRequest{refreshed}, exp, gatewayExpiry)); !slices.Equal(got, []string{kitchen.RequestID}) {
+	refreshed.ExpiresAtMs = exp.Add(protocol.DefaultTTL).UnixMilli()
+	if got := ids(s.merge([]protocol.PendingRequest{refreshed}, exp)); !slices.Equal(got, []string{kitchen.RequestID}) {
 		t.Fatalf("refreshed by its node: %v", got)
 	}
 	if s.isDecided(kitchen.RequestID) {
