@@ -147,6 +147,11 @@ type Config struct {
 	OnRequest string
 	// OnRequestTimeout bounds one run; then its process group is killed.
 	OnRequestTimeout time.Duration
+	// SecretEnv names environment variables the caller read secrets from
+	// (besides OPENCLAW_GATEWAY_TOKEN and OPENCLAW_GATEWAY_PASSWORD, which
+	// are always left out): the on-request command runs without them, and
+	// without any variable whose value holds the operator token.
+	SecretEnv []string
 	// OriginPatterns lists extra browser origins allowed to connect; requests
 	// with a foreign Origin header are refused by default.
 	OriginPatterns []string

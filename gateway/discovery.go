@@ -83,11 +83,11 @@ func LookupToken(flagToken, stateDir string) (token, source string, err error) {
 	case err == nil:
 		t := strings.TrimSpace(string(data))
 		if t == "" {
-			return "", "", fmt.Errorf("operator token file %s is empty: delete it and restart the gateway to generate a new token, or pass --token", path)
+			return "", "", fmt.Errorf("operator token file %s is empty: delete it and restart the gateway to generate a new token, or give one with --token-file", path)
 		}
 		return t, TokenFromFile, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return "", "", fmt.Errorf("%w: pass --token, set %s, or start `pairdeck serve` once to generate %s", errNoToken, EnvToken, path)
+		return "", "", fmt.Errorf("%w: give one with --token-file or $%s, or start `pairdeck serve` once to generate %s", errNoToken, EnvToken, path)
 	default:
 		return "", "", fmt.Errorf("read operator token: %w", err)
 	}
@@ -116,7 +116,7 @@ func tokenFromOpenClawConfig(stateDir string) (string, error) {
 		} `json:"gateway"`
 	}
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return "", fmt.Errorf("read gateway.auth.token from %s: %v (fix the file or pass --token)", path, err)
+		return "", fmt.Errorf("read gateway.auth.token from %s: %v (fix the file, or give the token with --token-file)", path, err)
 	}
 	return strings.TrimSpace(cfg.Gateway.Auth.Token), nil
 }
@@ -183,7 +183,7 @@ func CheckBind(addr string, tokenExplicit bool) error {
 		return nil
 	}
 	return fmt.Errorf("refusing to listen on %s without an explicit operator token: anyone who can reach it could try to pair; "+
-		"pass --token (or set %s) to expose the gateway, or listen on 127.0.0.1", addr, EnvToken)
+		"give one with --token-file (or $%s) to expose the gateway, or listen on 127.0.0.1", addr, EnvToken)
 }
 
 func isLoopback(host string) bool {

@@ -115,9 +115,14 @@
 //     waits for an operator (not refreshes, not ones a rule approved at
 //     once), with the request as one line of JSON on stdin and
 //     PAIRDECK_REQUEST_ID, PAIRDECK_NODE_ID, PAIRDECK_NODE_NAME and
-//     PAIRDECK_REMOTE_IP set. One run at a time from a queue of 32; a full
-//     queue drops the notification with a log line; a run that outlives
-//     Config.OnRequestTimeout (10 s) has its process group killed.
+//     PAIRDECK_REMOTE_IP set, in the gateway's environment less its
+//     secrets: OPENCLAW_GATEWAY_TOKEN, OPENCLAW_GATEWAY_PASSWORD, the
+//     variables in Config.SecretEnv and any whose value holds the operator
+//     token (a notifier needs the request, not the keys to the gateway;
+//     its own variables, such as a notification service's, stay). One run
+//     at a time from a queue of 32; a full queue drops the notification
+//     with a log line; a run that outlives Config.OnRequestTimeout (10 s)
+//     has its process group killed.
 //   - node.pair.approve waits up to Config.DeliveryWait for the waiting
 //     node's socket to write its token; delivered reports whether one did.
 //     A node that was unpaired when it connected stays so on that socket:
@@ -147,6 +152,10 @@
 //     (serve --allow-host); others get 403 saying how to allow a name,
 //     and a warning in the log (at most one every 10 s), against DNS
 //     rebinding (hostcheck.go).
+//   - Nodes are told nothing of the gateway's own failures: a STORE_FAILED
+//     answer to a node says only that the gateway could not record the
+//     request, retry later (retryable); the cause (paths, errno) goes to the
+//     log at warn. Operators, who hold the token, get the cause.
 //   - details.code where protocol.md's list has no exact reason: malformed
 //     frames, a wrong first frame, a refused device identity and a protocol
 //     mismatch use INVALID_PARAMS; connect after connect uses

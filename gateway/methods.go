@@ -128,7 +128,25 @@ func (g *Gateway) dispatch(ctx context.Context, s *session, method string, param
 	} else if !protocol.HasScope(s.scopes, spec.scope) {
 		return nil, missingScope(spec.scope)
 	}
-	return spec.run(g, ctx, s, params)
+	res, perr := spec.run(g, ctx, s, params)
+	if perr != nil && s.isNode() {
+		perr = g.forNode(s, method, perr)
+	}
+	return res, perr
+}
+
+// forNode keeps what a node is told about the gateway's own failures
+// generic: a node has proved nothing but a key, so the state dir's paths
+// and the system's errors go to the log, not to it.
+func (g *Gateway) forNode(s *session, method string, e *protocol.Error) *protocol.Error {
+	if e.Reason() != protocol.ReasonStoreFailed {
+		return e
+	}
+	g.log.Warn("a node's call failed in the gateway; the node was told only to retry", "node", s.nodeID, "method", method, "addr", s.remoteIP, "err", e.Message)
+	ne := protocol.NewError(protocol.CodeUnavailable, protocol.ReasonStoreFailed,
+		"the gateway could not record the request; retry later")
+	ne.Retryable = true
+	return ne
 }
 
 func missingScope(scope string) *protocol.Error {

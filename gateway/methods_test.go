@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -376,4 +377,33 @@ func (f *failingStore) RequestWith(ctx context.Context, a store.Actor, in store.
 		return protocol.PendingRequest{}, false, fmt.Errorf("save pending.json: %w", *e)
 	}
 	return f.pairingStore.RequestWith(ctx, a, in, check, then)
+}
+
+// A node is told that the gateway could not record its request, and
+// nothing of why: the paths and the system's error go to the log (and to
+// operators, who hold the token).
+func TestStoreFailuresTellNodesNothingInternal(t *testing.T) {
+	fail := &failingStore{}
+	logs := &logBuffer{}
+	h := newHarness(t, func(o *harnessOpts) {
+		o.cfg.Logger = logs.logger()
+		o.wrap = func(s pairingStore) pairingStore { fail.pairingStore = s; return fail }
+	})
+	path := filepath.Join(h.stateDir, "nodes", "pending.json")
+	cause := fmt.Errorf("write %s: %w: %w", path, syscall.ENOSPC, store.ErrWrite)
+	fail.err.Store(&cause)
+
+	n := h.node(newIdentity(t, "node"), "")
+	e := n.fails(protocol.MethodPairRequest, nil, protocol.CodeUnavailable, protocol.ReasonStoreFailed)
+	if e.Message != "the gateway could not record the request; retry later" || !e.Retryable {
+		t.Fatalf("node's answer: %+v", e)
+	}
+	op := h.operator()
+	oe := op.fails(protocol.MethodPairRequest, protocol.PairRequestParams{NodeID: "n1"}, protocol.CodeUnavailable, protocol.ReasonStoreFailed)
+	if !strings.Contains(oe.Message, "no space left") {
+		t.Fatalf("operator's answer lost the cause: %+v", oe)
+	}
+	if log := logs.String(); !strings.Contains(log, path) || !strings.Contains(log, "no space left") {
+		t.Fatalf("the log lacks the cause:\n%s", log)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,11 +30,52 @@ type hookRunner struct {
 	timeout time.Duration
 	log     *slog.Logger
 	queue   chan protocol.PendingRequest
+	// secret reports environment variables the command must not see.
+	secret func(name, value string) bool
 }
 
-func newHookRunner(command string, timeout time.Duration, log *slog.Logger) *hookRunner {
+func newHookRunner(command string, timeout time.Duration, log *slog.Logger, secret func(name, value string) bool) *hookRunner {
 	return &hookRunner{command: command, timeout: timeout, log: log.With("hook", "on-request"),
-		queue: make(chan protocol.PendingRequest, hookQueue)}
+		queue: make(chan protocol.PendingRequest, hookQueue), secret: secret}
+}
+
+// EnvPassword is OpenClaw's gateway password variable: pairdeck does not
+// serve password auth, but a hook must not inherit it either.
+const EnvPassword = "OPENCLAW_GATEWAY_PASSWORD"
+
+// hookSecret reports the variables the on-request command runs without:
+// the gateway's own secret variables, those its caller names
+// (Config.SecretEnv), and any whose value holds the operator token, under
+// whatever name it was exported. The command is a notifier someone else
+// may have written; it needs the request, not the keys to the gateway.
+func (g *Gateway) hookSecret(name, value string) bool {
+	switch name {
+	case EnvToken, EnvPassword:
+		return true
+	}
+	if slices.Contains(g.cfg.SecretEnv, name) {
+		return true
+	}
+	return g.cfg.OperatorToken != "" && strings.Contains(value, g.cfg.OperatorToken)
+}
+
+// hookEnv is the environment for one run: this process's, less the
+// secrets, plus the request's PAIRDECK_ variables.
+func (h *hookRunner) hookEnv(req protocol.PendingRequest) []string {
+	env := make([]string, 0, len(os.Environ())+4)
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if h.secret != nil && h.secret(name, value) {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"PAIRDECK_REQUEST_ID="+req.RequestID,
+		"PAIRDECK_NODE_ID="+req.NodeID,
+		"PAIRDECK_NODE_NAME="+req.DisplayName,
+		"PAIRDECK_REMOTE_IP="+req.RemoteIP,
+	)
 }
 
 // notify hands a new request to the on-request command, if there is one.
@@ -80,12 +122,7 @@ func (h *hookRunner) runOne(ctx context.Context, req protocol.PendingRequest) {
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", h.command)
 	cmd.Stdin = bytes.NewReader(append(protocol.MustMarshal(req), '\n'))
-	cmd.Env = append(os.Environ(),
-		"PAIRDECK_REQUEST_ID="+req.RequestID,
-		"PAIRDECK_NODE_ID="+req.NodeID,
-		"PAIRDECK_NODE_NAME="+req.DisplayName,
-		"PAIRDECK_REMOTE_IP="+req.RemoteIP,
-	)
+	cmd.Env = h.hookEnv(req)
 	out := &tailBuffer{max: hookOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	killGroupOnCancel(cmd)

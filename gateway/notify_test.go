@@ -163,7 +163,7 @@ func groupGone(pgid int) bool {
 
 func TestFullHookQueueDropsWithALogLine(t *testing.T) {
 	logs := &logBuffer{}
-	h := newHookRunner("sleep 60", time.Hour, logs.logger())
+	h := newHookRunner("sleep 60", time.Hour, logs.logger(), nil)
 	// Nobody runs the queue here: it fills and then drops.
 	for i := range hookQueue + 3 {
 		h.offer(protocol.PendingRequest{RequestID: fmt.Sprintf("r%d", i)})
@@ -173,5 +173,43 @@ func TestFullHookQueueDropsWithALogLine(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "request=r"+strconv.Itoa(hookQueue)) {
 		t.Fatalf("the drop must name the request:\n%s", logs)
+	}
+}
+
+// The on-request command is a notifier: it gets the request, never the
+// gateway's secrets, under their own names or copied under others.
+func TestHookRunsWithoutTheGatewaysSecrets(t *testing.T) {
+	const operatorToken = "hook-test-operator-token-0123456789"
+	t.Setenv(EnvToken, operatorToken)
+	t.Setenv(EnvPassword, "openclaw-password")
+	t.Setenv("MY_GATEWAY_TOKEN_COPY", operatorToken)
+	t.Setenv("GATEWAY_AUTH_FROM_CONFIG", "named-by-the-caller")
+	t.Setenv("NTFY_TOPIC", "kept-for-the-notifier")
+	dir := t.TempDir()
+	h := newHarness(t, func(o *harnessOpts) {
+		o.cfg.OperatorToken = operatorToken
+		o.cfg.SecretEnv = []string{"GATEWAY_AUTH_FROM_CONFIG"}
+		o.cfg.OnRequest = "env > " + dir + "/env.tmp && mv " + dir + "/env.tmp " + dir + "/env && echo done >> " + dir + "/runs"
+	})
+	w := h.dial()
+	if res := w.connect(w.connectParams(nil, h.now(), connectOpts{token: operatorToken})); !res.OK {
+		t.Fatalf("operator: %v", res.Error)
+	}
+	r := w.request(protocol.PairRequestParams{NodeID: "n1", NodeMeta: protocol.NodeMeta{DisplayName: "Garage Pi"}})
+	waitForRuns(t, filepath.Join(dir, "runs"), 1)
+	data, err := os.ReadFile(filepath.Join(dir, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := string(data)
+	for _, secret := range []string{operatorToken, "openclaw-password", "named-by-the-caller", EnvToken + "=", EnvPassword + "="} {
+		if strings.Contains(env, secret) {
+			t.Errorf("the hook's environment holds %q:\n%s", secret, env)
+		}
+	}
+	for _, want := range []string{"NTFY_TOPIC=kept-for-the-notifier", "PAIRDECK_REQUEST_ID=" + r.Request.RequestID, "PAIRDECK_NODE_NAME=Garage Pi", "PATH="} {
+		if !strings.Contains(env, want) {
+			t.Errorf("the hook's environment lacks %q", want)
+		}
 	}
 }

@@ -151,7 +151,7 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 	go g.expiryLoop()
 	go g.accessLoop()
 	if cfg.OnRequest != "" {
-		g.hook = newHookRunner(cfg.OnRequest, cfg.OnRequestTimeout, g.log)
+		g.hook = newHookRunner(cfg.OnRequest, cfg.OnRequestTimeout, g.log, g.hookSecret)
 		g.loops.Add(1)
 		go func() {
 			defer g.loops.Done()
