@@ -251,6 +251,12 @@ func recallDecisions(dir string, r *resolvedIDs) {
 	read := 0
 	scanAudit(dir, auditCursor{}, func(line []byte, _ auditCursor) bool {
 		read += len(line) + 1
+		// Most lines are requests; only decisions and removals are worth
+		// decoding (and they name a request).
+		if !bytes.Contains(line, []byte(`"requestId"`)) ||
+			(!bytes.Contains(line, []byte(`"decision"`)) && !bytes.Contains(line, []byte(`"action":"removed"`))) {
+			return read < recallWindow
+		}
 		var ev struct {
 			Action    string `json:"action"`
 			RequestID string `json:"requestId"`

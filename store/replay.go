@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/pairdeck/pairdeck/internal/statefile"
 )
@@ -26,43 +27,37 @@ type loadedState struct {
 
 // loadState reads the checkpoints and the journal. Nothing is written.
 func (s *Store) loadState() (*loadedState, error) {
-	st := &loadedState{}
-	pend, err := s.readStateFile(s.path(pendingFile))
-	if err != nil {
-		return nil, err
-	}
-	pair, err := s.readStateFile(s.path(pairedFile))
-	if err != nil {
-		return nil, err
-	}
-	st.pending = newPendingTable()
-	if pend.exists {
-		if st.pending, err = decodePending(s.path(pendingFile), pend.data, &s.seq); err != nil {
-			return nil, err
+	st := &loadedState{pending: newPendingTable(), paired: newPairedTable()}
+	// The two checkpoints and the journal are read and decoded side by
+	// side: each is mostly decoding, and the reads of one overlap the
+	// decoding of another.
+	var segs []*segmentData
+	var errs [3]error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		img, err := s.readStateFile(s.path(pendingFile))
+		if err == nil && img.exists {
+			var seq uint64
+			st.pending, err = decodePending(s.path(pendingFile), img.data, &seq)
 		}
-	}
-	st.paired = newPairedTable()
-	if pair.exists {
-		if st.paired, err = decodePaired(s.path(pairedFile), pair.data); err != nil {
-			return nil, err
+		errs[0] = err
+	})
+	wg.Go(func() {
+		img, err := s.readStateFile(s.path(pairedFile))
+		if err == nil && img.exists {
+			st.paired, err = decodePaired(s.path(pairedFile), img.data)
 		}
-	}
-	nums, err := listSegments(s.dir)
-	if err != nil {
+		errs[1] = err
+	})
+	wg.Go(func() { segs, errs[2] = s.readSegments() })
+	wg.Wait()
+	if err := firstError(errs[:]); err != nil {
 		return nil, err
 	}
+	s.seq = uint64(len(st.pending.byID)) // decodePending numbered them from 1
 	var prev *segmentData
-	for _, n := range nums {
-		path := s.path(segmentName(n))
-		data, err := statefile.ReadPrivate(path, maxSegmentBytes, s.log)
-		if err != nil {
-			return nil, readError(path, err)
-		}
-		seg, err := parseSegment(path, data)
-		if err != nil {
-			return nil, err
-		}
-		seg.n = n
+	for _, seg := range segs {
+		path := seg.path
 		if prev != nil && seg.baseSeq != prev.lastSeq() {
 			return nil, journalCorrupt(path, 8, fmt.Sprintf("the segment starts after commit %d, but %s ends at commit %d: a segment between them is missing or out of place",
 				seg.baseSeq, segmentName(prev.n), prev.lastSeq()))
@@ -74,6 +69,29 @@ func (s *Store) loadState() (*loadedState, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// readSegments reads and parses every journal segment, oldest first.
+func (s *Store) readSegments() ([]*segmentData, error) {
+	nums, err := listSegments(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*segmentData
+	for _, n := range nums {
+		path := s.path(segmentName(n))
+		data, err := statefile.ReadPrivate(path, maxSegmentBytes, s.log)
+		if err != nil {
+			return nil, readError(path, err)
+		}
+		seg, err := parseSegment(path, data)
+		if err != nil {
+			return nil, err
+		}
+		seg.n = n
+		out = append(out, seg)
+	}
+	return out, nil
 }
 
 // lastSeq is the commit sequence of the segment's last record (its base
