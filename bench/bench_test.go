@@ -58,7 +58,7 @@ func TestQuickRunReportsEveryFigure(t *testing.T) {
 		"request_p50_ms", "request_p99_ms", "request_ops_per_s_c16",
 		"approve_p50_ms_100_paired", "list_p50_ms_200_pending", "list_p50_ms_400_paired",
 		"fanout_p99_ms_50", "rss_idle_mb", "rss_mb_400_paired", "view_ms_400_pending",
-		"open_ms_400_paired_400_pending", "checkpoint_kb_400_paired_400_pending",
+		"open_ms_400_paired_400_pending", "checkpoint_kb_400_paired_400_pending", "open_store_ms_400_paired_400_pending", "start_ms_empty",
 	} {
 		f, ok := rep.Figure(key)
 		if !ok {

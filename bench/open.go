@@ -91,6 +91,29 @@ func (b *runner) openAfterCrash(ctx context.Context) error {
 	}
 	b.r.add(Figure{Key: "open_ms" + sfx, Label: "gateway start to serving after a crash" + with + " and a full journal", Unit: "ms", Value: lat.p50(), Samples: len(lat)})
 
+	// What starting a gateway costs with no state at all: the process and
+	// everything but the store.
+	var empty samples
+	for range max(3, b.opts.n(5)) {
+		d, err := os.MkdirTemp(b.opts.TempDir, "pairdeck-bench-empty-")
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		c3, err := startChild(ctx, b.opts.Gateway, serveOptions{stateDir: d, token: "bench-" + nodeID(), maxPending: benchMaxPending, ttl: benchTTL})
+		if err != nil {
+			os.RemoveAll(d)
+			return err
+		}
+		empty = append(empty, time.Since(t0))
+		err = c3.stop()
+		os.RemoveAll(d)
+		if err != nil {
+			return err
+		}
+	}
+	b.r.add(Figure{Key: "start_ms_empty", Label: "gateway start to serving with an empty state dir (process start and everything but the store)", Unit: "ms", Value: empty.p50(), Samples: len(empty)})
+
 	// The checkpoint that follows, with this build's store (only where the
 	// build under test keeps a journal: otherwise it says nothing of it).
 	if !hasJournal {
@@ -101,6 +124,25 @@ func (b *runner) openAfterCrash(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(cp)
+	// The store's own part of the start, in this process: Open of a copy.
+	var opens samples
+	for range max(3, b.opts.n(5)) {
+		cp2, err := copyState(dir, b.opts.TempDir)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		st, err := store.Open(store.Options{StateDir: cp2, TTL: benchTTL, MaxPending: benchMaxPending})
+		if err != nil {
+			os.RemoveAll(cp2)
+			return err
+		}
+		opens = append(opens, time.Since(t0))
+		st.Close()
+		os.RemoveAll(cp2)
+	}
+	b.r.add(Figure{Key: "open_store_ms" + sfx, Label: "the store's Open of what the crash left, in this process (checkpoints loaded, journal replayed)" + with, Unit: "ms", Value: opens.p50(), Samples: len(opens)})
+
 	st, err := store.Open(store.Options{StateDir: cp, TTL: benchTTL, MaxPending: benchMaxPending})
 	if err != nil {
 		return err
