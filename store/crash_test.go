@@ -314,12 +314,12 @@ func runAndKill(t *testing.T, dir string, round int, stage string, l *crashLedge
 		t.Fatalf("round %d: child said %q", round, first)
 	}
 	// A chosen step kills the child itself (or this does, if the step is
-	// not reached in time); otherwise a random moment.
-	wait := time.Duration(20+mrand.IntN(200)) * time.Millisecond
+	// not reached in time); otherwise a random moment after its first
+	// acknowledgement (however slowly a busy machine gets it there).
+	var kill <-chan time.Time
 	if stage != "" {
-		wait = 3 * time.Second
+		kill = time.After(10 * time.Second)
 	}
-	kill := time.After(wait)
 	for done := false; !done; {
 		select {
 		case line, ok := <-lines:
@@ -328,6 +328,9 @@ func runAndKill(t *testing.T, dir string, round int, stage string, l *crashLedge
 				break
 			}
 			l.record(t, line)
+			if kill == nil && strings.HasPrefix(line, "ok ") {
+				kill = time.After(time.Duration(mrand.IntN(200)) * time.Millisecond)
+			}
 		case <-kill:
 			cmd.Process.Signal(syscall.SIGKILL)
 			done = true
