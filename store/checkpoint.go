@@ -32,6 +32,9 @@ var (
 	// before it is tried again. Nothing is lost meanwhile: the journal
 	// holds every change.
 	checkpointRetry = 5 * time.Second
+	// checkpointAfterOpen is how long the checkpoint of what Open replayed
+	// waits.
+	checkpointAfterOpen = 2 * time.Second
 )
 
 // snapItem is one record of a checkpoint: its file text, or (for a record
@@ -88,11 +91,12 @@ func (s *Store) checkpointDueAt() time.Time {
 	if s.cpRunning || s.broken != nil || s.journal == nil {
 		return time.Time{}
 	}
+	j := s.journal
 	var at time.Time
 	switch {
-	case s.cpWanted:
+	case s.cpWanted || j.records >= checkpointRecords || j.size >= checkpointBytes:
 		at = s.cpRetryAt
-	case s.journal.records > 0:
+	case j.records > 0:
 		at = s.segStarted.Add(checkpointInterval)
 	default:
 		return time.Time{}

@@ -35,8 +35,9 @@
 // fsync of the dir); then the audit log is fsynced and the journal
 // segments the checkpoint covers are removed. Open loads the checkpoints
 // and replays the journal (replay.go), so after a crash the state is
-// every acknowledged change, and the two files are current again once a
-// store has opened the dir (its first checkpoint starts at once).
+// every acknowledged change, and the two files are current again soon
+// after a store has opened the dir (its first checkpoint starts two
+// seconds after Open).
 //
 // The audit log records only what committed: a batch's lines are written
 // after its record is durable, each carrying the commit's "seq"; Open

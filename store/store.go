@@ -180,10 +180,15 @@ func (s *Store) load() error {
 		return err
 	}
 	// What the journal changed goes into the checkpoints soon, in the
-	// background.
+	// background, once the caller has had a moment to finish starting (a
+	// checkpoint of a large store takes a core for a while, and the
+	// journal holds everything meanwhile).
 	s.cpPendingDirty, s.cpPairedDirty = st.touchedPending, st.touchedPaired
 	s.cpWanted = st.records > 0 || len(s.segments) > 1
 	s.segStarted = time.Now()
+	if s.cpWanted {
+		s.cpRetryAt = s.segStarted.Add(checkpointAfterOpen)
+	}
 	recallDecisions(s.dir, s.resolved)
 	rand.Read(s.decoy[:])
 	return nil
