@@ -238,3 +238,17 @@ func BenchmarkConsoleRelist10kPending(b *testing.B) {
 	}
 	b.ReportMetric(ms(f.relist.mean()), "ms/relist")
 }
+
+// BenchmarkGatewayFleet16: 16 nodes at a time, each from its own loopback
+// address, connecting with its own identity, asking to pair and leaving
+// (the fleet figure of `pairdeck bench`), with the gateway in process so a
+// profile sees where a node's visit goes.
+func BenchmarkGatewayFleet16(b *testing.B) {
+	g := startInProcess(b, 0, 0)
+	b.ResetTimer()
+	perSec, _, err := fleetThroughput(context.Background(), g.url, 16, max(b.N, 16))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(perSec, "nodes/s")
+}
