@@ -307,3 +307,17 @@ func TestLoadedQueueRespectsMaxPending(t *testing.T) {
 		t.Fatalf("%d pending", n)
 	}
 }
+
+func TestLockAndAuditLinksToDevicesAreRefused(t *testing.T) {
+	for _, name := range []string{lockFile, auditFile} {
+		t.Run(name, func(t *testing.T) {
+			stateDir, dir := nodesDir(t)
+			os.Symlink("/dev/zero", filepath.Join(dir, name))
+			_, err := openIn(t, stateDir)
+			if !errors.Is(err, statefile.ErrSymlink) {
+				t.Fatalf("%v, want a refusal of the link", err)
+			}
+			errSays(t, err, filepath.Join(dir, name), "symbolic link", "/dev/zero")
+		})
+	}
+}
