@@ -142,22 +142,26 @@ func (b *runner) conns(ctx context.Context) error {
 			b.r.add(Figure{Key: "rss_mb_conns_" + k.key, Label: fmt.Sprintf("RSS with %d %s", n, k.label), Unit: "MB", Value: round(rss, 1), Samples: n})
 			b.r.add(Figure{Key: "kb_per_conn_" + k.key, Label: "memory per socket (RSS above the idle gateway's)", Unit: "KB", Value: round((rss-idle)*1024/float64(n), 1), Samples: n})
 			b.r.add(Figure{Key: "rss_peak_mb_conns_" + k.key, Label: "RSS peak while they connected", Unit: "MB", Value: round(peak, 1), Samples: n})
-			if k.key == "waiting" {
-				// What the queue itself holds: the sockets go, the
-				// requests stay pending.
-				closeConns(conns)
-				conns = nil
-				queue, err := b.steadyRSS(ctx, c)
-				if err != nil {
-					return err
-				}
-				b.r.add(Figure{Key: "rss_mb_queue_waiting", Label: fmt.Sprintf("RSS once those sockets closed, their %d requests still pending", n), Unit: "MB", Value: round(queue, 1), Samples: n})
-			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
+	}
+	// The waiting nodes' figure holds their 5,000 requests too: what the
+	// queue alone costs, without a socket.
+	err := b.withConnGateway(ctx, "conns-queue", func(dir string) error {
+		return seedState(ctx, dir, 0, n, benchTTL)
+	}, func(c *child) error {
+		rss, err := b.steadyRSS(ctx, c)
+		if err != nil {
+			return err
+		}
+		b.r.add(Figure{Key: "rss_mb_queue_only", Label: fmt.Sprintf("RSS of a gateway with the same %d requests pending and no sockets", n), Unit: "MB", Value: round(rss, 1), Samples: n})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return b.withConnGateway(ctx, "conns-big-frames", nil, func(c *child) error {
 		conns, err := holdConns(ctx, c.url, big, func(ctx context.Context, url string, src net.IP, _ int) (*websocket.Conn, error) {
@@ -274,15 +278,17 @@ func closeConns(conns []*websocket.Conn) {
 	}
 }
 
-// bigFrames sends one 1 MiB frame on every socket at once and returns how
-// many the gateway refused with 1009.
+// bigFrames sends one frame of exactly 1 MiB (a node.pair.request whose
+// name fills it: the most a 1 MiB read limit lets through) on every socket
+// at once and returns how many the gateway refused with 1009.
 func bigFrames(ctx context.Context, conns []*websocket.Conn) int {
-	frame := []byte(`{"type":"req","id":"big","method":"node.pair.request","params":{"displayName":"`)
-	frame = append(frame, make([]byte, bigFrameBytes)...)
-	for i := len(frame) - bigFrameBytes; i < len(frame); i++ {
+	head, tail := `{"type":"req","id":"big","method":"node.pair.request","params":{"displayName":"`, `"}}`
+	frame := make([]byte, bigFrameBytes)
+	copy(frame, head)
+	for i := len(head); i < len(frame)-len(tail); i++ {
 		frame[i] = 'x'
 	}
-	frame = append(frame, `"}}`...)
+	copy(frame[len(frame)-len(tail):], tail)
 	var refused int
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -30,7 +30,7 @@ func TestConnsStageReportsEveryFigure(t *testing.T) {
 			}
 		}
 	}
-	for _, key := range []string{"rss_mb_queue_waiting", "rss_peak_mb_big_frames", "rss_mb_after_big_frames"} {
+	for _, key := range []string{"rss_mb_queue_only", "rss_peak_mb_big_frames", "rss_mb_after_big_frames"} {
 		if f, ok := rep.Figure(key); !ok || f.Value <= 0 {
 			t.Errorf("figure %s: %+v (found %v)", key, f, ok)
 		}

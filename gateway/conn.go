@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
@@ -60,6 +61,9 @@ type wsConn struct {
 	// queue it reads (the subscriber's, or one it was handed over to).
 	writing atomic.Bool
 	wq      chan *outFrame
+	// jobs and jobDone hand frames to the worker (work) and wait for it.
+	jobs    chan func()
+	jobDone chan struct{}
 }
 
 type closeRequest struct {
@@ -81,6 +85,8 @@ func newConn(g *Gateway, ws *websocket.Conn, remoteAddr string, s *slot) *wsConn
 		slot:       s,
 		closeReq:   make(chan closeRequest, 1),
 		writerDone: make(chan struct{}),
+		jobs:       make(chan func()),
+		jobDone:    make(chan struct{}),
 	}
 	// The session is filled in by the handshake; until then the subscriber
 	// is only a queue and is not in the fan-out.
@@ -121,7 +127,44 @@ func (c *wsConn) readLoop(sess *session) {
 			c.readFailed(err)
 			return
 		}
-		onFreshStack(func() { c.serveFrame(sess, typ, data) })
+		c.work(func() { c.serveFrame(sess, typ, data) })
+	}
+}
+
+// linger is how long a connection's writer, or its worker, waits for more
+// before its goroutine ends: long enough that a burst (a client's calls, a
+// run of events) is served by one goroutine (starting one per frame cost
+// a tenth more CPU per request), short enough that idle sockets soon have
+// none.
+const linger = 50 * time.Millisecond
+
+// work runs f on the connection's worker and waits for it. What a frame
+// sets off (JSON, signatures, the store) needs a deep stack; grown on the
+// socket's long-lived reader it would stay grown for the socket's life,
+// which thousands of idle sockets would pay for. The worker lingers
+// (linger) for the next frame, so a busy socket does not start a goroutine
+// per frame.
+func (c *wsConn) work(f func()) {
+	select {
+	case c.jobs <- f: // a worker waits for it
+	default:
+		go c.worker(f)
+	}
+	<-c.jobDone
+}
+
+func (c *wsConn) worker(f func()) {
+	idle := time.NewTimer(linger)
+	defer idle.Stop()
+	for {
+		f()
+		c.jobDone <- struct{}{}
+		idle.Reset(linger)
+		select {
+		case f = <-c.jobs:
+		case <-idle.C:
+			return
+		}
 	}
 }
 
@@ -138,19 +181,6 @@ func (c *wsConn) serveFrame(sess *session, typ websocket.MessageType, data []byt
 	}
 	c.push(out)
 	then.run()
-}
-
-// onFreshStack runs f on a goroutine of its own and waits for it. What a
-// frame sets off (JSON, signatures, the store) needs a deep stack; grown on
-// the socket's long-lived reader it would stay grown for the socket's
-// life, which thousands of idle sockets would pay for.
-func onFreshStack(f func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	<-done
 }
 
 // readFailed closes after a failed read with the status that explains it.
@@ -230,13 +260,17 @@ func (c *wsConn) wakeWriter() {
 }
 
 // writeLoop writes what is queued, following the queue to the one it hands
-// over to (growQueue), and returns when nothing is left. Whoever queues
-// after it looked wakes a new one: the queue is checked again after
-// writing is cleared, so nothing queued is left without a writer.
+// over to (growQueue), and returns once nothing has come for linger.
+// Whoever queues after it looked wakes a new one: the queue is checked
+// again after writing is cleared, so nothing queued is left without a
+// writer.
 func (c *wsConn) writeLoop() {
+	idle := time.NewTimer(linger)
+	defer idle.Stop()
 	for {
 		select {
 		case f := <-c.wq:
+			idle.Reset(linger)
 			if f.next != nil {
 				c.wq = f.next
 				continue
@@ -256,7 +290,7 @@ func (c *wsConn) writeLoop() {
 			}
 			close(c.writerDone)
 			return
-		default:
+		case <-idle.C:
 			q := c.wq // not to be read once writing is cleared
 			c.writing.Store(false)
 			if len(q) == 0 && len(c.closeReq) == 0 {
@@ -265,6 +299,7 @@ func (c *wsConn) writeLoop() {
 			if !c.writing.CompareAndSwap(false, true) {
 				return // another writer took over
 			}
+			idle.Reset(linger)
 		}
 	}
 }

@@ -50,7 +50,7 @@ func (g *Gateway) handshake(c *wsConn) *session {
 		return nil
 	}
 	var sess *session
-	onFreshStack(func() { sess = g.admit(c, nonce, typ, data) })
+	c.work(func() { sess = g.admit(c, nonce, typ, data) })
 	return sess
 }
 
