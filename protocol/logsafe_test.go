@@ -43,3 +43,28 @@ func TestPrintableHandlerLeavesNothingATerminalActsOn(t *testing.T) {
 		}
 	}
 }
+
+// Any string, as a message, key or value, in either format: one line, and
+// nothing in it a terminal acts on.
+func FuzzPrintableHandler(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b]2;x\x07", "\u009b2K", "a\nb", "\u202e", "\xff\xfe", "\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, json := range []bool{false, true} {
+			var buf bytes.Buffer
+			var h slog.Handler = slog.NewTextHandler(&buf, nil)
+			if json {
+				h = slog.NewJSONHandler(&buf, nil)
+			}
+			slog.New(PrintableHandler(h)).With(s, s).Info(s, s, s, "err", errors.New(s))
+			out := strings.TrimSuffix(buf.String(), "\n")
+			if strings.Contains(out, "\n") {
+				t.Fatalf("more than one line for %q: %q", s, out)
+			}
+			if err := CheckText(out); err != nil {
+				t.Fatalf("%q logged as %q: %v", s, out, err)
+			}
+		}
+	})
+}
