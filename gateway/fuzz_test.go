@@ -67,7 +67,7 @@ func FuzzNodeText(f *testing.F) {
 		// connect: the client block, lists and free strings
 		p := protocol.ConnectParams{MinProtocol: 3, MaxProtocol: 3, Role: protocol.RoleNode, Locale: s, UserAgent: s,
 			Client: protocol.ClientInfo{ID: s, DisplayName: s, Version: s, Platform: s, DeviceFamily: s, ModelIdentifier: s, Mode: s, InstanceID: s},
-			Caps: []string{s}, Commands: []string{s}}
+			Caps:   []string{s}, Commands: []string{s}}
 		if err := checkParams(&p); err == nil {
 			for _, v := range []string{p.Locale, p.Client.ID, p.Client.Platform, p.Caps[0]} {
 				if protocol.CheckText(v) != nil {
