@@ -65,6 +65,8 @@ const (
 	CapRemove Capability = "remove"
 	// CapDeviceRename: device.pair.rename (OpenClaw 2026.9+).
 	CapDeviceRename Capability = "device-rename"
+	// CapHistory: the decision history (pairdeck.history.list).
+	CapHistory Capability = "history"
 )
 
 // capabilityMethods are the methods each capability needs.
@@ -76,6 +78,7 @@ var capabilityMethods = map[Capability][]string{
 	CapAutoApprove:   {protocol.MethodPairAutoApprove},
 	CapRemove:        {protocol.MethodPairRemove},
 	CapDeviceRename:  {protocol.MethodDevicePairRename},
+	CapHistory:       {protocol.MethodHistoryList},
 }
 
 // ErrUnsupported matches every *UnsupportedError.
@@ -121,6 +124,8 @@ func unsupported(gatewayVersion string, capability Capability, method string) *U
 		why = gw + " does not offer node.pair.remove: it cannot unpair a node from here"
 	case CapDeviceRename:
 		why = gw + " does not offer device.pair.rename"
+	case CapHistory:
+		why = "the history of decisions is a pairdeck gateway feature; " + gw + " does not keep one that pairdeck can read"
 	default:
 		why = fmt.Sprintf("%s does not offer %s", gw, protocol.Printable(method))
 	}

@@ -330,7 +330,7 @@ func TestOpenClawCapabilities(t *testing.T) {
 		"2026.7.35": {CapVerify, CapRemove},
 		"2026.9.6":  {CapRemove, CapDeviceRename},
 	}
-	all := []Capability{CapRenamePending, CapVerify, CapBlockList, CapPairingSwitch, CapAutoApprove, CapRemove, CapDeviceRename}
+	all := []Capability{CapRenamePending, CapVerify, CapBlockList, CapPairingSwitch, CapAutoApprove, CapRemove, CapDeviceRename, CapHistory}
 	for _, v := range openclawVersions {
 		t.Run(v, func(t *testing.T) {
 			c, g := dialReplay(t, v, "handshake", "op-device-3to4")
@@ -351,6 +351,11 @@ func TestOpenClawCapabilities(t *testing.T) {
 			}
 			if slices.Contains(g.Answered(), protocol.MethodBlockList) {
 				t.Errorf("the unoffered method was sent")
+			}
+			_, err = c.History(testCtx(t), protocol.HistoryQuery{})
+			if !errors.As(err, &ue) || ue.Capability != CapHistory || strings.Contains(err.Error(), "unknown method") ||
+				!strings.Contains(err.Error(), "pairdeck gateway feature") || slices.Contains(g.Answered(), protocol.MethodHistoryList) {
+				t.Errorf("History: %v, want a one-line UnsupportedError, the call not sent", err)
 			}
 		})
 	}

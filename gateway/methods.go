@@ -39,6 +39,7 @@ var methods = map[string]methodSpec{
 	protocol.MethodBlockRemove:     {scope: protocol.ScopePairing, run: (*Gateway).blockRemove},
 	protocol.MethodBlockList:       {scope: protocol.ScopePairing, run: (*Gateway).blockList},
 	protocol.MethodPairAutoApprove: {scope: protocol.ScopePairing, run: (*Gateway).pairAutoApprove},
+	protocol.MethodHistoryList:     {scope: protocol.ScopeRead, run: (*Gateway).historyList},
 }
 
 // answer answers one post-handshake frame with the frame to send. A result

@@ -36,6 +36,7 @@ type pairingStore interface {
 	PairedNode(nodeID string) (protocol.PairedNode, bool)
 	NextExpiry() (time.Time, bool)
 	ExpireDueWith(ctx context.Context, then func([]store.Expiry)) ([]store.Expiry, error)
+	History(q protocol.HistoryQuery) (protocol.HistoryPage, error)
 }
 
 var _ pairingStore = (*store.Store)(nil)

@@ -8,10 +8,19 @@ import "encoding/json"
 // (store.History, store.ReadHistory); the CLI and an operator method show
 // it.
 
+// MethodHistoryList is pairdeck.history.list: one page of history, as
+// store.History reads it (params HistoryQuery, result HistoryPage). It needs
+// operator.read: the log holds no secret (never a token), and what it shows
+// of nodes (names, addresses) node.list shows a reader already; who decided
+// is what a read-only dashboard is for.
+const MethodHistoryList = "pairdeck.history.list"
+
 // Limits on one page of history.
 const (
 	HistoryDefaultLimit = 100
 	HistoryMaxLimit     = 1000
+	// HistoryMaxActions bounds HistoryQuery.Actions over the wire.
+	HistoryMaxActions = 32
 )
 
 // HistoryQuery selects events, newest first. Zero values select everything.

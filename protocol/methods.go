@@ -20,7 +20,7 @@ var Methods = []string{
 	MethodPairRequest, MethodPairList, MethodPairApprove, MethodPairReject,
 	MethodPairVerify, MethodPairRemove, MethodNodeRename, MethodNodeList,
 	MethodPairingGet, MethodPairingSet, MethodBlockAdd, MethodBlockRemove,
-	MethodBlockList, MethodPairAutoApprove,
+	MethodBlockList, MethodPairAutoApprove, MethodHistoryList,
 }
 
 // Roles.
