@@ -46,7 +46,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 124 timed out, 130 interrupted.`,
 	cmd.PersistentFlags().BoolVar(&n.asJSON, "json", false, "print the result as JSON")
 	cmd.AddCommand(n.pendingCmd(), n.approveCmd(), n.rejectCmd(), n.statusCmd(),
 		n.renameCmd(), n.removeCmd(), n.listCmd(), n.verifyCmd(),
-		n.blockCmd(), n.unblockCmd(), n.blockedCmd())
+		n.blockCmd(), n.unblockCmd(), n.blockedCmd(), n.historyCmd())
 	return cmd
 }
 

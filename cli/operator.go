@@ -92,6 +92,13 @@ const (
 // need a gateway; their connection is re-established after a drop (a
 // gateway restart), instead of ending the command.
 func openSession(ctx context.Context, g *globals, f *connFlags, clientID string, acc access) (*session, error) {
+	return openSessionOr(ctx, g, f, clientID, acc, func(stateDir string) (*session, error) { return openOffline(stateDir, clientID) })
+}
+
+// openSessionOr is openSession with another way to act on the state dir
+// when no gateway runs (offline): `nodes history` reads the files without
+// the store's lock.
+func openSessionOr(ctx context.Context, g *globals, f *connFlags, clientID string, acc access, offline func(stateDir string) (*session, error)) (*session, error) {
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
 		return nil, err
@@ -142,7 +149,7 @@ func openSession(ctx context.Context, g *globals, f *connFlags, clientID string,
 			return nil, fmt.Errorf("state dir %s does not exist, and no gateway runs for it: start one with `pairdeck serve --state-dir %s` "+
 				"(it creates the dir), or name another with --state-dir or $OPENCLAW_STATE_DIR, or a gateway with --url", stateDir, stateDir)
 		}
-		s, err := openOffline(stateDir, clientID)
+		s, err := offline(stateDir)
 		var locked *store.LockedError
 		if err == nil || !errors.As(err, &locked) || time.Now().After(deadline) {
 			return s, err
