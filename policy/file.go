@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/pairdeck/pairdeck/internal/atomicfile"
 	"github.com/pairdeck/pairdeck/internal/statefile"
 )
@@ -98,18 +97,21 @@ const lockWait = 5 * time.Second
 // (refusing a corrupt one), applies change, and saves the result. Edits
 // from concurrent commands are applied one after the other, never lost.
 func Edit(ctx context.Context, dir string, change func(*Policy) error) (Policy, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Policy{}, fmt.Errorf("create %s: %w", dir, err)
+	if err := statefile.EnsureDir(dir, nil); err != nil {
+		return Policy{}, err
 	}
+	// The lock file is opened as every state file is: a link in its place
+	// is refused, never followed (a lock that followed one would create or
+	// lock whatever it points at).
 	lockPath := filepath.Join(dir, lockName)
-	fl := flock.New(lockPath, flock.SetPermissions(0o600))
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	ok, err := fl.TryLockContext(lctx, 20*time.Millisecond)
-	if err != nil || !ok {
+	lock, err := statefile.AcquireLock(ctx, lockPath, lockWait, nil)
+	if errors.Is(err, statefile.ErrLockHeld) {
 		return Policy{}, fmt.Errorf("another pairdeck command is editing the policy (%s is locked); retry in a moment", lockPath)
 	}
-	defer fl.Unlock()
+	if err != nil {
+		return Policy{}, err
+	}
+	defer lock.Release()
 
 	path := Path(dir)
 	p, err := Load(path)

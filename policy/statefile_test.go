@@ -58,3 +58,21 @@ func TestPolicyFilesAreReadSafely(t *testing.T) {
 		})
 	}
 }
+
+// policy.lock is a state file too: a link in its place is refused, and
+// what it points at is neither created nor touched.
+func TestPolicyLockLinkIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	os.Symlink(target, filepath.Join(dir, lockName))
+	_, err := Edit(t.Context(), dir, func(p *Policy) error { p.AutoApprove.Enabled = true; return nil })
+	if !errors.Is(err, statefile.ErrSymlink) {
+		t.Fatalf("%v, want a refusal of the link", err)
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the link's target was created: %v", err)
+	}
+	if _, err := os.Stat(Path(dir)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the policy was written despite the refused lock: %v", err)
+	}
+}
