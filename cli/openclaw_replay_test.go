@@ -304,14 +304,16 @@ func TestOpenClawRefusalsSayWhatToDo(t *testing.T) {
 
 // openclawNodeState is node.json of a node paired with an OpenClaw gateway.
 type openclawNodeState struct {
-	NodeID      string `json:"nodeId"`
-	GatewayURL  string `json:"gatewayUrl"`
-	PairedAtMs  int64  `json:"pairedAtMs"`
-	DisplayName string `json:"displayName"`
-	DeviceToken string `json:"deviceToken"`
-	Role        string `json:"role"`
-	Protocol    int    `json:"protocol"`
-	Approval    string `json:"approval"`
+	NodeID      string   `json:"nodeId"`
+	GatewayURL  string   `json:"gatewayUrl"`
+	PairedAtMs  int64    `json:"pairedAtMs"`
+	DisplayName string   `json:"displayName"`
+	DeviceToken string   `json:"deviceToken"`
+	Role        string   `json:"role"`
+	Protocol    int      `json:"protocol"`
+	Approval    string   `json:"approval"`
+	Caps        []string `json:"caps"`
+	Commands    []string `json:"commands"`
 }
 
 func readOpenClawNodeState(t *testing.T, dir string) openclawNodeState {
@@ -345,7 +347,7 @@ func TestOpenClawNodePairThroughDevicePairing(t *testing.T) {
 	t.Parallel()
 	e, g := openclawEnv(t, oc96, "node-connect", "node-no-token", "node-P")
 	dir := t.TempDir()
-	p := e.start("node", "pair", "--json", "--name", "Recorder P", "--node-dir", dir)
+	p := e.start("node", "pair", "--json", "--name", "Recorder P", "--node-dir", dir, "--caps", "system", "--commands", "system.notify")
 	var pending struct {
 		Event, RequestID, NodeID, Fingerprint, Kind, Hint, StateFile string
 		Created                                                      *bool
@@ -357,7 +359,8 @@ func TestOpenClawNodePairThroughDevicePairing(t *testing.T) {
 	}
 	want := recordedDeviceToken(t, g, "node-P")
 	st := readOpenClawNodeState(t, dir)
-	if st.DeviceToken != want || st.Role != "node" || st.Protocol != 4 || st.Approval != protocol.ApprovalPending || st.NodeID != pending.NodeID {
+	if st.DeviceToken != want || st.Role != "node" || st.Protocol != 4 || st.Approval != protocol.ApprovalPending || st.NodeID != pending.NodeID ||
+		strings.Join(st.Caps, ",") != "system" || strings.Join(st.Commands, ",") != "system.notify" {
 		t.Errorf("node.json while waiting = %+v", st)
 	}
 	checkMode(t, filepath.Join(dir, "node.json"), 0o600)
@@ -420,7 +423,8 @@ func TestOpenClawNodeConnectWithTheDeviceToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := client.SaveNodeState(dir, client.NodeState{NodeID: id.DeviceID, GatewayURL: g.URL, DeviceToken: "an-older-device-token",
-			Role: protocol.RoleNode, Protocol: tc.protocol, Approval: protocol.ApprovalPending, DisplayName: "Recorder P"}); err != nil {
+			Role: protocol.RoleNode, Protocol: tc.protocol, Approval: protocol.ApprovalPending, DisplayName: "Recorder P",
+			Caps: []string{"system"}, Commands: []string{"system.notify"}}); err != nil {
 			t.Fatal(err)
 		}
 		p := e.startEnv([]string{"OPENCLAW_GATEWAY_TOKEN="}, "node", "connect", "--node-dir", dir)
@@ -432,6 +436,10 @@ func TestOpenClawNodeConnectWithTheDeviceToken(t *testing.T) {
 		sent := g.Sent()
 		if a := sent[0].Auth; a == nil || a.DeviceToken != "an-older-device-token" || (tc.protocol == 3) != (a.Token == "an-older-device-token") {
 			t.Errorf("%s: connect auth %+v", tc.version, a)
+		}
+		// The gateway takes the node's surface from every connect.
+		if strings.Join(sent[0].Caps, ",") != "system" || strings.Join(sent[0].Commands, ",") != "system.notify" {
+			t.Errorf("%s: connect declares caps %v commands %v, want what the node paired with", tc.version, sent[0].Caps, sent[0].Commands)
 		}
 		if tc.version == oc96 {
 			if g.Push(t, "node-P", protocol.EventPairResolved) != 1 {

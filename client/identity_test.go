@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -195,7 +196,7 @@ func TestNodeStateRoundTrip(t *testing.T) {
 		}
 	}
 	got, err := LoadNodeState(dir)
-	if err != nil || got != st {
+	if err != nil || !reflect.DeepEqual(got, st) {
 		t.Fatalf("loaded %+v, %v", got, err)
 	}
 	if strings.Contains(st.String(), "secret-token") {

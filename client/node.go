@@ -38,6 +38,12 @@ type NodeState struct {
 	// node's commands were approved, protocol.ApprovalPending while that is
 	// not known (empty for a pairdeck pairing).
 	Approval string `json:"approval,omitempty"`
+	// Caps and Commands are what the node declared when it paired with an
+	// OpenClaw gateway, which takes a node's surface from every connect:
+	// ConnectNode declares them again (a connect declaring less was
+	// recorded on 2026.7.35 to need approval anew).
+	Caps     []string `json:"caps,omitempty"`
+	Commands []string `json:"commands,omitempty"`
 }
 
 // String describes the state without the token.
@@ -330,6 +336,12 @@ func ConnectNode(ctx context.Context, cfg Config, st NodeState) (*Client, error)
 	cfg.Reconnect = true
 	if cfg.URL == "" {
 		cfg.URL = st.GatewayURL
+	}
+	if cfg.Caps == nil {
+		cfg.Caps = st.Caps
+	}
+	if cfg.Commands == nil {
+		cfg.Commands = st.Commands
 	}
 	return Dial(ctx, cfg)
 }

@@ -94,7 +94,8 @@ func pairThroughDevice(ctx context.Context, c *Client, req protocol.PairRequestP
 			"so it could not reconnect without the gateway's shared secret; pairdeck does not store that secret", c.cfg.URL)
 	}
 	st := NodeState{NodeID: nodeID, GatewayURL: c.cfg.URL, PairedAtMs: c.cfg.Now().UnixMilli(), DisplayName: req.DisplayName,
-		DeviceToken: h.Auth.DeviceToken, Role: protocol.RoleNode, Protocol: h.Protocol, Approval: protocol.ApprovalPending}
+		DeviceToken: h.Auth.DeviceToken, Role: protocol.RoleNode, Protocol: h.Protocol, Approval: protocol.ApprovalPending,
+		Caps: c.cfg.Caps, Commands: c.cfg.Commands}
 	out := PairOutcome{NodeID: nodeID, State: st, CommandsPending: true}
 	pending := PairPending{NodeID: nodeID, Fingerprint: protocol.Fingerprint(nodeID), Created: true, Kind: protocol.KindNode, State: &st}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -180,12 +181,12 @@ func TestOpenClawConnectNodeWithDeviceToken(t *testing.T) {
 func TestNodeStateWithDeviceTokenRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	st := NodeState{NodeID: "n1", GatewayURL: "ws://127.0.0.1:1", DeviceToken: "test-only-device-token", Role: protocol.RoleNode, Protocol: 4,
-		Approval: protocol.ApprovalPending}
+		Approval: protocol.ApprovalPending, Caps: []string{"system"}, Commands: []string{"system.notify"}}
 	if err := SaveNodeState(dir, st); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadNodeState(dir)
-	if err != nil || got != st {
+	if err != nil || !reflect.DeepEqual(got, st) {
 		t.Fatalf("loaded %+v, %v; want %+v", got, err, st)
 	}
 	if strings.Contains(st.String(), st.DeviceToken) {
