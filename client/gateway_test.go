@@ -552,7 +552,10 @@ func TestLiveListLargerThanMaxPayload(t *testing.T) {
 		seedStateFiles(t, o.StateDir, pending, paired)
 	})
 	op := g.operator(t, false)
-	ctx := testCtx(t)
+	// Thousands of records under -race on a busy machine take longer than
+	// testCtx's 10 s safety net; nothing here is a timing target.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	maxPayload := op.Hello().Policy.MaxPayload
 
 	list, err := op.List(ctx)
