@@ -80,18 +80,34 @@ func (k activityKind) style(st *styles.Styles) styles.Style {
 
 // activityEntry is one line of the activity log.
 type activityEntry struct {
-	seq    uint64
+	seq    uint64 // live entries: 1, 2, … as logged; 0 for one read from history
 	at     time.Time
 	kind   activityKind
 	nodeID string
 	name   string
 	actor  string // who did it, when the gateway said
 	note   string
+	// requestID names the request a request or decision is about.
+	requestID string
+	// cursor is where the entry is in the gateway's history, once known
+	// (read from it, or a live entry matched with it).
+	cursor string
+	// rank places the entry: a live one's seq; for those read from
+	// history, the rank of the load that brought them (see history.go).
+	rank uint64
+}
+
+// key is the entry's key in the list: its seq, or its history cursor.
+func (e activityEntry) key() string {
+	if e.seq == 0 {
+		return "h" + e.cursor
+	}
+	return strconv.FormatUint(e.seq, 10)
 }
 
 // activityLimit bounds the log: a console left open for a month must not
-// grow without end.
-const activityLimit = 500
+// grow without end, nor one paged far back into its history.
+const activityLimit = 2000
 
 var activityColumns = []table.Column{
 	{Title: "TIME", Min: 8, Max: 8},
@@ -102,20 +118,24 @@ var activityColumns = []table.Column{
 	{Title: "NOTE", Min: 14, Grow: 3, Priority: 3},
 }
 
-// activityView is the log of what happened, newest first.
+// activityView is the log of what happened, newest first: what this
+// console saw happen, above what it read from the gateway's history.
 type activityView struct {
 	list          rowList[activityEntry]
 	next          uint64
+	history       historyState
 	width, height int
 }
 
 func newActivityView() activityView {
-	return activityView{list: newRowList(
-		func(e activityEntry) string { return strconv.FormatUint(e.seq, 10) },
+	v := activityView{list: newRowList(
+		func(e activityEntry) string { return e.key() },
 		func(e activityEntry) string {
 			return strings.Join([]string{e.name, e.nodeID, e.actor, e.kind.label(), e.note}, "\x00")
 		},
-	)}
+	), history: newHistoryState()}
+	v.list.SetOrder(compareActivity)
+	return v
 }
 
 func (v *activityView) SetSize(w, h int) {
@@ -127,17 +147,38 @@ func (v *activityView) SetSize(w, h int) {
 // cursor on the newest entry follows the log, like tail -f; one further
 // down stays on the entry it is reading.
 func (v *activityView) Add(e activityEntry) {
+	if v.history.claimed(e) {
+		return // already shown, as read from the gateway's history
+	}
 	following := v.list.cursor.Index == 0
 	v.next++
-	e.seq = v.next
+	e.seq, e.rank = v.next, v.next
 	v.list.Upsert(e)
 	if following {
 		v.list.cursor.MoveTo(0)
 	}
-	if v.list.Len() > activityLimit {
-		oldest := v.next - activityLimit
-		v.list.RemoveWhere(func(e activityEntry) bool { return e.seq <= oldest })
+	v.trim()
+}
+
+// trim forgets the oldest entries beyond the limit. Once entries read
+// from history go, paging back stops: what is older is for `pairdeck
+// nodes history`.
+func (v *activityView) trim() {
+	if v.list.Len() <= activityLimit {
+		return
 	}
+	drop := map[string]bool{}
+	i := 0
+	v.list.Each(func(e activityEntry) {
+		if i >= activityLimit {
+			drop[e.key()] = true
+			if e.cursor != "" {
+				v.history.older, v.history.trimmed = "", true
+			}
+		}
+		i++
+	})
+	v.list.RemoveWhere(func(e activityEntry) bool { return drop[e.key()] })
 }
 
 func (v *activityView) Filter() string                  { return v.list.Filter() }
@@ -157,12 +198,14 @@ func (v *activityView) enableKeys(k *KeyMap, _ viewCtx) { k.navigation(v.list.Sh
 
 func (v *activityView) onKey(msg tea.KeyPressMsg, k *KeyMap, _ viewCtx) tea.Cmd {
 	moveCursor(&v.list.cursor, msg, *k)
-	return nil
+	return v.atBottom()
 }
 
 func (v *activityView) View(c viewCtx, st *styles.Styles) string {
 	empty := ""
 	switch {
+	case v.list.Len() == 0 && v.history.unsupported:
+		empty = "Nothing has happened yet. Requests and decisions are logged here (this gateway keeps no history the console can read)."
 	case v.list.Len() == 0:
 		empty = "Nothing has happened yet. Requests and decisions are logged here."
 	case v.list.Shown() == 0:

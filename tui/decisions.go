@@ -149,7 +149,7 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 			actor = "auto (rule " + msg.rule + ")"
 		}
 		m.logOnce(decided(res.requestID), activityEntry{
-			at: now, kind: kind, nodeID: res.nodeID, name: res.name, actor: actor, note: note,
+			at: now, kind: kind, nodeID: res.nodeID, requestID: res.requestID, name: res.name, actor: actor, note: note,
 		})
 		m.log.Info("decided", "action", msg.action.past(), "requestId", res.requestID,
 			"nodeId", res.nodeID, "delivered", res.approved.Delivered)

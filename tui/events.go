@@ -29,6 +29,7 @@ func (m *Model) applyUpdate(u protocol.Update) tea.Cmd {
 			m.everConnected = true
 		}
 		m.log.Info("gateway link", "state", u.State.String(), "err", u.Err)
+		cmds = append(cmds, m.historyOnLink(u.State))
 	}
 	if u.Relist {
 		cmds = append(cmds, m.refresh())
@@ -89,7 +90,7 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 			return m.refresh()
 		}
 		m.logOnce(decided(res.RequestID), activityEntry{
-			at: msTime(res.TS), kind: kind, nodeID: res.NodeID, name: name, actor: res.Actor,
+			at: msTime(res.TS), kind: kind, nodeID: res.NodeID, requestID: res.RequestID, name: name, actor: res.Actor,
 		})
 		if res.Decision == protocol.DecisionApproved && !mine {
 			return m.refresh() // the paired list has a new (or re-keyed) node
@@ -151,7 +152,7 @@ func (m *Model) onRequested(req protocol.PendingRequest) tea.Cmd {
 // requestedEntry logs a node's request; the node itself is who did it.
 func requestedEntry(req protocol.PendingRequest) activityEntry {
 	return activityEntry{
-		at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID,
+		at: msTime(req.TS), kind: actRequested, nodeID: req.NodeID, requestID: req.RequestID,
 		name: nameOr(req.DisplayName, req.NodeID), actor: "the node", note: requestNote(req),
 	}
 }

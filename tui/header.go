@@ -116,7 +116,11 @@ func (m Model) tabNotes() []note {
 		notes = append(notes, note{st.Dim.Render(fmt.Sprintf("/%s %d of %d", protocol.Printable(v.Filter()), shown, total)), 1})
 	}
 	if first, last, n, scrolls := v.Position(); scrolls && !m.detail.open && m.page == pageNone {
-		notes = append(notes, note{st.Dim.Render(fmt.Sprintf("%d–%d of %d", first, last, n)), 2})
+		more := ""
+		if mv, ok := v.(interface{ moreOlder() string }); ok {
+			more = mv.moreOlder() // older history can still be read
+		}
+		notes = append(notes, note{st.Dim.Render(fmt.Sprintf("%d–%d of %d%s", first, last, n, more)), 2})
 	}
 	if m.view == viewPending && m.pending.list.Len() > 1 && !m.detail.open && m.page == pageNone {
 		notes = append(notes, note{st.Dim.Render(m.pending.order.words()), 3})

@@ -90,6 +90,7 @@ func New(b Backend, opts Options) Model {
 		// Init (a value receiver) cannot record it: the first list is in
 		// flight from the start.
 		m.sync.startList()
+		_, m.activity.history.loading = b.(HistoryBackend)
 	}
 	m.setStyles(m.st)
 	m.syncKeys()
@@ -112,7 +113,7 @@ func (m Model) Init() tea.Cmd {
 	if m.backend != nil {
 		list = refreshCmd(m.ctx, m.backend)
 	}
-	return tea.Batch(list, waitForUpdate(m.updates), tick())
+	return tea.Batch(list, m.startHistory(), waitForUpdate(m.updates), tick())
 }
 
 // Update applies one message. Every path ends in syncKeys, so the key map
@@ -160,9 +161,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.log.Warn("update stream closed")
 		m.conn, m.connErr = protocol.Disconnected, nil
 		m.updates = nil
-		return nil
+		return m.historyOnLink(m.conn)
 	case refreshedMsg:
 		return m.onRefreshed(msg)
+	case historyMsg:
+		return m.onHistory(msg)
+	case loadOlderMsg:
+		return m.loadHistory(loadOlder)
 	case decidedMsg:
 		return m.onDecided(msg)
 	case renamedMsg:
@@ -407,7 +412,7 @@ func (m *Model) onTick() tea.Cmd {
 			m.log.Info("dropped expired request", "requestId", r.req.RequestID, "nodeId", r.req.NodeID)
 			m.sync.droppedAsExpired(r.req.RequestID, r.expiresAt)
 			m.logOnce(decided(r.req.RequestID), activityEntry{
-				at: r.expiresAt, kind: actExpired, nodeID: r.req.NodeID, name: r.name(),
+				at: r.expiresAt, kind: actExpired, nodeID: r.req.NodeID, requestID: r.req.RequestID, name: r.name(),
 				note: "dropped (no event)",
 			})
 		}

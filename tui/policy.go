@@ -222,7 +222,7 @@ func (m *Model) onBlocked(msg blockedMsg) tea.Cmd {
 	if id := msg.res.RejectedRequestID; id != "" {
 		m.pending.Remove(id)
 		m.logOnce(decided(id), activityEntry{
-			at: now, kind: actRejected, nodeID: t.nodeID, name: t.name, actor: "this console", note: "with the block",
+			at: now, kind: actRejected, nodeID: t.nodeID, requestID: id, name: t.name, actor: "this console", note: "with the block",
 		})
 	}
 	m.logOnce(blockedNode(t.nodeID), activityEntry{at: now, kind: actBlocked, nodeID: t.nodeID, name: t.name, actor: "this console"})
