@@ -87,6 +87,11 @@ type Config struct {
 	TLSConfig *tls.Config
 	// HandshakeTimeout bounds dial + challenge + connect (10 s default).
 	HandshakeTimeout time.Duration
+	// FollowURL, when set, is asked before each reconnect attempt where
+	// the gateway is now: a non-empty answer other than the URL in use is
+	// dialled instead (a local gateway restarted on another port announces
+	// itself in its runtime file). Called on the reconnect goroutine.
+	FollowURL func() string
 	// RetryRefusalsFor is how long Dial keeps retrying refusals that say
 	// "later" (a rate limit, a gateway still starting), waiting as long as
 	// the gateway asks; 0 means DefaultRetryRefusalsFor, negative never.
@@ -171,9 +176,10 @@ type Client struct {
 	cur     *conn // nil between connections and after the end
 	hello   protocol.HelloOK
 	state   protocol.ConnState
-	err     error // the terminal error, once done
-	lastErr error // why the last connection or attempt failed
-	closed  bool  // Close was called
+	err     error     // the terminal error, once done
+	lastErr error     // why the last connection or attempt failed
+	retryAt time.Time // when the next reconnect attempt starts, while waiting for it
+	closed  bool      // Close was called
 	// deviceToken is the last device token the gateway issued (or the
 	// configured one), to tell a rotation from a repeat.
 	deviceToken string
@@ -313,11 +319,22 @@ func (c *Client) adopt(cn *conn, relist bool) bool {
 }
 
 // setState records a state change and tells the consumer.
-func (c *Client) setState(s protocol.ConnState, err error) {
+func (c *Client) setState(s protocol.ConnState, err error) { c.setRetry(s, err, time.Time{}) }
+
+// setRetry is setState for a Disconnected state that ends in another
+// attempt at retryAt (zero: none planned).
+func (c *Client) setRetry(s protocol.ConnState, err error, retryAt time.Time) {
 	c.mu.Lock()
-	c.state, c.lastErr = s, err
+	c.state, c.lastErr, c.retryAt = s, err, retryAt
 	c.mu.Unlock()
-	c.upd.emit(protocol.Update{StateChanged: true, State: s, Err: err}, c.snapshot)
+	c.upd.emit(protocol.Update{StateChanged: true, State: s, Err: err, RetryAt: retryAt}, c.snapshot)
+}
+
+// URL is the gateway's URL: the one dialled last (see Config.FollowURL).
+func (c *Client) URL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.URL
 }
 
 // snapshot is the current state as an update, re-sent after an overflow.
@@ -326,7 +343,7 @@ func (c *Client) snapshot() protocol.Update {
 	defer c.mu.Unlock()
 	u := protocol.Update{StateChanged: true, State: c.state}
 	if c.state == protocol.Disconnected {
-		u.Err = c.lastErr
+		u.Err, u.RetryAt = c.lastErr, c.retryAt
 	}
 	return u
 }

@@ -28,8 +28,7 @@ func (c *Client) run(cn *conn) {
 			return
 		}
 		c.log.Warn("lost the gateway connection; reconnecting", "err", cause)
-		c.setState(protocol.Disconnected, cause)
-		if cn = c.reconnect(); cn == nil {
+		if cn = c.reconnect(cause); cn == nil {
 			return
 		}
 		if !c.adopt(cn, true) {
@@ -40,11 +39,14 @@ func (c *Client) run(cn *conn) {
 }
 
 // reconnect dials until it succeeds, the Client is closed (nil) or the
-// gateway refuses for good (nil, after stop).
-func (c *Client) reconnect() *conn {
+// gateway refuses for good (nil, after stop). Before each wait it says,
+// with why the last connection or attempt failed, when the next attempt
+// starts.
+func (c *Client) reconnect(cause error) *conn {
 	var hint time.Duration // the last refusal's "retry after"
 	for attempt := 0; ; attempt++ {
 		wait := max(c.cfg.Backoff.delay(attempt), hint)
+		c.setRetry(protocol.Disconnected, cause, c.cfg.Now().Add(wait))
 		t := time.NewTimer(wait)
 		select {
 		case <-c.ctx.Done():
@@ -53,6 +55,7 @@ func (c *Client) reconnect() *conn {
 			return nil
 		case <-t.C:
 		}
+		c.follow()
 		c.setState(protocol.Connecting, nil)
 		cn, err := c.connect(c.ctx)
 		if err == nil {
@@ -68,8 +71,25 @@ func (c *Client) reconnect() *conn {
 		}
 		hint, _ = retryWait(err)
 		c.log.Debug("reconnect attempt failed", "attempt", attempt+1, "err", err)
-		c.setState(protocol.Disconnected, err)
+		cause = err
 	}
+}
+
+// follow moves to the URL Config.FollowURL names, if it names another.
+// Only the reconnect goroutine writes the URL, and the dial that reads it
+// runs on it too; URL reads it under the lock.
+func (c *Client) follow() {
+	if c.cfg.FollowURL == nil {
+		return
+	}
+	next := c.cfg.FollowURL()
+	if next == "" || next == c.cfg.URL || checkURL(next) != nil {
+		return
+	}
+	c.log.Info("the gateway moved; following it", "from", c.cfg.URL, "to", next)
+	c.mu.Lock()
+	c.cfg.URL = next
+	c.mu.Unlock()
 }
 
 // stop ends the Client with a terminal error, surfaced by Err and in a

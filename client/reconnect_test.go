@@ -202,3 +202,41 @@ func TestSilentGatewayIsPresumedLost(t *testing.T) {
 		t.Errorf("state %v while the gateway ticks", c.State())
 	}
 }
+
+// A gateway restarted on another port is found on the next attempt: the
+// client asks FollowURL where it is before each one. While it waits, the
+// Disconnected state says when it tries again.
+func TestReconnectFollowsTheGatewayToItsNewURL(t *testing.T) {
+	first, second := newFakeGateway(t), newFakeGateway(t)
+	first.serve = func(ctx context.Context, s *fakeSession) {
+		s.event(protocol.EventShutdown, protocol.ShutdownEvent{Reason: "restart"}, 0)
+		s.ws.Close(websocket.StatusServiceRestart, "gateway shutting down")
+	}
+	second.serve = func(ctx context.Context, s *fakeSession) { s.serveRequests(ctx, nil) }
+	var where atomic.Value
+	where.Store("")
+	c, err := Dial(testCtx(t), Config{URL: first.URL, Token: "t", Identity: mustIdentity(t), Reconnect: true,
+		Backoff:   Backoff{Min: 200 * time.Millisecond, Max: 400 * time.Millisecond},
+		FollowURL: func() string { return where.Load().(string) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	before := time.Now()
+	down := waitFor(t, c, "Disconnected", isState(protocol.Disconnected))
+	if down.RetryAt.Before(before.Add(100*time.Millisecond)) || down.RetryAt.After(time.Now().Add(400*time.Millisecond)) {
+		t.Errorf("retry at %v, %v after the drop; want within the backoff (100–400 ms)", down.RetryAt, down.RetryAt.Sub(before))
+	}
+	first.srv.Close() // the old port answers no more
+	where.Store(second.URL)
+	waitFor(t, c, "Connected", isState(protocol.Connected))
+	if c.URL() != second.URL {
+		t.Errorf("URL = %s, want %s", c.URL(), second.URL)
+	}
+	if n := second.conns.Load(); n != 1 {
+		t.Errorf("%d connections to the new gateway, want 1", n)
+	}
+	if err := c.Call(testCtx(t), "ping", nil, nil); err != nil {
+		t.Errorf("call after following: %v", err)
+	}
+}

@@ -1,5 +1,7 @@
 package protocol
 
+import "time"
+
 // ConnState is a client's view of its link to the gateway.
 type ConnState int
 
@@ -29,6 +31,9 @@ type Update struct {
 	State  ConnState // set with StateChanged
 	Err    error     // why the state changed, when it is Disconnected
 	Relist bool      // the consumer should call node.pair.list again
+	// RetryAt is when the client tries to connect again, with a
+	// Disconnected state while it reconnects; zero when it will not.
+	RetryAt time.Time
 
 	StateChanged bool
 }
