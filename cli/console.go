@@ -3,9 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,9 +92,13 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		}
 	}
 	named := url != "" // by --url or $OPENCLAW_GATEWAY_URL, not found for the state dir
+	var follow func() string
 	if url == "" {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
 			url, why = rt.URL, fmt.Sprintf("it already runs for %s, pid %d", stateDir, rt.PID)
+			// Found by its runtime file, it is found again that way: a
+			// gateway restarted on another port is followed there.
+			follow = runtimeURL(stateDir)
 		}
 	}
 	// The OpenClaw gateway that owns the dir is attached to as a pairdeck
@@ -153,13 +161,14 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		if err != nil {
 			return err
 		}
-		c, err := dialOperatorClient(ctx, url, creds, "pairdeck-console", id, true, logger)
+		c, err := dialOperatorClient(ctx, url, creds, "pairdeck-console", id, true, follow, logger)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		opts.Remote, opts.Endpoint = true, url
-		return tui.Run(ctx, c, opts)
+		_, err = tui.Run(ctx, c, opts)
+		return err
 	}
 
 	gw, err := startGateway(stateDir, &f.gw, logger)
@@ -179,7 +188,80 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 	if opts.SilentCheck, err = f.silent.check(gw.URL); err != nil {
 		return err
 	}
-	return tui.Run(ctx, local, opts)
+	// Quitting asks first while others use this gateway (consoles over the
+	// network or SSH, CLI commands).
+	opts.Others = func() []string { return gw.Gateway.Operators(local) }
+	exit, err := tui.Run(ctx, local, opts)
+	if err != nil || exit != tui.ExitKeepServing {
+		return err
+	}
+	local.Close()
+	keepServing(ctx, gw, cmd.ErrOrStderr(), logger)
+	return nil
+}
+
+// keepServingPoll is how often a gateway left serving after its console
+// closed looks whether operators are still attached.
+const keepServingPoll = 500 * time.Millisecond
+
+// keepServing leaves the gateway of a closed console serving the operators
+// still attached to it — nobody is cut off — until the last has left, or a
+// signal stops it. Closing the terminal does not: the operator asked to
+// leave it running. It says so on out, once, and again as they leave.
+func keepServing(ctx context.Context, gw *runningGateway, out io.Writer, logger *slog.Logger) {
+	signal.Ignore(syscall.SIGHUP) // the terminal may go now
+	say := func(format string, a ...any) {
+		// Names come from the network: shown escaped. A terminal that has
+		// gone takes nothing; that is fine.
+		_, _ = fmt.Fprintln(out, protocol.Printable(fmt.Sprintf(format, a...)))
+	}
+	others := gw.Gateway.Operators(nil)
+	logger.Info("console closed; the gateway keeps serving", "operators", len(others), "url", gw.URL)
+	say("pairdeck: the console closed; the gateway at %s keeps serving %s: %s.",
+		gw.URL, operatorCount(len(others)), strings.Join(others, ", "))
+	say("It stops when the last one has left; ctrl+c (or SIGTERM to pid %d) stops it now. Closing this terminal does not.", os.Getpid())
+	tick := time.NewTicker(keepServingPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			say("pairdeck: stopping the gateway.")
+			logger.Info("gateway left serving stops", "reason", "signal")
+			return
+		case err := <-gw.Done:
+			logger.Error("gateway stopped", "err", err)
+			return
+		case <-tick.C:
+		}
+		now := gw.Gateway.Operators(nil)
+		switch {
+		case len(now) == 0:
+			say("pairdeck: the last operator has left; the gateway stops.")
+			logger.Info("gateway left serving stops", "reason", "no operators left")
+			return
+		case !slices.Equal(now, others):
+			say("pairdeck: still serving %s: %s.", operatorCount(len(now)), strings.Join(now, ", "))
+			others = now
+		}
+	}
+}
+
+func operatorCount(n int) string {
+	if n == 1 {
+		return "1 operator"
+	}
+	return fmt.Sprintf("%d operators", n)
+}
+
+// runtimeURL says where the gateway running for stateDir is now, from its
+// runtime file ("" while none runs).
+func runtimeURL(stateDir string) func() string {
+	return func() string {
+		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
+			return rt.URL
+		}
+		return ""
+	}
 }
 
 // tryCommand is what the console's empty queue suggests running in another

@@ -107,9 +107,10 @@ Everything is removed on exit unless --state-dir is given.`,
 			}
 			local := gw.Gateway.Local(localActor("pairdeck-demo"))
 			defer local.Close()
-			return tui.Run(ctx, local, tui.Options{Theme: f.theme, Bell: f.bell, Logger: logger,
+			_, err = tui.Run(ctx, local, tui.Options{Theme: f.theme, Bell: f.bell, Logger: logger,
 				Endpoint: "demo · " + gw.URL, Demo: nodes > 0,
 				TryCommand: "pairdeck node pair --url " + gw.URL + " --name test"})
+			return err
 		},
 	}
 	// Only the flags the demo uses, with the defaults it uses: its gateway

@@ -224,7 +224,7 @@ func dialOperator(ctx context.Context, stateDir, url string, given credentials, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := dialOperatorClient(ctx, url, creds, clientID, id, reconnect, nil)
+	c, err := dialOperatorClient(ctx, url, creds, clientID, id, reconnect, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -252,11 +252,14 @@ func operatorIdentity(stateDir string, readOnly bool) (*client.Identity, error) 
 
 // dialOperatorClient connects as an operator with the given credentials
 // and device identity; the console and the nodes commands share it.
-func dialOperatorClient(ctx context.Context, url string, creds credentials, clientID string, id *client.Identity, reconnect bool, logger *slog.Logger) (*client.Client, error) {
+// follow, when set, says where the gateway is now, before each reconnect
+// (see client.Config.FollowURL).
+func dialOperatorClient(ctx context.Context, url string, creds credentials, clientID string, id *client.Identity, reconnect bool, follow func() string, logger *slog.Logger) (*client.Client, error) {
 	cfg := client.Config{
-		URL:    url,
-		Role:   protocol.RoleOperator,
-		Scopes: protocol.AllOperatorScopes,
+		URL:       url,
+		FollowURL: follow,
+		Role:      protocol.RoleOperator,
+		Scopes:    protocol.AllOperatorScopes,
 		// client.id and mode keep the values OpenClaw gateways accept.
 		Client:    protocol.ClientInfo{ID: "cli", DisplayName: clientID, Version: Version, Platform: runtime.GOOS, Mode: "cli"},
 		Identity:  id,

@@ -11,6 +11,7 @@ cleanup() {
   tmux kill-session -t "$session" 2>/dev/null || true
   [ -n "${pair_pid:-}" ] && kill "$pair_pid" 2>/dev/null || true
   [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
+  tmux kill-session -t "$session-hup" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -155,4 +156,70 @@ for _ in $(seq 50); do
 done
 grep -q "SSH-EXITED 0" "$work/ssh.exit" 2>/dev/null || fail "ssh did not exit 0 when the gateway stopped: $(cat "$work/ssh.exit" "$work/ssh.err" 2>&1)"
 echo "ok: ssh session closed with the gateway"
+
+# wait_file PATH [SECONDS]: wait until PATH exists.
+wait_file() {
+  local deadline=$((SECONDS + ${2:-10}))
+  while [ ! -f "$1" ]; do
+    [ $SECONDS -lt $deadline ] || fail "$1 never appeared"
+    sleep 0.1
+  done
+}
+
+# runtime_url STATE: the URL the gateway running for STATE announces.
+runtime_url() { sed -n 's/.*"url": *"\([^"]*\)".*/\1/p' "$1/pairdeck/gateway.json" 2>/dev/null; }
+
+# A console attached to the gateway running for a state dir survives the
+# gateway's restart on another port: while it is down the console counts
+# down to the next attempt and no longer claims to know the pairing switch;
+# then it finds the gateway again through gateway.json.
+tmux kill-session -t "$session" 2>/dev/null || true
+rstate="$work/rstate"
+"$work/pairdeck" serve --state-dir "$rstate" --listen 127.0.0.1:0 2>"$work/serve1.err" &
+serve_pid=$!
+wait_file "$rstate/pairdeck/gateway.json"
+url1=$(runtime_url "$rstate")
+tmux new-session -d -s "$session" -x 100 -y 24 \
+  "NO_COLOR=1 $work/pairdeck --state-dir '$rstate' 2>'$work/remote.err'; echo EXITED \$? >'$work/remote.exit'"
+wait_for "pairdeck · $url1"
+wait_for "● pairing on · ● connected"
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "serve did not exit 0 on SIGTERM: $(cat "$work/serve1.err")"
+serve_pid=""
+wait_for "\? pairing unknown · ✗ disconnected \(retry in [0-9]+s\)"
+echo "ok: remote console counts down to its next attempt, pairing unknown"
+"$work/pairdeck" serve --state-dir "$rstate" --listen 127.0.0.1:0 2>"$work/serve2.err" &
+serve_pid=$!
+wait_file "$rstate/pairdeck/gateway.json"
+url2=$(runtime_url "$rstate")
+[ "$url2" != "$url1" ] || fail "the gateway came back on the same address $url1"
+wait_for "pairdeck · $url2" 40
+wait_for "● pairing on · ● connected"
+"$work/pairdeck" node pair --node-dir "$work/node3" --url "$url2" --name "Moved Gateway Node" \
+  --platform linux >"$work/pair3.out" 2>&1 &
+pair_pid=$!
+wait_for "Moved Gateway Node"
+echo "ok: remote console followed the gateway from $url1 to $url2"
+tmux send-keys -t "$session" q
+wait_file "$work/remote.exit"
+grep -q "EXITED 0" "$work/remote.exit" || fail "remote console exited with $(cat "$work/remote.exit")"
+kill "$pair_pid" 2>/dev/null || true
+pair_pid=""
+kill -TERM "$serve_pid"
+wait "$serve_pid" || true
+serve_pid=""
+
+# A killed pane (SIGHUP) shuts the embedded console down cleanly: its
+# gateway stops and gateway.json goes.
+hstate="$work/hstate"
+tmux new-session -d -s "$session-hup" -x 80 -y 24 "NO_COLOR=1 $work/pairdeck --state-dir '$hstate' --listen 127.0.0.1:0"
+wait_file "$hstate/pairdeck/gateway.json"
+tmux kill-session -t "$session-hup"
+for _ in $(seq 100); do
+  [ -f "$hstate/pairdeck/gateway.json" ] || break
+  sleep 0.1
+done
+[ ! -f "$hstate/pairdeck/gateway.json" ] || fail "gateway.json left behind after the pane was killed"
+grep -q "gateway listening" "$hstate/pairdeck/console.log" || fail "no console log"
+echo "ok: a killed pane stops the embedded gateway cleanly"
 echo "tmux smoke test passed"

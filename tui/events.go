@@ -24,9 +24,20 @@ func (m *Model) refresh() tea.Cmd {
 func (m *Model) applyUpdate(u protocol.Update) tea.Cmd {
 	var cmds []tea.Cmd
 	if u.StateChanged {
-		m.conn, m.connErr = u.State, u.Err
+		if u.Err != nil && (m.connErr == nil || errText(u.Err) != errText(m.connErr)) {
+			// The header may have no room for why: it can be read in full.
+			m.keepSaid(errorFlash("Gateway link: "+errText(u.Err), m.now()))
+		}
+		m.conn, m.connErr, m.retryAt = u.State, u.Err, u.RetryAt
 		if u.State == protocol.Connected {
 			m.everConnected = true
+			// A backend that follows its gateway says where it is now.
+			if f, ok := m.backend.(interface{ URL() string }); ok && m.opts.Remote {
+				m.endpoint = f.URL()
+			}
+		} else if m.pairing.known {
+			// The switch may change while the link is down.
+			m.pairing.stale = true
 		}
 		m.log.Info("gateway link", "state", u.State.String(), "err", u.Err)
 		cmds = append(cmds, m.historyOnLink(u.State))

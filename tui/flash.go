@@ -60,7 +60,13 @@ func (m *Model) keepMessage(said flash) {
 	if m.flash.text == "" || m.flash == said {
 		return
 	}
-	m.messages = append(m.messages, m.flash)
+	m.keepSaid(m.flash)
+}
+
+// keepSaid adds f to the messages that can be read in full, shown on its
+// line or not.
+func (m *Model) keepSaid(f flash) {
+	m.messages = append(m.messages, f)
 	if len(m.messages) > messageLimit {
 		m.messages = slices.Delete(m.messages, 0, len(m.messages)-messageLimit)
 	}

@@ -17,6 +17,7 @@ const (
 	glyphOffline = "○"
 	glyphWaiting = "◌"
 	glyphDown    = "✗"
+	glyphUnknown = "?"
 
 	glyphRequested = "+"
 	glyphApproved  = "✓"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -16,31 +17,54 @@ import (
 func (m Model) header() string {
 	st := m.st
 	left := st.HeaderTitle.Render("pairdeck")
-	if m.opts.Endpoint != "" {
-		left += st.Dim.Render(" · " + protocol.Printable(m.opts.Endpoint))
+	if m.endpoint != "" {
+		left += st.Dim.Render(" · " + protocol.Printable(m.endpoint))
 	}
 	var right []string
 	if m.pairing.known {
 		right = append(right, m.pairingText())
 	}
 	// An embedded gateway is the same process and cannot drop the link,
-	// but it can stop; then say so, as for a remote one.
+	// but it can stop; then say so, as for a remote one. Why it dropped
+	// goes first when room runs out: it is kept in the messages (m).
 	if m.opts.Remote || m.conn != protocol.Connected {
-		right = append(right, m.connText())
+		sep := st.Dim.Render(" · ")
+		room := m.width - ansi.StringWidth(left) - 1 - ansi.StringWidth(strings.Join(right, sep)+sep)
+		right = append(right, m.connText(room))
 	}
 	return spread(left, strings.Join(right, st.Dim.Render(" · ")), m.width)
 }
 
-// pairingText is the switch as glyph + words; off stands out.
+// pairingText is the switch as glyph + words; off stands out. Known from
+// before the link dropped, it may have changed since: it is unknown then,
+// until the gateway says again.
 func (m Model) pairingText() string {
-	if m.pairing.enabled {
+	switch {
+	case m.pairing.stale:
+		return m.st.Reconnecting.Render(glyphUnknown + " pairing unknown")
+	case m.pairing.enabled:
 		return m.st.PairingOn.Render(glyphPairingOn + " pairing on")
 	}
 	return m.st.PairingOff.Render(glyphPairingOff + " pairing off")
 }
 
-// connText is the link state as glyph + words.
-func (m Model) connText() string {
+// retryText says when the client tries the gateway again: "retry in 4s",
+// or "retrying" once that moment has come.
+func (m Model) retryText() string {
+	if m.retryAt.IsZero() {
+		return ""
+	}
+	left := m.retryAt.Sub(m.now())
+	if left <= 0 {
+		return "retrying"
+	}
+	// Rounded up: "retry in 1s" until the attempt, never "in 0s".
+	return "retry in " + span((left + time.Second - 1).Truncate(time.Second))
+}
+
+// connText is the link state as glyph + words, in room cells if it can:
+// the reason it dropped is left out before anything else.
+func (m Model) connText(room int) string {
 	st := m.st
 	switch m.conn {
 	case protocol.Connected:
@@ -51,9 +75,16 @@ func (m Model) connText() string {
 		}
 		return st.Reconnecting.Render(glyphWaiting + " connecting…")
 	default:
+		// When it tries again comes before why, which can be long and is
+		// cut first.
 		text := glyphDown + " disconnected"
+		if r := m.retryText(); r != "" {
+			text += " (" + r + ")"
+		}
 		if m.connErr != nil {
-			text += ": " + protocol.Printable(errText(m.connErr))
+			if why := ": " + protocol.Printable(errText(m.connErr)); ansi.StringWidth(text+why) <= room {
+				text += why
+			}
 		}
 		return st.Disconnected.Render(text)
 	}

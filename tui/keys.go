@@ -46,6 +46,10 @@ type KeyMap struct {
 	Deny    key.Binding
 	Dismiss key.Binding
 
+	// Quitting a console whose gateway others use.
+	StopGateway key.Binding
+	KeepServing key.Binding
+
 	Help      key.Binding
 	Quit      key.Binding
 	Interrupt key.Binding
@@ -89,6 +93,9 @@ func DefaultKeyMap() KeyMap {
 		Deny:    key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
 		Dismiss: key.NewBinding(key.WithKeys("enter", "esc"), key.WithHelp("enter/esc", "dismiss")),
 
+		StopGateway: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "stop the gateway")),
+		KeepServing: key.NewBinding(key.WithKeys("k"), key.WithHelp("k", "keep it serving")),
+
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
@@ -100,7 +107,7 @@ func DefaultKeyMap() KeyMap {
 // and "q" in sight by rendering them apart (see helpLine).
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss,
+		k.Submit, k.Cancel, k.Confirm, k.StopGateway, k.KeepServing, k.Deny, k.Dismiss,
 		k.Approve, k.Reject, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Unblock,
 		k.Mark, k.Detail, k.Block, k.Back, k.ClearFilter, k.Filter, k.NextView, k.Sort, k.TogglePairing, k.Messages,
 	}
@@ -119,7 +126,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Approve, k.Reject, k.Mark, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Block, k.Unblock},
 		{k.Filter, k.ClearFilter, k.Sort, k.Detail, k.Back, k.NextView, k.PrevView, k.TogglePairing, k.Messages, k.Help, k.Quit, k.Interrupt},
-		{k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss},
+		{k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss, k.StopGateway, k.KeepServing},
 	}
 }
 
@@ -130,7 +137,7 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.Approve, &k.Reject, &k.Rename, &k.Remove, &k.Mark, &k.ApproveMarked, &k.RejectMarked,
 		&k.Block, &k.Unblock, &k.TogglePairing, &k.Sort, &k.Messages,
 		&k.Filter, &k.ClearFilter, &k.Detail, &k.Back, &k.NextView, &k.PrevView,
-		&k.Submit, &k.Cancel, &k.Confirm, &k.Deny, &k.Dismiss,
+		&k.Submit, &k.Cancel, &k.Confirm, &k.Deny, &k.Dismiss, &k.StopGateway, &k.KeepServing,
 		&k.Help, &k.Quit, &k.Interrupt,
 	}
 }

@@ -51,14 +51,18 @@ func keyStates(t *testing.T) map[string]func() Model {
 			clk.Advance(31 * time.Second)
 			return step(t, m, tickMsg{})
 		},
-		"detail":                 base("enter"),
-		"detail, row busy":       busy("enter"),
-		"paired":                 base("tab"),
-		"paired detail":          base("tab", "enter"),
-		"activity":               base("tab", "tab"),
-		"blocked":                base("tab", "tab", "tab"),
-		"help":                   base("?"),
-		"messages":               base("a", "m"), // a refusal said something
+		"detail":           base("enter"),
+		"detail, row busy": busy("enter"),
+		"paired":           base("tab"),
+		"paired detail":    base("tab", "enter"),
+		"activity":         base("tab", "tab"),
+		"blocked":          base("tab", "tab", "tab"),
+		"help":             base("?"),
+		"messages":         base("a", "m"), // a refusal said something
+		"quit dialog": func() Model {
+			others := []string{"alice@laptop (ssh SHA256:qG3x)"}
+			return press(t, quitting(t, &others), "q")
+		},
 		"queue, after a message": base("a"),
 		"help, empty queue":      func() Model { return press(t, step(t, fresh(), listed(nil)), "?") },
 		"help, scrolled": func() Model {

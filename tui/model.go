@@ -49,6 +49,8 @@ type Model struct {
 
 	prompt     *prompt // the open text input, if any; replaced, never changed in place
 	confirm    *confirmDialog
+	quit       *quitDialog   // quitting while others use the embedded gateway
+	exit       Exit          // how the console ends
 	tokens     []tokenNotice // undelivered tokens, shown one at a time
 	flash      flash
 	messages   []flash // what the flashes said, oldest first (see messageLimit)
@@ -57,7 +59,9 @@ type Model struct {
 
 	conn          protocol.ConnState
 	connErr       error
+	retryAt       time.Time // when the client tries again, while disconnected
 	everConnected bool
+	endpoint      string // where the console is attached, in the header
 
 	sync     syncState
 	lastBell time.Time
@@ -81,6 +85,7 @@ func New(b Backend, opts Options) Model {
 		blocked:  newBlockedView(),
 		sync:     newSyncState(),
 		conn:     protocol.Connecting,
+		endpoint: opts.Endpoint,
 	}
 	if !opts.Remote {
 		m.conn, m.everConnected = protocol.Connected, true
@@ -158,9 +163,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case updateMsg:
 		return tea.Batch(m.applyUpdate(msg.update), waitForUpdate(m.updates))
 	case updatesClosedMsg:
+		// The last state update said why (a shutdown); keep it.
 		m.log.Warn("update stream closed")
-		m.conn, m.connErr = protocol.Disconnected, nil
-		m.updates = nil
+		m.conn, m.retryAt, m.updates = protocol.Disconnected, time.Time{}, nil
+		if m.pairing.known {
+			m.pairing.stale = true
+		}
 		return m.historyOnLink(m.conn)
 	case refreshedMsg:
 		return m.onRefreshed(msg)
@@ -282,10 +290,11 @@ func (m *Model) layout() {
 
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
-	if key.Matches(msg, k.Interrupt) {
-		return tea.Quit
-	}
 	switch {
+	case m.quit != nil:
+		return m.onQuitKey(msg)
+	case key.Matches(msg, k.Interrupt):
+		return m.askQuit()
 	case len(m.tokens) > 0:
 		return m.tokens[0].Update(msg, k)
 	case m.confirm != nil:
@@ -303,7 +312,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return m.askQuit()
 	case key.Matches(msg, k.Help):
 		m.openPage(pageHelp)
 		return nil

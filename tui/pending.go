@@ -667,7 +667,7 @@ func (v *pendingView) View(c viewCtx, st *styles.Styles) string {
 // them.
 func (v *pendingView) emptyQueue(c viewCtx) []hint {
 	switch {
-	case c.pairing.known && !c.pairing.enabled:
+	case c.pairing.sure() && !c.pairing.enabled:
 		return []hint{
 			say("No pending requests, and none can arrive: pairing is off, so the gateway refuses nodes that ask to join."),
 			blankLine(),

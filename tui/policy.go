@@ -15,7 +15,12 @@ type pairingSwitch struct {
 	known   bool // a pairdeck gateway said; others have no switch
 	enabled bool
 	busy    bool // a switch is in flight
+	// stale: known from before the link dropped, not said again since.
+	stale bool
 }
+
+// sure reports whether the console knows the switch as it is now.
+func (p pairingSwitch) sure() bool { return p.known && !p.stale }
 
 // Intents of pairdeck's own controls.
 type (
@@ -36,7 +41,7 @@ func (m *Model) applyPolicy(snap *policySnapshot) {
 	}
 	switch {
 	case snap.pairingErr == nil:
-		m.pairing.known, m.pairing.enabled = true, snap.pairing.Enabled
+		m.pairing.known, m.pairing.enabled, m.pairing.stale = true, snap.pairing.Enabled, false
 	case errReason(snap.pairingErr) == protocol.ReasonUnknownMethod:
 		m.pairing = pairingSwitch{}
 	default:
@@ -56,7 +61,7 @@ func (m *Model) applyPolicy(snap *policySnapshot) {
 
 // togglePairing asks for the switch the other way, where there is one.
 func (m *Model) togglePairing() tea.Cmd {
-	if !m.pairing.known || m.pairing.busy {
+	if !m.pairing.sure() || m.pairing.busy {
 		return nil
 	}
 	return emit(setPairingMsg{on: !m.pairing.enabled})
@@ -102,7 +107,7 @@ func pairingFlash(on bool, now time.Time) flash {
 
 // applyPairing shows a switch and logs it once.
 func (m *Model) applyPairing(on bool, actor string, at time.Time) {
-	m.pairing.known, m.pairing.enabled = true, on
+	m.pairing.known, m.pairing.enabled, m.pairing.stale = true, on, false
 	kind := actPairingOff
 	if on {
 		kind = actPairingOn

@@ -41,6 +41,11 @@ type Options struct {
 	// TryCommand is the command that makes a test node ask this gateway
 	// to pair; an empty queue suggests it (defaultTryCommand when empty).
 	TryCommand string
+	// Others, for a console that embeds its gateway, names the other
+	// operators attached to it now (consoles over the network or SSH, CLI
+	// commands). While there are any, quitting asks whether to stop the
+	// gateway for them or leave it serving them (Run: ExitKeepServing).
+	Others func() []string
 	// Demo says simulated nodes fill the queue by themselves: an empty
 	// queue says so instead of suggesting a command.
 	Demo bool
@@ -75,15 +80,16 @@ const defaultTryCommand = "pairdeck node pair --name test"
 var ErrNoTerminal = errors.New("the console needs a terminal on stdin and stdout")
 
 // Run shows the console on the terminal until the operator quits or ctx
-// is cancelled (a cancelled ctx is a clean exit: nil). It takes the
-// alternate screen and prints nothing else: logs go to opts.Logger.
-func Run(ctx context.Context, b Backend, opts Options) error {
+// is cancelled (a cancelled ctx is a clean exit: ExitQuit, nil), and says
+// how it ended. It takes the alternate screen and prints nothing else:
+// logs go to opts.Logger.
+func Run(ctx context.Context, b Backend, opts Options) (Exit, error) {
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
-		return ErrNoTerminal
+		return ExitQuit, ErrNoTerminal
 	}
 	theme, err := styles.ParseTheme(opts.Theme)
 	if err != nil {
-		return err
+		return ExitQuit, err
 	}
 	// Background and colour profile are settled here, before the program
 	// owns the terminal and its input.
@@ -95,14 +101,17 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 		opts.ColorProfile = colorprofile.Detect(os.Stdout, os.Environ())
 	}
 
-	_, err = Program(ctx, b, opts).Run()
+	final, err := Program(ctx, b, opts).Run()
 	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
-		return nil
+		return ExitQuit, nil
 	}
 	if err != nil {
-		return fmt.Errorf("console: %w", err)
+		return ExitQuit, fmt.Errorf("console: %w", err)
 	}
-	return nil
+	if m, ok := final.(Model); ok {
+		return m.exit, nil
+	}
+	return ExitQuit, nil
 }
 
 // Program builds the console as a Bubble Tea program, for a terminal this

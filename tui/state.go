@@ -12,12 +12,16 @@ func (m *Model) syncKeys() {
 	k.Interrupt.SetEnabled(true)
 
 	switch {
+	case m.quit != nil:
+		quitKeys(k, len(m.others()))
+		return
 	case len(m.tokens) > 0:
 		k.Dismiss.SetEnabled(true)
 		return
 	case m.confirm != nil:
 		k.Confirm.SetEnabled(true)
 		k.Deny.SetEnabled(true)
+		k.Deny.SetHelp("n/esc", "cancel")
 		return
 	case m.prompt != nil:
 		k.Submit.SetEnabled(true)
@@ -75,7 +79,7 @@ func (m *Model) syncKeys() {
 	k.Filter.SetEnabled(true)
 	k.ClearFilter.SetEnabled(v.Filter() != "")
 	// The switch is a pairdeck gateway's; another has none to toggle.
-	k.TogglePairing.SetEnabled(m.pairing.known && !m.pairing.busy)
+	k.TogglePairing.SetEnabled(m.pairing.sure() && !m.pairing.busy)
 	if m.pairing.enabled {
 		k.TogglePairing.SetHelp("P", "stop pairing")
 	} else {

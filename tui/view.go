@@ -71,6 +71,8 @@ func (m Model) body(h int) string {
 		base = m.current().View(m.viewCtx(), m.st)
 	}
 	switch {
+	case m.quit != nil:
+		return overlay(base, m.quitView(), m.width, h)
 	case len(m.tokens) > 0:
 		return overlay(base, m.tokens[0].View(m.st, m.width-2), m.width, h)
 	case m.confirm != nil:
