@@ -244,7 +244,6 @@ type pendingView struct {
 	marks map[string]bool    // by request id
 	busy  map[string]string  // request id → "approving"/"rejecting"
 	gone  map[string]goneRow // request id → what became of it
-	ttl   time.Duration
 	// tryCommand makes a test node ask this gateway to pair; demo says
 	// the queue fills by itself. An empty queue says which.
 	tryCommand string
