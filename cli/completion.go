@@ -36,7 +36,7 @@ func (n *nodesCmd) completionSession(cmd *cobra.Command) (*session, context.Cont
 			return nil, nil, nil
 		}
 	}
-	s, err := openSession(ctx, n.g, &n.conn, "pairdeck-cli", liveAccess)
+	s, err := openSession(ctx, n.g, &n.conn, protocol.ActorCLI, liveAccess)
 	if err != nil {
 		cancel()
 		return nil, nil, nil

@@ -161,12 +161,12 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		if err != nil {
 			return err
 		}
-		c, err := dialOperatorClient(ctx, url, creds, "pairdeck-console", id, true, follow, logger)
+		c, err := dialOperatorClient(ctx, url, creds, protocol.ActorConsole, id, true, follow, logger)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		opts.Remote, opts.Endpoint = true, url
+		opts.Remote, opts.Endpoint, opts.Actor = true, url, connectedActor(protocol.ActorConsole, id)
 		_, err = tui.Run(ctx, c, opts)
 		return err
 	}
@@ -182,7 +182,14 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 			logger.Error("stopping gateway", "err", err)
 		}
 	}()
-	local := gw.Gateway.Local(localActor("pairdeck-console"))
+	// The console at the gateway's machine is the same device as a remote
+	// console there: the state dir's operator identity.
+	id, err := operatorIdentity(stateDir, false)
+	if err != nil {
+		return err
+	}
+	opts.Actor = connectedActor(protocol.ActorConsole, id)
+	local := gw.Gateway.Local(opts.Actor)
 	defer local.Close()
 	opts.Endpoint = "embedded · " + gw.URL
 	if opts.SilentCheck, err = f.silent.check(gw.URL); err != nil {

@@ -105,9 +105,10 @@ Everything is removed on exit unless --state-dir is given.`,
 					runDemoNode(ctx, logger, gw.URL, filepath.Join(stateDir, "demo-nodes", fmt.Sprint(i)), demoFleet[i], delay)
 				}()
 			}
-			local := gw.Gateway.Local(localActor("pairdeck-demo"))
+			self := selfActor(protocol.ActorConsole, stateDir)
+			local := gw.Gateway.Local(self)
 			defer local.Close()
-			_, err = tui.Run(ctx, local, tui.Options{Theme: f.theme, Bell: f.bell, Logger: logger,
+			_, err = tui.Run(ctx, local, tui.Options{Theme: f.theme, Bell: f.bell, Logger: logger, Actor: self,
 				Endpoint: "demo · " + gw.URL, Demo: nodes > 0,
 				TryCommand: "pairdeck node pair --url " + gw.URL + " --name test"})
 			return err

@@ -144,7 +144,7 @@ events (docs/cli-json.md).`,
 // the store: history needs no lock.
 func (n *nodesCmd) runHistory(cmd *cobra.Command, fn func(ctx context.Context, s *session, hist historyReader, p *printer) error) error {
 	ctx := cmd.Context()
-	s, err := openSessionOr(ctx, n.g, &n.conn, "pairdeck-cli", readAccess, func(stateDir string) (*session, error) {
+	s, err := openSessionOr(ctx, n.g, &n.conn, protocol.ActorCLI, readAccess, func(stateDir string) (*session, error) {
 		return &session{mode: modeOffline, stateDir: stateDir, close: func() error { return nil }}, nil
 	})
 	if err != nil {

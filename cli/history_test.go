@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -199,4 +200,20 @@ func TestOpenClawHistoryExplainedInOneLine(t *testing.T) {
 	if strings.Contains(r.stderr, "unknown method") {
 		t.Errorf("raw refusal: %s", r.stderr)
 	}
+}
+
+// cliActor is how the CLI run by this test's user shows as an actor:
+// "cli user@host" (protocol.Actor's form; the host's first label).
+func cliActor(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _, _ = strings.Cut(host, ".")
+	return "cli " + u.Username + "@" + host
 }

@@ -53,7 +53,7 @@ Exit codes: 0 ok, 1 failed, 2 usage, 124 timed out, 130 interrupted.`,
 // run opens a session, runs fn with a printer, and closes the session.
 func (n *nodesCmd) run(cmd *cobra.Command, acc access, fn func(ctx context.Context, s *session, p *printer) error) error {
 	ctx := cmd.Context()
-	s, err := openSession(ctx, n.g, &n.conn, "pairdeck-cli", acc)
+	s, err := openSession(ctx, n.g, &n.conn, protocol.ActorCLI, acc)
 	if err != nil {
 		return err
 	}

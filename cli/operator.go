@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"os/user"
-	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,14 +89,14 @@ const (
 // scripts work whether or not a gateway runs. Commands with liveAccess
 // need a gateway; their connection is re-established after a drop (a
 // gateway restart), instead of ending the command.
-func openSession(ctx context.Context, g *globals, f *connFlags, clientID string, acc access) (*session, error) {
-	return openSessionOr(ctx, g, f, clientID, acc, func(stateDir string) (*session, error) { return openOffline(stateDir, clientID) })
+func openSession(ctx context.Context, g *globals, f *connFlags, kind string, acc access) (*session, error) {
+	return openSessionOr(ctx, g, f, kind, acc, func(stateDir string) (*session, error) { return openOffline(stateDir, kind) })
 }
 
 // openSessionOr is openSession with another way to act on the state dir
 // when no gateway runs (offline): `nodes history` reads the files without
 // the store's lock.
-func openSessionOr(ctx context.Context, g *globals, f *connFlags, clientID string, acc access, offline func(stateDir string) (*session, error)) (*session, error) {
+func openSessionOr(ctx context.Context, g *globals, f *connFlags, kind string, acc access, offline func(stateDir string) (*session, error)) (*session, error) {
 	stateDir, err := g.resolveStateDir()
 	if err != nil {
 		return nil, err
@@ -113,13 +111,13 @@ func openSessionOr(ctx context.Context, g *globals, f *connFlags, clientID strin
 		return nil, err
 	}
 	if url != "" {
-		return dialOperator(ctx, stateDir, url, given, clientID, modeRemote, live, readOnly, nil)
+		return dialOperator(ctx, stateDir, url, given, kind, modeRemote, live, readOnly, nil)
 	}
 	var owner *openclawDir
 	deadline := time.Now().Add(offlineLockWait)
 	for {
 		if rt, err := gateway.ReadRuntime(stateDir); err == nil && rt.Alive {
-			return dialOperator(ctx, stateDir, rt.URL, given, clientID, modeLocal, live, readOnly, nil)
+			return dialOperator(ctx, stateDir, rt.URL, given, kind, modeLocal, live, readOnly, nil)
 		}
 		if owner == nil {
 			if owner, err = inspectOpenClaw(ctx, stateDir); err != nil {
@@ -127,9 +125,9 @@ func openSessionOr(ctx context.Context, g *globals, f *connFlags, clientID strin
 			}
 			switch {
 			case owner.answers:
-				return dialOperator(ctx, stateDir, owner.url(), given, clientID, modeOpenClaw, live, readOnly, owner)
+				return dialOperator(ctx, stateDir, owner.url(), given, kind, modeOpenClaw, live, readOnly, owner)
 			case owner.remote():
-				return dialOperator(ctx, stateDir, owner.cfg.remoteURL, given, clientID, modeOpenClaw, live, readOnly, owner)
+				return dialOperator(ctx, stateDir, owner.cfg.remoteURL, given, kind, modeOpenClaw, live, readOnly, owner)
 			case owner.database != "":
 				return nil, owner.databaseError()
 			case !readOnly && !live:
@@ -207,7 +205,7 @@ func tellSource(g *globals, s *session, p *printer, errOut io.Writer, stream boo
 // dir's lock before saying who holds it.
 const offlineLockWait = 5 * time.Second
 
-func dialOperator(ctx context.Context, stateDir, url string, given credentials, clientID, mode string, reconnect, readOnly bool, owner *openclawDir) (*session, error) {
+func dialOperator(ctx context.Context, stateDir, url string, given credentials, kind, mode string, reconnect, readOnly bool, owner *openclawDir) (*session, error) {
 	var creds credentials
 	var err error
 	if owner != nil {
@@ -224,7 +222,7 @@ func dialOperator(ctx context.Context, stateDir, url string, given credentials, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := dialOperatorClient(ctx, url, creds, clientID, id, reconnect, nil, nil)
+	c, err := dialOperatorClient(ctx, url, creds, kind, id, reconnect, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -251,17 +249,18 @@ func operatorIdentity(stateDir string, readOnly bool) (*client.Identity, error) 
 }
 
 // dialOperatorClient connects as an operator with the given credentials
-// and device identity; the console and the nodes commands share it.
+// and device identity; the console and the nodes commands share it. kind
+// is protocol.ActorConsole or protocol.ActorCLI (see actor.go).
 // follow, when set, says where the gateway is now, before each reconnect
 // (see client.Config.FollowURL).
-func dialOperatorClient(ctx context.Context, url string, creds credentials, clientID string, id *client.Identity, reconnect bool, follow func() string, logger *slog.Logger) (*client.Client, error) {
+func dialOperatorClient(ctx context.Context, url string, creds credentials, kind string, id *client.Identity, reconnect bool, follow func() string, logger *slog.Logger) (*client.Client, error) {
 	cfg := client.Config{
 		URL:       url,
 		FollowURL: follow,
 		Role:      protocol.RoleOperator,
 		Scopes:    protocol.AllOperatorScopes,
 		// client.id and mode keep the values OpenClaw gateways accept.
-		Client:    protocol.ClientInfo{ID: "cli", DisplayName: clientID, Version: Version, Platform: runtime.GOOS, Mode: "cli"},
+		Client:    clientInfo(kind),
 		Identity:  id,
 		Reconnect: reconnect,
 		Logger:    logger,
@@ -284,7 +283,7 @@ func explainDial(url string, err error) error {
 
 // openOffline acts on the state dir directly: the same gateway logic runs
 // in-process, under the store's lock, for the length of one command.
-func openOffline(stateDir, clientID string) (*session, error) {
+func openOffline(stateDir, kind string) (*session, error) {
 	st, err := store.Open(store.Options{StateDir: stateDir})
 	if err != nil {
 		return nil, err
@@ -295,18 +294,9 @@ func openOffline(stateDir, clientID string) (*session, error) {
 		st.Close()
 		return nil, err
 	}
-	local := gw.Local(localActor(clientID))
+	local := gw.Local(selfActor(kind, stateDir))
 	return &session{op: local, mode: modeOffline, stateDir: stateDir, close: func() error {
 		local.Close()
 		return errors.Join(gw.Shutdown(context.Background()), st.Close())
 	}}, nil
-}
-
-// localActor names the person at this terminal in the audit log.
-func localActor(clientID string) store.Actor {
-	a := store.Actor{ClientID: clientID, Role: protocol.RoleOperator}
-	if u, err := user.Current(); err == nil {
-		a.User = u.Username
-	}
-	return a
 }

@@ -75,7 +75,7 @@ Without an argument, or with "status", it shows the switch.`,
 			if want != "status" {
 				acc = writeAccess
 			}
-			s, err := openSession(ctx, g, &conn, "pairdeck-cli", acc)
+			s, err := openSession(ctx, g, &conn, protocol.ActorCLI, acc)
 			if err != nil {
 				return err
 			}

@@ -148,13 +148,13 @@ func TestPairingCommand(t *testing.T) {
 	}
 	pairedDir, _, _ := e.pairedNode("before")
 	e.okJSON(&st, "pairing", "off")
-	if st.Enabled || st.ChangedBy != "cli (operator)" || st.ChangedAtMs == 0 {
+	if st.Enabled || st.ChangedBy != cliActor(t) || st.ChangedAtMs == 0 {
 		t.Fatalf("off: %+v", st)
 	}
 	if r := e.ok("pairing", "off"); !strings.Contains(r.stdout, "Pairing was already off.") {
 		t.Errorf("off twice: %q", r.stdout)
 	}
-	if r := e.ok("pairing"); !strings.HasPrefix(r.stdout, "Pairing is off (switched ") || !strings.Contains(r.stdout, "by cli (operator)") {
+	if r := e.ok("pairing"); !strings.HasPrefix(r.stdout, "Pairing is off (switched ") || !strings.Contains(r.stdout, "by "+cliActor(t)) {
 		t.Errorf("status: %q", r.stdout)
 	}
 	// A node cannot ask; the paired one still connects.
@@ -226,7 +226,7 @@ func TestBlockCommands(t *testing.T) {
 	}
 	out := e.ok("nodes", "blocked")
 	tb := parseTable(t, out.stdout, "Name", "Node", "Tries", "Last try", "Blocked", "By", "Last IP")
-	if tb.cell(t, "door spammer", "Tries") != "1" || tb.cell(t, "door spammer", "By") != "cli (operator)" {
+	if tb.cell(t, "door spammer", "Tries") != "1" || tb.cell(t, "door spammer", "By") != cliActor(t) {
 		t.Errorf("blocked table:\n%s", out.stdout)
 	}
 	if r := e.ok("nodes", "block", "--node", pr.pending.NodeID); !strings.Contains(r.stdout, "was already blocked") {

@@ -40,7 +40,7 @@ func TestNodePairsItselfGetsTokenAndReconnects(t *testing.T) {
 		t.Fatalf("node's resolved event: %+v", mine)
 	}
 	theirs := decodeAs[protocol.ResolvedEvent](t, op.event(protocol.EventPairResolved).Payload)
-	if theirs.Token != "" || !strings.Contains(theirs.Actor, "operator") {
+	if theirs.Token != "" || theirs.Actor != "test-cli" {
 		t.Fatalf("operator's resolved event must carry the actor and no token: %+v", theirs)
 	}
 	// An unpaired socket stays unpaired: the node reconnects with its token.

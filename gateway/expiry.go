@@ -68,7 +68,7 @@ func (g *Gateway) sweepExpired() int {
 			}
 			ev := protocol.ResolvedEvent{
 				RequestID: e.Request.RequestID, NodeID: e.Request.NodeID,
-				Decision: protocol.DecisionExpired, TS: at.UnixMilli(), Actor: "gateway",
+				Decision: protocol.DecisionExpired, TS: at.UnixMilli(), Actor: protocol.Actor{Rule: protocol.RuleTTL}.String(),
 			}
 			g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
 			ev.Actor = ""

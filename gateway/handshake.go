@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pairdeck/pairdeck/protocol"
-	"github.com/pairdeck/pairdeck/store"
 )
 
 // refusal is a failed connect: the error answer and the close that follows.
@@ -208,7 +207,7 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 		remoteIP: c.remoteIP,
 		prefix:   c.prefix,
 		since:    g.cfg.Now(),
-		actor:    store.Actor{ClientID: p.Client.ID, Role: role, RemoteAddr: c.remoteAddr},
+		actor:    protocol.ConnectActor(p.Client, role, "", c.remoteAddr), // DeviceID once proved
 	}
 	signed := protocol.SignedPayload{
 		ClientID: p.Client.ID, ClientMode: p.Client.Mode, Role: role, Scopes: p.Scopes,

@@ -244,13 +244,13 @@ func TestPairingSwitchOverTheWire(t *testing.T) {
 	pairingOnly.fails(protocol.MethodPairingSet, map[string]any{"enabled": false}, "INVALID_REQUEST", "MISSING_SCOPE")
 	op.fails(protocol.MethodPairingSet, map[string]any{}, "INVALID_REQUEST", "INVALID_PARAMS")
 	op.ok(protocol.MethodPairingSet, map[string]any{"enabled": false}, &st)
-	if st.Enabled || st.ChangedBy != "test-cli (operator)" || st.ChangedAtMs == 0 {
+	if st.Enabled || st.ChangedBy != "test-cli" || st.ChangedAtMs == 0 {
 		t.Fatalf("switched off: %+v", st)
 	}
 	// Every operator hears of it, whatever its scopes.
 	for _, w := range []*wsClient{op, watcher, pairingOnly} {
 		ev := decodeAs[protocol.PairingChangedEvent](t, w.event(protocol.EventPairingChanged).Payload)
-		if ev.Enabled || ev.Actor != "test-cli (operator)" {
+		if ev.Enabled || ev.Actor != "test-cli" {
 			t.Fatalf("changed event: %+v", ev)
 		}
 	}
@@ -353,11 +353,11 @@ func TestBlockListRoundTrip(t *testing.T) {
 	if ev := decodeAs[protocol.ResolvedEvent](t, n.event(protocol.EventPairResolved).Payload); ev.Decision != protocol.DecisionRejected {
 		t.Fatalf("node's event: %+v", ev)
 	}
-	if ev := decodeAs[protocol.ResolvedEvent](t, op.event(protocol.EventPairResolved).Payload); ev.Decision != protocol.DecisionRejected || ev.Actor != "test-cli (operator)" {
+	if ev := decodeAs[protocol.ResolvedEvent](t, op.event(protocol.EventPairResolved).Payload); ev.Decision != protocol.DecisionRejected || ev.Actor != "test-cli" {
 		t.Fatalf("operator's event: %+v", ev)
 	}
 	added := decodeAs[protocol.BlockEvent](t, op.event(protocol.EventBlockAdded).Payload)
-	if added.Node.NodeID != id.nodeID() || added.Actor != "test-cli (operator)" {
+	if added.Node.NodeID != id.nodeID() || added.Actor != "test-cli" {
 		t.Fatalf("block.added: %+v", added)
 	}
 	if _, ok := h.st.PendingByID(req.RequestID); ok {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/pairdeck/pairdeck/policy"
 	"github.com/pairdeck/pairdeck/protocol"
-	"github.com/pairdeck/pairdeck/store"
 )
 
 // maxHeaderBytes bounds an upgrade request's headers (as Node's HTTP server
@@ -167,7 +166,7 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 func (g *Gateway) SetPairingEnabled(on bool) {
 	ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
 	defer cancel()
-	if _, perr := g.setPairing(ctx, store.Actor{ClientID: "gateway"}, on); perr != nil {
+	if _, perr := g.setPairing(ctx, protocol.GatewayActor(""), on); perr != nil {
 		g.log.Warn("switch pairing", "enabled", on, "err", perr.Message)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/store"
 )
 
@@ -76,7 +77,7 @@ func (g *Gateway) flushTokenAudit(ctx context.Context) {
 		g.audit(ctx, e.actor, "token-refused", fields)
 	}
 	if overflow > 0 {
-		g.audit(ctx, store.Actor{ClientID: "gateway"}, "token-refused", map[string]any{
+		g.audit(ctx, protocol.GatewayActor(""), "token-refused", map[string]any{
 			"attempts": overflow, "firstTs": oFirst.UnixMilli(), "lastTs": oLast.UnixMilli(), "network": "other clients"})
 	}
 }

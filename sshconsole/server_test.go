@@ -96,7 +96,7 @@ func TestApprovalOverSSHIsAuditedAsTheKey(t *testing.T) {
 	}
 
 	// So does the event other operators get.
-	wantActor := "alice@laptop (ssh " + aliceFP + ")"
+	wantActor := "ssh alice@laptop (" + aliceFP + ")"
 	waitResolvedBy(t, watcher.Updates(), id.DeviceID, wantActor)
 
 	// And the Activity view of another console (its BY column may cut the
@@ -105,7 +105,7 @@ func TestApprovalOverSSHIsAuditedAsTheKey(t *testing.T) {
 	other.waitText("[Activity]")
 	other.waitScreen("the approval by alice's key", func(rows []string) bool {
 		for _, r := range rows {
-			if strings.Contains(r, "approved") && strings.Contains(r, "kitchen-ipad") && strings.Contains(r, "alice@laptop (ssh SHA256:") {
+			if strings.Contains(r, "approved") && strings.Contains(r, "kitchen-ipad") && strings.Contains(r, "ssh alice@laptop (SHA256:") {
 				return true
 			}
 		}

@@ -98,6 +98,7 @@ func (s *Server) console(sess ssh.Session) {
 		ColorProfile: profile,
 		Endpoint:     s.endpoint(key),
 		Logger:       log,
+		Actor:        actor,
 	},
 		tea.WithInput(sess),
 		tea.WithOutput(sess),

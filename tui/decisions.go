@@ -144,9 +144,9 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 				note = "token handed over here"
 			}
 		}
-		actor := "this console"
+		actor := m.self()
 		if msg.rule != "" {
-			actor = "auto (rule " + msg.rule + ")"
+			actor = protocol.Actor{Rule: msg.rule}.String()
 		}
 		m.logOnce(decided(res.requestID), activityEntry{
 			at: now, kind: kind, nodeID: res.nodeID, requestID: res.requestID, name: res.name, actor: actor, note: note,
@@ -217,7 +217,7 @@ func (m *Model) onRenamed(msg renamedMsg) tea.Cmd {
 		m.flash = errorFlash("Could not rename "+m.nameOf(msg.nodeID)+": "+errText(msg.err), now)
 		return nil
 	}
-	m.applyRename(msg.nodeID, msg.name, "this console", now)
+	m.applyRename(msg.nodeID, msg.name, m.self(), now)
 	m.flash = infoFlash(glyphRenamed+" Renamed to “"+msg.name+"”.", now)
 	return nil
 }
@@ -246,7 +246,7 @@ func (m *Model) onRemoved(msg removedMsg) tea.Cmd {
 		}
 		return nil
 	}
-	m.applyRemove(msg.nodeID, msg.name, "this console", now)
+	m.applyRemove(msg.nodeID, msg.name, m.self(), now)
 	m.flash = infoFlash(glyphRemoved+" Removed "+msg.name+".", now)
 	return nil
 }

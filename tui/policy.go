@@ -86,7 +86,7 @@ func (m *Model) onPairingSet(msg pairingSetMsg) tea.Cmd {
 		m.flash = errorFlash("Could not switch pairing "+onOff(!m.pairing.enabled)+": "+errText(msg.err), now)
 		return nil
 	}
-	m.applyPairing(msg.state.Enabled, "this console", now)
+	m.applyPairing(msg.state.Enabled, m.self(), now)
 	m.flash = pairingFlash(msg.state.Enabled, now)
 	return nil
 }
@@ -227,10 +227,10 @@ func (m *Model) onBlocked(msg blockedMsg) tea.Cmd {
 	if id := msg.res.RejectedRequestID; id != "" {
 		m.pending.Remove(id)
 		m.logOnce(decided(id), activityEntry{
-			at: now, kind: actRejected, nodeID: t.nodeID, requestID: id, name: t.name, actor: "this console", note: "with the block",
+			at: now, kind: actRejected, nodeID: t.nodeID, requestID: id, name: t.name, actor: m.self(), note: "with the block",
 		})
 	}
-	m.logOnce(blockedNode(t.nodeID), activityEntry{at: now, kind: actBlocked, nodeID: t.nodeID, name: t.name, actor: "this console"})
+	m.logOnce(blockedNode(t.nodeID), activityEntry{at: now, kind: actBlocked, nodeID: t.nodeID, name: t.name, actor: m.self()})
 	text := glyphBlocked + " Blocked " + t.name + ": its requests are refused from now on."
 	if msg.res.RejectedRequestID != "" {
 		text = glyphBlocked + " Blocked " + t.name + " and rejected its request; it cannot ask again until unblocked."
@@ -252,7 +252,7 @@ func (m *Model) onUnblocked(msg unblockedMsg) tea.Cmd {
 	m.blocked.Remove(msg.nodeID)
 	tries := msg.res.Node.Attempts
 	m.logOnce(unblockedNode(msg.nodeID), activityEntry{
-		at: now, kind: actUnblocked, nodeID: msg.nodeID, name: msg.name, actor: "this console",
+		at: now, kind: actUnblocked, nodeID: msg.nodeID, name: msg.name, actor: m.self(),
 		note: fmt.Sprintf("refused %s while blocked", plural(int(tries), "time", "times")),
 	})
 	m.flash = infoFlash(fmt.Sprintf("%s Unblocked %s (refused %s while blocked); it may ask to pair again.",

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
 )
 
@@ -53,6 +54,11 @@ type Options struct {
 	// check passes (see SilentCheck); requests that declare exec-class
 	// commands always wait for the operator.
 	SilentCheck *SilentCheck
+	// Actor is who this console acts as, derived as the gateway derives
+	// it (protocol.ConnectActor): its own decisions are logged as that,
+	// in the one form every view shows, and an event with that actor is
+	// its own. Unset, they read "this console".
+	Actor protocol.Actor
 }
 
 func (o Options) withDefaults() Options {
