@@ -24,17 +24,14 @@ func (g *Gateway) Operators(except *LocalOperator) []string {
 	return names
 }
 
-// operatorName says who an operator session is, as a person recognises
-// it: an SSH key by its comment and fingerprint, a client by the name it
-// gave and where it connects from.
+// operatorName says who an operator session is: its actor in the one form
+// every view shows (protocol.Actor.String), and where a client connects
+// from (an SSH key is named by its comment and fingerprint already).
 func operatorName(s *session) string {
 	a := s.actor
+	name := a.String()
 	if a.KeyFingerprint != "" {
-		return a.String()
-	}
-	name := s.client.DisplayName
-	if name == "" {
-		name = a.String()
+		return name
 	}
 	if host, _, err := net.SplitHostPort(a.RemoteAddr); err == nil {
 		return name + " from " + host

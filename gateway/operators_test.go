@@ -29,7 +29,7 @@ func TestOperatorsNamesWhoElseIsAttached(t *testing.T) {
 	node := h.node(newIdentity(t, "node-host"), "")
 	defer node.c.CloseNow()
 
-	want := []string{"alice@laptop (ssh SHA256:qG3x)", "test-cli (operator) from 127.0.0.1"}
+	want := []string{"ssh alice@laptop (SHA256:qG3x)", "test-cli from 127.0.0.1"}
 	if got := h.g.Operators(self); !slices.Equal(got, want) {
 		t.Fatalf("Operators = %q, want %q", got, want)
 	}
