@@ -186,7 +186,7 @@ func TestPairingCommand(t *testing.T) {
 	g.stop()
 	g = e.serve("--pairing", "on")
 	e.okJSON(&st, "pairing", "status")
-	if !st.Enabled || st.ChangedBy != "gateway start" {
+	if !st.Enabled || st.ChangedBy != "gateway (start)" {
 		t.Fatalf("--pairing on: %+v", st)
 	}
 	e.pair("after").signal(os.Interrupt)

@@ -137,7 +137,7 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 	}
 	if cfg.Pairing != PairingRemembered {
 		on := cfg.Pairing == PairingOn
-		if _, _, err := access.SetPairing(on, "gateway start", cfg.Now()); err != nil {
+		if _, _, err := access.SetPairing(on, protocol.GatewayActor("start").String(), cfg.Now()); err != nil {
 			cancel()
 			return nil, fmt.Errorf("gateway: switch pairing %s: %w", onOff(on), err)
 		}
