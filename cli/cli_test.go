@@ -1124,7 +1124,8 @@ func readJSONFile(t *testing.T, path string, v any) {
 }
 
 // TestLockHeldWithoutRuntimeFile: a gateway whose gateway.json went
-// missing still holds the state dir; an offline command says who does.
+// missing still holds the state dir; an offline change says who does (a
+// read needs no lock: it answers from the files).
 func TestLockHeldWithoutRuntimeFile(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -1132,7 +1133,8 @@ func TestLockHeldWithoutRuntimeFile(t *testing.T) {
 	if err := os.Remove(filepath.Join(e.stateDir, "pairdeck", "gateway.json")); err != nil {
 		t.Fatal(err)
 	}
-	e.fails(1, []string{"in use by pid " + fmt.Sprint(g.cmd.Process.Pid)}, "nodes", "list")
+	e.fails(1, []string{"in use by pid " + fmt.Sprint(g.cmd.Process.Pid)}, "pairing", "off")
+	e.ok("nodes", "list")
 	// Pointing at it explicitly works.
 	var list listJSON
 	e.okJSON(&list, "nodes", "list", "--url", g.url)

@@ -90,7 +90,9 @@ const (
 // need a gateway; their connection is re-established after a drop (a
 // gateway restart), instead of ending the command.
 func openSession(ctx context.Context, g *globals, f *connFlags, kind string, acc access) (*session, error) {
-	return openSessionOr(ctx, g, f, kind, acc, func(stateDir string) (*session, error) { return openOffline(stateDir, kind) })
+	return openSessionOr(ctx, g, f, kind, acc, func(stateDir string) (*session, error) {
+		return openOffline(stateDir, kind, acc == readAccess)
+	})
 }
 
 // openSessionOr is openSession with another way to act on the state dir
@@ -282,9 +284,17 @@ func explainDial(url string, err error) error {
 }
 
 // openOffline acts on the state dir directly: the same gateway logic runs
-// in-process, under the store's lock, for the length of one command.
-func openOffline(stateDir, kind string) (*session, error) {
-	st, err := store.Open(store.Options{StateDir: stateDir})
+// in-process, under the store's lock, for the length of one command. A
+// command that only reads opens the store read-only: no lock, nothing
+// created or written (it works on a read-only dir), a loose file mode
+// reported on stderr rather than fixed.
+func openOffline(stateDir, kind string, readOnly bool) (*session, error) {
+	opts := store.Options{StateDir: stateDir}
+	if readOnly {
+		opts.ReadOnly = true
+		opts.Logger = slog.New(noteHandler{os.Stderr})
+	}
+	st, err := store.Open(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -300,3 +310,15 @@ func openOffline(stateDir, kind string) (*session, error) {
 		return errors.Join(gw.Shutdown(context.Background()), st.Close())
 	}}, nil
 }
+
+// noteHandler prints a store's warnings as the CLI's notes on stderr
+// ("pairdeck: …"), without slog's keys.
+type noteHandler struct{ w io.Writer }
+
+func (h noteHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (h noteHandler) Handle(_ context.Context, r slog.Record) error {
+	note(h.w, "%s", r.Message)
+	return nil
+}
+func (h noteHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h noteHandler) WithGroup(string) slog.Handler      { return h }

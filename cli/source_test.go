@@ -1,10 +1,15 @@
 package cli_test
 
 import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -102,4 +107,112 @@ func TestAnswersSayWhereTheyCameFrom(t *testing.T) {
 	}
 	w := e.startTTY(100, "nodes", "pending", "--watch")
 	w.waitFor(`^Following ` + regexp.QuoteMeta(local) + `\.$`)
+}
+
+// TestReadOnlyCommandsOnAReadOnlyStateDir: with no gateway running, the
+// commands that only read answer from a state dir nobody may write, and
+// change nothing in it (no lock file, no audit line, no mode); a change
+// there is refused with what to do.
+func TestReadOnlyCommandsOnAReadOnlyStateDir(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := e.serve()
+	e.pairedNode("ro-paired")
+	waiting := e.pair("ro-waiting")
+	g.stop()
+	waiting.signal(syscall.SIGINT)
+	waiting.wait()
+	if os.Getuid() == 0 {
+		e.asUser(t, 65534) // modes do not stop root
+	}
+	var dirs []string
+	filepath.WalkDir(e.stateDir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, path)
+		} else if err == nil {
+			os.Chmod(path, 0o400)
+		}
+		return err
+	})
+	for _, d := range dirs {
+		os.Chmod(d, 0o500)
+	}
+	t.Cleanup(func() {
+		for _, d := range dirs {
+			os.Chmod(d, 0o700)
+		}
+	})
+	before := treeState(t, e.stateDir)
+
+	if r := e.ok("nodes", "pending"); !strings.Contains(r.stdout, "ro-waiting") {
+		t.Errorf("pending:\n%s", r)
+	}
+	if r := e.ok("nodes", "status"); !strings.Contains(r.stdout, "ro-paired") || !strings.Contains(r.stdout, "ro-waiting") {
+		t.Errorf("status:\n%s", r)
+	}
+	var list struct {
+		Paired []struct{ DisplayName string } `json:"paired"`
+	}
+	if r := e.ok("nodes", "list", "--json"); json.Unmarshal([]byte(r.stdout), &list) != nil || len(list.Paired) != 1 || list.Paired[0].DisplayName != "ro-paired" {
+		t.Errorf("list:\n%s", r)
+	}
+	e.ok("nodes", "blocked")
+	e.ok("pairing", "status")
+	if r := e.run("nodes", "pending", "-v"); r.code != 0 || !strings.Contains(r.stderr, "state dir "+e.stateDir+" (no gateway running)") {
+		t.Errorf("pending -v:\n%s", r)
+	}
+	if after := treeState(t, e.stateDir); after != before {
+		t.Errorf("a read-only command changed the state dir:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	nodes := filepath.Join(e.stateDir, "nodes")
+	e.fails(1, []string{"cannot be written: " + nodes, "chmod 700 " + nodes}, "nodes", "rename", "--node", "ro-paired", "--name", "x")
+}
+
+// treeState is every entry under root with its mode, size, time and
+// content.
+func treeState(t *testing.T, root string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Lstat(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %v %d %d", path, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
+		if fi.Mode().IsRegular() {
+			data, _ := os.ReadFile(path)
+			fmt.Fprintf(&b, " %x", sha256.Sum256(data))
+		}
+		b.WriteString("\n")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestReadOnlyCommandsReportLooseModes: a command that only reads leaves a
+// loose mode as it is and says so on stderr; a change tightens it.
+func TestReadOnlyCommandsReportLooseModes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := e.serve()
+	e.pairedNode("loose")
+	g.stop()
+	paired := filepath.Join(e.stateDir, "nodes", "paired.json")
+	if err := os.Chmod(paired, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("nodes", "pending")
+	if r.code != 0 || r.stdout != "No pending requests.\n" ||
+		!strings.Contains(r.stderr, "pairdeck: "+paired+" has mode 0644, looser than the 0600 pairdeck keeps: left as it is") {
+		t.Errorf("pending on a loose file:\n%s", r)
+	}
+	checkMode(t, paired, 0o644)
+	e.ok("pairing", "off")
+	checkMode(t, paired, 0o600)
 }

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/pairdeck/pairdeck/internal/atomicfile"
+	"github.com/pairdeck/pairdeck/internal/statefile"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -77,7 +77,7 @@ func SaveNodeState(dir string, s NodeState) error {
 // matching ErrNotPaired (and fs.ErrNotExist).
 func LoadNodeState(dir string) (NodeState, error) {
 	path := NodeStatePath(dir)
-	data, err := os.ReadFile(path)
+	data, err := statefile.Read(path, maxIdentityBytes) // no link followed, a regular file, bounded
 	if errors.Is(err, fs.ErrNotExist) {
 		return NodeState{}, fmt.Errorf("%w: no %s; pair this node first (pairdeck node pair): %w", ErrNotPaired, path, err)
 	}

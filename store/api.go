@@ -36,6 +36,10 @@ type Options struct {
 	// Logger receives what the store fixes by itself and the operator
 	// should know (a state file's mode tightened to 0600). Nil: discarded.
 	Logger *slog.Logger
+	// ReadOnly opens the state for reading only (readonly.go): no lock,
+	// nothing created or written, changes refused with ErrReadOnly. For
+	// commands that only read; it works on a read-only state dir.
+	ReadOnly bool
 }
 
 // Actor is who made a change (protocol.Actor), as the audit log records it.

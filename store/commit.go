@@ -71,6 +71,9 @@ func (s *Store) submit(ctx context.Context, apply func(*tx) error, after func())
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if s.readOnly {
+		return s.readOnlyError()
+	}
 	o := &op{ctx: ctx, apply: apply, after: after, done: make(chan error, 1)}
 	s.closeMu.RLock()
 	if s.closed {
@@ -263,6 +266,9 @@ func (s *Store) checkpointNow() error {
 func (s *Store) Checkpoint(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if s.readOnly {
+		return s.readOnlyError()
 	}
 	o := &op{ctx: ctx, apply: func(*tx) error { return nil }, checkpoint: true, done: make(chan error, 1)}
 	s.closeMu.RLock()

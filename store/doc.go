@@ -79,4 +79,9 @@
 // lifetime and writes its pid there (through the locked file, never
 // through a link); a second Open, in this process or
 // another, fails at once with a *LockedError naming that pid.
+//
+// Reading only (Options.ReadOnly, readonly.go). A command that only reads
+// opens the store without the lock and creates, writes and chmods nothing;
+// it reads again if a checkpoint replaced the files while it read, and
+// every change asked of it fails with ErrReadOnly.
 package store

@@ -42,7 +42,7 @@ func (tx *tx) sweep() {
 // deadline of a pending request, or a past time when an expiry is already
 // waiting to be collected. false when there is nothing to wait for.
 func (s *Store) NextExpiry() (time.Time, bool) {
-	if s.isClosed.Load() {
+	if s.isClosed.Load() || s.readOnly { // a read-only store expires nothing
 		return time.Time{}, false
 	}
 	s.mu.RLock()
@@ -74,6 +74,9 @@ func (s *Store) ExpireDue(ctx context.Context) ([]Expiry, error) {
 func (s *Store) ExpireDueWith(ctx context.Context, then func([]Expiry)) ([]Expiry, error) {
 	if s.isClosed.Load() {
 		return nil, ErrClosed
+	}
+	if s.readOnly {
+		return nil, fmt.Errorf("expire pending requests: %w", s.readOnlyError())
 	}
 	nowMs := s.now().UnixMilli()
 	s.mu.RLock()

@@ -26,6 +26,7 @@ const (
 type fileImage struct {
 	data   []byte
 	exists bool
+	info   fs.FileInfo // of the file read (a read-only store compares it)
 }
 
 // maxStateFileBytes bounds what is read of pending.json and paired.json:
@@ -38,14 +39,24 @@ var maxStateFileBytes int64 = 128 << 20
 // a regular file, bounded, mode tightened to 0600); a missing file is an
 // empty image.
 func (s *Store) readStateFile(path string) (fileImage, error) {
-	data, err := statefile.ReadPrivate(path, maxStateFileBytes, s.log)
+	data, info, err := s.readFile(path, maxStateFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fileImage{}, nil
 	}
 	if err != nil {
 		return fileImage{}, readError(path, err)
 	}
-	return fileImage{data: data, exists: true}, nil
+	return fileImage{data: data, exists: true, info: info}, nil
+}
+
+// readFile reads one of the store's files, bounded: tightening a loose
+// mode, or (read-only) reporting it.
+func (s *Store) readFile(path string, limit int64) ([]byte, fs.FileInfo, error) {
+	if s.readOnly {
+		return statefile.ReadUnchanged(path, limit, 0o600, s.log)
+	}
+	data, err := statefile.ReadPrivate(path, limit, s.log)
+	return data, nil, err
 }
 
 // tempFile is a state file's new content, written and fsynced under a

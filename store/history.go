@@ -20,6 +20,9 @@ import (
 // every acknowledged change (a change's lines are written before it is
 // acknowledged), and takes no lock: it may run while changes are made.
 func (s *Store) History(q protocol.HistoryQuery) (protocol.HistoryPage, error) {
+	if s.noDir { // read-only, and nothing has happened here yet
+		return protocol.HistoryPage{Events: []protocol.HistoryEvent{}}, nil
+	}
 	return readHistory(s.dir, q)
 }
 

@@ -3,10 +3,9 @@ package store
 import (
 	"cmp"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sync"
-
-	"github.com/pairdeck/pairdeck/internal/statefile"
 )
 
 // Opening: load the checkpoints (pending.json, paired.json), then replay
@@ -23,6 +22,9 @@ type loadedState struct {
 	// first checkpoint rewrites only what changed).
 	records                       int
 	touchedPending, touchedPaired bool
+	// The checkpoint files read (read-only stores check they were not
+	// replaced meanwhile); nil when absent.
+	pendingInfo, pairedInfo fs.FileInfo
 }
 
 // loadState reads the checkpoints and the journal. Nothing is written.
@@ -36,6 +38,8 @@ func (s *Store) loadState() (*loadedState, error) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		img, err := s.readStateFile(s.path(pendingFile))
+		s.readStep("read " + pendingFile)
+		st.pendingInfo = img.info
 		if err == nil && img.exists {
 			var seq uint64
 			st.pending, err = decodePending(s.path(pendingFile), img.data, &seq)
@@ -44,6 +48,8 @@ func (s *Store) loadState() (*loadedState, error) {
 	})
 	wg.Go(func() {
 		img, err := s.readStateFile(s.path(pairedFile))
+		s.readStep("read " + pairedFile)
+		st.pairedInfo = img.info
 		if err == nil && img.exists {
 			st.paired, err = decodePaired(s.path(pairedFile), img.data)
 		}
@@ -73,14 +79,16 @@ func (s *Store) loadState() (*loadedState, error) {
 
 // readSegments reads and parses every journal segment, oldest first.
 func (s *Store) readSegments() ([]*segmentData, error) {
+	s.readStep("list segments")
 	nums, err := listSegments(s.dir)
 	if err != nil {
 		return nil, err
 	}
+	s.readStep("read segments")
 	var out []*segmentData
 	for _, n := range nums {
 		path := s.path(segmentName(n))
-		data, err := statefile.ReadPrivate(path, maxSegmentBytes, s.log)
+		data, _, err := s.readFile(path, maxSegmentBytes)
 		if err != nil {
 			return nil, readError(path, err)
 		}

@@ -31,6 +31,10 @@ type Store struct {
 	now        func() time.Time
 	log        *slog.Logger
 
+	// readOnly: opened with Options.ReadOnly (readonly.go); noDir: and
+	// StateDir/nodes does not exist.
+	readOnly, noDir bool
+
 	lock    *dirLock
 	dirFile *os.File // for fsyncing renames
 	audit   *auditLog
@@ -130,6 +134,14 @@ func Open(opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 
+	if opts.ReadOnly {
+		s.readOnly = true
+		if err := s.openReadOnly(); err != nil {
+			return nil, err
+		}
+		close(s.committerDone)
+		return s, nil
+	}
 	if err := s.prepareDirs(); err != nil {
 		return nil, err
 	}
@@ -238,6 +250,9 @@ func (s *Store) Close() error {
 	close(s.ops) // no sender can be mid-send: they hold closeMu for reading
 	s.closeMu.Unlock()
 	<-s.committerDone
+	if s.readOnly {
+		return nil
+	}
 	return errors.Join(s.closeErr, s.releaseFiles())
 }
 

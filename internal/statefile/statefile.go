@@ -164,12 +164,48 @@ func TooLarge(path string, size, limit int64) error {
 	}
 }
 
+// ReadUnchanged is Read for a caller that must change nothing (a command
+// that only reads, possibly on a read-only file system): a file others
+// could read (mode looser than want) is reported to log instead of
+// tightened. It also returns the open file's info, so the caller can tell
+// whether the file at path was replaced while it read.
+func ReadUnchanged(path string, limit int64, want fs.FileMode, log *slog.Logger) ([]byte, fs.FileInfo, error) {
+	f, err := Open(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if modesApply() && fi.Mode().Perm()&^want != 0 {
+		logLoose(log, path, fi.Mode().Perm(), want)
+	}
+	data, err := ReadAll(f, path, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, fi, nil
+}
+
 // CheckDir checks a directory pairdeck keeps state in. It must be a
 // directory that neither group nor others can write to. When owned (a
 // directory pairdeck made, such as nodes/), it must also not be a symbolic
 // link, and one that others can read or enter is tightened to 0700 (and
 // log is told). A missing directory is an error matching fs.ErrNotExist.
 func CheckDir(path string, owned bool, log *slog.Logger) error {
+	return checkDir(path, owned, true, log)
+}
+
+// CheckDirUnchanged is CheckDir for a caller that must change nothing: an
+// owned directory others can read or enter is reported to log instead of
+// tightened. What CheckDir refuses it refuses too.
+func CheckDirUnchanged(path string, owned bool, log *slog.Logger) error {
+	return checkDir(path, owned, false, log)
+}
+
+func checkDir(path string, owned, fix bool, log *slog.Logger) error {
 	stat := os.Stat
 	if owned {
 		stat = os.Lstat
@@ -212,6 +248,10 @@ func CheckDir(path string, owned bool, log *slog.Logger) error {
 		}
 	}
 	if owned && perm&0o077 != 0 {
+		if !fix {
+			logLoose(log, path, perm, 0o700)
+			return nil
+		}
 		if err := os.Chmod(path, 0o700); err != nil {
 			return &UnsafeError{Path: path, Problem: fmt.Sprintf("has mode %04o and could not be made private (%v)", perm, err),
 				Fix: "run `chmod 700 " + path + "` as its owner and start again", Err: ErrNotOwned}
@@ -257,6 +297,16 @@ func logTightened(log *slog.Logger, path string, from, to fs.FileMode) {
 	}
 	log.Warn(fmt.Sprintf("tightened the permissions of %s from %04o to %04o: pairdeck keeps its state private", path, from, to),
 		"path", path, "from", fmt.Sprintf("%04o", from), "to", fmt.Sprintf("%04o", to))
+}
+
+// logLoose tells log about a mode looser than pairdeck keeps, which a
+// caller that changes nothing leaves as it is.
+func logLoose(log *slog.Logger, path string, perm, want fs.FileMode) {
+	if log == nil {
+		return
+	}
+	log.Warn(fmt.Sprintf("%s has mode %04o, looser than the %04o pairdeck keeps: left as it is (this only reads); pairdeck tightens it when it next opens the state dir to change something, or run `chmod %o %s`", path, perm, want, want, path),
+		"path", path, "mode", fmt.Sprintf("%04o", perm), "want", fmt.Sprintf("%04o", want))
 }
 
 // modesApply is false where Unix permission bits mean nothing.

@@ -253,3 +253,47 @@ func TestLockExcludesAndRecordsPID(t *testing.T) {
 		t.Fatal("gave up before the deadline")
 	}
 }
+
+// TestUnchangedReadsReportLooseModes: a caller that must change nothing
+// (a read-only command) reads as Read does, is told about a loose mode and
+// leaves it; the same goes for an owned dir others can enter. What
+// CheckDir refuses is refused as well.
+func TestUnchangedReadsReportLooseModes(t *testing.T) {
+	base := t.TempDir()
+	path := filepath.Join(base, "paired.json")
+	os.WriteFile(path, []byte(`{"a":1}`), 0o644)
+	os.Chmod(path, 0o644)
+	var logs bytes.Buffer
+	data, fi, err := ReadUnchanged(path, 100, 0o600, logTo(&logs))
+	if err != nil || string(data) != `{"a":1}` || fi == nil || fi.Size() != 7 {
+		t.Fatalf("read: %q %v %v", data, fi, err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
+		t.Fatalf("mode changed to %04o", st.Mode().Perm())
+	}
+	mustContain(t, errors.New(logs.String()), path, "mode 0644", "0600", "left as it is", "chmod 600 "+path)
+	if _, _, err := ReadUnchanged(path, 3, 0o600, nil); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("over the bound: %v", err)
+	}
+	link := filepath.Join(base, "link.json")
+	os.Symlink(path, link)
+	if _, _, err := ReadUnchanged(link, 100, 0o600, nil); !errors.Is(err, ErrSymlink) {
+		t.Fatalf("link: %v", err)
+	}
+
+	owned := filepath.Join(base, "nodes")
+	os.Mkdir(owned, 0o755)
+	os.Chmod(owned, 0o755)
+	logs.Reset()
+	if err := CheckDirUnchanged(owned, true, logTo(&logs)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(owned); st.Mode().Perm() != 0o755 {
+		t.Fatalf("dir changed to %04o", st.Mode().Perm())
+	}
+	mustContain(t, errors.New(logs.String()), owned, "mode 0755", "left as it is")
+	os.Chmod(owned, 0o775)
+	if err := CheckDirUnchanged(owned, true, nil); !errors.Is(err, ErrWritableByOthers) {
+		t.Fatalf("group-writable: %v", err)
+	}
+}
