@@ -31,6 +31,10 @@ type Actor struct {
 	// Rule names the policy rule behind an automatic decision ("ttl": an
 	// expiry).
 	Rule string `json:"rule,omitempty"`
+	// Code is the id of the setup code behind an approval, and CreatedBy
+	// the String form of who created that code.
+	Code      string `json:"code,omitempty"`
+	CreatedBy string `json:"createdBy,omitempty"`
 }
 
 // Actor kinds.
@@ -104,6 +108,7 @@ func GatewayActor(what string) Actor {
 //	ssh alice@laptop (SHA256:…)             a console over SSH: the key's comment and fingerprint
 //	node (fa35:8533:0780)                   a node, for itself
 //	auto (rule lab)                         an auto-approval rule or check
+//	code c7k2m9qpx                          a setup code, for the operator who created it
 //	gateway (expired)                       an expiry; "gateway (start)" and the like
 //	openclaw-control-ui Ops (ab12:…)        another program: its client id, name and device
 //
@@ -117,6 +122,10 @@ func (a Actor) String() string {
 		return "gateway (expired)"
 	case a.Rule != "":
 		return "auto (rule " + a.Rule + ")"
+	case a.Kind == ActorCode || a.Code != "":
+		// "code c7k2m9qpx" — who created it is in the audit line and the
+		// code's own record.
+		return join(ActorCode, a.Code)
 	case a.Kind == ActorSSH || a.KeyFingerprint != "":
 		// An operator signed in with an SSH key is that key: its comment
 		// says whose it is, its fingerprint which it is.

@@ -42,6 +42,8 @@ type ResolvedEvent struct {
 	Token     string `json:"token,omitempty"`
 	// Actor names who decided, for activity views (pairdeck; optional).
 	Actor string `json:"actor,omitempty"`
+	// Reason is the operator's word on the decision (pairdeck; optional).
+	Reason string `json:"reason,omitempty"`
 	// Kind is set by the client for OpenClaw gateways' requests (KindNode,
 	// KindDevice; for a device, NodeID is the device id).
 	Kind string `json:"kind,omitempty"`

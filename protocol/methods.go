@@ -128,6 +128,11 @@ type PairRequestParams struct {
 	NodeID string `json:"nodeId,omitempty"`
 	NodeMeta
 	Silent *bool `json:"silent,omitempty"`
+	// Code is a setup code (pairdeck; a node for itself only): a secret,
+	// never stored or logged, only hashed and compared. A request it fits
+	// is approved at once; otherwise it waits and PairRequestResult.Code
+	// says why.
+	Code string `json:"code,omitempty"`
 }
 
 // PairRequestResult is node.pair.request's result. It never has a token.
@@ -135,6 +140,10 @@ type PairRequestResult struct {
 	Status  string         `json:"status"` // "pending"
 	Request PendingRequest `json:"request"`
 	Created bool           `json:"created"`
+	// Code says why the request's setup code approved nothing (pairdeck);
+	// absent when the request carried none or the code approved it (then
+	// Status is "approved" and node.pair.resolved brings the token).
+	Code *CodeRefusal `json:"code,omitempty"`
 }
 
 // PairListResult is node.pair.list's result: pending newest first, paired by
@@ -144,9 +153,12 @@ type PairListResult struct {
 	Paired  []PairedNode     `json:"paired"`
 }
 
-// RequestIDParams are the params of approve and reject.
+// RequestIDParams are the params of approve and reject. Reason is the
+// operator's optional word on the decision (pairdeck; CheckReason), kept in
+// the audit log and carried by node.pair.resolved.
 type RequestIDParams struct {
 	RequestID string `json:"requestId"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // ApproveResult is node.pair.approve's result: the only place a token shows.

@@ -64,6 +64,8 @@ type BlockedNode struct {
 	DisplayName string `json:"displayName,omitempty"`
 	BlockedAtMs int64  `json:"blockedAtMs"`
 	BlockedBy   string `json:"blockedBy,omitempty"`
+	// Reason is what the operator said when blocking (optional).
+	Reason string `json:"reason,omitempty"`
 	// Attempts counts the requests refused since the node was blocked.
 	Attempts      int64  `json:"attempts"`
 	LastAttemptMs int64  `json:"lastAttemptMs,omitempty"`
@@ -76,6 +78,8 @@ type BlockedNode struct {
 type BlockParams struct {
 	NodeID      string `json:"nodeId"`
 	DisplayName string `json:"displayName,omitempty"`
+	// Reason is the operator's optional word on the block (CheckReason).
+	Reason string `json:"reason,omitempty"`
 }
 
 // BlockResult is pairdeck.block.add's result. Created is false when the
