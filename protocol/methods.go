@@ -133,6 +133,10 @@ type PairRequestParams struct {
 	// is approved at once; otherwise it waits and PairRequestResult.Code
 	// says why.
 	Code string `json:"code,omitempty"`
+	// Permissions are what an OpenClaw 2026.7+ node declares
+	// (Permissions.Check bounds them); kept on the request and carried
+	// through its approval.
+	Permissions Permissions `json:"permissions,omitempty"`
 }
 
 // PairRequestResult is node.pair.request's result. It never has a token.
