@@ -36,6 +36,12 @@ type Options struct {
 	// Logger receives what the store fixes by itself and the operator
 	// should know (a state file's mode tightened to 0600). Nil: discarded.
 	Logger *slog.Logger
+	// TokenStorage is how node tokens and records are stored
+	// (tokenstorage.go): TokenStorageAuto decides by the state dir
+	// (DetectTokenStorage), reading OpenClawConfig (default
+	// StateDir/openclaw.json).
+	TokenStorage   TokenStorage
+	OpenClawConfig string
 	// ReadOnly opens the state for reading only (readonly.go): no lock,
 	// nothing created or written, changes refused with ErrReadOnly. For
 	// commands that only read; it works on a read-only state dir.

@@ -27,6 +27,8 @@ const (
 	actionExpired   = "expired"
 	actionRenamed   = "renamed"
 	actionRemoved   = "removed"
+	// actionTokensConverted: ConvertTokens rewrote tokens in another form.
+	actionTokensConverted = "tokens-converted"
 )
 
 // ttlActor is the actor of expiries: the TTL rule, not a person.

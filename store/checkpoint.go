@@ -173,15 +173,25 @@ func snapshotItems(order []member) []snapItem {
 				items = append(items, snapItem{raw: e.raw})
 				continue
 			}
-			key, rec, extra := e.key, e.rec, e.extra
-			items = append(items, snapItem{rec: &e.fileRecord, gen: e.gen, encode: func() ([]byte, int, error) { return encodeMember(key, &rec, extra) }})
+			key, rec, extra, openclaw := e.key, e.rec, e.extra, e.openclaw
+			items = append(items, snapItem{rec: &e.fileRecord, gen: e.gen, encode: func() ([]byte, int, error) {
+				if openclaw {
+					return encodeOpenClaw(key, &rec, extra, nil, pendingOrder, pendingDrop)
+				}
+				return encodeMember(key, &rec, extra)
+			}})
 		case *pairedEntry:
 			if e.raw != nil {
 				items = append(items, snapItem{raw: e.raw})
 				continue
 			}
-			key, rec, extra := e.key, e.rec, e.extra
-			items = append(items, snapItem{rec: &e.fileRecord, gen: e.gen, encode: func() ([]byte, int, error) { return encodeMember(key, &rec, extra) }})
+			key, rec, extra, openclaw := e.key, e.rec, e.extra, e.openclaw
+			items = append(items, snapItem{rec: &e.fileRecord, gen: e.gen, encode: func() ([]byte, int, error) {
+				if openclaw {
+					return encodeOpenClaw(key, &rec, extra, nil, pairedOrder, pairedDrop)
+				}
+				return encodeMember(key, &rec, extra)
+			}})
 		}
 	}
 	return items

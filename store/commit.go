@@ -323,6 +323,11 @@ func (s *Store) persist(tx *tx) error {
 	if len(tx.pairedKeys) > 0 || len(s.lazyDirty) > 0 {
 		s.cpPairedDirty = true
 	}
+	if s.openclaw && (s.cpPendingDirty || s.cpPairedDirty) {
+		// OpenClaw writes both files at every change; a missing one is
+		// written as {} like it would be.
+		s.cpPendingDirty, s.cpPairedDirty = true, true
+	}
 	clear(s.lazyDirty)
 	s.lazySince = time.Time{}
 	s.writeAudit(tx.audit)

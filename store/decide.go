@@ -98,8 +98,13 @@ func (tx *tx) approve(actor Actor, requestID string, check func(protocol.Pending
 		return protocol.PairedNode{}, protocol.PendingRequest{}, err
 	}
 	pe := s.paired.byNode[e.rec.NodeID]
-	rec := approvedRecord(pe, e.rec, sum, tx.nowMs)
-	if err := tx.putPaired(pe, rec); err != nil {
+	rec := approvedRecord(pe, e.rec, tx.nowMs)
+	if s.openclaw {
+		rec.Token = token
+	} else {
+		rec.TokenSHA256 = sum
+	}
+	if err := tx.putPaired(pe, rec, false); err != nil {
 		return protocol.PairedNode{}, protocol.PendingRequest{}, err
 	}
 	tx.removePending(e)
@@ -120,8 +125,9 @@ func (tx *tx) approve(actor Actor, requestID string, check func(protocol.Pending
 	return node, req, nil
 }
 
-// approvedRecord builds the paired record for an approval of req.
-func approvedRecord(pe *pairedEntry, req protocol.PendingRequest, sumHex string, nowMs int64) protocol.PairedNode {
+// approvedRecord builds the paired record for an approval of req, without
+// its new token (the caller stores it in the storage's form).
+func approvedRecord(pe *pairedEntry, req protocol.PendingRequest, nowMs int64) protocol.PairedNode {
 	var rec protocol.PairedNode
 	if pe != nil {
 		rec = pe.rec
@@ -139,8 +145,8 @@ func approvedRecord(pe *pairedEntry, req protocol.PendingRequest, sumHex string,
 	// The approved surface is exactly what was asked for, not a union.
 	rec.Caps = req.Caps
 	rec.Commands = req.Commands
-	rec.Token = ""
-	rec.TokenSHA256 = sumHex
+	rec.Permissions = req.Permissions
+	rec.Token, rec.TokenSHA256 = "", ""
 	rec.ApprovedAtMs = nowMs
 	return rec
 }

@@ -224,7 +224,11 @@ func TestOnlyChangedFilesAreRewritten(t *testing.T) {
 	}
 }
 
-func TestLegacyPlaintextTokenVerifiesAndIsHashedOnNextWrite(t *testing.T) {
+// TestPlaintextTokenKeepsItsFormUntilConverted: a plaintext token (as
+// OpenClaw writes it) verifies in a pairdeck-only dir, is never listed,
+// and keeps its form through every write, the record's own changes
+// included: only ConvertTokens hashes it.
+func TestPlaintextTokenKeepsItsFormUntilConverted(t *testing.T) {
 	dir := t.TempDir()
 	nodes := filepath.Join(dir, "nodes")
 	os.MkdirAll(nodes, 0o700)
@@ -238,15 +242,18 @@ func TestLegacyPlaintextTokenVerifiesAndIsHashedOnNextWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if info := s.TokenStorage(); info.Storage != TokenStorageHash || info.Plaintext != 1 || info.Hashed != 0 {
+		t.Fatalf("token storage: %+v", info)
+	}
 	n, ok := s.Verify("n1", traceToken)
 	if !ok || n.Token != "" || n.DisplayName != "Test 2" {
-		t.Fatalf("legacy token: %+v, %v", n, ok)
+		t.Fatalf("plaintext token: %+v, %v", n, ok)
 	}
 	if _, ok := s.Verify("n1", "wrong"); ok {
 		t.Fatal("wrong token accepted")
 	}
 	if p := s.Paired(); p[0].Token != "" || p[0].TokenSHA256 != "" {
-		t.Fatalf("Paired() leaks the legacy token: %+v", p[0])
+		t.Fatalf("Paired() leaks the token: %+v", p[0])
 	}
 	// Open and a pending-only change leave paired.json alone.
 	mustRequest(t, s, RequestInput{NodeID: "other"})
@@ -254,22 +261,37 @@ func TestLegacyPlaintextTokenVerifiesAndIsHashedOnNextWrite(t *testing.T) {
 	if got := string(readFile(t, pairedPath)); got != tracePairedLegacy {
 		t.Fatalf("paired.json changed without a paired change:\n%s", got)
 	}
-	// The next write of paired.json stores the hash instead.
-	if err := s.Rename(ctx, operator, "n1", "Test 2"); err != nil {
+	// Another node's approval and this node's rename keep its form.
+	pairNode(t, s, "other")
+	if err := s.Rename(ctx, operator, "n1", "Uno"); err != nil {
 		t.Fatal(err)
 	}
 	checkpoint(t, s)
 	data := string(readFile(t, pairedPath))
-	sum := sha256.Sum256([]byte(traceToken))
-	if strings.Contains(data, traceToken) || strings.Contains(data, `"token"`) {
-		t.Fatalf("plaintext token still on disk:\n%s", data)
+	if !strings.Contains(data, `"token": "`+traceToken+`"`) || strings.Count(data, `"tokenSha256"`) != 1 {
+		t.Fatalf("a write changed the token's form:\n%s", data)
 	}
-	if !strings.Contains(data, `"tokenSha256": "`+hex.EncodeToString(sum[:])+`"`) {
-		t.Fatalf("hash not written:\n%s", data)
+	// Converting is the explicit step.
+	conv, err := s.ConvertTokens(ctx, operator)
+	if err != nil || conv.Converted != 1 || conv.Unchanged != 1 || conv.Storage != TokenStorageHash {
+		t.Fatalf("convert: %+v %v", conv, err)
+	}
+	checkpoint(t, s)
+	data = string(readFile(t, pairedPath))
+	sum := sha256.Sum256([]byte(traceToken))
+	if strings.Contains(data, traceToken) || strings.Contains(data, `"token"`) || !strings.Contains(data, `"tokenSha256": "`+hex.EncodeToString(sum[:])+`"`) {
+		t.Fatalf("not converted:\n%s", data)
+	}
+	lines := auditLines(t, s)
+	if last := lines[len(lines)-1]; last["action"] != "tokens-converted" || last["tokenStorage"] != "hash" || last["converted"] != float64(1) {
+		t.Fatalf("audit: %v", last)
+	}
+	if again, err := s.ConvertTokens(ctx, operator); err != nil || again.Converted != 0 || len(auditLines(t, s)) != len(lines) {
+		t.Fatalf("a second conversion changed something: %+v %v", again, err)
 	}
 	s = reopen(t, s, clk)
 	if _, ok := s.Verify("n1", traceToken); !ok {
-		t.Fatal("migrated token no longer verifies")
+		t.Fatal("converted token no longer verifies")
 	}
 }
 
@@ -313,8 +335,12 @@ func TestUnknownFieldsArePreserved(t *testing.T) {
 	if pa["pushToken"] != "apns-xyz" || fmt.Sprint(pa["groups"]) != "[home]" || pa["displayName"] != "Two" {
 		t.Fatalf("paired record after rewrite: %v", pa)
 	}
-	if _, has := pa["token"]; has {
-		t.Fatal("legacy token kept as an unknown field")
+	// token is a known field: kept as the node's token, in its form.
+	if pa["token"] != "t" || pa["tokenSha256"] != nil {
+		t.Fatalf("token not kept as it was: %v", pa)
+	}
+	if _, ok := s.Verify("n2", "t"); !ok {
+		t.Fatal("token does not verify")
 	}
 	// A re-approval keeps the paired record's unknown fields.
 	mustApprove(t, s, mustRequest(t, s, RequestInput{NodeID: "n2"}).RequestID)

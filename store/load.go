@@ -21,13 +21,15 @@ import (
 // refuses to start.
 
 // decodePending parses pending.json. seq numbers records in file order.
-func decodePending(path string, data []byte, seq *uint64) (*pendingTable, error) {
+// openclaw: the records are kept in OpenClaw's format (token storage
+// "openclaw"), each with its text as read.
+func decodePending(path string, data []byte, seq *uint64, openclaw bool) (*pendingTable, error) {
 	members, err := walkObject(path, data)
 	if err != nil {
 		return nil, err
 	}
 	entries, err := decodeAll(path, data, members, func(m jsonMember) (*pendingEntry, error) {
-		return decodePendingEntry(path, data, m.key, m.raw, m.off)
+		return decodePendingEntry(path, data, m.key, m.raw, m.off, openclaw)
 	})
 	if err != nil {
 		return nil, err
@@ -43,8 +45,8 @@ func decodePending(path string, data []byte, seq *uint64) (*pendingTable, error)
 
 // decodePendingEntry decodes one record of pending.json (data is the
 // whole file, for line numbers; nil for a journal record).
-func decodePendingEntry(path string, data []byte, key string, raw []byte, off int64) (*pendingEntry, error) {
-	e := &pendingEntry{fileRecord: fileRecord{key: key}}
+func decodePendingEntry(path string, data []byte, key string, raw []byte, off int64, openclaw bool) (*pendingEntry, error) {
+	e := &pendingEntry{fileRecord: fileRecord{key: key, openclaw: openclaw}}
 	extra, err := decodeRecord(path, raw, off, &e.rec)
 	if err != nil {
 		return nil, err
@@ -65,18 +67,22 @@ func decodePendingEntry(path string, data []byte, key string, raw []byte, off in
 	e.rec.RequiredApproveScopes = nil
 	e.rec.ExpiresAtMs = 0
 	e.extra = extra
+	if openclaw {
+		e.raw, e.bodyAt = verbatimMember(key, raw)
+		e.rec.RenamedAtMs, e.rec.IsRepair = 0, false // not OpenClaw's: the next write drops them
+	}
 	return e, nil
 }
 
-// decodePaired parses paired.json. A legacy plaintext "token" is hashed in
-// memory; the next write of the file stores the hash instead.
-func decodePaired(path string, data []byte) (*pairedTable, error) {
+// decodePaired parses paired.json (openclaw as for decodePending). Each
+// token keeps the form it has in the file (tokenstorage.go).
+func decodePaired(path string, data []byte, openclaw bool) (*pairedTable, error) {
 	members, err := walkObject(path, data)
 	if err != nil {
 		return nil, err
 	}
 	entries, err := decodeAll(path, data, members, func(m jsonMember) (*pairedEntry, error) {
-		return decodePairedEntry(path, data, m.key, m.raw, m.off)
+		return decodePairedEntry(path, data, m.key, m.raw, m.off, openclaw)
 	})
 	if err != nil {
 		return nil, err
@@ -90,8 +96,8 @@ func decodePaired(path string, data []byte) (*pairedTable, error) {
 
 // decodePairedEntry decodes one record of paired.json (data as for
 // decodePendingEntry).
-func decodePairedEntry(path string, data []byte, key string, raw []byte, off int64) (*pairedEntry, error) {
-	e := &pairedEntry{fileRecord: fileRecord{key: key}}
+func decodePairedEntry(path string, data []byte, key string, raw []byte, off int64, openclaw bool) (*pairedEntry, error) {
+	e := &pairedEntry{fileRecord: fileRecord{key: key, openclaw: openclaw}}
 	extra, err := decodeRecord(path, raw, off, &e.rec)
 	if err != nil {
 		return nil, err
@@ -104,12 +110,12 @@ func decodePairedEntry(path string, data []byte, key string, raw []byte, off int
 	}
 	switch {
 	case e.rec.Token != "":
-		// pairdeck never writes "token": one on disk was written by
-		// another gateway after pairdeck's last write, so it is newer
-		// than any tokenSha256 next to it.
+		// A plaintext token (OpenClaw's form) stays plaintext until
+		// ConvertTokens; next to a tokenSha256 it is the newer of the two
+		// (OpenClaw's approval writes a token and nothing else, its
+		// rename keeps what was there), and the hash goes with the
+		// record's next change.
 		e.digest = sha256.Sum256([]byte(e.rec.Token))
-		e.rec.TokenSHA256 = hex.EncodeToString(e.digest[:])
-		e.rec.Token = ""
 		e.hasToken = true
 	case e.rec.TokenSHA256 != "":
 		d, err := hex.DecodeString(e.rec.TokenSHA256)
@@ -121,6 +127,10 @@ func decodePairedEntry(path string, data []byte, key string, raw []byte, off int
 		e.hasToken = true
 	}
 	e.extra = extra
+	if openclaw {
+		e.raw, e.bodyAt = verbatimMember(key, raw)
+		e.rec.RenamedAtMs = 0 // not OpenClaw's: the next write drops it
+	}
 	return e, nil
 }
 

@@ -35,6 +35,11 @@ func (tx *tx) rename(actor Actor, nodeID, name string) error {
 		return ErrUnknownNode
 	}
 	ev := auditEvent{Action: actionRenamed, NodeID: nodeID, Actor: actor, DisplayName: name}
+	if s.openclaw && pa != nil {
+		// As OpenClaw renames: the paired record only (a request of the
+		// node keeps the name it asked with, and its approval takes it).
+		pe = nil
+	}
 	if pe != nil {
 		rec := pe.rec
 		rec.DisplayName, rec.RenamedAtMs = name, tx.nowMs
@@ -46,7 +51,7 @@ func (tx *tx) rename(actor Actor, nodeID, name string) error {
 	if pa != nil {
 		rec := pa.rec
 		rec.DisplayName, rec.RenamedAtMs = name, tx.nowMs
-		if err := tx.putPaired(pa, rec); err != nil {
+		if err := tx.putPaired(pa, rec, true); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/pairdeck/pairdeck/protocol"
@@ -22,6 +23,12 @@ func (s *Store) pendingView(e *pendingEntry) protocol.PendingRequest {
 	r.Commands = slices.Clone(r.Commands)
 	r.ExpiresAtMs = r.TS + s.ttlMs
 	r.RequiredApproveScopes = protocol.RequiredApproveScopes(r.Commands)
+	r.Permissions = maps.Clone(r.Permissions)
+	if e.openclaw {
+		// OpenClaw's records do not say; a request of a paired node is a
+		// re-pair.
+		_, r.IsRepair = s.paired.byNode[r.NodeID]
+	}
 	return r
 }
 
@@ -29,6 +36,7 @@ func pairedView(e *pairedEntry) protocol.PairedNode {
 	n := e.rec.WithoutSecrets()
 	n.Caps = slices.Clone(n.Caps)
 	n.Commands = slices.Clone(n.Commands)
+	n.Permissions = maps.Clone(n.Permissions)
 	return n
 }
 

@@ -23,6 +23,19 @@ type fileRecord struct {
 	bodyAt int    // where the record's value starts in raw
 	pos    int    // index in the table's orderList
 	gen    uint64 // bumped by every encode, so a checkpoint can tell a record it encoded is still current
+	// openclaw: the record is written in OpenClaw's format
+	// (openclawformat.go), because the store's token storage is
+	// "openclaw".
+	openclaw bool
+}
+
+// prevBody is the record's text before a change, whose member order an
+// OpenClaw-format encode keeps (nil when it has none yet).
+func (r *fileRecord) prevBody() []byte {
+	if r.raw == nil {
+		return nil
+	}
+	return r.body()
 }
 
 // body is the record's value as the file holds it (what the journal
@@ -48,8 +61,9 @@ type pendingEntry struct {
 	wire    []byte // the record as node.pair.list shows it; nil until listed (list.go)
 }
 
-// pairedEntry is a paired node as held in memory. rec.Token is always empty:
-// a legacy plaintext token is turned into TokenSHA256 and digest on load.
+// pairedEntry is a paired node as held in memory. Its token is stored in
+// one form: rec.Token (plaintext, as OpenClaw keeps it) or rec.TokenSHA256;
+// digest is its SHA-256 either way (Verify compares that).
 type pairedEntry struct {
 	fileRecord
 	rec      protocol.PairedNode
@@ -60,7 +74,17 @@ type pairedEntry struct {
 }
 
 func (e *pendingEntry) encode() error {
-	raw, at, err := encodeMember(e.key, &e.rec, e.extra)
+	var raw []byte
+	var at int
+	var err error
+	if e.openclaw {
+		// What OpenClaw does not write is not kept in memory either, so
+		// memory and file say the same (the view works isRepair out).
+		e.rec.RenamedAtMs, e.rec.IsRepair = 0, false
+		raw, at, err = encodeOpenClaw(e.key, &e.rec, e.extra, e.prevBody(), pendingOrder, pendingDrop)
+	} else {
+		raw, at, err = encodeMember(e.key, &e.rec, e.extra)
+	}
 	if err != nil {
 		return fmt.Errorf("encode pending request %s: %w", e.key, err)
 	}
@@ -70,8 +94,25 @@ func (e *pendingEntry) encode() error {
 	return nil
 }
 
-func (e *pairedEntry) encode() error {
-	raw, at, err := encodeMember(e.key, &e.rec, e.extra)
+func (e *pairedEntry) encode() error { return e.encodeWith(e.prevBody()) }
+
+// encodeFresh encodes a record built afresh (an approval): in OpenClaw's
+// format its members come in OpenClaw's order, whatever the old text had.
+func (e *pairedEntry) encodeFresh() error { return e.encodeWith(nil) }
+
+func (e *pairedEntry) encodeWith(prev []byte) error {
+	var raw []byte
+	var at int
+	var err error
+	if e.openclaw {
+		e.rec.RenamedAtMs = 0
+		if e.rec.Token != "" {
+			e.rec.TokenSHA256 = ""
+		}
+		raw, at, err = encodeOpenClaw(e.key, &e.rec, e.extra, prev, pairedOrder, pairedDrop)
+	} else {
+		raw, at, err = encodeMember(e.key, &e.rec, e.extra)
+	}
 	if err != nil {
 		return fmt.Errorf("encode paired node %s: %w", e.key, err)
 	}

@@ -42,7 +42,7 @@ func (s *Store) loadState() (*loadedState, error) {
 		st.pendingInfo = img.info
 		if err == nil && img.exists {
 			var seq uint64
-			st.pending, err = decodePending(s.path(pendingFile), img.data, &seq)
+			st.pending, err = decodePending(s.path(pendingFile), img.data, &seq, s.openclaw)
 		}
 		errs[0] = err
 	})
@@ -51,7 +51,7 @@ func (s *Store) loadState() (*loadedState, error) {
 		s.readStep("read " + pairedFile)
 		st.pairedInfo = img.info
 		if err == nil && img.exists {
-			st.paired, err = decodePaired(s.path(pairedFile), img.data)
+			st.paired, err = decodePaired(s.path(pairedFile), img.data, s.openclaw)
 		}
 		errs[1] = err
 	})
@@ -159,7 +159,7 @@ func (s *Store) replay(st *loadedState) error {
 		}
 	}
 	if err := replayTable(pending, st.pending.byID, func(key string, f *keyFate) (*pendingEntry, error) {
-		return decodePendingEntry(f.path, nil, key, f.last.val, f.last.valOff)
+		return decodePendingEntry(f.path, nil, key, f.last.val, f.last.valOff, s.openclaw)
 	}, st.pending.remove, func(old, e *pendingEntry) {
 		e.seq = old.seq // its place among requests of the same ts
 		st.pending.replace(old, e)
@@ -171,7 +171,7 @@ func (s *Store) replay(st *loadedState) error {
 		return err
 	}
 	return replayTable(paired, st.paired.byNode, func(key string, f *keyFate) (*pairedEntry, error) {
-		return decodePairedEntry(f.path, nil, key, f.last.val, f.last.valOff)
+		return decodePairedEntry(f.path, nil, key, f.last.val, f.last.valOff, s.openclaw)
 	}, st.paired.remove, st.paired.replace, st.paired.insert)
 }
 

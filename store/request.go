@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/google/uuid"
@@ -108,6 +109,9 @@ func mergeRequest(rec *protocol.PendingRequest, in RequestInput) {
 	if in.Silent != nil {
 		rec.Silent = rec.Silent && *in.Silent
 	}
+	if in.Permissions != nil {
+		rec.Permissions = maps.Clone(in.Permissions)
+	}
 }
 
 // normalizeRequest trims and checks a request (the wire's limits and text
@@ -123,6 +127,9 @@ func normalizeRequest(in RequestInput) (RequestInput, error) {
 		return in, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	in.NodeMeta = meta
+	if err := in.Permissions.Check(); err != nil {
+		return in, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	if in.Silent != nil {
 		v := *in.Silent
 		in.Silent = &v

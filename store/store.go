@@ -34,6 +34,10 @@ type Store struct {
 	// readOnly: opened with Options.ReadOnly (readonly.go); noDir: and
 	// StateDir/nodes does not exist.
 	readOnly, noDir bool
+	// storage is the token storage in force (tokenstorage.go); openclaw:
+	// it is "openclaw", so records are written in OpenClaw's format.
+	storage  TokenStorageChoice
+	openclaw bool
 
 	lock    *dirLock
 	dirFile *os.File // for fsyncing renames
@@ -134,6 +138,10 @@ func Open(opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 
+	if s.storage, err = resolveTokenStorage(opts, stateDir); err != nil {
+		return nil, err
+	}
+	s.openclaw = s.storage.Storage == TokenStorageOpenClaw
 	if opts.ReadOnly {
 		s.readOnly = true
 		if err := s.openReadOnly(); err != nil {

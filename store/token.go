@@ -12,8 +12,8 @@ import (
 // tokenBytes is the entropy of a node token: 32 bytes, 43 base64url chars.
 const tokenBytes = 32
 
-// mintToken returns a fresh token and the hex SHA-256 that is stored
-// instead of it.
+// mintToken returns a fresh token and its hex SHA-256 (what the "hash"
+// token storage stores instead of it).
 func mintToken() (token, sumHex string, err error) {
 	var b [tokenBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -24,10 +24,16 @@ func mintToken() (token, sumHex string, err error) {
 	return token, hex.EncodeToString(sum[:]), nil
 }
 
-// setDigest caches the binary form of rec.TokenSHA256 for Verify.
+// setDigest caches the token's SHA-256 for Verify, from the token itself
+// or from rec.TokenSHA256.
 func (e *pairedEntry) setDigest() {
 	e.digest = [32]byte{}
 	e.hasToken = false
+	if e.rec.Token != "" {
+		e.digest = sha256.Sum256([]byte(e.rec.Token))
+		e.hasToken = true
+		return
+	}
 	if d, err := hex.DecodeString(e.rec.TokenSHA256); err == nil && len(d) == sha256.Size {
 		copy(e.digest[:], d)
 		e.hasToken = true

@@ -97,7 +97,7 @@ func (tx *tx) lookupResolved(requestID string) (resolution, bool) {
 }
 
 func (tx *tx) insertPending(rec protocol.PendingRequest) (*pendingEntry, error) {
-	e := &pendingEntry{fileRecord: fileRecord{key: rec.RequestID}, rec: rec}
+	e := &pendingEntry{fileRecord: fileRecord{key: rec.RequestID, openclaw: tx.s.openclaw}, rec: rec}
 	tx.s.seq++
 	e.seq = tx.s.seq
 	if err := e.encode(); err != nil {
@@ -130,10 +130,12 @@ func (tx *tx) removePending(e *pendingEntry) {
 }
 
 // putPaired stores rec for its node, replacing e (nil for a new node) in
-// place so the node keeps its position in paired.json.
-func (tx *tx) putPaired(e *pairedEntry, rec protocol.PairedNode) error {
+// place so the node keeps its position in paired.json. keepOrder: the
+// record is changed, not built afresh (an approval builds it afresh, which
+// in OpenClaw's format puts its members in OpenClaw's order).
+func (tx *tx) putPaired(e *pairedEntry, rec protocol.PairedNode, keepOrder bool) error {
 	if e == nil {
-		ne := &pairedEntry{fileRecord: fileRecord{key: rec.NodeID}, rec: rec}
+		ne := &pairedEntry{fileRecord: fileRecord{key: rec.NodeID, openclaw: tx.s.openclaw}, rec: rec}
 		if err := ne.encode(); err != nil {
 			return err
 		}
@@ -142,7 +144,11 @@ func (tx *tx) putPaired(e *pairedEntry, rec protocol.PairedNode) error {
 	} else {
 		old := e.rec
 		e.rec = rec
-		if err := e.encode(); err != nil {
+		encode := e.encode
+		if !keepOrder {
+			encode = e.encodeFresh
+		}
+		if err := encode(); err != nil {
 			e.rec = old
 			return err
 		}
