@@ -25,6 +25,9 @@ type Column struct {
 	Priority int
 	// Right aligns the cells to the right edge (numbers, times).
 	Right bool
+	// Off leaves the column out altogether, whatever the width: a list
+	// shows it only when its rows have something to put in it.
+	Off bool
 }
 
 // Gap is the space between two visible columns.
@@ -44,8 +47,8 @@ func Layout(cols []Column, width int) []int { return LayoutFit(cols, width, nil)
 func LayoutFit(cols []Column, width int, content []int) []int {
 	widths := make([]int, len(cols))
 	visible := make([]bool, len(cols))
-	for i := range cols {
-		visible[i] = true
+	for i, c := range cols {
+		visible[i] = !c.Off
 	}
 	need := func() int {
 		n, count := 0, 0
