@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/gateway"
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/tui"
@@ -167,7 +170,10 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 		}
 		defer c.Close()
 		opts.Remote, opts.Endpoint, opts.Actor = true, url, connectedActor(protocol.ActorConsole, id)
-		_, err = tui.Run(ctx, c, opts)
+		if openClawGateway(c) {
+			opts.TryCommand, opts.TryNodeHost, opts.TryNodeHostEnv = openClawTry(url, f, creds)
+		}
+		_, err = tui.Run(ctx, remoteConsole{c}, opts)
 		return err
 	}
 
@@ -269,6 +275,82 @@ func runtimeURL(stateDir string) func() string {
 		}
 		return ""
 	}
+}
+
+// remoteConsole is the client as the console's backend, saying which of
+// the console's actions its gateway offers (the console does not import
+// the client).
+type remoteConsole struct{ *client.Client }
+
+// consoleCapabilities are the client's names for the console's features.
+var consoleCapabilities = map[tui.Feature]client.Capability{
+	tui.FeatureRenamePending: client.CapRenamePending,
+	tui.FeatureRemove:        client.CapRemove,
+	tui.FeatureBlockList:     client.CapBlockList,
+	tui.FeaturePairingSwitch: client.CapPairingSwitch,
+	tui.FeatureAutoApprove:   client.CapAutoApprove,
+}
+
+// Offered is nil where the gateway offers f, else the client's one-line
+// reason.
+func (r remoteConsole) Offered(f tui.Feature) error {
+	c, ok := consoleCapabilities[f]
+	if !ok {
+		return nil
+	}
+	return r.Supports(c)
+}
+
+// openClawTry is what the console's empty queue suggests against an
+// OpenClaw gateway: pairdeck's node with the gateway's shared secret —
+// the file the console read it from, nothing where the environment gave
+// it (the node reads the same variable), else a placeholder for a file
+// that holds it; the secret itself never — and OpenClaw's own node host,
+// with the variable it reads the secret from.
+func openClawTry(url string, f *consoleFlags, creds credentials) (try, nodeHost, nodeHostEnv string) {
+	args := []string{"pairdeck", "node", "pair", "--url", shellQuote(url), "--name", "test"}
+	secretFlag := func(flag, file, env, placeholder string) {
+		switch {
+		case file != "":
+			if abs, err := filepath.Abs(file); err == nil {
+				file = abs // the other pane may be elsewhere
+			}
+			args = append(args, flag, shellQuote(file))
+		case strings.TrimSpace(os.Getenv(env)) != "":
+		default:
+			args = append(args, flag, placeholder)
+		}
+	}
+	switch {
+	case creds.password != "":
+		secretFlag("--gateway-password-file", f.pw.file, envOpenClawPassword, "<password-file>")
+		nodeHostEnv = envOpenClawPassword
+	case creds.token != "":
+		secretFlag("--gateway-token-file", f.gw.tok.file, gateway.EnvToken, "<token-file>")
+		nodeHostEnv = gateway.EnvToken
+	}
+	try = strings.Join(args, " ")
+
+	u, err := neturl.Parse(url)
+	if err != nil || u.Hostname() == "" {
+		return try, "", ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "wss" {
+			port = "443"
+		}
+	}
+	host := []string{"openclaw", "node", "run", "--host", shellQuote(u.Hostname()), "--port", port}
+	if u.Scheme == "wss" {
+		host = append(host, "--tls")
+	}
+	if p := strings.TrimSuffix(u.Path, "/"); p != "" {
+		host = append(host, "--context-path", shellQuote(p))
+	}
+	host = append(host, "--display-name", "test")
+	return try, strings.Join(host, " "), nodeHostEnv
 }
 
 // tryCommand is what the console's empty queue suggests running in another

@@ -132,6 +132,7 @@ type decisionTarget struct {
 	requestID string
 	nodeID    string
 	name      string
+	kind      string // protocol.Kind*; "" on pairdeck's gateway
 }
 
 type decisionResult struct {

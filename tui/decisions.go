@@ -121,7 +121,7 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 	now := m.now()
 	var done []decisionResult
 	var failed []decisionResult
-	undelivered, stale := 0, false
+	stale, relist := false, false
 	for _, res := range msg.results {
 		m.pending.SetBusy(res.requestID, "")
 		if res.err != nil {
@@ -137,12 +137,11 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 		m.pending.Remove(res.requestID)
 		kind := actRejected
 		note := ""
+		got := approvalOutcome(0)
 		if msg.action == approve {
 			kind = actApproved
-			note = "token delivered"
-			if !res.approved.Delivered {
-				note = "token handed over here"
-			}
+			got = outcomeOf(res.approved)
+			note = got.note()
 		}
 		actor := m.self()
 		if msg.rule != "" {
@@ -152,35 +151,88 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 			at: now, kind: kind, nodeID: res.nodeID, requestID: res.requestID, name: res.name, actor: actor, note: note,
 		})
 		m.log.Info("decided", "action", msg.action.past(), "requestId", res.requestID,
-			"nodeId", res.nodeID, "delivered", res.approved.Delivered)
-		if msg.action == approve {
-			m.paired.Approved(res.approved.Node)
+			"nodeId", res.nodeID, "kind", res.kind, "delivered", res.approved.Delivered, "noToken", res.approved.NoToken)
+		switch {
+		case msg.action == reject && res.kind == protocol.KindNode:
+			// An OpenClaw node stays, its commands refused.
+			relist = relist || !m.paired.Rejected(res.nodeID, res.requestID)
+		case msg.action == reject, got == atConnect:
+			// A device approved is not a node: it joins the Paired view
+			// when it connects and asks as one.
+		case got == notNeeded:
+			m.paired.Approved(res.approved.Node, true)
+		default:
+			m.paired.Approved(res.approved.Node, false)
 		}
-		if msg.action == approve && !res.approved.Delivered {
-			undelivered++
-			if tok := res.approved.Node.Token; tok != "" {
-				m.tokens = append(m.tokens, tokenNotice{name: res.name, nodeID: res.nodeID, token: tok})
-			}
+		if tok := res.approved.Node.Token; got == toHandOver && tok != "" {
+			m.tokens = append(m.tokens, tokenNotice{name: res.name, nodeID: res.nodeID, token: tok})
 		}
 	}
 	via := ""
 	if msg.rule != "" {
 		via = " (" + msg.rule + " passed)"
 	}
-	m.flash = decisionFlash(msg.action, via, done, failed, undelivered, now)
+	m.flash = decisionFlash(msg.action, via, done, failed, now)
 
 	// The answers say what changed (the approved nodes are in the paired
 	// list now); only a stale id or a failure — a call that may or may not
-	// have taken effect — sends the console back to the gateway.
-	if stale || len(failed) > 0 {
+	// have taken effect — or an outcome only the gateway knows sends the
+	// console back to the gateway.
+	if stale || relist || len(failed) > 0 {
 		return m.refresh()
 	}
 	return nil
 }
 
+// approvalOutcome is what became of the node's credential when a request
+// was approved: what the operator must (or need not) do next.
+type approvalOutcome int
+
+const (
+	// delivered: the waiting node received its token (pairdeck).
+	delivered approvalOutcome = iota + 1
+	// toHandOver: the node was not connected; its token is shown here,
+	// once, to pass on (pairdeck).
+	toHandOver
+	// notNeeded: a node of an OpenClaw gateway, which signs in with the
+	// device token it already has. 2026.8+ issue no node token; 2026.4
+	// and 2026.7 issue one its node never uses: it is not shown.
+	notNeeded
+	// atConnect: an OpenClaw device, which the gateway gives its device
+	// token itself when it next connects.
+	atConnect
+)
+
+func outcomeOf(res protocol.ApproveResult) approvalOutcome {
+	switch {
+	case res.NoToken == protocol.NoTokenDeviceApproval, res.Kind == protocol.KindDevice:
+		return atConnect
+	case res.NoToken != "", res.Kind != "":
+		return notNeeded
+	case res.Delivered:
+		return delivered
+	}
+	return toHandOver
+}
+
+// note is the outcome for the activity log.
+func (o approvalOutcome) note() string {
+	switch o {
+	case delivered:
+		return "token delivered"
+	case toHandOver:
+		return "token handed over here"
+	case notNeeded:
+		return "uses its device token"
+	case atConnect:
+		return "token at next connect"
+	}
+	return ""
+}
+
 // decisionFlash sums up a decision; via says what vouched for an
 // automatic one (" (ssh-check passed)"), "" for the operator's own.
-func decisionFlash(action decision, via string, done, failed []decisionResult, undelivered int, now time.Time) flash {
+func decisionFlash(action decision, via string, done, failed []decisionResult, now time.Time) flash {
 	if len(failed) > 0 {
 		f := failed[0]
 		text := fmt.Sprintf("Could not %s %s%s: %s", action.verb(), f.name, via, errText(f.err))
@@ -190,19 +242,46 @@ func decisionFlash(action decision, via string, done, failed []decisionResult, u
 		}
 		return errorFlash(text, now)
 	}
-	if len(done) == 1 {
-		d := done[0]
-		if action == reject {
+	if action == reject {
+		if len(done) == 1 {
+			d := done[0]
+			if d.kind == protocol.KindDevice {
+				return infoFlash(glyphRejected+" Rejected device "+d.name+"'s pairing request.", now)
+			}
 			return infoFlash(glyphRejected+" Rejected "+d.name+".", now)
 		}
-		if d.approved.Delivered {
+		return infoFlash(fmt.Sprintf("%s Rejected %d requests.", glyphRejected, len(done)), now)
+	}
+	count := map[approvalOutcome]int{}
+	for _, d := range done {
+		count[outcomeOf(d.approved)]++
+	}
+	if len(done) == 1 {
+		d := done[0]
+		switch outcomeOf(d.approved) {
+		case delivered:
 			return infoFlash(glyphApproved+" Approved "+d.name+via+" — the node received its token.", now)
+		case notNeeded:
+			return infoFlash(glyphApproved+" Approved "+d.name+"'s commands"+via+"; the node goes on with its device token.", now)
+		case atConnect:
+			return infoFlash(glyphApproved+" Approved device "+d.name+via+"; it gets its token when it next connects.", now)
 		}
 		return infoFlash(glyphApproved+" Approved "+d.name+via+" — the node is not connected: hand it the token.", now)
 	}
-	if action == reject {
-		return infoFlash(fmt.Sprintf("%s Rejected %d requests.", glyphRejected, len(done)), now)
+	if count[notNeeded]+count[atConnect] > 0 {
+		// An OpenClaw gateway's: no token to hand over, whatever was
+		// approved.
+		var what []string
+		if n := count[notNeeded]; n > 0 {
+			what = append(what, plural(n, "node's commands", "nodes' commands"))
+		}
+		if n := count[atConnect]; n > 0 {
+			what = append(what, plural(n, "device", "devices"))
+		}
+		return infoFlash(fmt.Sprintf("%s Approved %s%s; nothing to hand over: each signs in with its own device token.",
+			glyphApproved, strings.Join(what, " and "), via), now)
 	}
+	undelivered := count[toHandOver]
 	text := fmt.Sprintf("%s Approved %d requests%s; %d received their token", glyphApproved, len(done), via, len(done)-undelivered)
 	if undelivered > 0 {
 		text += fmt.Sprintf(", %d to hand over", undelivered)

@@ -1,6 +1,12 @@
 package tui
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,25 +63,160 @@ func pendingFields(r pendingRow, now time.Time) []field {
 		// Gateways that predate the field: the rule is public.
 		scopes = protocol.RequiredApproveScopes(req.Commands)
 	}
-	return []field{
-		{"Name", orDash(req.DisplayName)},
-		{"Node ID", req.NodeID},
-		{"Fingerprint", shortID(req.NodeID)},
-		{"Platform", orDash(req.Platform)},
-		{"Version", orDash(req.Version)},
-		{"Core / UI", orDash(req.CoreVersion) + " / " + orDash(req.UIVersion)},
-		{"Device family", orDash(req.DeviceFamily)},
-		{"Model", orDash(req.ModelIdentifier)},
-		{"IP", orDash(req.RemoteIP)},
-		{"Caps", listText(req.Caps)},
-		{"Commands", listText(req.Commands)},
-		{"Silent", yesNo(req.Silent)},
-		{"Repair", repair},
-		{"Approval needs", strings.Join(scopes, ", ")},
-		{"Requested", whenText(msTime(req.TS), now)},
-		{"Expires", expires},
-		{"Request ID", req.RequestID},
+	if req.Kind == "" {
+		// pairdeck's gateway: every request is a node's, and these are
+		// all the fields it has.
+		return []field{
+			{"Name", orDash(req.DisplayName)},
+			{"Node ID", req.NodeID},
+			{"Fingerprint", shortID(req.NodeID)},
+			{"Platform", orDash(req.Platform)},
+			{"Version", orDash(req.Version)},
+			{"Core / UI", orDash(req.CoreVersion) + " / " + orDash(req.UIVersion)},
+			{"Device family", orDash(req.DeviceFamily)},
+			{"Model", orDash(req.ModelIdentifier)},
+			{"IP", orDash(req.RemoteIP)},
+			{"Caps", listText(req.Caps)},
+			{"Commands", listText(req.Commands)},
+			{"Silent", yesNo(req.Silent)},
+			{"Repair", repair},
+			{"Approval needs", strings.Join(scopes, ", ")},
+			{"Requested", whenText(msTime(req.TS), now)},
+			{"Expires", expires},
+			{"Request ID", req.RequestID},
+		}
 	}
+	return openClawRequestFields(r, now, expires, scopes)
+}
+
+// openClawRequestFields are a request of a gateway that names kinds: what
+// kind it is and why it waits first, then every field it sent — the ones
+// pairdeck does not model too.
+func openClawRequestFields(r pendingRow, now time.Time, expires string, scopes []string) []field {
+	req := r.req
+	device := req.Kind == protocol.KindDevice
+	kind := "node: the commands it declares wait for approval"
+	idLabel, repair := "Node ID", "no"
+	if req.IsRepair {
+		repair = "yes: the node was approved before and asks again"
+	}
+	if device {
+		kind = "device: it asks to be paired with the gateway"
+		idLabel = "Device ID"
+		if req.IsRepair {
+			repair = "yes: the device is paired and asks for more"
+		}
+	}
+	if req.Kind != protocol.KindNode && !device {
+		kind = req.Kind
+	}
+	fields := []field{
+		{"Name", orDash(req.DisplayName)},
+		{"Kind", kind},
+	}
+	if device {
+		fields = append(fields, field{"Reason", reasonSentence(req.Reason)})
+	}
+	fields = append(fields,
+		field{idLabel, req.NodeID},
+		field{"Fingerprint", shortID(req.NodeID)},
+		field{"Client", orDash(req.ClientID) + " / " + orDash(req.ClientMode)},
+	)
+	roles := req.Roles
+	if req.Role != "" && !slices.Contains(roles, req.Role) {
+		roles = append([]string{req.Role}, roles...)
+	}
+	if len(roles) > 0 || device {
+		fields = append(fields, field{"Roles", listText(roles)})
+	}
+	if len(req.Scopes) > 0 || device {
+		fields = append(fields, field{"Scopes", listText(req.Scopes)})
+	}
+	fields = append(fields,
+		field{"Platform", orDash(req.Platform)},
+		field{"Version", orDash(req.Version)},
+		field{"Core / UI", orDash(req.CoreVersion) + " / " + orDash(req.UIVersion)},
+		field{"Device family", orDash(req.DeviceFamily)},
+		field{"Model", orDash(req.ModelIdentifier)},
+		field{"IP", orDash(req.RemoteIP)},
+	)
+	if !device {
+		fields = append(fields,
+			field{"Caps", listText(req.Caps)},
+			field{"Commands", listText(req.Commands)},
+			field{"Permissions", permissionsText(req.Permissions)},
+		)
+	}
+	fields = append(fields,
+		field{"Silent", yesNo(req.Silent)},
+		field{"Repair", repair},
+		field{"Approval needs", listText(scopes)},
+		field{"Requested", whenText(msTime(req.TS), now)},
+	)
+	if req.RefreshedAtMs > 0 {
+		fields = append(fields, field{"Refreshed", whenText(msTime(req.RefreshedAtMs), now)})
+	}
+	fields = append(fields,
+		field{"Expires", expires},
+		field{"Request ID", req.RequestID},
+	)
+	return append(fields, extraFields(req.Extra)...)
+}
+
+// permissionsText lists the permissions a node declares: those it grants,
+// then those it says it does not.
+func permissionsText(p protocol.Permissions) string {
+	if len(p) == 0 {
+		return "—"
+	}
+	var denied []string
+	for k, v := range p {
+		if !v {
+			denied = append(denied, k)
+		}
+	}
+	slices.Sort(denied)
+	text := listText(p.Granted())
+	if len(denied) > 0 {
+		text += " (not: " + strings.Join(denied, ", ") + ")"
+	}
+	return text
+}
+
+// extraValueLimit bounds one unmodelled field's value in the detail pane:
+// a gateway could send anything there.
+const extraValueLimit = 240
+
+// extraFields are the fields a gateway sent that pairdeck does not model,
+// by name, each value as compact JSON — escaped for the terminal like
+// every value of the pane (detailView.lines), and cut when long.
+func extraFields(extra map[string]json.RawMessage, more ...map[string]json.RawMessage) []field {
+	all := map[string]json.RawMessage{}
+	for _, m := range append([]map[string]json.RawMessage{extra}, more...) {
+		for k, v := range m {
+			if _, ok := all[k]; !ok {
+				all[k] = v
+			}
+		}
+	}
+	keys := slices.Sorted(maps.Keys(all))
+	fields := make([]field, 0, len(keys))
+	for i, k := range keys {
+		var b bytes.Buffer
+		value := string(all[k])
+		if json.Compact(&b, all[k]) == nil {
+			value = b.String()
+		}
+		if len(value) > extraValueLimit {
+			value = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(value[:extraValueLimit], ""), len(value))
+		}
+		label := ""
+		if i == 0 {
+			label = "Also sent"
+		}
+		fields = append(fields, field{label, k + ": " + value})
+	}
+	return fields
 }
 
 func pairedFields(r pairedRow, now time.Time) []field {
@@ -102,7 +243,7 @@ func pairedFields(r pairedRow, now time.Time) []field {
 	if len(commands) == 0 {
 		commands = r.info.Commands
 	}
-	return []field{
+	fields := []field{
 		{"Name", orDash(n.DisplayName)},
 		{"Node ID", n.NodeID},
 		{"Fingerprint", shortID(n.NodeID)},
@@ -123,6 +264,45 @@ func pairedFields(r pairedRow, now time.Time) []field {
 		{"Renamed", when(n.RenamedAtMs)},
 		link,
 	}
+	if r.approval() == "" && n.ClientID == "" && r.info.ClientID == "" && len(n.Extra) == 0 && len(r.info.Extra) == 0 {
+		return fields // pairdeck's gateway: these are all the fields it has
+	}
+	return openClawNodeFields(r, fields)
+}
+
+// openClawNodeFields add what an OpenClaw gateway says of a node to the
+// fields every node has: whether its commands are approved (right after
+// its state), what it asks for, and every field pairdeck does not model.
+func openClawNodeFields(r pairedRow, base []field) []field {
+	n, info := r.node, r.info
+	fields := slices.Clone(base[:4]) // name, ids, state
+	if state := r.approval(); state != "" {
+		fields = append(fields, field{"Approval", r.approvalSentence()})
+	}
+	if len(info.PendingDeclaredCaps)+len(info.PendingDeclaredCommands) > 0 {
+		fields = append(fields,
+			field{"Asks caps", listText(info.PendingDeclaredCaps)},
+			field{"Asks commands", listText(info.PendingDeclaredCommands)},
+		)
+	}
+	if len(info.PendingDeclaredPermissions) > 0 {
+		fields = append(fields, field{"Asks perms", permissionsText(info.PendingDeclaredPermissions)})
+	}
+	client, mode := n.ClientID, n.ClientMode
+	if client == "" {
+		client, mode = info.ClientID, info.ClientMode
+	}
+	fields = append(fields, field{"Client", orDash(client) + " / " + orDash(mode)})
+	fields = append(fields, base[4:]...)
+	perms := n.Permissions
+	if len(perms) == 0 {
+		perms = info.Permissions
+	}
+	fields = append(fields, field{"Permissions", permissionsText(perms)})
+	if reason := cmp.Or(n.LastSeenReason, info.LastSeenReason); reason != "" {
+		fields = append(fields, field{"Last seen as", reason})
+	}
+	return append(fields, extraFields(n.Extra, info.Extra)...)
 }
 
 // lines lays the fields out: labels in a column, long values wrapped

@@ -31,9 +31,14 @@ func (m *Model) applyUpdate(u protocol.Update) tea.Cmd {
 		m.conn, m.connErr, m.retryAt = u.State, u.Err, u.RetryAt
 		if u.State == protocol.Connected {
 			m.everConnected = true
-			// A backend that follows its gateway says where it is now.
+			// A backend that follows its gateway says where it is now,
+			// and what that gateway offers.
 			if f, ok := m.backend.(interface{ URL() string }); ok && m.opts.Remote {
 				m.endpoint = f.URL()
+			}
+			m.features = featuresOf(m.backend)
+			if !m.offered(m.view) {
+				m.view = viewPending
 			}
 		} else if m.pairing.known {
 			// The switch may change while the link is down.
@@ -103,8 +108,14 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 		m.logOnce(decided(res.RequestID), activityEntry{
 			at: msTime(res.TS), kind: kind, nodeID: res.NodeID, requestID: res.RequestID, name: name, actor: res.Actor,
 		})
-		if res.Decision == protocol.DecisionApproved && !mine {
+		switch {
+		case mine:
+		case res.Decision == protocol.DecisionApproved:
 			return m.refresh() // the paired list has a new (or re-keyed) node
+		case res.Kind == protocol.KindNode:
+			// An OpenClaw node's commands were refused elsewhere: its
+			// approval state is the gateway's to say.
+			return m.refresh()
 		}
 		return nil
 
@@ -156,8 +167,19 @@ func (m *Model) onRequested(req protocol.PendingRequest) tea.Cmd {
 	if !m.pending.Upsert(req, m.now()) {
 		return nil
 	}
+	m.askingAgain(req)
 	m.activity.Add(requestedEntry(req))
 	return tea.Batch(m.ring(), m.considerSilent(req))
+}
+
+// askingAgain shows that a paired node of an OpenClaw gateway asks again
+// (a node request of its: its commands wait for re-approval) where the
+// gateway does not say so itself. pairdeck's requests have no kind: a
+// re-pair there leaves the node paired as it was until approved.
+func (m *Model) askingAgain(req protocol.PendingRequest) {
+	if req.Kind == protocol.KindNode {
+		m.paired.Asking(req.NodeID, req.RequestID)
+	}
 }
 
 // requestedEntry logs a node's request; the node itself is who did it.
@@ -197,7 +219,12 @@ func decisionKind(d string) (activityKind, bool) {
 }
 
 func requestNote(req protocol.PendingRequest) string {
-	if req.IsRepair {
+	switch {
+	case req.Kind == protocol.KindDevice:
+		return kindText(req) // why a device asks says more than where from
+	case req.IsRepair && req.Kind != "":
+		return "asks again: approved before"
+	case req.IsRepair:
 		return "re-pair: token will rotate"
 	}
 	return req.RemoteIP
@@ -268,7 +295,10 @@ func (m *Model) applyList(list protocol.PairListResult, nodes protocol.NodeListR
 			infos[n.NodeID] = n
 		}
 	}
-	m.paired.Replace(list.Paired, infos)
+	m.paired.Replace(list.Paired, nodes.Nodes, infos)
+	for _, req := range pending {
+		m.askingAgain(*req)
+	}
 	var cmds []tea.Cmd
 	if arrived > 0 {
 		cmds = append(cmds, m.ring())

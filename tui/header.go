@@ -121,6 +121,9 @@ func (m Model) tabNames(tight bool) string {
 	parts := make([]string, 0, viewCount)
 	for i, n := range names {
 		switch {
+		case !m.offered(viewID(i)):
+			// A view of something the gateway does not have is not
+			// offered at all.
 		case viewID(i) == m.view:
 			parts = append(parts, st.TabActive.Render("["+n+"]"))
 		case tight:

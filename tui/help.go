@@ -43,44 +43,70 @@ func keysOf(bs ...key.Binding) string {
 
 // helpReference is every key, by where it applies. The keys are the
 // key map's own, so the reference cannot name a key that does something
-// else.
-func helpReference() []helpSection {
+// else. A key for something the gateway does not offer (fs) is left out,
+// and said so at the end; silent says whether the console was asked to
+// approve silent requests itself.
+func helpReference(fs features, silent bool) []helpSection {
 	k := DefaultKeyMap()
-	return []helpSection{
+	blocks := fs.offers(FeatureBlockList)
+	views := "next / previous view: Pending, Paired, Activity, Blocked"
+	if !blocks {
+		views = "next / previous view: Pending, Paired, Activity"
+	}
+	rename := "rename its node"
+	if !fs.offers(FeatureRenamePending) {
+		rename = "rename its node, once it is paired: this gateway renames paired nodes only"
+	}
+	pending := []helpEntry{
+		{keysOf(k.Approve), "approve it, once it has been in view half a second (also in its detail pane)"},
+		{keysOf(k.Reject), "reject it (the same)"},
+		{keysOf(k.Mark), "mark it, for a decision on several at once"},
+		{keysOf(k.ApproveMarked, k.RejectMarked), "approve / reject every marked request, after a confirmation"},
+		{keysOf(k.Rename), rename},
+	}
+	if blocks {
+		pending = append(pending, helpEntry{keysOf(k.Block), "block its node: its request is rejected, its requests refused until unblocked (pairdeck gateways)"})
+	}
+	pending = append(pending,
+		helpEntry{keysOf(k.Sort), "sort the queue: by time left, newest first, by name"},
+		helpEntry{keysOf(k.Detail), "every field of the request"},
+	)
+	paired := []helpEntry{{keysOf(k.Rename), "rename it"}}
+	if fs.offers(FeatureRemove) {
+		paired = append(paired, helpEntry{keysOf(k.Remove), "remove it, after a confirmation: its token stops working"})
+	}
+	paired = append(paired, helpEntry{keysOf(k.Detail), "every field of the node"})
+	anywhere := []helpEntry{
+		{keysOf(k.Filter), "filter the list; esc clears the filter"},
+		{keysOf(k.NextView, k.PrevView), views},
+	}
+	if fs.offers(FeaturePairingSwitch) {
+		anywhere = append(anywhere, helpEntry{keysOf(k.TogglePairing), "switch the gateway's pairing off or on (pairdeck gateways)"})
+	}
+	anywhere = append(anywhere,
+		helpEntry{keysOf(k.Messages), "the recent messages in full (one cut short ends in “m: more”)"},
+		helpEntry{keysOf(k.Back), "close the detail pane or this help; clear the filter"},
+		helpEntry{keysOf(k.Help), "this help (again to close it)"},
+		helpEntry{keysOf(k.Quit), "quit (here: close this help); asks first when others use this console's gateway"},
+		helpEntry{keysOf(k.Interrupt), "quit, from anywhere (the same question; a second ctrl+c stops the gateway)"},
+	)
+	sections := []helpSection{
 		{"Moving (lists, the detail pane and this help)", []helpEntry{
 			{keysOf(k.Up, k.Down), "up / down a row (scroll, in the detail pane and here)"},
 			{keysOf(k.Top, k.Bottom), "first / last"},
 			{keysOf(k.PageUp, k.PageDown), "a page up / down"},
 		}},
-		{"Pending: the request under the cursor", []helpEntry{
-			{keysOf(k.Approve), "approve it, once it has been in view half a second (also in its detail pane)"},
-			{keysOf(k.Reject), "reject it (the same)"},
-			{keysOf(k.Mark), "mark it, for a decision on several at once"},
-			{keysOf(k.ApproveMarked, k.RejectMarked), "approve / reject every marked request, after a confirmation"},
-			{keysOf(k.Rename), "rename its node"},
-			{keysOf(k.Block), "block its node: its request is rejected, its requests refused until unblocked (pairdeck gateways)"},
-			{keysOf(k.Sort), "sort the queue: by time left, newest first, by name"},
-			{keysOf(k.Detail), "every field of the request"},
-		}},
-		{"Paired: the node under the cursor", []helpEntry{
-			{keysOf(k.Rename), "rename it"},
-			{keysOf(k.Remove), "remove it, after a confirmation: its token stops working"},
-			{keysOf(k.Detail), "every field of the node"},
-		}},
-		{"Blocked: the node under the cursor", []helpEntry{
+		{"Pending: the request under the cursor", pending},
+		{"Paired: the node under the cursor", paired},
+	}
+	if blocks {
+		sections = append(sections, helpSection{"Blocked: the node under the cursor", []helpEntry{
 			{keysOf(k.Unblock), "unblock it: it may ask to pair again"},
-		}},
-		{"Anywhere", []helpEntry{
-			{keysOf(k.Filter), "filter the list; esc clears the filter"},
-			{keysOf(k.NextView, k.PrevView), "next / previous view: Pending, Paired, Activity, Blocked"},
-			{keysOf(k.TogglePairing), "switch the gateway's pairing off or on (pairdeck gateways)"},
-			{keysOf(k.Messages), "the recent messages in full (one cut short ends in “m: more”)"},
-			{keysOf(k.Back), "close the detail pane or this help; clear the filter"},
-			{keysOf(k.Help), "this help (again to close it)"},
-			{keysOf(k.Quit), "quit (here: close this help); asks first when others use this console's gateway"},
-			{keysOf(k.Interrupt), "quit, from anywhere (the same question; a second ctrl+c stops the gateway)"},
-		}},
-		{"In a dialog or an input", []helpEntry{
+		}})
+	}
+	sections = append(sections,
+		helpSection{"Anywhere", anywhere},
+		helpSection{"In a dialog or an input", []helpEntry{
 			{keysOf(k.Confirm), "confirm"},
 			{keysOf(k.Deny), "cancel"},
 			{keysOf(k.Dismiss), "close the one-time token (it is not shown again)"},
@@ -89,26 +115,62 @@ func helpReference() []helpSection {
 			{keysOf(k.Submit), "apply the filter, save the name"},
 			{keysOf(k.Cancel), "cancel the input (a filter is cleared)"},
 		}},
+	)
+	if fs.all() {
+		return sections
 	}
+	sections = append(sections, helpSection{"Kinds of request (KIND)", []helpEntry{
+		{"node", "a node's declared commands wait for approval; approving lets it run them, with the device token it already has"},
+		{"device", "a device asks to pair: new (never paired), +scopes or +role (a paired device asking for more), metadata (it says it is another platform); once approved it gets its device token when it next connects"},
+	}})
+	var not []helpEntry
+	for _, f := range []struct {
+		f    Feature
+		keys string
+	}{
+		{FeatureBlockList, keysOf(k.Block, k.Unblock)},
+		{FeaturePairingSwitch, keysOf(k.TogglePairing)},
+		{FeatureRemove, keysOf(k.Remove)},
+		{FeatureAutoApprove, "silent"},
+	} {
+		if fs.offers(f.f) || (f.f == FeatureAutoApprove && !silent) {
+			continue
+		}
+		not = append(not, helpEntry{f.keys, fs.why(f.f)})
+	}
+	if len(not) > 0 {
+		sections = append(sections, helpSection{"Not offered by this gateway", not})
+	}
+	return sections
 }
 
 // helpSigns says what each glyph means, since no meaning rides on colour.
-func helpSigns() []string {
-	return []string{
+// pairdeck says whether the gateway is pairdeck's, where a re-pair
+// rotates a token and nothing waits for approval once paired.
+func helpSigns(pairdeck bool) []string {
+	repair := glyphRepair + " re-pair: the node's token rotates"
+	if !pairdeck {
+		repair = glyphRepair + " asks again, approved before"
+	}
+	signs := []string{
 		glyphCursor + " cursor", glyphMark + " marked",
 		glyphExpiring + " expires within a minute", glyphCritical + " within 10 s",
 		glyphExpired + " expired", glyphRejected + " rejected", glyphApproved + " approved", glyphBusy + " in progress",
-		glyphRepair + " re-pair: the node's token rotates",
+		repair,
 		glyphOnline + " online", glyphOffline + " offline",
-		glyphBlocked + " blocked / pairing off", glyphHeld + " held for you",
-		glyphSorted + " sorted by this column",
 	}
+	if pairdeck {
+		signs = append(signs, glyphBlocked+" blocked / pairing off")
+	} else {
+		signs = append(signs, glyphWaiting+" waiting for approval")
+	}
+	return append(signs, glyphHeld+" held for you", glyphSorted+" sorted by this column")
 }
 
 // helpLines lays the reference out for a width of w: a keys column, and
 // what each does wrapped beside it; then the signs.
-func helpLines(st *styles.Styles, w int) []string {
-	sections := helpReference()
+func helpLines(st *styles.Styles, w int, fs features, silent bool) []string {
+	sections := helpReference(fs, silent)
 	keyW := 0
 	for _, s := range sections {
 		for _, e := range s.entries {
@@ -136,7 +198,7 @@ func helpLines(st *styles.Styles, w int) []string {
 		}
 	}
 	lines = append(lines, "", st.DialogTitle.Render("Signs"))
-	for _, l := range wrapItems(helpSigns(), "   ", w-2) {
+	for _, l := range wrapItems(helpSigns(fs.all()), "   ", w-2) {
 		lines = append(lines, "  "+l)
 	}
 	return lines
@@ -155,7 +217,7 @@ const (
 func (m Model) pageLines() []string {
 	switch m.page {
 	case pageHelp:
-		return helpLines(m.st, m.width)
+		return helpLines(m.st, m.width, m.features, m.opts.SilentCheck != nil)
 	case pageMessages:
 		return m.messageLines()
 	}

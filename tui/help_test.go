@@ -105,13 +105,15 @@ func TestGoldenHelpNarrowEnd(t *testing.T) {
 // One glyph, one meaning: the legend never gives a glyph two (● was both
 // "marked" and "online", ✗ both "expired" and "rejected").
 func TestEachSignMeansOneThing(t *testing.T) {
-	seen := map[string]string{}
-	for _, s := range helpSigns() {
-		glyph, meaning, _ := strings.Cut(s, " ")
-		if other, ok := seen[glyph]; ok {
-			t.Errorf("%s means both %q and %q", glyph, other, meaning)
+	for _, pairdeck := range []bool{true, false} {
+		seen := map[string]string{}
+		for _, s := range helpSigns(pairdeck) {
+			glyph, meaning, _ := strings.Cut(s, " ")
+			if other, ok := seen[glyph]; ok {
+				t.Errorf("%s means both %q and %q", glyph, other, meaning)
+			}
+			seen[glyph] = meaning
 		}
-		seen[glyph] = meaning
 	}
 	if actExpired.label()[:len(glyphExpired)] == actRejected.label()[:len(glyphRejected)] {
 		t.Errorf("activity: %q and %q share a glyph", actExpired.label(), actRejected.label())

@@ -91,8 +91,9 @@ func sayOnly(text string) []hint {
 }
 
 // hintLines lays out what an empty list says for a width of w: sentences
-// dim and wrapped, commands on a line of their own, never wrapped (cut
-// with "…" on a terminal too narrow), so they read as typed.
+// dim and wrapped, commands on lines of their own, as typed — one too long
+// for the line goes on over the next ones as a shell would read it, each
+// but the last ending in " \\" (a single word too long is cut with "…").
 func hintLines(st *styles.Styles, w int, hints []hint) []string {
 	var lines []string
 	for _, h := range hints {
@@ -101,12 +102,62 @@ func hintLines(st *styles.Styles, w int, hints []hint) []string {
 		case h.text == "":
 			lines = append(lines, "")
 		case h.command:
-			lines = append(lines, "    "+st.Command.Render(ansi.Truncate(text, max(w-4, 1), "…")))
+			for i, part := range commandLines(text, max(w-4, 1)) {
+				indent := "    "
+				if i > 0 {
+					indent = "      "
+				}
+				lines = append(lines, indent+st.Command.Render(part))
+			}
 		default:
 			for _, l := range strings.Split(ansi.Wrap(text, max(w-2, 10), ""), "\n") {
 				lines = append(lines, st.Dim.Render("  "+ansi.Truncate(l, max(w-2, 1), "…")))
 			}
 		}
+	}
+	return lines
+}
+
+// commandLines breaks a shell command into lines of at most w cells
+// (continuations 2 narrower, for their indent), between words outside
+// quotes, each line but the last ending in " \\".
+func commandLines(cmd string, w int) []string {
+	if ansi.StringWidth(cmd) <= w {
+		return []string{cmd}
+	}
+	var words []string
+	start, quoted := 0, false
+	for i, r := range cmd {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+		case r == ' ' && !quoted:
+			if i > start {
+				words = append(words, cmd[start:i])
+			}
+			start = i + 1
+		}
+	}
+	words = append(words, cmd[start:])
+	var lines []string
+	line, room := "", w
+	for _, word := range words {
+		if line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word)+2 > room {
+			lines = append(lines, line+" \\")
+			line, room = "", max(w-2, 1)
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	lines = append(lines, line)
+	for i, l := range lines {
+		limit := w
+		if i > 0 {
+			limit = max(w-2, 1)
+		}
+		lines[i] = ansi.Truncate(l, limit, "…")
 	}
 	return lines
 }

@@ -46,6 +46,8 @@ type Model struct {
 
 	pairing pairingSwitch
 	silent  silentState
+	// features are what the gateway offers of the console's actions.
+	features features
 
 	prompt     *prompt // the open text input, if any; replaced, never changed in place
 	confirm    *confirmDialog
@@ -91,6 +93,7 @@ func New(b Backend, opts Options) Model {
 		m.conn, m.everConnected = protocol.Connected, true
 	}
 	if b != nil {
+		m.features = featuresOf(b)
 		m.updates = b.Updates()
 		// Init (a value receiver) cannot record it: the first list is in
 		// flight from the start.
@@ -205,15 +208,18 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case renameMsg:
 		return m.call(func(b Backend) tea.Cmd { return renameCmd(m.ctx, b, msg.nodeID, msg.name) })
 	case askRemoveMsg:
-		m.confirm = &confirmDialog{
-			title: "Remove " + msg.name + "?",
-			body: []string{
-				"Its token stops working at once and its open",
-				"connections close. It must pair again to rejoin.",
-			},
-			yes:  "remove",
-			then: removeMsg(msg),
+		body := []string{
+			"Its token stops working at once and its open",
+			"connections close. It must pair again to rejoin.",
 		}
+		if !m.features.all() {
+			// An OpenClaw node has no token of pairdeck's to stop.
+			body = []string{
+				"The gateway forgets it and closes its open",
+				"connections. It must pair again to rejoin.",
+			}
+		}
+		m.confirm = &confirmDialog{title: "Remove " + msg.name + "?", body: body, yes: "remove", then: removeMsg(msg)}
 		return nil
 	case removeMsg:
 		return m.call(func(b Backend) tea.Cmd { return removeCmd(m.ctx, b, msg.nodeID, msg.name) })
@@ -326,10 +332,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 
 	switch {
 	case key.Matches(msg, k.NextView):
-		m.view = (m.view + 1) % viewCount
+		m.view = m.nextView(1)
 		return nil
 	case key.Matches(msg, k.PrevView):
-		m.view = (m.view + viewCount - 1) % viewCount
+		m.view = m.nextView(-1)
 		return nil
 	case key.Matches(msg, k.Filter):
 		m.openPrompt(promptFilter, "", "/", m.current().Filter())
@@ -337,7 +343,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.ClearFilter):
 		m.setFilter("")
 		return nil
-	case key.Matches(msg, k.TogglePairing):
+	case pressed(msg, k.TogglePairing):
+		if !m.features.offers(FeaturePairingSwitch) {
+			return emit(refusedMsg{why: m.features.why(FeaturePairingSwitch)})
+		}
 		return m.togglePairing()
 	}
 	return m.current().onKey(msg, &m.keys, m.viewCtx())

@@ -92,10 +92,53 @@ func expiresAt(req protocol.PendingRequest) time.Time {
 	return exp
 }
 
-// searchText is what the filter searches in a request.
+// searchText is what the filter searches in a request (its kind too,
+// where the gateway names kinds: "device" finds the devices).
 func (r pendingRow) searchText() string {
 	req := r.req
-	return strings.Join([]string{req.DisplayName, req.NodeID, shortID(req.NodeID), req.RemoteIP, req.Platform}, "\x00")
+	fields := []string{req.DisplayName, req.NodeID, shortID(req.NodeID), req.RemoteIP, req.Platform}
+	if req.Kind != "" {
+		fields = append(fields, kindText(req), req.ClientID)
+	}
+	return strings.Join(fields, "\x00")
+}
+
+// kindText says which kind of request req is — a node's, or a device's
+// and why it waits — in the words of the KIND column: "" on pairdeck's
+// gateway, whose requests are all a node's and have no kind.
+func kindText(req protocol.PendingRequest) string {
+	if req.Kind != protocol.KindDevice {
+		return req.Kind
+	}
+	switch req.Reason {
+	case "":
+		return "device"
+	case protocol.PairingReasonNotPaired:
+		return "device new"
+	case protocol.PairingReasonScopeUpgrade:
+		return "device +scopes"
+	case protocol.PairingReasonRoleUpgrade:
+		return "device +role"
+	case protocol.PairingReasonMetadataUpgrade:
+		return "device metadata"
+	}
+	return "device " + req.Reason
+}
+
+// reasonSentence says in full why a device request waits, for the detail
+// pane.
+func reasonSentence(reason string) string {
+	switch reason {
+	case protocol.PairingReasonNotPaired:
+		return "new device: it has never been paired"
+	case protocol.PairingReasonScopeUpgrade:
+		return "scope upgrade: a paired device asks for scopes it was not approved for"
+	case protocol.PairingReasonRoleUpgrade:
+		return "role upgrade: a paired device asks for a role it was not approved for"
+	case protocol.PairingReasonMetadataUpgrade:
+		return "metadata upgrade: a paired device says it is now another platform or device family"
+	}
+	return orDash(reason)
 }
 
 func (r pendingRow) name() string { return nameOr(r.req.DisplayName, r.req.NodeID) }
@@ -116,7 +159,7 @@ func (r pendingRow) blockTarget() blockTarget {
 }
 
 func (r pendingRow) target() decisionTarget {
-	return decisionTarget{requestID: r.req.RequestID, nodeID: r.req.NodeID, name: r.name()}
+	return decisionTarget{requestID: r.req.RequestID, nodeID: r.req.NodeID, name: r.name(), kind: r.req.Kind}
 }
 
 // gutterWidth is the cursor glyph, the mark glyph and a space.
@@ -125,7 +168,10 @@ const gutterWidth = 3
 // Pending columns, most important kept longest: the name says who, the
 // countdown says how long is left to decide.
 var pendingColumns = []table.Column{
-	colName:     {Title: "NAME", Min: 16, Grow: 4},
+	colName: {Title: "NAME", Min: 16, Grow: 4},
+	// KIND shows only where the gateway names kinds (OpenClaw's): on
+	// pairdeck's every request is a node's. It goes last but for NAME.
+	colKind:     {Title: "KIND", Min: 15, Max: 15, Priority: 1},
 	colPlatform: {Title: "PLATFORM", Min: 8, Max: 12, Grow: 1, Priority: 3},
 	colIP:       {Title: "IP", Min: 12, Max: 15, Grow: 1, Priority: 4},
 	colNode:     {Title: "NODE", Min: 14, Max: 14, Priority: 2},
@@ -136,6 +182,7 @@ var pendingColumns = []table.Column{
 // The pending columns, by index.
 const (
 	colName = iota
+	colKind
 	colPlatform
 	colIP
 	colNode
@@ -152,6 +199,13 @@ func sortedColumns(cols []table.Column, i int) []table.Column {
 	out := slices.Clone(cols)
 	out[i].Title += glyphSorted
 	out[i].Priority = 0
+	return out
+}
+
+// withKinds is cols with the KIND column shown or left out.
+func withKinds(cols []table.Column, show bool) []table.Column {
+	out := slices.Clone(cols)
+	out[colKind].Off = !show
 	return out
 }
 
@@ -239,15 +293,20 @@ type pendingView struct {
 	list  rowList[pendingRow]
 	order queueOrder
 	// cols are the columns with the sorted one marked: its title says so
-	// and it is never hidden.
-	cols  []table.Column
+	// and it is never hidden; KIND only while kinds shows it.
+	cols []table.Column
+	// kinds: the gateway names the kinds of its requests (some request
+	// had one).
+	kinds bool
 	marks map[string]bool    // by request id
 	busy  map[string]string  // request id → "approving"/"rejecting"
 	gone  map[string]goneRow // request id → what became of it
 	// tryCommand makes a test node ask this gateway to pair; demo says
 	// the queue fills by itself. An empty queue says which.
-	tryCommand string
-	demo       bool
+	tryCommand     string
+	tryNodeHost    string
+	tryNodeHostEnv string
+	demo           bool
 	// cursorMovedAt is when the request under the cursor last became news:
 	// the cursor came to it by itself (its row left, the queue changed),
 	// or the queue came back into view.
@@ -258,8 +317,10 @@ type pendingView struct {
 
 func newPendingView(opts Options) pendingView {
 	v := pendingView{
-		tryCommand: opts.TryCommand,
-		demo:       opts.Demo,
+		tryCommand:     opts.TryCommand,
+		tryNodeHost:    opts.TryNodeHost,
+		tryNodeHostEnv: opts.TryNodeHostEnv,
+		demo:           opts.Demo,
 		list: newRowList(
 			func(r pendingRow) string { return r.req.RequestID },
 			pendingRow.searchText,
@@ -275,9 +336,18 @@ func newPendingView(opts Options) pendingView {
 // setOrder sorts the queue by o; the cursor stays on its request.
 func (v *pendingView) setOrder(o queueOrder) {
 	v.order = o
-	v.cols = sortedColumns(pendingColumns, o.column())
+	v.cols = withKinds(sortedColumns(pendingColumns, o.column()), v.kinds)
 	v.list.SetOrder(o.compare)
 	v.SetSize(v.width, v.height)
+}
+
+// sawKinds shows the KIND column once a request has a kind: the
+// gateway names them (OpenClaw's) — for every request, from then on.
+func (v *pendingView) sawKinds(req protocol.PendingRequest) {
+	if req.Kind != "" && !v.kinds {
+		v.kinds = true
+		v.cols = withKinds(v.cols, true)
+	}
 }
 
 // cycleOrder moves on to the next order.
@@ -298,6 +368,9 @@ func (v *pendingView) SetSize(w, h int) {
 func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
 	oldRows, oldPos := v.list.snapshot()
 	selected := v.list.SelectedKey()
+	for _, req := range reqs {
+		v.sawKinds(*req)
+	}
 	v.list.SetFunc(len(reqs), func(i int, r *pendingRow) {
 		req := reqs[i]
 		r.req = *req
@@ -345,6 +418,7 @@ func (v *pendingView) Replace(reqs []*protocol.PendingRequest, now time.Time) {
 
 // Upsert adds a new request at the top or refreshes one in place.
 func (v *pendingView) Upsert(req protocol.PendingRequest, now time.Time) bool {
+	v.sawKinds(req)
 	r := newPendingRow(req, now)
 	if old, ok := v.list.Get(req.RequestID); ok && old.readsAs(req) {
 		r.shownAt = old.shownAt
@@ -531,17 +605,30 @@ func (v *pendingView) actions(c viewCtx, underCursor bool) []rowAction[pendingRo
 		decide(reject),
 		{
 			binding: func(k *KeyMap) *key.Binding { return &k.Rename },
-			applies: v.live,
+			applies: func(r pendingRow) bool { return v.live(r) && v.renamable(r, c) },
 			do: func(r pendingRow) tea.Cmd {
 				return emit(startRenameMsg{nodeID: r.req.NodeID, current: r.req.DisplayName})
+			},
+			refused: func(r pendingRow) string {
+				if v.live(r) && !v.renamable(r, c) {
+					return c.features.why(FeatureRenamePending)
+				}
+				return ""
 			},
 		},
 		{
 			binding: func(k *KeyMap) *key.Binding { return &k.Block },
 			applies: func(r pendingRow) bool { return c.canBlock && v.live(r) && v.busy[r.req.RequestID] == "" },
 			do:      func(r pendingRow) tea.Cmd { return emit(askBlockMsg{target: r.blockTarget()}) },
+			refused: func(pendingRow) string { return c.features.why(FeatureBlockList) },
 		},
 	}
+}
+
+// renamable reports whether the gateway renames r's node: any node on a
+// gateway that renames pending ones, else only a node already paired.
+func (v *pendingView) renamable(r pendingRow, c viewCtx) bool {
+	return c.features.offers(FeatureRenamePending) || (c.paired != nil && c.paired(r.req.NodeID))
 }
 
 // listActions are the keys that act on the request under the cursor and
@@ -639,7 +726,11 @@ func (v *pendingView) details(rowKey string, c viewCtx) (string, []field, bool) 
 	if g, ok := v.gone[rowKey]; ok {
 		fields = append([]field{{"Outcome", g.text()}}, fields...)
 	}
-	return "Request from " + r.name(), fields, true
+	title := "Request from " + r.name()
+	if r.req.Kind == protocol.KindDevice {
+		title = "Device pairing request from " + r.name()
+	}
+	return title, fields, true
 }
 
 // View draws the column titles and the rows in the cursor's window: never
@@ -675,6 +766,24 @@ func (v *pendingView) emptyQueue(c viewCtx) []hint {
 	case v.demo:
 		return []hint{
 			say("No pending requests yet. Simulated nodes ask to join every few seconds: approve one with a, reject with r."),
+		}
+	case v.tryNodeHost != "":
+		// An OpenClaw gateway lets a node in with its shared secret only:
+		// the commands carry it (a file, or the variable named). Kept to
+		// 11 lines at 60 columns, so both commands show on the smallest
+		// screen.
+		host := "or OpenClaw's own node host:"
+		if v.tryNodeHostEnv != "" {
+			host = "or OpenClaw's node host, with $" + v.tryNodeHostEnv + " set:"
+		}
+		return []hint{
+			say("No pending requests. Nodes and devices asking to join appear here."),
+			blankLine(),
+			say("To try it, run this in another pane:"),
+			cmd(v.tryCommand),
+			say(host),
+			cmd(v.tryNodeHost),
+			say("and approve its request here with a."),
 		}
 	}
 	return []hint{
@@ -723,7 +832,7 @@ func (rs rowStyles) gutter(isSel, marked bool) string {
 func (v *pendingView) cells(r pendingRow, now time.Time) []string {
 	req := r.req
 	if _, ok := v.gone[req.RequestID]; ok {
-		return []string{r.label(), "", "", "", "", ""}
+		return []string{r.label(), "", "", "", "", "", ""}
 	}
 	cd, _ := r.timeLeft(now)
 	if b := v.busy[req.RequestID]; b != "" {
@@ -731,6 +840,7 @@ func (v *pendingView) cells(r pendingRow, now time.Time) []string {
 	}
 	return []string{
 		colName:     r.label(),
+		colKind:     kindText(req),
 		colPlatform: req.Platform,
 		colIP:       req.RemoteIP,
 		colNode:     shortID(req.NodeID),

@@ -42,6 +42,13 @@ type Options struct {
 	// TryCommand is the command that makes a test node ask this gateway
 	// to pair; an empty queue suggests it (defaultTryCommand when empty).
 	TryCommand string
+	// TryNodeHost, for a gateway that is not pairdeck's (OpenClaw's), is
+	// that gateway's own node host command ("openclaw node run …"): an
+	// empty queue suggests it too. TryNodeHostEnv names the variable the
+	// node host reads the gateway's shared secret from
+	// (OPENCLAW_GATEWAY_TOKEN or _PASSWORD; "" when it needs none).
+	TryNodeHost    string
+	TryNodeHostEnv string
 	// Others, for a console that embeds its gateway, names the other
 	// operators attached to it now (consoles over the network or SSH, CLI
 	// commands). While there are any, quitting asks whether to stop the

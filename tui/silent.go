@@ -67,6 +67,10 @@ func (m *Model) considerSilent(req protocol.PendingRequest) tea.Cmd {
 		m.hold(r.target(), "declares exec-class commands: only a person approves those")
 		return nil
 	}
+	if !m.features.offers(FeatureAutoApprove) {
+		m.hold(r.target(), m.features.why(FeatureAutoApprove))
+		return nil
+	}
 	switch {
 	case now.Before(m.silent.okUntil):
 		return m.approveSilently([]decisionTarget{r.target()})

@@ -55,6 +55,30 @@ type viewCtx struct {
 	loaded   bool // the first list has arrived
 	canBlock bool // the gateway keeps a block list
 	pairing  pairingSwitch
+	features features // what the gateway offers
+	// paired reports whether a node is paired (in the Paired view's own
+	// list, so a gateway renames it).
+	paired func(nodeID string) bool
+}
+
+// offered reports whether the gateway has what view v shows: every
+// gateway has a queue, nodes and activity; the Blocked view is a block
+// list's.
+func (m *Model) offered(v viewID) bool {
+	return v != viewBlocked || m.features.offers(FeatureBlockList)
+}
+
+// nextView is the view step tabs away from the one on show, passing over
+// those the gateway does not offer.
+func (m *Model) nextView(step int) viewID {
+	v := m.view
+	for range viewCount {
+		v = (v + viewID(step) + viewCount) % viewCount
+		if m.offered(v) {
+			return v
+		}
+	}
+	return viewPending
 }
 
 // views are the four screens, in tab order.
@@ -66,7 +90,11 @@ func (m *Model) views() [viewCount]listView {
 func (m *Model) current() listView { return m.views()[m.view] }
 
 func (m *Model) viewCtx() viewCtx {
-	return viewCtx{now: m.now(), loaded: m.sync.loaded, canBlock: m.blocked.supported, pairing: m.pairing}
+	return viewCtx{
+		now: m.now(), loaded: m.sync.loaded, pairing: m.pairing, features: m.features,
+		canBlock: m.blocked.supported && m.features.offers(FeatureBlockList),
+		paired:   m.paired.listed,
+	}
 }
 
 // rowAction is one thing a key does to a row: when it applies, what it
