@@ -56,6 +56,10 @@ type Config struct {
 	// its role (hello-ok auth.deviceToken), presented instead of a shared
 	// secret. Never logged.
 	DeviceToken string
+	// BootstrapToken is a setup code presented at connect
+	// (auth.bootstrapToken), as OpenClaw's node host presents the code of
+	// a setup link; it is signed when there is no token. Never logged.
+	BootstrapToken string
 	// OnDeviceToken, when set, is called with the device token of a
 	// hello-ok that differs from DeviceToken (issued or rotated by the
 	// gateway), so the caller can store it. It runs on the connection's

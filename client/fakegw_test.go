@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -30,6 +31,10 @@ type fakeGateway struct {
 
 	// answer decides connect's outcome (default: hello-ok, no ticks).
 	answer func(p protocol.ConnectParams) (hello any, refuse *protocol.Error)
+	// refuseRaw, when set and returning non-nil, refuses connect with that
+	// error object verbatim (OpenClaw's details carry keys pairdeck's
+	// ErrorDetails does not model).
+	refuseRaw func(p protocol.ConnectParams) json.RawMessage
 	// serve runs after the handshake (default: serveRequests(nil)).
 	serve func(ctx context.Context, s *fakeSession)
 
@@ -80,11 +85,19 @@ func (f *fakeGateway) handle(w http.ResponseWriter, r *http.Request) {
 		sp := protocol.SignedPayload{ClientID: p.Client.ID, ClientMode: p.Client.Mode, Role: p.Role, Scopes: p.Scopes,
 			Platform: p.Client.Platform, DeviceFamily: p.Client.DeviceFamily}
 		if p.Auth != nil {
-			sp.Token = p.Auth.Token
+			// OpenClaw's order: token ?? deviceToken ?? bootstrapToken.
+			sp.Token = cmp.Or(p.Auth.Token, p.Auth.DeviceToken, p.Auth.BootstrapToken)
 		}
 		if err := protocol.VerifyDevice(*p.Device, nonce, time.Now(), sp); err != nil {
 			s.send(protocol.ErrorResponse(req.ID, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "%v", err)))
 			ws.Close(websocket.StatusPolicyViolation, "bad device")
+			return
+		}
+	}
+	if f.refuseRaw != nil {
+		if raw := f.refuseRaw(p); raw != nil {
+			s.send(map[string]any{"type": "res", "id": req.ID, "ok": false, "error": raw})
+			ws.Close(websocket.StatusPolicyViolation, "connect failed")
 			return
 		}
 	}

@@ -67,6 +67,12 @@ const (
 	CapDeviceRename Capability = "device-rename"
 	// CapHistory: the decision history (pairdeck.history.list).
 	CapHistory Capability = "history"
+	// CapCodes: setup codes (pairdeck.codes.*).
+	CapCodes Capability = "codes"
+	// CapReasons: a reason kept with approve, reject and block (pairdeck's
+	// gateway; it carries them in the same methods, so there is no method
+	// to look for: a pairdeck gateway is asked, any other is not).
+	CapReasons Capability = "reasons"
 )
 
 // capabilityMethods are the methods each capability needs.
@@ -79,6 +85,7 @@ var capabilityMethods = map[Capability][]string{
 	CapRemove:        {protocol.MethodPairRemove},
 	CapDeviceRename:  {protocol.MethodDevicePairRename},
 	CapHistory:       {protocol.MethodHistoryList},
+	CapCodes:         {protocol.MethodCodesCreate, protocol.MethodCodesList, protocol.MethodCodesRevoke},
 }
 
 // ErrUnsupported matches every *UnsupportedError.
@@ -126,6 +133,10 @@ func unsupported(gatewayVersion string, capability Capability, method string) *U
 		why = gw + " does not offer device.pair.rename"
 	case CapHistory:
 		why = "the history of decisions is a pairdeck gateway feature; " + gw + " does not keep one that pairdeck can read"
+	case CapReasons:
+		why = gw + " keeps no reason with a decision (a pairdeck gateway feature): decide again without the reason"
+	case CapCodes:
+		why = gw + " does not support setup codes: they are a pairdeck gateway feature (an OpenClaw 2026.8+ gateway issues its own: `openclaw devices join-code`, `openclaw qr`)"
 	default:
 		why = fmt.Sprintf("%s does not offer %s", gw, protocol.Printable(method))
 	}
@@ -164,6 +175,9 @@ func (c *Client) Supports(capability Capability) error {
 	}
 	if capability == CapRenamePending && !isPairdeck(h.Features) {
 		return unsupported(h.Server.Version, capability, protocol.MethodNodeRename)
+	}
+	if capability == CapReasons && len(h.Features.Methods) > 0 && !isPairdeck(h.Features) {
+		return unsupported(h.Server.Version, capability, "")
 	}
 	return nil
 }

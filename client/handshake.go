@@ -137,8 +137,9 @@ func (c *Client) connectParams(nonce string, challengeTS int64) protocol.Connect
 		Commands:    cfg.Commands,
 		UserAgent:   "pairdeck-client/" + cfg.Client.Version,
 	}
-	if cfg.Token != "" || cfg.Password != "" || cfg.DeviceToken != "" {
-		p.Auth = &protocol.ConnectAuth{Token: cfg.Token, Password: cfg.Password, DeviceToken: cfg.DeviceToken}
+	if cfg.Token != "" || cfg.Password != "" || cfg.DeviceToken != "" || cfg.BootstrapToken != "" {
+		p.Auth = &protocol.ConnectAuth{Token: cfg.Token, Password: cfg.Password, DeviceToken: cfg.DeviceToken,
+			BootstrapToken: cfg.BootstrapToken}
 	}
 	if cfg.Identity != nil {
 		// signedAt is the challenge's own time, as OpenClaw's current
@@ -148,11 +149,15 @@ func (c *Client) connectParams(nonce string, challengeTS int64) protocol.Connect
 		if signedAt <= 0 {
 			signedAt = cfg.Now().UnixMilli()
 		}
-		// The signed token is auth.token, else auth.deviceToken; a
-		// password is never signed.
+		// The signed token is auth.token, else auth.deviceToken, else
+		// auth.bootstrapToken (OpenClaw's order); a password is never
+		// signed.
 		signed := cfg.Token
 		if signed == "" {
 			signed = cfg.DeviceToken
+		}
+		if signed == "" {
+			signed = cfg.BootstrapToken
 		}
 		d := protocol.SignDevice(cfg.Identity.PrivateKey, protocol.SignedPayload{
 			ClientID:     cfg.Client.ID,

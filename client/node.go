@@ -118,6 +118,9 @@ type PairPending struct {
 	// token: save it right away (SaveNodeState); `node connect` can use it
 	// while the node's commands wait for approval.
 	State *NodeState
+	// Code says why the setup code the request carried approved nothing
+	// (pairdeck's gateway): the request waits for a person all the same.
+	Code *protocol.CodeRefusal
 }
 
 // PairOutcome is how a pairing request ended. State is set on approval,
@@ -129,6 +132,9 @@ type PairOutcome struct {
 	Decision  string // protocol.DecisionApproved, ...Rejected, ...Expired
 	Token     string
 	State     NodeState
+
+	// ByCode is true when a setup code approved the request at once.
+	ByCode bool
 
 	// CommandsPending is true when the device is paired and holds its
 	// device token but the gateway has not said the node's commands were
@@ -151,6 +157,14 @@ type PairOutcome struct {
 // pairdeck's gateway would refuse it), is given its device token, and waits
 // on its own socket for the approval of its commands.
 //
+// req.Code, a setup code (protocol.NormalizeCode's form or as typed), asks
+// for approval ahead of a person: pairdeck's gateway takes it with
+// node.pair.request; an OpenClaw 2026.8+ gateway takes it as the connect's
+// auth.bootstrapToken, as its own node host sends it. A code that approves
+// nothing (expired, used up, revoked, out of scope) leaves the request
+// waiting for a person, and onPending's PairPending.Code says why; a code
+// the gateway does not know at all is an error (*CodeRefusedError).
+//
 // Approval returns the outcome with the state to save. Rejection, expiry
 // and ctx's deadline return errors matching ErrPairRejected, ErrPairExpired
 // and ErrPairTimedOut. A dropped connection is re-established and the
@@ -168,7 +182,7 @@ func Pair(ctx context.Context, cfg Config, req protocol.PairRequestParams, onPen
 	}
 	shared := sharedSecret{token: cfg.Token, password: cfg.Password}
 	cfg.Role = protocol.RoleNode
-	cfg.Token, cfg.Password, cfg.DeviceToken = "", "", ""
+	cfg.Token, cfg.Password, cfg.DeviceToken, cfg.BootstrapToken = "", "", "", ""
 	cfg.Reconnect = true
 	req.NodeID = cfg.Identity.DeviceID
 	if cfg.Caps == nil {
@@ -182,6 +196,11 @@ func Pair(ctx context.Context, cfg Config, req protocol.PairRequestParams, onPen
 	}
 
 	c, err := Dial(ctx, cfg)
+	if err != nil && req.Code != "" && (wantsSharedSecret(err) || errors.Is(err, ErrPairingRequired)) {
+		// Not pairdeck's gateway (it lets a node in to ask): an OpenClaw
+		// gateway that pairs with setup codes takes the code at connect.
+		return pairWithBootstrapToken(ctx, cfg, req, notify)
+	}
 	if err != nil {
 		if !wantsSharedSecret(err) && !errors.Is(err, ErrPairingRequired) {
 			return PairOutcome{}, err
@@ -200,6 +219,9 @@ func Pair(ctx context.Context, cfg Config, req protocol.PairRequestParams, onPen
 	}
 	defer c.Close()
 	if !isPairdeck(c.Hello().Features) {
+		if req.Code != "" {
+			return PairOutcome{NodeID: req.NodeID}, unsupported(c.Hello().Server.Version, CapCodes, protocol.MethodPairRequest)
+		}
 		return pairThroughDevice(ctx, c, req, notify)
 	}
 	return pairWithRequest(ctx, c, req, notify)
@@ -210,17 +232,23 @@ func Pair(ctx context.Context, cfg Config, req protocol.PairRequestParams, onPen
 func pairWithRequest(ctx context.Context, c *Client, req protocol.PairRequestParams, notify func(PairPending)) (PairOutcome, error) {
 	nodeID := req.NodeID
 	requestID := ""
+	byCode := false
 	request := func() error {
 		res, err := c.PairRequest(ctx, req)
 		if err != nil {
-			return err
+			return codeRefused(c.cfg.URL, err)
 		}
 		if res.Request.RequestID == requestID {
 			return nil
 		}
 		requestID = res.Request.RequestID
+		if res.Status == protocol.DecisionApproved {
+			// The code approved it: node.pair.resolved brings the token.
+			byCode = true
+			return nil
+		}
 		p := PairPending{RequestID: requestID, NodeID: nodeID, Fingerprint: protocol.Fingerprint(nodeID), Created: res.Created,
-			Kind: protocol.KindNode, Hint: "approve it in the console, or with `pairdeck nodes approve " + requestID + "`"}
+			Kind: protocol.KindNode, Code: res.Code, Hint: "approve it in the console, or with `pairdeck nodes approve " + requestID + "`"}
 		if res.Request.ExpiresAtMs > 0 {
 			p.ExpiresAt = time.UnixMilli(res.Request.ExpiresAtMs)
 		}
@@ -260,7 +288,7 @@ func pairWithRequest(ctx context.Context, c *Client, req protocol.PairRequestPar
 			if json.Unmarshal(u.Event.Payload, &ev) != nil || ev.RequestID != requestID {
 				continue
 			}
-			out := PairOutcome{RequestID: ev.RequestID, NodeID: nodeID, Decision: ev.Decision}
+			out := PairOutcome{RequestID: ev.RequestID, NodeID: nodeID, Decision: ev.Decision, ByCode: byCode}
 			switch ev.Decision {
 			case protocol.DecisionApproved:
 				if ev.Token == "" {

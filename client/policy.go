@@ -28,8 +28,17 @@ func (c *Client) SetPairing(ctx context.Context, on bool) (protocol.PairingState
 // Block puts a node id on the block list; its pending request is rejected
 // and its future requests are refused. name labels the entry (optional).
 func (c *Client) Block(ctx context.Context, nodeID, name string) (protocol.BlockResult, error) {
+	return c.BlockWith(ctx, protocol.BlockParams{NodeID: nodeID, DisplayName: name})
+}
+
+// BlockWith is Block with the operator's reason (p.Reason, optional; see
+// ApproveWith).
+func (c *Client) BlockWith(ctx context.Context, p protocol.BlockParams) (protocol.BlockResult, error) {
+	if err := c.checkReason(p.Reason); err != nil {
+		return protocol.BlockResult{}, err
+	}
 	var r protocol.BlockResult
-	err := c.Call(ctx, protocol.MethodBlockAdd, protocol.BlockParams{NodeID: nodeID, DisplayName: name}, &r)
+	err := c.Call(ctx, protocol.MethodBlockAdd, p, &r)
 	return r, err
 }
 

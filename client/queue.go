@@ -300,6 +300,18 @@ func (c *Client) kindOf(ctx context.Context, requestID string) string {
 // says why (protocol.NoToken*); a device approval has Kind KindDevice and
 // the approved device in Device.
 func (c *Client) Approve(ctx context.Context, requestID string) (protocol.ApproveResult, error) {
+	return c.ApproveWith(ctx, protocol.RequestIDParams{RequestID: requestID})
+}
+
+// ApproveWith is Approve with the operator's reason (p.Reason, optional),
+// which pairdeck's gateway keeps in its history. A reason for a gateway
+// that keeps none is refused before anything is sent (CapReasons), so a
+// decision is never made without the word that was meant to go with it.
+func (c *Client) ApproveWith(ctx context.Context, p protocol.RequestIDParams) (protocol.ApproveResult, error) {
+	if err := c.checkReason(p.Reason); err != nil {
+		return protocol.ApproveResult{}, err
+	}
+	requestID := p.RequestID
 	h := c.Hello()
 	if c.kindOf(ctx, requestID) == protocol.KindDevice {
 		var r protocol.DeviceApproveResult
@@ -321,7 +333,7 @@ func (c *Client) Approve(ctx context.Context, requestID string) (protocol.Approv
 	}
 	if isPairdeck(h.Features) {
 		var r protocol.ApproveResult
-		err := c.Call(ctx, protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: requestID}, &r)
+		err := c.Call(ctx, protocol.MethodPairApprove, p, &r)
 		if err == nil {
 			c.q.forget(requestID, r.Node.NodeID)
 		}
@@ -352,6 +364,15 @@ func (c *Client) Approve(ctx context.Context, requestID string) (protocol.Approv
 
 // Reject rejects a pending request of either kind.
 func (c *Client) Reject(ctx context.Context, requestID string) (protocol.RejectResult, error) {
+	return c.RejectWith(ctx, protocol.RequestIDParams{RequestID: requestID})
+}
+
+// RejectWith is Reject with the operator's reason (see ApproveWith).
+func (c *Client) RejectWith(ctx context.Context, p protocol.RequestIDParams) (protocol.RejectResult, error) {
+	if err := c.checkReason(p.Reason); err != nil {
+		return protocol.RejectResult{}, err
+	}
+	requestID := p.RequestID
 	h := c.Hello()
 	if c.kindOf(ctx, requestID) == protocol.KindDevice {
 		var r protocol.DeviceRejectResult
@@ -362,7 +383,7 @@ func (c *Client) Reject(ctx context.Context, requestID string) (protocol.RejectR
 		return protocol.RejectResult{RequestID: r.RequestID, NodeID: r.DeviceID, Kind: protocol.KindDevice}, nil
 	}
 	var r protocol.RejectResult
-	if err := c.Call(ctx, protocol.MethodPairReject, protocol.RequestIDParams{RequestID: requestID}, &r); err != nil {
+	if err := c.Call(ctx, protocol.MethodPairReject, p, &r); err != nil {
 		return protocol.RejectResult{}, err
 	}
 	if !isPairdeck(h.Features) {
@@ -419,4 +440,16 @@ func (c *Client) Rename(ctx context.Context, nodeID, name string) (protocol.Rena
 // 2026.9+; see CapDeviceRename).
 func (c *Client) RenameDevice(ctx context.Context, deviceID, label string) error {
 	return c.Call(ctx, protocol.MethodDevicePairRename, protocol.DeviceRenameParams{DeviceID: deviceID, Label: label}, nil)
+}
+
+// checkReason refuses, before anything is sent, a reason the gateway could
+// not keep or would refuse (protocol.CheckReason).
+func (c *Client) checkReason(reason string) error {
+	if reason == "" {
+		return nil
+	}
+	if err := protocol.CheckReason("reason", reason); err != nil {
+		return err
+	}
+	return c.Supports(CapReasons)
 }

@@ -288,6 +288,8 @@ func (c *Client) authHint(r refusal) string {
 		return "it no longer accepts this device's stored device token (revoked or rotated): pair this device again"
 	case protocol.DetailDeviceIdentityRequired:
 		return "it requires a device identity from this client"
+	case detailBootstrapTokenInvalid:
+		return fmt.Sprintf("it refused the setup code: %s; ask an operator for a new code", protocol.Printable(strings.TrimPrefix(r.perr.Message, "unauthorized: ")))
 	}
 	if strings.HasPrefix(r.oc.Code, "AUTH_") || strings.HasPrefix(r.oc.Code, "DEVICE_AUTH_") {
 		return fmt.Sprintf("%s (%s)", protocol.Printable(r.perr.Message), protocol.Printable(r.oc.Code))
