@@ -16,10 +16,11 @@ import (
 //
 // OpenClaw gateways answer a stale id with exactly "unknown requestId" and
 // remember nothing more (a request there ends decided, superseded by the
-// node's newer one, or expired): that is said in words.
+// node's newer one, or expired): that is said in words. pairdeck's gateway
+// uses the same words for an id it never issued.
 func decisionFailed(verb, requestID string, err error) error {
 	var pe *protocol.Error
-	if errors.As(err, &pe) && pe.Details == nil && pe.Message == "unknown requestId" {
+	if errors.As(err, &pe) && pe.Message == "unknown requestId" && (pe.Details == nil || pe.Reason() == protocol.ReasonUnknownRequest) {
 		return fmt.Errorf("%s %s: the gateway has no pending request %s (unknown requestId): it was decided, superseded by a newer request of its node, or expired; see `pairdeck nodes pending`",
 			verb, requestID, requestID)
 	}

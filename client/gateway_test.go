@@ -166,7 +166,7 @@ func TestLiveOperatorCalls(t *testing.T) {
 	ctx := testCtx(t)
 
 	h := op.Hello()
-	if h.Protocol != 3 || h.Policy.MaxPayload <= 0 || h.Server.ConnID == "" {
+	if h.Protocol != protocol.Version || h.Policy.MaxPayload <= 0 || h.Server.ConnID == "" {
 		t.Errorf("hello = %+v", h)
 	}
 

@@ -21,7 +21,7 @@ func TestLiveNegotiationWithPairdeck(t *testing.T) {
 	op := g.operator(t, false)
 	h := op.Hello()
 	if h.Protocol != protocol.Version || op.Model() != ModelNodePairing {
-		t.Errorf("protocol %d model %v, want pairdeck's 3 and node pairing", h.Protocol, op.Model())
+		t.Errorf("protocol %d model %v, want pairdeck's %d and node pairing", h.Protocol, op.Model(), protocol.Version)
 	}
 	for _, cp := range []Capability{CapRenamePending, CapVerify, CapBlockList, CapPairingSwitch, CapAutoApprove, CapRemove} {
 		if err := op.Supports(cp); err != nil {

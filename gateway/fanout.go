@@ -14,6 +14,7 @@ import (
 // call. It is fixed once the handshake is done.
 type session struct {
 	connID   string
+	protocol int      // the version agreed at connect (3 or 4)
 	role     string   // protocol.RoleOperator or protocol.RoleNode
 	scopes   []string // granted operator scopes; none for nodes
 	nodeID   string   // a node's device id
@@ -26,6 +27,10 @@ type session struct {
 	since    time.Time
 	actor    store.Actor
 	local    bool
+	// authMethod is how the connection was let in, as hello-ok's
+	// auth.method says it: "token" (the shared secret), "device-token"
+	// (a node's token), "none" (an unpaired node).
+	authMethod string
 }
 
 func (s *session) isNode() bool { return s.role == protocol.RoleNode }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func (g *Gateway) admit(c *wsConn, nonce string, typ websocket.MessageType, data
 	if sess.isNode() && !sess.paired {
 		c.watchUnpaired()
 	}
-	hello := protocol.OKResponse(id, g.hello(sess))
+	hello := protocol.OKResponse(id, g.hello(sess, ""))
 	g.join(c.sub, func() { c.push(outFrame{res: hello}) })
 	c.greeted = true
 	c.logger().Info("connected", "role", sess.role, "client", sess.client.ID, "node", sess.nodeID, "paired", sess.paired)
@@ -160,6 +161,7 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 			"the first frame must be {\"type\":\"req\",\"method\":\"connect\",...}: answer the connect.challenge before anything else")
 	}
 	if e := checkFrame(req); e != nil {
+		*id = answerID(req)
 		return nil, &refusal{err: e, status: policy, reason: "connect refused"}
 	}
 	*id = req.ID
@@ -175,11 +177,10 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 	if err := checkClient(p.Client); err != nil {
 		return nil, &refusal{err: protocol.InvalidField(protocol.MethodConnect, err), status: policy, reason: "connect refused"}
 	}
-	if p.MinProtocol > protocol.Version || p.MaxProtocol < protocol.Version {
-		r := refuse(websocket.StatusProtocolError, protocol.CodeInvalidRequest, protocol.ReasonInvalidParams,
-			"protocol mismatch: this gateway speaks protocol %d, the client offered %d..%d", protocol.Version, p.MinProtocol, p.MaxProtocol)
-		r.reason = "protocol mismatch"
-		return nil, r
+	version, ok := protocol.Negotiate(p.MinProtocol, p.MaxProtocol)
+	if !ok {
+		return nil, &refusal{err: protocol.ProtocolMismatch(p.MinProtocol, p.MaxProtocol),
+			status: websocket.StatusProtocolError, reason: "protocol mismatch"}
 	}
 	role := p.Role
 	if role == "" {
@@ -200,6 +201,7 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 
 	sess := &session{
 		connID:   c.connID,
+		protocol: version,
 		role:     role,
 		client:   p.Client,
 		caps:     p.Caps,
@@ -211,7 +213,7 @@ func (g *Gateway) connect(c *wsConn, nonce string, typ websocket.MessageType, da
 	}
 	signed := protocol.SignedPayload{
 		ClientID: p.Client.ID, ClientMode: p.Client.Mode, Role: role, Scopes: p.Scopes,
-		Token: token, Platform: p.Client.Platform, DeviceFamily: p.Client.DeviceFamily,
+		Token: signedToken(req.Params), Platform: p.Client.Platform, DeviceFamily: p.Client.DeviceFamily,
 	}
 	if role == protocol.RoleOperator {
 		return g.connectOperator(c, sess, p, token, nonce, signed)
@@ -237,6 +239,7 @@ func (g *Gateway) connectOperator(c *wsConn, sess *session, p protocol.ConnectPa
 		sess.actor.DeviceID = strings.ToLower(p.Device.ID)
 	}
 	sess.scopes = grantScopes(p.Scopes)
+	sess.authMethod = "token"
 	return sess, nil
 }
 
@@ -251,6 +254,7 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 	sess.nodeID = strings.ToLower(p.Device.ID)
 	sess.actor.DeviceID = sess.nodeID
 	sess.scopes = []string{}
+	sess.authMethod = "none"
 	if token == "" {
 		return sess, nil // unpaired: it may only ask to pair
 	}
@@ -261,6 +265,7 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 		return nil, r
 	}
 	sess.paired = true
+	sess.authMethod = "device-token"
 	ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
 	defer cancel()
 	if err := g.store.MarkConnected(ctx, sess.nodeID); err != nil {
@@ -302,19 +307,44 @@ func (g *Gateway) checkDevice(d protocol.DeviceAuth, nonce string, signed protoc
 		"device identity refused: %v: %s", err, hint)
 }
 
-// grantScopes gives an operator the known scopes it asked for; asking for
-// none means all of them, since the shared token allows every scope.
+// grantScopes gives an operator exactly the scopes it asked for, once
+// each, in its order: the shared token allows every scope, and OpenClaw's
+// clients take hello-ok's auth.scopes as the truth. Scopes pairdeck does
+// not define (operator.approvals, operator.talk.secrets, …) are granted as
+// asked; they allow nothing here. Asking for none grants none.
 func grantScopes(asked []string) []string {
-	if len(asked) == 0 {
-		return slices.Clone(protocol.AllOperatorScopes)
-	}
-	granted := []string{}
+	granted := make([]string, 0, len(asked))
 	for _, s := range asked {
-		if slices.Contains(protocol.AllOperatorScopes, s) && !slices.Contains(granted, s) {
+		if s != "" && !slices.Contains(granted, s) {
 			granted = append(granted, s)
 		}
 	}
 	return granted
+}
+
+// signedToken is the token a client's device signature covers: auth.token,
+// else auth.deviceToken, else auth.bootstrapToken, else "" — each taken
+// when present, even empty, as OpenClaw's clients pick it (JavaScript's
+// ??), so it is read from the params as sent rather than from decoded
+// strings, which cannot tell "" from absent.
+func signedToken(params json.RawMessage) string {
+	var p struct {
+		Auth map[string]json.RawMessage `json:"auth"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	for _, key := range [...]string{"token", "deviceToken", "bootstrapToken"} {
+		raw, ok := p.Auth[key]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		var v string
+		if json.Unmarshal(raw, &v) == nil {
+			return v
+		}
+	}
+	return ""
 }
 
 // sameSecret compares secrets in constant time, lengths included.
@@ -354,15 +384,18 @@ func (g *Gateway) leave(sub *subscriber) {
 	}
 }
 
-// hello builds the hello-ok payload.
-func (g *Gateway) hello(sess *session) protocol.HelloOK {
+// hello builds the hello-ok payload in the shape the session's protocol
+// version's clients validate: version 4 always states the role and scopes
+// granted (auth), version 3 only when a device token is handed over, since
+// its schema requires one in auth.
+func (g *Gateway) hello(sess *session, deviceToken string) protocol.HelloOK {
 	tickMs := g.cfg.TickInterval.Milliseconds()
 	if tickMs < 0 {
 		tickMs = 0
 	}
-	return protocol.HelloOK{
+	h := protocol.HelloOK{
 		Type:     "hello-ok",
-		Protocol: protocol.Version,
+		Protocol: sess.protocol,
 		Server:   protocol.ServerInfo{Version: g.cfg.Version, ConnID: sess.connID},
 		Features: protocol.Features{Methods: protocol.Methods, Events: protocol.Events},
 		Snapshot: g.snapshot(sess),
@@ -372,6 +405,17 @@ func (g *Gateway) hello(sess *session) protocol.HelloOK {
 			TickIntervalMs:   tickMs,
 		},
 	}
+	if sess.protocol >= 4 || deviceToken != "" {
+		scopes := sess.scopes
+		if scopes == nil {
+			scopes = []string{}
+		}
+		h.Auth = &protocol.HelloAuth{Role: sess.role, Scopes: scopes, Method: sess.authMethod}
+		if deviceToken != "" {
+			h.Auth.DeviceToken, h.Auth.IssuedAtMs = deviceToken, g.nowMs()
+		}
+	}
+	return h
 }
 
 // snapshot is hello-ok's view of the gateway, shaped like OpenClaw's

@@ -45,7 +45,7 @@ func TestHelloOKShape(t *testing.T) {
 	if hello.Auth != nil {
 		t.Errorf("hello-ok must not carry auth: %+v", hello.Auth)
 	}
-	// An operator asking for no scopes gets all of them: even an admin-only
+	// An operator asking for every scope gets them: even an admin-only
 	// call is allowed.
 	var nodes protocol.NodeListResult
 	w.ok(protocol.MethodNodeList, nil, &nodes)
@@ -140,8 +140,8 @@ func TestHandshakeRefusals(t *testing.T) {
 		{"bad role", connect(nil, connectOpts{token: testToken, role: "admin"}), "INVALID_REQUEST", "INVALID_PARAMS", 1008, "role"},
 		{"operator without token", connect(nil, connectOpts{}), "INVALID_REQUEST", "TOKEN_INVALID", 1008, "token"},
 		{"operator wrong token", connect(nil, connectOpts{token: "nope"}), "INVALID_REQUEST", "TOKEN_INVALID", 1008, "token"},
-		{"protocol mismatch", connect(nil, connectOpts{token: testToken, min: 4, max: 5}), "INVALID_REQUEST", "INVALID_PARAMS", 1002, "protocol mismatch"},
-		{"protocol below", connect(nil, connectOpts{token: testToken, min: 1, max: 2}), "INVALID_REQUEST", "INVALID_PARAMS", 1002, "protocol mismatch"},
+		{"protocol above", connect(nil, connectOpts{token: testToken, min: 5, max: 6}), "INVALID_REQUEST", "PROTOCOL_MISMATCH", 1002, "protocol mismatch"},
+		{"protocol below", connect(nil, connectOpts{token: testToken, min: 1, max: 2}), "INVALID_REQUEST", "PROTOCOL_MISMATCH", 1002, "protocol mismatch"},
 		{"node without device", connect(&node, nodeOpts(connectOpts{noDevice: true})), "INVALID_REQUEST", "INVALID_PARAMS", 1008, "device"},
 		{"node bad signature", connect(&node, nodeOpts(connectOpts{tamper: true})), "INVALID_REQUEST", "INVALID_PARAMS", 1008, "signature"},
 		{"node stale signedAt", connect(&node, nodeOpts(connectOpts{signedAt: time.Now().Add(-3 * time.Minute)})), "INVALID_REQUEST", "INVALID_PARAMS", 1008, "clock"},

@@ -490,6 +490,9 @@ func (w *wsClient) connectParams(id *identity, now time.Time, o connectOpts) pro
 	if o.clientMod != nil {
 		o.clientMod(&client)
 	}
+	if o.scopes == nil && (o.role == "" || o.role == protocol.RoleOperator) {
+		o.scopes = protocol.AllOperatorScopes // nil: all; []string{}: none
+	}
 	p := protocol.ConnectParams{
 		MinProtocol: o.min, MaxProtocol: o.max, Client: client, Role: o.role, Scopes: o.scopes, Commands: o.commands,
 	}
@@ -531,7 +534,7 @@ func (w *wsClient) connect(p protocol.ConnectParams) *protocol.Response {
 	return w.response("c1")
 }
 
-// operator connects an operator with the given scopes (nil: all).
+// operator connects an operator with the given scopes (none: all).
 func (h *harness) operator(scopes ...string) *wsClient {
 	h.t.Helper()
 	w := h.dial()

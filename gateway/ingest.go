@@ -156,6 +156,7 @@ func checkClient(c protocol.ClientInfo) error {
 		{"client.id", c.ID}, {"client.version", c.Version}, {"client.platform", c.Platform},
 		{"client.mode", c.Mode}, {"client.deviceFamily", c.DeviceFamily},
 		{"client.modelIdentifier", c.ModelIdentifier}, {"client.instanceId", c.InstanceID},
+		{"client.buildId", c.BuildID}, {"client.timeZone", c.TimeZone},
 	} {
 		if err := protocol.CheckField(f.name, f.v); err != nil {
 			return err
@@ -164,14 +165,36 @@ func checkClient(c protocol.ClientInfo) error {
 	return nil
 }
 
-// checkFrame refuses a request frame whose id or method holds unsafe text:
-// both are echoed in answers and logs.
+// maxFrameTag bounds a request's traceparent and expectedProfileId.
+const maxFrameTag = 128
+
+// answerID is the id to answer a request frame with: its own, unless that
+// holds unsafe text (then "invalid"), since answers echo it.
+func answerID(req *protocol.Request) string {
+	if protocol.CheckText(req.ID) != nil {
+		return "invalid"
+	}
+	return req.ID
+}
+
+// checkFrame refuses a request frame whose id, method or tags hold unsafe
+// text: they are echoed in answers and logs.
 func checkFrame(req *protocol.Request) *protocol.Error {
 	if err := protocol.CheckText(req.ID); err != nil {
 		return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "invalid frame: id: %v", err)
 	}
 	if err := protocol.CheckText(req.Method); err != nil {
 		return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "invalid frame: method: %v", err)
+	}
+	// Accepted from OpenClaw 2026.9 clients and never used, but still
+	// text from the network: bounded as OpenClaw bounds them.
+	for _, f := range [...]struct{ name, v string }{{"traceparent", req.Traceparent}, {"expectedProfileId", req.ExpectedProfileID}} {
+		if len(f.v) > maxFrameTag {
+			return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "invalid frame: %s: longer than %d bytes", f.name, maxFrameTag)
+		}
+		if err := protocol.CheckText(f.v); err != nil {
+			return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonInvalidParams, "invalid frame: %s: %v", f.name, err)
+		}
 	}
 	return nil
 }

@@ -48,6 +48,24 @@ func TestConnectRefusesUnsafeTextInEveryField(t *testing.T) {
 		"permissions.camera": func(p *protocol.ConnectParams, v string) {
 			p.Permissions, _ = json.Marshal(map[string]any{"camera": v})
 		},
+		// Keys OpenClaw 2026.9 clients add.
+		"client.buildId":  func(p *protocol.ConnectParams, v string) { p.Client.BuildID = v },
+		"client.timeZone": func(p *protocol.ConnectParams, v string) { p.Client.TimeZone = v },
+		"computerUse.displays[0].name": func(p *protocol.ConnectParams, v string) {
+			p.ComputerUse, _ = json.Marshal(map[string]any{"displays": []any{map[string]any{"name": v}}})
+		},
+		"workerRuns.version": func(p *protocol.ConnectParams, v string) {
+			p.WorkerRuns, _ = json.Marshal(map[string]any{"version": v})
+		},
+		"modelCatalog.agentId": func(p *protocol.ConnectParams, v string) {
+			p.ModelCatalog, _ = json.Marshal(map[string]any{"agentId": v})
+		},
+		"auth.approvalRuntimeToken": func(p *protocol.ConnectParams, v string) {
+			p.Auth = &protocol.ConnectAuth{Token: testToken, ApprovalRuntimeToken: v}
+		},
+		"auth.agentRuntimeIdentityToken": func(p *protocol.ConnectParams, v string) {
+			p.Auth = &protocol.ConnectAuth{Token: testToken, AgentRuntimeIdentityToken: v}
+		},
 	}
 	for field, mod := range set {
 		for _, bad := range hostileTexts {
@@ -137,9 +155,9 @@ func TestMethodsRefuseUnsafeTextInEveryField(t *testing.T) {
 	} {
 		refusedField(t, c.method+" "+c.field, op.call(c.method, c.params), c.field)
 	}
-	// An unsafe method name is answered without echoing it.
+	// An unsafe method name is answered without echoing it (the id is safe, so it is).
 	op.sendRaw(`{"type":"req","id":"m1","method":"node.list\u001b]2;x\u0007","params":{}}`)
-	checkErr(t, "unsafe method", op.response("invalid"), protocol.CodeInvalidRequest, protocol.ReasonInvalidParams)
+	checkErr(t, "unsafe method", op.response("m1"), protocol.CodeInvalidRequest, protocol.ReasonInvalidParams)
 
 	// Nothing of it was kept.
 	var list protocol.PairListResult

@@ -91,7 +91,7 @@ func (g *Gateway) handle(ctx context.Context, s *session, typ websocket.MessageT
 			"invalid frame: clients send only req frames")), nil
 	}
 	if e := checkFrame(req); e != nil {
-		return protocol.ErrorResponse("invalid", e), nil
+		return protocol.ErrorResponse(answerID(req), e), nil
 	}
 	if req.Method == protocol.MethodConnect {
 		return protocol.ErrorResponse(req.ID, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownMethod,

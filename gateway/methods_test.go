@@ -142,8 +142,9 @@ func TestPairingFlowOverWebSocket(t *testing.T) {
 		t.Fatalf("removed event: %+v", r)
 	}
 	e = op.fails(protocol.MethodPairRemove, protocol.NodeIDParams{NodeID: "n1"}, "INVALID_REQUEST", "UNKNOWN_NODE")
-	if !strings.Contains(e.Message, "n1") {
-		t.Fatalf("unknown node message should name it: %q", e.Message)
+	// OpenClaw's words exactly (its CLIs match them); the node is in details.
+	if e.Message != "unknown nodeId" || e.Details.NodeID != "n1" {
+		t.Fatalf("unknown node: %q, details %+v", e.Message, e.Details)
 	}
 	ver = protocol.VerifyResult{}
 	op.ok(protocol.MethodPairVerify, protocol.VerifyParams{NodeID: "n1", Token: appr.Node.Token}, &ver)
@@ -156,9 +157,11 @@ func TestStaleRequestIDsNameTheCurrentRequest(t *testing.T) {
 	h := newHarness(t)
 	op := h.operator()
 
+	// An id never issued: OpenClaw's words exactly, which its 2026.9 CLI
+	// matches to explain a stale id.
 	e := op.fails(protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: "does-not-exist"}, "INVALID_REQUEST", "UNKNOWN_REQUEST")
-	if !strings.Contains(e.Message, "does-not-exist") {
-		t.Fatalf("message should name the id: %q", e.Message)
+	if e.Message != "unknown requestId" {
+		t.Fatalf("message %q, want exactly %q", e.Message, "unknown requestId")
 	}
 	op.fails(protocol.MethodPairReject, protocol.RequestIDParams{}, "INVALID_REQUEST", "INVALID_PARAMS")
 

@@ -52,8 +52,9 @@ func (g *Gateway) storeError(err error, subject string) *protocol.Error {
 	case errors.As(err, &de):
 		return g.decisionError(de)
 	case errors.Is(err, store.ErrUnknownNode):
-		e := protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownNode,
-			"unknown nodeId %s: it is neither paired nor pending (node.list shows the known nodes)", subject)
+		// OpenClaw's clients match this message exactly; the node is in
+		// details.nodeId.
+		e := protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownNode, "unknown nodeId")
 		e.Details.NodeID = subject
 		return e
 	case errors.Is(err, store.ErrQueueFull):
@@ -96,8 +97,9 @@ func (g *Gateway) decisionError(de *store.DecisionError) *protocol.Error {
 		e = protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownRequest,
 			"request %s expired (pending requests live %s); the node must ask again", de.RequestID, g.store.TTL())
 	default:
-		e = protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownRequest,
-			"unknown requestId %s", de.RequestID)
+		// Exactly OpenClaw's words, which its CLI matches to explain a
+		// stale id; the id is the caller's own, and details say the rest.
+		return protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownRequest, "unknown requestId")
 	}
 	if de.CurrentRequestID != "" {
 		e.Message += fmt.Sprintf("; node %s's current pending request is %s", de.NodeID, de.CurrentRequestID)

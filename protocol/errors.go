@@ -45,8 +45,9 @@ type Error struct {
 	RetryAfterMs int64 `json:"retryAfterMs,omitempty"`
 }
 
-// ErrorDetails holds pairdeck's machine-readable reason and, for stale ids,
-// the node's current pending request.
+// ErrorDetails holds pairdeck's machine-readable reason (or, for a refused
+// connect OpenClaw's clients act on, OpenClaw's details.code) and, for
+// stale ids, the node's current pending request.
 type ErrorDetails struct {
 	Code             string `json:"code"`
 	CurrentRequestID string `json:"currentRequestId,omitempty"`
@@ -54,6 +55,9 @@ type ErrorDetails struct {
 	// Field names the param refused by INVALID_PARAMS, in its wire path
 	// ("client.platform", "commands[2]"), when one param is to blame.
 	Field string `json:"field,omitempty"`
+	// What OpenClaw's clients read in a refused connect, where they need
+	// it (their node hosts' reconnect rules, their protocol fallback).
+	*RefusalDetails
 }
 
 func (e *Error) Error() string {

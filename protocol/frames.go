@@ -9,8 +9,26 @@ import (
 	"strings"
 )
 
-// Version is the only protocol version pairdeck speaks.
-const Version = 3
+// The protocol versions pairdeck's gateway speaks: a connect offering a
+// range that holds either is answered with the newest both sides speak
+// (Negotiate). Version 4 is OpenClaw's current generation (2026.5 on),
+// version 3 its previous one (2026.4): the wire is the same, hello-ok's
+// auth block is what differs.
+const (
+	Version       = 4
+	OldestVersion = 3
+)
+
+// Negotiate is the newest version in the client's offer [minOffered,
+// maxOffered] that pairdeck speaks, and false when the offer holds none.
+func Negotiate(minOffered, maxOffered int) (int, bool) {
+	for v := Version; v >= OldestVersion; v-- {
+		if minOffered <= v && v <= maxOffered {
+			return v, true
+		}
+	}
+	return 0, false
+}
 
 // Frame type discriminators.
 const (
@@ -19,12 +37,16 @@ const (
 	TypeEvent = "event"
 )
 
-// Request is a client → gateway call.
+// Request is a client → gateway call. OpenClaw 2026.9 clients may add a
+// W3C trace context and the user profile they expect to act as; pairdeck
+// accepts both (their text checked) and acts on neither.
 type Request struct {
-	Type   string          `json:"type"`
-	ID     string          `json:"id"`
-	Method string          `json:"method"`
-	Params json.RawMessage `json:"params,omitempty"`
+	Type              string          `json:"type"`
+	ID                string          `json:"id"`
+	Method            string          `json:"method"`
+	Params            json.RawMessage `json:"params,omitempty"`
+	Traceparent       string          `json:"traceparent,omitempty"`
+	ExpectedProfileID string          `json:"expectedProfileId,omitempty"`
 }
 
 // Response answers the Request with the same ID.
@@ -63,6 +85,9 @@ type rawFrame struct {
 	Error   *Error          `json:"error"`
 	Event   *string         `json:"event"`
 	Seq     *uint64         `json:"seq"`
+
+	Traceparent       *string `json:"traceparent"`
+	ExpectedProfileID *string `json:"expectedProfileId"`
 }
 
 // FrameError says why a frame could not be decoded. ID is the frame's id when
@@ -99,7 +124,7 @@ func DecodeFrame(data []byte) (Frame, error) {
 	switch raw.Type {
 	case TypeReq:
 		if raw.OK != nil || raw.Payload != nil || raw.Error != nil || raw.Event != nil || raw.Seq != nil {
-			return bad("a req frame has only type, id, method and params")
+			return bad("a req frame has only type, id, method, params, traceparent and expectedProfileId")
 		}
 		if id == "" {
 			return bad("req frame needs a non-empty id")
@@ -114,9 +139,16 @@ func DecodeFrame(data []byte) (Frame, error) {
 		if isJSONNull(params) {
 			params = nil
 		}
-		return Frame{Request: &Request{Type: TypeReq, ID: id, Method: *raw.Method, Params: params}}, nil
+		req := &Request{Type: TypeReq, ID: id, Method: *raw.Method, Params: params}
+		if raw.Traceparent != nil {
+			req.Traceparent = *raw.Traceparent
+		}
+		if raw.ExpectedProfileID != nil {
+			req.ExpectedProfileID = *raw.ExpectedProfileID
+		}
+		return Frame{Request: req}, nil
 	case TypeRes:
-		if raw.Method != nil || raw.Params != nil || raw.Event != nil || raw.Seq != nil {
+		if raw.Method != nil || raw.Params != nil || raw.Event != nil || raw.Seq != nil || raw.Traceparent != nil || raw.ExpectedProfileID != nil {
 			return bad("a res frame has only type, id, ok, payload and error")
 		}
 		if id == "" || raw.OK == nil {
@@ -124,7 +156,7 @@ func DecodeFrame(data []byte) (Frame, error) {
 		}
 		return Frame{Response: &Response{Type: TypeRes, ID: id, OK: *raw.OK, Payload: raw.Payload, Error: raw.Error}}, nil
 	case TypeEvent:
-		if raw.ID != nil || raw.Method != nil || raw.Params != nil || raw.OK != nil || raw.Error != nil {
+		if raw.ID != nil || raw.Method != nil || raw.Params != nil || raw.OK != nil || raw.Error != nil || raw.Traceparent != nil || raw.ExpectedProfileID != nil {
 			return bad("an event frame has only type, event, payload and seq")
 		}
 		if raw.Event == nil || *raw.Event == "" {

@@ -39,6 +39,10 @@ type ClientInfo struct {
 	ModelIdentifier string `json:"modelIdentifier,omitempty"`
 	Mode            string `json:"mode"`
 	InstanceID      string `json:"instanceId,omitempty"`
+	// Sent by OpenClaw 2026.9 clients: their build, and the IANA time
+	// zone they report.
+	BuildID  string `json:"buildId,omitempty"`
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // DeviceAuth is the signed Ed25519 device identity in connect params.
@@ -50,14 +54,19 @@ type DeviceAuth struct {
 	Nonce     string `json:"nonce"`
 }
 
-// ConnectAuth carries the shared operator token or a node's pairing token.
+// ConnectAuth carries the client's credential: the shared operator token,
+// or a node's token (pairdeck's node token in Token; OpenClaw node hosts
+// send the device token they were issued in DeviceToken, 2026.4 hosts in
+// both). BootstrapToken is a setup code (OpenClaw 2026.8+ `--pair`);
+// Password is OpenClaw's password auth, which pairdeck does not have.
 type ConnectAuth struct {
-	Token string `json:"token,omitempty"`
-	// Credentials other OpenClaw clients may send. pairdeck accepts the keys
-	// so those clients can connect, and ignores the values.
+	Token          string `json:"token,omitempty"`
 	DeviceToken    string `json:"deviceToken,omitempty"`
 	BootstrapToken string `json:"bootstrapToken,omitempty"`
 	Password       string `json:"password,omitempty"`
+	// Tokens of OpenClaw 2026.9's own runtimes; accepted, never used.
+	ApprovalRuntimeToken      string `json:"approvalRuntimeToken,omitempty"`
+	AgentRuntimeIdentityToken string `json:"agentRuntimeIdentityToken,omitempty"`
 }
 
 // ConnectParams are the params of the first frame, connect.
@@ -73,9 +82,15 @@ type ConnectParams struct {
 	Auth        *ConnectAuth `json:"auth,omitempty"`
 	Locale      string       `json:"locale,omitempty"`
 	UserAgent   string       `json:"userAgent,omitempty"`
-	// Sent by OpenClaw node hosts; accepted and ignored.
+	// Sent by OpenClaw node hosts. permissions is what the node declares
+	// (an object of booleans) and goes into the request filed for it;
+	// the rest is accepted and ignored (its text checked like all else).
 	Permissions json.RawMessage `json:"permissions,omitempty"`
 	PathEnv     string          `json:"pathEnv,omitempty"`
+	ComputerUse json.RawMessage `json:"computerUse,omitempty"`
+	WorkerRuns  json.RawMessage `json:"workerRuns,omitempty"`
+	// ModelCatalog is OpenClaw 2026.9's initial model catalog scope.
+	ModelCatalog json.RawMessage `json:"modelCatalog,omitempty"`
 }
 
 // HelloOK is the payload of a successful connect.

@@ -84,35 +84,12 @@ const (
 	DetailAuthRateLimited         = "AUTH_RATE_LIMITED"
 )
 
-// OpenClawErrorDetails is the details object of an OpenClaw refusal: the
-// union of the keys pairdeck's clients read (all optional).
+// OpenClawErrorDetails is the details object of an OpenClaw refusal:
+// details.code and the keys pairdeck's clients read (RefusalDetails, all
+// optional).
 type OpenClawErrorDetails struct {
 	Code string `json:"code"`
-	// PAIRING_REQUIRED: the device pairing request that waits, and why.
-	RequestID       string   `json:"requestId,omitempty"`
-	Reason          string   `json:"reason,omitempty"`
-	DeviceID        string   `json:"deviceId,omitempty"`
-	RequestedRole   string   `json:"requestedRole,omitempty"`
-	RequestedScopes []string `json:"requestedScopes,omitempty"`
-	ApprovedRoles   []string `json:"approvedRoles,omitempty"`
-	ApprovedScopes  []string `json:"approvedScopes,omitempty"`
-	RemediationHint string   `json:"remediationHint,omitempty"`
-	// RecommendedNextStep is e.g. "wait_then_retry",
-	// "retry_with_device_token", "update_auth_configuration".
-	RecommendedNextStep string `json:"recommendedNextStep,omitempty"`
-	Retryable           bool   `json:"retryable,omitempty"`
-	PauseReconnect      *bool  `json:"pauseReconnect,omitempty"`
-	RetryAfterMs        int64  `json:"retryAfterMs,omitempty"`
-	// PROTOCOL_MISMATCH.
-	ExpectedProtocol     int `json:"expectedProtocol,omitempty"`
-	ClientMinProtocol    int `json:"clientMinProtocol,omitempty"`
-	ClientMaxProtocol    int `json:"clientMaxProtocol,omitempty"`
-	MinimumProbeProtocol int `json:"minimumProbeProtocol,omitempty"`
-	// AUTH_*.
-	AuthReason              string `json:"authReason,omitempty"`
-	CanRetryWithDeviceToken bool   `json:"canRetryWithDeviceToken,omitempty"`
-	// MISSING_SCOPE (9.6 FORBIDDEN).
-	MissingScope string `json:"missingScope,omitempty"`
+	RefusalDetails
 }
 
 // Permissions are the booleans a node declares (OpenClaw 2026.7+, e.g.
