@@ -40,6 +40,24 @@ type PolicyBackend interface {
 	AutoApprove(ctx context.Context, requestID, rule string) (protocol.ApproveResult, error)
 }
 
+// ReasonBackend is a Backend whose gateway keeps the operator's reason
+// with a rejection and a block (pairdeck's): the console asks for one
+// there (FeatureReasons).
+type ReasonBackend interface {
+	RejectWith(ctx context.Context, p protocol.RequestIDParams) (protocol.RejectResult, error)
+	BlockWith(ctx context.Context, p protocol.BlockParams) (protocol.BlockResult, error)
+}
+
+// CodesBackend is a Backend whose gateway issues setup codes (pairdeck's):
+// the console offers the Codes view there (FeatureCodes). ListCodes lists
+// every code the gateway still keeps when all is set, else those that can
+// still be used; never a secret, which only CreateCode's answer holds.
+type CodesBackend interface {
+	CreateCode(ctx context.Context, p protocol.CodeCreateParams) (protocol.CodeCreateResult, error)
+	ListCodes(ctx context.Context, all bool) ([]protocol.SetupCode, error)
+	RevokeCode(ctx context.Context, p protocol.CodeRevokeParams) (protocol.CodeRevokeResult, error)
+}
+
 // callTimeout bounds one backend call, so a gateway that stops answering
 // shows up as an error flash rather than a row stuck in "approving…".
 const callTimeout = 15 * time.Second
@@ -61,6 +79,7 @@ type (
 	decidedMsg struct {
 		action  decision
 		rule    string
+		reason  string // the operator's, kept with the decision
 		results []decisionResult
 	}
 
@@ -198,10 +217,11 @@ const decisionsInFlight = 4
 // decideCmd approves or rejects targets, decisionsInFlight at a time, and
 // reports the results in the targets' order: the operator gets one summary
 // when it is done.
-func decideCmd(ctx context.Context, b Backend, action decision, rule string, targets []decisionTarget) tea.Cmd {
+func decideCmd(ctx context.Context, b Backend, action decision, rule, reason string, targets []decisionTarget) tea.Cmd {
 	return func() tea.Msg {
-		msg := decidedMsg{action: action, rule: rule, results: make([]decisionResult, len(targets))}
+		msg := decidedMsg{action: action, rule: rule, reason: reason, results: make([]decisionResult, len(targets))}
 		pb, _ := b.(PolicyBackend)
+		rb, _ := b.(ReasonBackend)
 		slots := make(chan struct{}, decisionsInFlight)
 		var wg sync.WaitGroup
 		for i, t := range targets {
@@ -218,6 +238,10 @@ func decideCmd(ctx context.Context, b Backend, action decision, rule string, tar
 					res.err = errNoPolicy
 				case action == approve:
 					res.approved, res.err = b.Approve(callCtx, t.requestID)
+				case reason != "" && rb != nil:
+					_, res.err = rb.RejectWith(callCtx, protocol.RequestIDParams{RequestID: t.requestID, Reason: reason})
+				case reason != "":
+					res.err = errNoReasons
 				default:
 					_, res.err = b.Reject(callCtx, t.requestID)
 				}
@@ -282,6 +306,7 @@ type blockTarget struct {
 	nodeID    string
 	name      string
 	requestID string // its pending request, rejected with the block
+	reason    string // the operator's, kept with the block
 }
 
 // policyCall runs f on the backend's pairdeck controls within
@@ -307,7 +332,16 @@ func setPairingCmd(ctx context.Context, b Backend, on bool) tea.Cmd {
 
 func blockCmd(ctx context.Context, b Backend, t blockTarget) tea.Cmd {
 	return policyCall(ctx, b, func(ctx context.Context, pb PolicyBackend) tea.Msg {
-		res, err := pb.Block(ctx, t.nodeID, t.name)
+		var res protocol.BlockResult
+		var err error
+		switch rb, ok := pb.(ReasonBackend); {
+		case t.reason == "":
+			res, err = pb.Block(ctx, t.nodeID, t.name)
+		case ok:
+			res, err = rb.BlockWith(ctx, protocol.BlockParams{NodeID: t.nodeID, DisplayName: t.name, Reason: t.reason})
+		default:
+			err = errNoReasons
+		}
 		return blockedMsg{target: t, res: res, err: err}
 	}, func(err error) tea.Msg { return blockedMsg{target: t, err: err} })
 }

@@ -23,7 +23,7 @@ func newBlockedRow(b protocol.BlockedNode) blockedRow { return blockedRow{node: 
 // searchText is what the filter searches in a blocked node.
 func (r blockedRow) searchText() string {
 	b := r.node
-	return strings.Join([]string{b.DisplayName, b.NodeID, shortID(b.NodeID), b.LastRemoteIP, b.BlockedBy}, "\x00")
+	return strings.Join([]string{b.DisplayName, b.NodeID, shortID(b.NodeID), b.LastRemoteIP, b.BlockedBy, b.Reason}, "\x00")
 }
 
 func (r blockedRow) name() string { return nameOr(r.node.DisplayName, r.node.NodeID) }
@@ -36,6 +36,7 @@ var blockedColumns = []table.Column{
 	{Title: "BLOCKED", Min: 8, Max: 8, Priority: 5, Right: true},
 	{Title: "BY", Min: 12, Max: 28, Grow: 2, Priority: 4},
 	{Title: "LAST IP", Min: 12, Max: 15, Priority: 6},
+	{Title: "REASON", Min: 10, Grow: 3, Priority: 7},
 }
 
 // blockedView lists the blocked node ids: the pests the gateway ignores.
@@ -152,6 +153,7 @@ func (r blockedRow) cells(now time.Time) []string {
 		ago(now.Sub(msTime(b.BlockedAtMs))),
 		orDash(b.BlockedBy),
 		orDash(b.LastRemoteIP),
+		orDash(b.Reason),
 	}
 }
 
@@ -160,7 +162,7 @@ func (v *blockedView) renderRow(cells []string, widths []int, st *styles.Styles,
 		switch i {
 		case 0:
 			return st.Blocked
-		case 1, 4, 5, 6:
+		case 1, 4, 5, 6, 7:
 			return st.Dim
 		}
 		return st.Pending

@@ -54,7 +54,7 @@ func TestBulkDecisionRunsAFewAtOnceInOrder(t *testing.T) {
 		id := fmt.Sprintf("r%d", i)
 		targets = append(targets, decisionTarget{requestID: id, nodeID: "node-" + id, name: id})
 	}
-	msg := decideCmd(context.Background(), b, approve, "", targets)().(decidedMsg)
+	msg := decideCmd(context.Background(), b, approve, "", "", targets)().(decidedMsg)
 	if b.most != decisionsInFlight {
 		t.Fatalf("at most %d calls ran at once, want %d", b.most, decisionsInFlight)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // startDecision marks the requests busy and calls the backend.
-func (m *Model) startDecision(action decision, targets []decisionTarget) tea.Cmd {
+func (m *Model) startDecision(action decision, targets []decisionTarget, reason string) tea.Cmd {
 	if len(targets) == 0 {
 		return nil
 	}
@@ -20,7 +20,7 @@ func (m *Model) startDecision(action decision, targets []decisionTarget) tea.Cmd
 		delete(m.pending.marks, t.requestID)
 	}
 	m.log.Info("deciding", "action", action.verb(), "count", len(targets))
-	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, action, "", targets) })
+	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, action, "", reason, targets) })
 }
 
 // askBulk opens the confirmation for a bulk decision on the requests
@@ -136,7 +136,7 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 		done = append(done, res)
 		m.pending.Remove(res.requestID)
 		kind := actRejected
-		note := ""
+		note := withReason("", msg.reason)
 		got := approvalOutcome(0)
 		if msg.action == approve {
 			kind = actApproved

@@ -107,6 +107,7 @@ func (m *Model) applyEvent(ev *protocol.Event) tea.Cmd {
 		}
 		m.logOnce(decided(res.RequestID), activityEntry{
 			at: msTime(res.TS), kind: kind, nodeID: res.NodeID, requestID: res.RequestID, name: name, actor: res.Actor,
+			note: withReason("", res.Reason),
 		})
 		switch {
 		case mine:

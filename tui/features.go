@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -26,8 +27,18 @@ const (
 	// FeatureAutoApprove approves a silent request on the strength of a
 	// check (Options.SilentCheck).
 	FeatureAutoApprove
+	// FeatureReasons keeps the operator's reason with a rejection or a
+	// block: the console asks for one (ReasonBackend).
+	FeatureReasons
+	// FeatureCodes is setup codes: the Codes view (CodesBackend).
+	FeatureCodes
 	featureCount
 )
+
+// pairdeckFeatures are the features that tell pairdeck's gateway from
+// others (features.all); those after them also need a backend that has
+// caught up with them.
+const pairdeckFeatures = FeatureAutoApprove + 1
 
 // FeatureBackend is a Backend that says which Features its gateway
 // offers. Offered is nil for a feature it offers, else an error whose
@@ -46,15 +57,30 @@ type features struct {
 	not [featureCount]error
 }
 
-// featuresOf asks b; a backend that cannot say offers everything.
+// The reasons a feature is missing where the backend has no way to it.
+var (
+	errNoReasons = errors.New("this gateway keeps no reason with a decision")
+	errNoCodes   = errors.New("this gateway does not offer setup codes (a pairdeck gateway feature)")
+)
+
+// featuresOf asks b; a backend that cannot say offers everything it has
+// the methods for.
 func featuresOf(b Backend) features {
 	var fs features
+	if _, ok := b.(ReasonBackend); !ok {
+		fs.not[FeatureReasons] = errNoReasons
+	}
+	if _, ok := b.(CodesBackend); !ok {
+		fs.not[FeatureCodes] = errNoCodes
+	}
 	fb, ok := b.(FeatureBackend)
 	if !ok {
 		return fs
 	}
 	for f := range featureCount {
-		fs.not[f] = fb.Offered(f)
+		if fs.not[f] == nil {
+			fs.not[f] = fb.Offered(f)
+		}
 	}
 	return fs
 }
@@ -62,9 +88,10 @@ func featuresOf(b Backend) features {
 // offers reports whether the gateway offers f.
 func (fs features) offers(f Feature) bool { return fs.not[f] == nil }
 
-// all reports whether the gateway offers every feature: pairdeck's.
+// all reports whether the gateway offers every feature OpenClaw's lack:
+// it is pairdeck's.
 func (fs features) all() bool {
-	for _, err := range fs.not {
+	for _, err := range fs.not[:pairdeckFeatures] {
 		if err != nil {
 			return false
 		}

@@ -57,15 +57,22 @@ func helpReference(fs features, silent bool) []helpSection {
 	if !fs.offers(FeatureRenamePending) {
 		rename = "rename its node, once it is paired: this gateway renames paired nodes only"
 	}
+	reject, block, submit, cancel := "reject it (the same)", "", "apply the filter, save the name", "cancel the input (a filter is cleared)"
+	if fs.offers(FeatureReasons) {
+		reject = "reject it (the same), with an optional reason: type it, or enter at once for none"
+		block = "; asks for an optional reason too"
+		submit = "apply the filter, save the name, decide with the reason typed (none if empty)"
+		cancel = "cancel the input (a filter is cleared; a reason's decision is not made)"
+	}
 	pending := []helpEntry{
 		{keysOf(k.Approve), "approve it, once it has been in view half a second (also in its detail pane)"},
-		{keysOf(k.Reject), "reject it (the same)"},
+		{keysOf(k.Reject), reject},
 		{keysOf(k.Mark), "mark it, for a decision on several at once"},
 		{keysOf(k.ApproveMarked, k.RejectMarked), "approve / reject every marked request, after a confirmation"},
 		{keysOf(k.Rename), rename},
 	}
 	if blocks {
-		pending = append(pending, helpEntry{keysOf(k.Block), "block its node: its request is rejected, its requests refused until unblocked (pairdeck gateways)"})
+		pending = append(pending, helpEntry{keysOf(k.Block), "block its node: its request is rejected, its requests refused until unblocked (pairdeck gateways)" + block})
 	}
 	pending = append(pending,
 		helpEntry{keysOf(k.Sort), "sort the queue: by time left, newest first, by name"},
@@ -112,8 +119,8 @@ func helpReference(fs features, silent bool) []helpSection {
 			{keysOf(k.Dismiss), "close the one-time token (it is not shown again)"},
 			{keysOf(k.StopGateway), "quitting while others use this console's gateway: stop it for everyone"},
 			{keysOf(k.KeepServing), "… or keep it serving them without the console, until the last one leaves"},
-			{keysOf(k.Submit), "apply the filter, save the name"},
-			{keysOf(k.Cancel), "cancel the input (a filter is cleared)"},
+			{keysOf(k.Submit), submit},
+			{keysOf(k.Cancel), cancel},
 		}},
 	)
 	if fs.all() {

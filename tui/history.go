@@ -333,9 +333,7 @@ func historyEntry(ev protocol.HistoryEvent) (activityEntry, bool) {
 	default:
 		return e, false
 	}
-	if ev.Reason != "" {
-		e.note = strings.TrimPrefix(e.note+"; reason: "+ev.Reason, "; ")
-	}
+	e.note = withReason(e.note, ev.Reason)
 	return e, true
 }
 

@@ -13,6 +13,10 @@ type (
 	decideMsg struct {
 		action  decision
 		targets []decisionTarget
+		// reason is the operator's word on a rejection; asked says the
+		// operator was asked for one (or the gateway keeps none).
+		reason string
+		asked  bool
 	}
 
 	// askBulkMsg asks to confirm a decision on the marked requests.
@@ -61,6 +65,9 @@ type (
 		purpose promptPurpose
 		target  string
 		value   string
+		// ask is the decision a reason input was opened for: only that
+		// input's answer decides it, once.
+		ask *reasonAsk
 	}
 
 	// promptCancelledMsg: esc in a text input.

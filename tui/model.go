@@ -92,8 +92,8 @@ func New(b Backend, opts Options) Model {
 	if !opts.Remote {
 		m.conn, m.everConnected = protocol.Connected, true
 	}
+	m.features = featuresOf(b)
 	if b != nil {
-		m.features = featuresOf(b)
 		m.updates = b.Updates()
 		// Init (a value receiver) cannot record it: the first list is in
 		// flight from the start.
@@ -195,7 +195,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onSilentChecked(msg)
 
 	case decideMsg:
-		return m.startDecision(msg.action, msg.targets)
+		if msg.action == reject && !msg.asked && m.features.offers(FeatureReasons) {
+			m.askReason(&reasonAsk{reject: msg.targets})
+			return nil
+		}
+		return m.startDecision(msg.action, msg.targets, msg.reason)
 	case askBulkMsg:
 		m.askBulk(msg)
 		return nil
@@ -227,6 +231,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.askBlock(msg.target)
 		return nil
 	case blockMsg:
+		if !msg.asked && m.features.offers(FeatureReasons) {
+			t := msg.target
+			m.askReason(&reasonAsk{block: &t})
+			return nil
+		}
 		return m.startBlock(msg.target)
 	case setPairingMsg:
 		return m.setPairing(msg.on)
@@ -253,6 +262,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case promptSubmittedMsg:
 		return m.onPromptSubmitted(msg)
 	case promptCancelledMsg:
+		if msg.purpose == promptReason {
+			m.onReasonCancelled()
+			return nil
+		}
 		m.prompt = nil
 		if msg.purpose == promptFilter {
 			m.setFilter("")
@@ -406,6 +419,9 @@ func (m *Model) openPrompt(purpose promptPurpose, target, label, value string) {
 }
 
 func (m *Model) onPromptSubmitted(msg promptSubmittedMsg) tea.Cmd {
+	if msg.purpose == promptReason {
+		return m.onReasonGiven(msg)
+	}
 	if msg.purpose == promptFilter {
 		m.prompt = nil // the filter stays in force; esc clears it
 		return nil

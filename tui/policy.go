@@ -26,8 +26,12 @@ func (p pairingSwitch) sure() bool { return p.known && !p.stale }
 type (
 	// askBlockMsg asks to confirm blocking a node.
 	askBlockMsg struct{ target blockTarget }
-	// blockMsg asks to block a node now.
-	blockMsg struct{ target blockTarget }
+	// blockMsg asks to block a node now; asked says the operator was
+	// asked for a reason (or the gateway keeps none).
+	blockMsg struct {
+		target blockTarget
+		asked  bool
+	}
 	// setPairingMsg asks to switch the gateway's pairing on or off.
 	setPairingMsg struct{ on bool }
 )
@@ -151,7 +155,7 @@ func (m *Model) applyPolicyEvent(ev *protocol.Event) (cmd tea.Cmd, handled bool)
 		m.blocked.Upsert(be.Node)
 		m.logOnce(blockedNode(be.Node.NodeID), activityEntry{
 			at: orNow(msTime(be.TS), now), kind: actBlocked, nodeID: be.Node.NodeID,
-			name: nameOr(be.Node.DisplayName, be.Node.NodeID), actor: be.Actor,
+			name: nameOr(be.Node.DisplayName, be.Node.NodeID), actor: be.Actor, note: withReason("", be.Node.Reason),
 		})
 		return nil, true
 
@@ -227,10 +231,13 @@ func (m *Model) onBlocked(msg blockedMsg) tea.Cmd {
 	if id := msg.res.RejectedRequestID; id != "" {
 		m.pending.Remove(id)
 		m.logOnce(decided(id), activityEntry{
-			at: now, kind: actRejected, nodeID: t.nodeID, requestID: id, name: t.name, actor: m.self(), note: "with the block",
+			at: now, kind: actRejected, nodeID: t.nodeID, requestID: id, name: t.name, actor: m.self(),
+			note: withReason("with the block", t.reason),
 		})
 	}
-	m.logOnce(blockedNode(t.nodeID), activityEntry{at: now, kind: actBlocked, nodeID: t.nodeID, name: t.name, actor: m.self()})
+	m.logOnce(blockedNode(t.nodeID), activityEntry{
+		at: now, kind: actBlocked, nodeID: t.nodeID, name: t.name, actor: m.self(), note: withReason("", t.reason),
+	})
 	text := glyphBlocked + " Blocked " + t.name + ": its requests are refused from now on."
 	if msg.res.RejectedRequestID != "" {
 		text = glyphBlocked + " Blocked " + t.name + " and rejected its request; it cannot ask again until unblocked."

@@ -5,6 +5,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/styles"
 )
 
@@ -14,6 +15,8 @@ type promptPurpose int
 const (
 	promptFilter promptPurpose = iota
 	promptRename
+	// promptReason asks for the optional reason of a rejection or block.
+	promptReason
 )
 
 // nameLimit caps a display name typed into the console.
@@ -23,7 +26,8 @@ const nameLimit = 64
 // or a rename. While it is open every key goes to it.
 type prompt struct {
 	purpose promptPurpose
-	target  string // the node id being renamed
+	target  string     // the node id being renamed
+	ask     *reasonAsk // what a reason is asked for
 	input   textinput.Model
 }
 
@@ -34,8 +38,11 @@ func newPrompt(purpose promptPurpose, target, label, value string, st *styles.St
 	// the line twice a second, wasted bandwidth over SSH and noise in a
 	// tmux pane.
 	in.SetVirtualCursor(false)
-	if purpose == promptRename {
+	switch purpose {
+	case promptRename:
 		in.CharLimit = nameLimit
+	case promptReason:
+		in.CharLimit = protocol.MaxReasonLen
 	}
 	p := prompt{purpose: purpose, target: target, input: in}
 	p.setStyles(st)
@@ -63,7 +70,7 @@ func (p *prompt) setWidth(width int) {
 func (p prompt) Update(msg tea.KeyPressMsg, keys KeyMap) (prompt, tea.Cmd) {
 	switch {
 	case key.Matches(msg, keys.Submit):
-		return p, emit(promptSubmittedMsg{purpose: p.purpose, target: p.target, value: p.input.Value()})
+		return p, emit(promptSubmittedMsg{purpose: p.purpose, target: p.target, value: p.input.Value(), ask: p.ask})
 	case key.Matches(msg, keys.Cancel):
 		return p, emit(promptCancelledMsg{purpose: p.purpose})
 	}

@@ -139,7 +139,7 @@ func (m *Model) approveSilently(targets []decisionTarget) tea.Cmd {
 		m.pending.SetBusy(t.requestID, approve.busy())
 	}
 	rule := m.opts.SilentCheck.Rule
-	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, approve, rule, targets) })
+	return m.call(func(b Backend) tea.Cmd { return decideCmd(m.ctx, b, approve, rule, "", targets) })
 }
 
 // hold notes in the activity log that a silent request was left for the

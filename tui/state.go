@@ -1,5 +1,7 @@
 package tui
 
+import "strings"
+
 // syncKeys enables exactly the bindings that do something right now. The
 // help is drawn from the same bindings, so it cannot offer a dead key; and
 // which keys apply is each view's own answer (enableKeys), the same one
@@ -26,11 +28,22 @@ func (m *Model) syncKeys() {
 	case m.prompt != nil:
 		k.Submit.SetEnabled(true)
 		k.Cancel.SetEnabled(true)
-		if m.prompt.purpose == promptRename {
+		switch {
+		case m.prompt.purpose == promptRename:
 			k.Submit.SetHelp("enter", "save name")
-		} else {
+		case m.prompt.purpose == promptReason:
+			verb := m.prompt.ask.verb()
+			if strings.TrimSpace(m.prompt.Value()) == "" {
+				k.Submit.SetHelp("enter", verb+" without a reason")
+			} else {
+				k.Submit.SetHelp("enter", verb+" with this reason")
+			}
+			k.Cancel.SetHelp("esc", "do not "+verb)
+			return
+		default:
 			k.Submit.SetHelp("enter", "apply filter")
 		}
+		k.Cancel.SetHelp("esc", "cancel")
 		return
 	}
 
