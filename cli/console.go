@@ -289,6 +289,8 @@ var consoleCapabilities = map[tui.Feature]client.Capability{
 	tui.FeatureBlockList:     client.CapBlockList,
 	tui.FeaturePairingSwitch: client.CapPairingSwitch,
 	tui.FeatureAutoApprove:   client.CapAutoApprove,
+	tui.FeatureReasons:       client.CapReasons,
+	tui.FeatureCodes:         client.CapCodes,
 }
 
 // Offered is nil where the gateway offers f, else the client's one-line

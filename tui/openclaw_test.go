@@ -29,6 +29,8 @@ var featureCapabilities = map[Feature]client.Capability{
 	FeatureBlockList:     client.CapBlockList,
 	FeaturePairingSwitch: client.CapPairingSwitch,
 	FeatureAutoApprove:   client.CapAutoApprove,
+	FeatureReasons:       client.CapReasons,
+	FeatureCodes:         client.CapCodes,
 }
 
 func (c clientConsole) Offered(f Feature) error { return c.Supports(featureCapabilities[f]) }

@@ -122,6 +122,13 @@ func TestFlowBlockAndUnblockOverWebSocket(t *testing.T) {
 	tm.wait(t, "Block Door Spammer?")
 	tm.mark()
 	tm.press("y")
+	// pairdeck's gateway keeps a reason: the console asks for one.
+	tm.wait(t, "block Door Spammer, reason (optional) ›", "enter block without a reason")
+	tm.mark()
+	for _, r := range "scanner" {
+		tm.tm.Send(runeKey(r))
+	}
+	tm.press("enter")
 	tm.wait(t, "Blocked Door Spammer and rejected its request", "Blocked 1")
 	if ev := resolvedFor(t, node, res.Request.RequestID); ev.Decision != protocol.DecisionRejected {
 		t.Fatalf("the node's request: %+v", ev)

@@ -244,7 +244,7 @@ func TestActivityShowsReasonsAndCodes(t *testing.T) {
 		Actor: protocol.CodeActor("c7k2m9q4r", "cli (operator)").String(), TS: clk.Now().UnixMilli(),
 	}))
 	m = step(t, m, event(protocol.EventBlockAdded, protocol.BlockEvent{
-		Node: protocol.BlockedNode{NodeID: nodeID("Door Spammer"), DisplayName: "Door Spammer", Reason: "scanner"},
+		Node:  protocol.BlockedNode{NodeID: nodeID("Door Spammer"), DisplayName: "Door Spammer", Reason: "scanner"},
 		Actor: "cli (operator)", TS: clk.Now().UnixMilli(),
 	}))
 	m = press(t, m, "tab", "tab")
