@@ -80,11 +80,15 @@ func TestOneActorEverywhere(t *testing.T) {
 	c.press("b")
 	c.waitText("Block echo?")
 	c.press("y")
+	c.waitText("block echo, reason (optional)") // pairdeck's gateway keeps one: enter gives none
+	c.press("\r")
 	echo.exits(1)
 	foxtrot := e.pair("foxtrot")
 	c.waitText(" foxtrot ")
 	time.Sleep(minOnScreen)
 	c.press("r")
+	c.waitText("reject foxtrot, reason (optional)")
+	c.press("\r")
 	foxtrot.exits(1)
 	c.waitText("Rejected foxtrot")
 
