@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/pairdeck/pairdeck/internal/statefile"
+	"github.com/pairdeck/pairdeck/protocol"
 )
 
 // Audit actions written by the store itself.
@@ -48,6 +49,9 @@ type auditEvent struct {
 	DisplayName string `json:"displayName,omitempty"`
 	IsRepair    bool   `json:"isRepair,omitempty"`
 	Decision    string `json:"decision,omitempty"`
+	// Reason is an operator's optional reason for a decision
+	// (protocol.CheckReason).
+	Reason string `json:"reason,omitempty"`
 
 	extra map[string]json.RawMessage // Audit's caller-supplied fields
 }
@@ -83,6 +87,16 @@ func (ev *auditEvent) setFields(fields map[string]any) error {
 			case "decision":
 				ev.Decision = s
 			}
+			continue
+		case "reason":
+			s, ok := v.(string)
+			if !ok {
+				return fmt.Errorf("%w: audit field %q must be a string", ErrInvalid, k)
+			}
+			if err := protocol.CheckReason("reason", s); err != nil {
+				return fmt.Errorf("%w: %w", ErrInvalid, err)
+			}
+			ev.Reason = s
 			continue
 		case "isRepair":
 			b, ok := v.(bool)

@@ -149,7 +149,10 @@ func (s *Store) startCheckpoint(wait bool) error {
 	if s.cpPairedDirty {
 		job.files = append(job.files, tableSnap{name: pairedFile, items: snapshotItems(s.paired.order.items)})
 	}
-	s.cpPendingDirty, s.cpPairedDirty, s.cpWanted = false, false, false
+	if s.cpCodesDirty {
+		job.files = append(job.files, tableSnap{name: codesFile, items: codeItems(s.codes)})
+	}
+	s.cpPendingDirty, s.cpPairedDirty, s.cpCodesDirty, s.cpWanted = false, false, false, false
 	s.cpRunning = true
 	if wait {
 		res := s.runCheckpoint(job)
@@ -193,6 +196,17 @@ func snapshotItems(order []member) []snapItem {
 				return encodeMember(key, &rec, extra)
 			}})
 		}
+	}
+	return items
+}
+
+// codeItems is codes.json's records, oldest first (their texts are made at
+// every change: codes are few).
+func codeItems(t *codeTable) []snapItem {
+	sorted := t.sorted()
+	items := make([]snapItem, len(sorted))
+	for i, e := range sorted {
+		items[i] = snapItem{raw: e.raw}
 	}
 	return items
 }
@@ -345,10 +359,13 @@ func (s *Store) finishCheckpoint(res checkpointResult) {
 	if res.err != nil {
 		s.stats.checkpointFailures.Add(1)
 		for _, f := range res.job.files {
-			if f.name == pendingFile {
+			switch f.name {
+			case pendingFile:
 				s.cpPendingDirty = true
-			} else {
+			case pairedFile:
 				s.cpPairedDirty = true
+			case codesFile:
+				s.cpCodesDirty = true
 			}
 		}
 		s.cpWanted = true
@@ -374,7 +391,7 @@ func (s *Store) shutdown() {
 	if s.broken != nil || s.journal == nil {
 		return
 	}
-	if s.journal.records > 0 || s.cpPendingDirty || s.cpPairedDirty || s.cpWanted || len(s.segments) > 1 {
+	if s.journal.records > 0 || s.cpPendingDirty || s.cpPairedDirty || s.cpCodesDirty || s.cpWanted || len(s.segments) > 1 {
 		s.cpRetryAt = time.Time{}
 		if err := s.startCheckpoint(true); err != nil {
 			s.closeErr = fmt.Errorf("write the final checkpoint: %w (nothing is lost: the journal holds every change and the next start replays it)", err)

@@ -248,7 +248,7 @@ func (s *Store) checkpointNow() error {
 	if s.broken != nil {
 		return s.broken
 	}
-	if s.journal.records == 0 && !s.cpPendingDirty && !s.cpPairedDirty && !s.cpWanted && len(s.segments) <= 1 {
+	if s.journal.records == 0 && !s.cpPendingDirty && !s.cpPairedDirty && !s.cpCodesDirty && !s.cpWanted && len(s.segments) <= 1 {
 		return nil
 	}
 	s.cpRetryAt = time.Time{}
@@ -323,6 +323,9 @@ func (s *Store) persist(tx *tx) error {
 	if len(tx.pairedKeys) > 0 || len(s.lazyDirty) > 0 {
 		s.cpPairedDirty = true
 	}
+	if len(tx.codeKeys) > 0 {
+		s.cpCodesDirty = true
+	}
 	if s.openclaw && (s.cpPendingDirty || s.cpPairedDirty) {
 		// OpenClaw writes both files at every change; a missing one is
 		// written as {} like it would be.
@@ -374,6 +377,13 @@ func (s *Store) buildRecord(tx *tx, lazy []*pairedEntry) ([]byte, error) {
 	for _, e := range lazy {
 		if err := put(e.key, e); err != nil {
 			return nil, err
+		}
+	}
+	for _, id := range tx.codeKeys {
+		if e := s.codes.byID[id]; e != nil {
+			b.add(entryCodePut, id, e.body())
+		} else {
+			b.add(entryCodeDel, id, nil)
 		}
 	}
 	if len(tx.audit) > 0 {
@@ -433,7 +443,7 @@ func (s *Store) reloadFromDisk() error {
 	if err != nil {
 		return err
 	}
-	s.pending, s.paired = st.pending, st.paired
+	s.pending, s.paired, s.codes = st.pending, st.paired, st.codes
 	clear(s.lazyDirty)
 	s.lazySince = time.Time{}
 	return nil

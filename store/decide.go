@@ -32,13 +32,23 @@ func (s *Store) Approve(ctx context.Context, actor Actor, requestID string) (nod
 // token) and the request once the approval is durable, in commit order.
 // Either may be nil.
 func (s *Store) ApproveWith(ctx context.Context, actor Actor, requestID string, check func(protocol.PendingRequest) error, then func(node protocol.PairedNode, req protocol.PendingRequest)) (node protocol.PairedNode, req protocol.PendingRequest, err error) {
+	return s.ApproveWithReason(ctx, actor, requestID, "", check, then)
+}
+
+// ApproveWithReason is ApproveWith with the operator's reason (optional,
+// protocol.CheckReason), kept in the audit line as "reason" and read back
+// as HistoryEvent.Reason.
+func (s *Store) ApproveWithReason(ctx context.Context, actor Actor, requestID, reason string, check func(protocol.PendingRequest) error, then func(node protocol.PairedNode, req protocol.PendingRequest)) (node protocol.PairedNode, req protocol.PendingRequest, err error) {
+	if err := checkReason(reason); err != nil {
+		return node, req, fmt.Errorf("approve %s: %w", requestID, err)
+	}
 	var after func()
 	if then != nil {
 		after = func() { then(node, req) }
 	}
 	err = s.submit(ctx, func(tx *tx) error {
 		var err error
-		node, req, err = tx.approve(actor, requestID, check)
+		node, req, err = tx.approve(actor, requestID, reason, check)
 		return err
 	}, after)
 	if err != nil {
@@ -56,6 +66,15 @@ func (s *Store) Reject(ctx context.Context, actor Actor, requestID string) (prot
 // RejectWith is Reject with a hook (commit.go): then is handed the
 // request once the rejection is durable, in commit order. It may be nil.
 func (s *Store) RejectWith(ctx context.Context, actor Actor, requestID string, then func(req protocol.PendingRequest)) (protocol.PendingRequest, error) {
+	return s.RejectWithReason(ctx, actor, requestID, "", then)
+}
+
+// RejectWithReason is RejectWith with the operator's reason (as
+// ApproveWithReason).
+func (s *Store) RejectWithReason(ctx context.Context, actor Actor, requestID, reason string, then func(req protocol.PendingRequest)) (protocol.PendingRequest, error) {
+	if err := checkReason(reason); err != nil {
+		return protocol.PendingRequest{}, fmt.Errorf("reject %s: %w", requestID, err)
+	}
 	var req protocol.PendingRequest
 	var after func()
 	if then != nil {
@@ -63,7 +82,7 @@ func (s *Store) RejectWith(ctx context.Context, actor Actor, requestID string, t
 	}
 	err := s.submit(ctx, func(tx *tx) error {
 		var err error
-		req, err = tx.reject(actor, requestID)
+		req, err = tx.reject(actor, requestID, reason)
 		return err
 	}, after)
 	if err != nil {
@@ -81,7 +100,15 @@ func decisionErr(verb, requestID string, err error) error {
 	return fmt.Errorf("%s %s: %w", verb, requestID, err)
 }
 
-func (tx *tx) approve(actor Actor, requestID string, check func(protocol.PendingRequest) error) (protocol.PairedNode, protocol.PendingRequest, error) {
+// checkReason checks a decision's optional reason.
+func checkReason(reason string) error {
+	if err := protocol.CheckReason("reason", reason); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+func (tx *tx) approve(actor Actor, requestID, reason string, check func(protocol.PendingRequest) error) (protocol.PairedNode, protocol.PendingRequest, error) {
 	s := tx.s
 	e, ok := s.pending.byID[requestID]
 	if !ok {
@@ -97,6 +124,15 @@ func (tx *tx) approve(actor Actor, requestID string, check func(protocol.Pending
 	if err != nil {
 		return protocol.PairedNode{}, protocol.PendingRequest{}, err
 	}
+	return tx.approveMinted(actor, e, req, token, sum, auditEvent{Reason: reason})
+}
+
+// approveMinted approves pending request e (req is its view) with a token
+// already minted; ev carries what the audit line adds (a reason, extra
+// members).
+func (tx *tx) approveMinted(actor Actor, e *pendingEntry, req protocol.PendingRequest, token, sum string, ev auditEvent) (protocol.PairedNode, protocol.PendingRequest, error) {
+	s := tx.s
+	requestID := e.rec.RequestID
 	pe := s.paired.byNode[e.rec.NodeID]
 	rec := approvedRecord(pe, e.rec, tx.nowMs)
 	if s.openclaw {
@@ -109,15 +145,9 @@ func (tx *tx) approve(actor Actor, requestID string, check func(protocol.Pending
 	}
 	tx.removePending(e)
 	tx.resolve(requestID, rec.NodeID, decisionApproved)
-	tx.log(auditEvent{
-		Action:      actionApproved,
-		RequestID:   requestID,
-		NodeID:      rec.NodeID,
-		Actor:       actor,
-		DisplayName: rec.DisplayName,
-		IsRepair:    e.rec.IsRepair,
-		Decision:    decisionApproved,
-	})
+	ev.Action, ev.RequestID, ev.NodeID, ev.Actor = actionApproved, requestID, rec.NodeID, actor
+	ev.DisplayName, ev.IsRepair, ev.Decision = rec.DisplayName, e.rec.IsRepair, decisionApproved
+	tx.log(ev)
 	node := rec.WithoutSecrets()
 	node.Caps = slices.Clone(node.Caps)
 	node.Commands = slices.Clone(node.Commands)
@@ -151,7 +181,7 @@ func approvedRecord(pe *pairedEntry, req protocol.PendingRequest, nowMs int64) p
 	return rec
 }
 
-func (tx *tx) reject(actor Actor, requestID string) (protocol.PendingRequest, error) {
+func (tx *tx) reject(actor Actor, requestID, reason string) (protocol.PendingRequest, error) {
 	s := tx.s
 	e, ok := s.pending.byID[requestID]
 	if !ok {
@@ -168,6 +198,7 @@ func (tx *tx) reject(actor Actor, requestID string) (protocol.PendingRequest, er
 		DisplayName: e.rec.DisplayName,
 		IsRepair:    e.rec.IsRepair,
 		Decision:    decisionRejected,
+		Reason:      reason,
 	})
 	return req, nil
 }

@@ -35,6 +35,8 @@ import (
 //	3 paired node put       key nodeId, value the record as in paired.json
 //	4 paired node gone      key nodeId, no value
 //	5 audit lines           no key, value the batch's lines of audit.jsonl
+//	6 setup code put        key code id, value the record as in codes.json
+//	7 setup code gone       key code id, no value
 //
 // A put carries the record's whole new state, so replaying a record twice,
 // or over a checkpoint that already holds it, changes nothing: the last
@@ -67,6 +69,8 @@ const (
 	entryPairedPut  byte = 3
 	entryPairedDel  byte = 4
 	entryAudit      byte = 5
+	entryCodePut    byte = 6
+	entryCodeDel    byte = 7
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -238,7 +242,7 @@ func parseRecord(path string, off int64, p []byte) (journalRecord, error) {
 	}
 	for i < len(p) {
 		kind := p[i]
-		if kind < entryPendingPut || kind > entryAudit {
+		if kind < entryPendingPut || kind > entryCodeDel {
 			return rec, bad(i, fmt.Sprintf("unknown entry kind %d", kind))
 		}
 		i++
@@ -253,11 +257,11 @@ func parseRecord(path string, off int64, p []byte) (journalRecord, error) {
 		}
 		i = valAt + len(val)
 		switch kind {
-		case entryPendingPut, entryPairedPut:
+		case entryPendingPut, entryPairedPut, entryCodePut:
 			if len(key) == 0 || len(val) == 0 {
 				return rec, bad(valAt, "a put without key or value")
 			}
-		case entryPendingDel, entryPairedDel:
+		case entryPendingDel, entryPairedDel, entryCodeDel:
 			if len(key) == 0 || len(val) != 0 {
 				return rec, bad(valAt, "a removal must have a key and no value")
 			}

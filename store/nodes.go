@@ -69,13 +69,22 @@ func (s *Store) Remove(ctx context.Context, actor Actor, nodeID string) error {
 // RemoveWith is Remove with a hook (commit.go): then runs once the removal
 // is durable, in commit order. It may be nil.
 func (s *Store) RemoveWith(ctx context.Context, actor Actor, nodeID string, then func()) error {
-	if err := s.submit(ctx, func(tx *tx) error { return tx.remove(actor, nodeID) }, then); err != nil {
+	return s.RemoveWithReason(ctx, actor, nodeID, "", then)
+}
+
+// RemoveWithReason is RemoveWith with the operator's reason (as
+// ApproveWithReason).
+func (s *Store) RemoveWithReason(ctx context.Context, actor Actor, nodeID, reason string, then func()) error {
+	if err := checkReason(reason); err != nil {
+		return fmt.Errorf("remove %s: %w", nodeID, err)
+	}
+	if err := s.submit(ctx, func(tx *tx) error { return tx.remove(actor, nodeID, reason) }, then); err != nil {
 		return fmt.Errorf("remove %s: %w", nodeID, err)
 	}
 	return nil
 }
 
-func (tx *tx) remove(actor Actor, nodeID string) error {
+func (tx *tx) remove(actor Actor, nodeID, reason string) error {
 	s := tx.s
 	pa := s.paired.byNode[nodeID]
 	if pa == nil {
@@ -84,7 +93,7 @@ func (tx *tx) remove(actor Actor, nodeID string) error {
 		}
 		return ErrUnknownNode
 	}
-	ev := auditEvent{Action: actionRemoved, NodeID: nodeID, Actor: actor, DisplayName: pa.rec.DisplayName}
+	ev := auditEvent{Action: actionRemoved, NodeID: nodeID, Actor: actor, DisplayName: pa.rec.DisplayName, Reason: reason}
 	tx.removePaired(pa)
 	if pe := s.pending.byNode[nodeID]; pe != nil {
 		tx.removePending(pe)

@@ -70,7 +70,7 @@ func (s *Store) openReadOnly() error {
 	err := statefile.CheckDirUnchanged(s.dir, true, s.log)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Nothing has been paired or asked for here yet.
-		s.pending, s.paired = newPendingTable(), newPairedTable()
+		s.pending, s.paired, s.codes = newPendingTable(), newPairedTable(), newCodeTable()
 		s.noDir = true
 		return nil
 	}
@@ -97,7 +97,7 @@ func (s *Store) openReadOnly() error {
 			return err
 		}
 		if before.same(after) && before.matches(st) {
-			s.pending, s.paired = st.pending, st.paired
+			s.pending, s.paired, s.codes = st.pending, st.paired, st.codes
 			return nil
 		}
 		lastErr = fmt.Errorf("%s changed while it was read", s.dir)
@@ -125,7 +125,7 @@ func isSegmentPath(path string) bool {
 // checkpointStamps identify the checkpoint files in place: a rename over
 // one makes a different file.
 type checkpointStamps struct {
-	pending, paired fs.FileInfo // nil: absent
+	pending, paired, codes fs.FileInfo // nil: absent
 }
 
 func (s *Store) stampCheckpoints() (checkpointStamps, error) {
@@ -134,7 +134,10 @@ func (s *Store) stampCheckpoints() (checkpointStamps, error) {
 	if cs.pending, err = stampFile(s.path(pendingFile)); err != nil {
 		return cs, err
 	}
-	cs.paired, err = stampFile(s.path(pairedFile))
+	if cs.paired, err = stampFile(s.path(pairedFile)); err != nil {
+		return cs, err
+	}
+	cs.codes, err = stampFile(s.path(codesFile))
 	return cs, err
 }
 
@@ -150,12 +153,12 @@ func stampFile(path string) (fs.FileInfo, error) {
 }
 
 func (a checkpointStamps) same(b checkpointStamps) bool {
-	return sameFile(a.pending, b.pending) && sameFile(a.paired, b.paired)
+	return sameFile(a.pending, b.pending) && sameFile(a.paired, b.paired) && sameFile(a.codes, b.codes)
 }
 
 // matches reports whether the files loadState read are the stamped ones.
 func (a checkpointStamps) matches(st *loadedState) bool {
-	return sameFile(a.pending, st.pendingInfo) && sameFile(a.paired, st.pairedInfo)
+	return sameFile(a.pending, st.pendingInfo) && sameFile(a.paired, st.pairedInfo) && sameFile(a.codes, st.codesInfo)
 }
 
 func sameFile(a, b fs.FileInfo) bool {

@@ -229,6 +229,7 @@ var (
 	knownKeysOnce    sync.Once
 	pendingKnownKeys keySet
 	pairedKnownKeys  keySet
+	codeKnownKeys    keySet
 )
 
 func jsonKeys(t reflect.Type) keySet {
@@ -258,9 +259,13 @@ func knownKeys(v any) keySet {
 	knownKeysOnce.Do(func() {
 		pendingKnownKeys = jsonKeys(reflect.TypeFor[protocol.PendingRequest]())
 		pairedKnownKeys = jsonKeys(reflect.TypeFor[protocol.PairedNode]())
+		codeKnownKeys = jsonKeys(reflect.TypeFor[codeRecord]())
 	})
-	if _, ok := v.(*protocol.PendingRequest); ok {
+	switch v.(type) {
+	case *protocol.PendingRequest:
 		return pendingKnownKeys
+	case *codeRecord:
+		return codeKnownKeys
 	}
 	return pairedKnownKeys
 }

@@ -17,24 +17,25 @@ import (
 type loadedState struct {
 	pending *pendingTable
 	paired  *pairedTable
+	codes   *codeTable
 	segs    []*segmentData
 	// records replayed, and whether they touched each table (so that the
 	// first checkpoint rewrites only what changed).
-	records                       int
-	touchedPending, touchedPaired bool
+	records                                     int
+	touchedPending, touchedPaired, touchedCodes bool
 	// The checkpoint files read (read-only stores check they were not
 	// replaced meanwhile); nil when absent.
-	pendingInfo, pairedInfo fs.FileInfo
+	pendingInfo, pairedInfo, codesInfo fs.FileInfo
 }
 
 // loadState reads the checkpoints and the journal. Nothing is written.
 func (s *Store) loadState() (*loadedState, error) {
-	st := &loadedState{pending: newPendingTable(), paired: newPairedTable()}
+	st := &loadedState{pending: newPendingTable(), paired: newPairedTable(), codes: newCodeTable()}
 	// The two checkpoints and the journal are read and decoded side by
 	// side: each is mostly decoding, and the reads of one overlap the
 	// decoding of another.
 	var segs []*segmentData
-	var errs [3]error
+	var errs [4]error
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		img, err := s.readStateFile(s.path(pendingFile))
@@ -56,6 +57,14 @@ func (s *Store) loadState() (*loadedState, error) {
 		errs[1] = err
 	})
 	wg.Go(func() { segs, errs[2] = s.readSegments() })
+	wg.Go(func() {
+		img, err := s.readStateFile(s.path(codesFile))
+		st.codesInfo = img.info
+		if err == nil && img.exists {
+			st.codes, err = decodeCodes(s.path(codesFile), img.data)
+		}
+		errs[3] = err
+	})
 	wg.Wait()
 	if err := firstError(errs[:]); err != nil {
 		return nil, err
@@ -137,6 +146,13 @@ func (s *Store) replay(st *loadedState) error {
 				case entryPairedPut, entryPairedDel:
 					fates = paired
 					st.touchedPaired = true
+				case entryCodePut, entryCodeDel:
+					// Codes are few: applied in order, each put whole.
+					st.touchedCodes = true
+					if err := replayCode(st.codes, e, seg.path); err != nil {
+						return err
+					}
+					continue
 				default:
 					continue
 				}
@@ -173,6 +189,23 @@ func (s *Store) replay(st *loadedState) error {
 	return replayTable(paired, st.paired.byNode, func(key string, f *keyFate) (*pairedEntry, error) {
 		return decodePairedEntry(f.path, nil, key, f.last.val, f.last.valOff, s.openclaw)
 	}, st.paired.remove, st.paired.replace, st.paired.insert)
+}
+
+// replayCode applies one journal entry to the codes.
+func replayCode(t *codeTable, e *journalEntry, path string) error {
+	if e.kind == entryCodeDel {
+		t.remove(e.key)
+		return nil
+	}
+	c, err := decodeCodeEntry(path, nil, e.key, e.val, e.valOff)
+	if err != nil {
+		return err
+	}
+	if other := t.byHash[c.digest]; other != nil && other.rec.ID != c.rec.ID {
+		return journalCorrupt(path, e.valOff, fmt.Sprintf("code %q has the sha256 of code %q", c.rec.ID, other.rec.ID))
+	}
+	t.put(c)
+	return nil
 }
 
 // replayTable applies each key's last fate: a removal removes, a put of a

@@ -25,6 +25,7 @@ func (s *Store) Request(ctx context.Context, actor Actor, in RequestInput) (req 
 // RequestWith is Request with hooks (commit.go): check(nodeID) may refuse
 // the request as it is applied (a node blocked meanwhile); then is handed
 // the request once it is durable, in commit order. Either may be nil.
+// A setup code in in.Code is not looked at: RequestWithCode redeems codes.
 func (s *Store) RequestWith(ctx context.Context, actor Actor, in RequestInput, check func(nodeID string) error, then func(req protocol.PendingRequest, created bool)) (req protocol.PendingRequest, created bool, err error) {
 	in, err = normalizeRequest(in)
 	if err != nil {

@@ -49,6 +49,7 @@ type Store struct {
 	mu         sync.RWMutex
 	pending    *pendingTable
 	paired     *pairedTable
+	codes      *codeTable
 	resolved   *resolvedIDs
 	unreported []Expiry // swept but not yet handed out by ExpireDue
 	seq        uint64
@@ -75,6 +76,7 @@ type Store struct {
 	// current segment began. cpMu is held by a checkpoint replacing files
 	// and removing segments, and by a reload reading them.
 	cpPendingDirty, cpPairedDirty bool
+	cpCodesDirty                  bool
 	cpRunning, cpWanted           bool
 	cpRetryAt, segStarted         time.Time
 	cpDone                        chan checkpointResult
@@ -176,7 +178,7 @@ func (s *Store) load() error {
 	if err != nil {
 		return err
 	}
-	s.pending, s.paired = st.pending, st.paired
+	s.pending, s.paired, s.codes = st.pending, st.paired, st.codes
 	if err := s.checkQueueSize(); err != nil {
 		return err
 	}
@@ -203,7 +205,7 @@ func (s *Store) load() error {
 	// background, once the caller has had a moment to finish starting (a
 	// checkpoint of a large store takes a core for a while, and the
 	// journal holds everything meanwhile).
-	s.cpPendingDirty, s.cpPairedDirty = st.touchedPending, st.touchedPaired
+	s.cpPendingDirty, s.cpPairedDirty, s.cpCodesDirty = st.touchedPending, st.touchedPaired, st.touchedCodes
 	s.cpWanted = st.records > 0 || len(s.segments) > 1
 	s.segStarted = time.Now()
 	if s.cpWanted {

@@ -22,7 +22,8 @@ type tx struct {
 	// one's state at the end of the batch (journal.go).
 	pendingKeys []string
 	pairedKeys  []string
-	touched     map[string]bool // "p"+requestId, "n"+nodeId
+	codeKeys    []string
+	touched     map[string]bool // "p"+requestId, "n"+nodeId, "c"+code id
 	audit       []byte
 	// flushLazy: write the lazily kept lastConnectedAtMs changes now, even
 	// if nothing else changed (writeLazy).
@@ -42,7 +43,7 @@ func (s *Store) newTx() *tx {
 
 // dirty reports whether the batch has anything to write.
 func (tx *tx) dirty() bool {
-	return len(tx.pendingKeys) > 0 || len(tx.pairedKeys) > 0 || len(tx.audit) > 0 ||
+	return len(tx.pendingKeys) > 0 || len(tx.pairedKeys) > 0 || len(tx.codeKeys) > 0 || len(tx.audit) > 0 ||
 		(tx.flushLazy && len(tx.s.lazyDirty) > 0)
 }
 
@@ -64,6 +65,17 @@ func (tx *tx) markPaired(nodeID string) {
 	if k := "n" + nodeID; !tx.touched[k] {
 		tx.touched[k] = true
 		tx.pairedKeys = append(tx.pairedKeys, nodeID)
+	}
+	tx.touch()
+}
+
+func (tx *tx) markCode(id string) {
+	if tx.touched == nil {
+		tx.touched = map[string]bool{}
+	}
+	if k := "c" + id; !tx.touched[k] {
+		tx.touched[k] = true
+		tx.codeKeys = append(tx.codeKeys, id)
 	}
 	tx.touch()
 }
