@@ -33,6 +33,8 @@ func (e *CorruptError) Error() string {
 		what = "start with an empty pending queue"
 	case pairedFile:
 		what = "start with no paired nodes (every node must pair again)"
+	case codesFile:
+		what = "start with no setup codes (the nodes they approved stay paired)"
 	}
 	return fmt.Sprintf("%s: %s is corrupt at %s: %s; it was left unchanged: fix it by hand, or move it aside (mv %s %s.broken) to %s",
 		ErrCorrupt, e.Path, where, e.Problem, e.Path, e.Path, what)
