@@ -17,7 +17,7 @@ import (
 var wholeNodeID = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 func (n *nodesCmd) blockCmd() *cobra.Command {
-	var query, name string
+	var query, name, reason string
 	cmd := &cobra.Command{
 		Use:   "block --node <id|name|ip>",
 		Short: "Refuse a node's pairing requests for good (its pending request is rejected)",
@@ -26,12 +26,15 @@ rejected now; its future requests are refused at once with BLOCKED, never
 enter the queue, and are counted (see "nodes blocked"). A paired node stays
 paired: remove it as well to cut it off. --node takes what rename takes, or a
 full node id that the gateway has never seen.`,
-		Example: `  pairdeck nodes block --node 192.168.1.66
+		Example: `  pairdeck nodes block --node 192.168.1.66 --reason "asked 400 times overnight"
   pairdeck nodes block --node c8cf3b318f965532d8f389c41756d48469d877e551bf24bcb67e55e182442e88 --name "door spammer"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if query == "" {
 				return usageError("block needs --node")
+			}
+			if err := checkReasonFlag(reason); err != nil {
+				return err
 			}
 			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				op, err := policyOp(s)
@@ -45,7 +48,7 @@ full node id that the gateway has never seen.`,
 					}
 					id = strings.ToLower(strings.TrimSpace(query))
 				}
-				res, err := op.Block(ctx, id, name)
+				res, err := blockWithReason(ctx, s, op, protocol.BlockParams{NodeID: id, DisplayName: name, Reason: reason})
 				if err != nil {
 					return pairdeckOnly(s, "block list", err)
 				}
@@ -67,6 +70,7 @@ full node id that the gateway has never seen.`,
 	}
 	cmd.Flags().StringVar(&query, "node", "", "node id, IP, display name, id prefix (≥6 chars), or a full node id")
 	cmd.Flags().StringVar(&name, "name", "", "label for the block list (default: the node's name)")
+	reasonFlag(cmd, &reason, "why it is blocked")
 	return cmd
 }
 

@@ -109,8 +109,9 @@ func (f *nodeFlags) pairCmd() *cobra.Command {
 	var silent bool
 	var wait time.Duration
 	var shared gatewaySecretFlags
+	var code codeFlags
 	cmd := &cobra.Command{
-		Use:   "pair --name <name>",
+		Use:   "pair --name <name> | --code -",
 		Short: "Ask the gateway to pair this node and wait for the decision",
 		Long: `Connect as a node, request pairing, print the request id and the node's
 fingerprint (to match it in the console), and wait for an operator. On
@@ -126,17 +127,36 @@ approval. OpenClaw 2026.8 and later tell the node when they are approved;
 2026.4 and 2026.7 do not, so there pairing ends once the device token is
 stored, and the approval applies when the node next connects.
 
+With a setup code (pairdeck codes create) the request is approved at once
+when it fits the code's scope. --code - asks for the code (or the setup
+link) on a terminal, or reads it from stdin; --code-file reads it from a
+file. A link also names the gateway (--url still wins). A code the gateway
+does not accept for this node is reported with its reason, and the request
+waits for an operator like any other. With a code, --name defaults to this
+machine's host name. On an OpenClaw 2026.8+ gateway the code is presented
+when connecting, as OpenClaw's own node host presents it.
+
 Exit codes: 0 approved (or, on OpenClaw 2026.4/2026.7, paired with its
 commands awaiting approval), 1 rejected (or failed), 124 expired or timed
 out, 130 interrupted.`,
-		Example: `  pairdeck node pair --name "Living Room iPad" --platform ios --device-family iPad
+		Example: `  pairdeck node pair --code -                       # paste the setup link when asked
+  pairdeck node pair --code-file ./setup-link --name rack-7
+  pairdeck node pair --name "Living Room iPad" --platform ios --device-family iPad
   pairdeck node pair --name build-box --caps system --commands system.notify --wait 10m
   pairdeck node pair --node-dir /tmp/node2 --name second --url ws://gw:18789
   OPENCLAW_GATEWAY_TOKEN="$(cat gw-token)" pairdeck node pair --name build-box --url ws://openclaw-host:18789`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if code.given() && strings.TrimSpace(req.DisplayName) == "" {
+				if host, err := os.Hostname(); err == nil {
+					req.DisplayName = host
+				}
+			}
 			if strings.TrimSpace(req.DisplayName) == "" {
 				return usageError("node pair needs --name (what operators will see)")
+			}
+			if code.value == "-" && (shared.tokenFile == "-" || shared.passwordFile == "-") {
+				return usageError("--code - and the gateway's secret cannot both read stdin: give one of them a file")
 			}
 			if wait < 0 {
 				return usageError("--wait %s: want 0 (wait until the request expires) or a positive duration", durationText(wait))
@@ -147,6 +167,16 @@ out, 130 interrupted.`,
 			secret, err := shared.nodeSecret(cmd)
 			if err != nil {
 				return err
+			}
+			if code.given() {
+				in, err := code.read(cmd, time.Now())
+				if err != nil {
+					return err
+				}
+				req.Code = in.code
+				if f.url == "" && in.url != "" {
+					f.url = in.url
+				}
 			}
 			dir, url, err := f.resolve()
 			if err != nil {
@@ -205,12 +235,19 @@ out, 130 interrupted.`,
 			path := client.NodeStatePath(dir)
 			if p.json {
 				line := map[string]any{"event": "approved", "requestId": out.RequestID, "nodeId": out.NodeID, "stateFile": path}
+				if out.ByCode {
+					line["byCode"] = true
+				}
 				if out.CommandsPending {
 					line = map[string]any{"event": "paired", "commandsPending": true, "nodeId": out.NodeID, "stateFile": path}
 				}
 				return p.JSONLine(line)
 			}
 			switch {
+			case out.ByCode && out.State.DeviceToken != "":
+				p.Line("Approved by the setup code. The device token the gateway issued is stored in %s; connect with %s.", path, f.hint("connect"))
+			case out.ByCode:
+				p.Line("Approved by the setup code. Token stored in %s; connect with %s.", path, f.hint("connect"))
 			case out.CommandsPending:
 				p.Line("Paired: the gateway gave this node a device token, stored in %s; connect with %s.", path, f.hint("connect"))
 				p.Line("Its commands still wait for an operator's approval; this gateway does not tell the node, the approval applies when it next connects.")
@@ -234,6 +271,7 @@ out, 130 interrupted.`,
 	fl.DurationVar(&wait, "wait", 5*time.Minute, "give up after this long (0 waits until the request expires)")
 	fl.StringVar(&shared.tokenFile, "gateway-token-file", "", "OpenClaw gateways: read the gateway's shared token from this file (- reads stdin); default $"+gateway.EnvToken)
 	fl.StringVar(&shared.passwordFile, "gateway-password-file", "", "OpenClaw gateways in password mode: read the gateway's password from this file (- reads stdin); default $"+envOpenClawPassword)
+	code.register(cmd)
 	return cmd
 }
 
@@ -280,8 +318,19 @@ func printPairPending(p *printer, dir, name string, pp client.PairPending) {
 		if pp.State != nil {
 			line["stateFile"] = client.NodeStatePath(dir)
 		}
+		if pp.Code != nil {
+			line["code"] = pp.Code
+		}
 		p.JSONLine(line)
 		return
+	}
+	if c := pp.Code; c != nil {
+		if c.Reason != "" {
+			p.Line("The setup code approved nothing: %s (%s).", c.Message, c.Reason)
+		} else {
+			p.Line("The setup code approved nothing: %s.", c.Message)
+		}
+		p.Line("The request waits for an operator, like any other:")
 	}
 	switch {
 	case pp.Kind == protocol.KindDevice:
@@ -325,6 +374,8 @@ func pairFailure(p *printer, err error, again string, kept bool, connect string)
 	case errors.Is(err, client.ErrPairRejected):
 		event = "rejected"
 		err = errors.New("an operator rejected the pairing request")
+	case errors.Is(err, client.ErrCodeRefused):
+		event = "code-refused"
 	case errors.Is(err, client.ErrPairExpired):
 		event, code = "expired", ExitTimedOut
 		err = fmt.Errorf("the pairing request expired before anyone decided; ask again with %s", again)

@@ -157,7 +157,8 @@ line (NDJSON) only with --json (docs/cli-json.md).`,
 }
 
 func (n *nodesCmd) approveCmd() *cobra.Command {
-	return &cobra.Command{
+	var reason string
+	cmd := &cobra.Command{
 		Use:   "approve <request>",
 		Short: "Approve a pending request (prints the node's new token once, where there is one)",
 		Long: `Approve a pending request, of either kind.
@@ -171,17 +172,20 @@ the output says so.
 ` + requestArgHelp,
 		Example: `  pairdeck nodes approve 44a1f673
   pairdeck nodes approve "Living Room iPad"
-  pairdeck nodes approve fa35:8533:0780
+  pairdeck nodes approve fa35:8533:0780 --reason "new build box, ticket 4411"
   pairdeck nodes approve "$(pairdeck nodes pending --json | jq -r '.[0].requestId')"`,
 		Args:              exactArgs(1, "a request: its id (or a prefix), or the node's name, fingerprint or IP (see `pairdeck nodes pending`)"),
 		ValidArgsFunction: n.completeRequests,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkReasonFlag(reason); err != nil {
+				return err
+			}
 			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				id, err := resolveRequest(ctx, s.op, args[0])
 				if err != nil {
 					return err
 				}
-				res, err := s.op.Approve(ctx, id)
+				res, err := approveWithReason(ctx, s, id, reason)
 				if err != nil {
 					return decisionFailed("approve", id, err)
 				}
@@ -200,6 +204,8 @@ the output says so.
 			})
 		},
 	}
+	reasonFlag(cmd, &reason, "why it is approved")
+	return cmd
 }
 
 // printApproved says what an approval did. Only a gateway that issues node
@@ -282,21 +288,25 @@ type approveJSON struct {
 }
 
 func (n *nodesCmd) rejectCmd() *cobra.Command {
-	return &cobra.Command{
+	var reason string
+	cmd := &cobra.Command{
 		Use:   "reject <request>",
 		Short: "Reject a pending request",
 		Long:  "Reject a pending request.\n\n" + requestArgHelp,
 		Example: `  pairdeck nodes reject c6136c3d
-  pairdeck nodes reject 192.168.1.66`,
+  pairdeck nodes reject 192.168.1.66 --reason "not one of ours"`,
 		Args:              exactArgs(1, "a request: its id (or a prefix), or the node's name, fingerprint or IP (see `pairdeck nodes pending`)"),
 		ValidArgsFunction: n.completeRequests,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkReasonFlag(reason); err != nil {
+				return err
+			}
 			return n.run(cmd, writeAccess, func(ctx context.Context, s *session, p *printer) error {
 				id, err := resolveRequest(ctx, s.op, args[0])
 				if err != nil {
 					return err
 				}
-				res, err := s.op.Reject(ctx, id)
+				res, err := rejectWithReason(ctx, s, id, reason)
 				if err != nil {
 					return decisionFailed("reject", id, err)
 				}
@@ -312,6 +322,8 @@ func (n *nodesCmd) rejectCmd() *cobra.Command {
 			})
 		},
 	}
+	reasonFlag(cmd, &reason, "why it is rejected")
+	return cmd
 }
 
 func (n *nodesCmd) statusCmd() *cobra.Command {

@@ -24,7 +24,7 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 		return fmt.Errorf("%s: %w", method, err)
 	}
 	if h := cn.hello; len(h.Features.Methods) > 0 && !slices.Contains(h.Features.Methods, method) {
-		return unsupported(h.Server.Version, capabilityOf(method), method)
+		return unsupportedBy(h, capabilityOf(method), method)
 	}
 	if params == nil {
 		params = struct{}{}
@@ -63,7 +63,7 @@ func (c *Client) Call(ctx context.Context, method string, params, result any) er
 	if !f.OK {
 		perr := f.protocolError()
 		if isUnknownMethod(perr) {
-			return unsupported(cn.hello.Server.Version, capabilityOf(method), method)
+			return unsupportedBy(cn.hello, capabilityOf(method), method)
 		}
 		return perr
 	}

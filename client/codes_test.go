@@ -138,3 +138,23 @@ func TestCodeCallsAndReasonsOnTheWire(t *testing.T) {
 		t.Errorf("a refused reason was sent")
 	}
 }
+
+// A pairdeck gateway without setup codes is an older release: said so.
+func TestOlderPairdeckGatewayHasNoCodes(t *testing.T) {
+	f := newFakeGateway(t)
+	f.answer = func(protocol.ConnectParams) (any, *protocol.Error) {
+		h := helloOK(0)
+		h.Server.Version = "0.0.9"
+		h.Features.Methods = slices.DeleteFunc(h.Features.Methods, func(m string) bool { return strings.HasPrefix(m, "pairdeck.codes.") })
+		return h, nil
+	}
+	c, err := Dial(testCtx(t), Config{URL: f.URL, Identity: mustIdentity(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.CreateCode(testCtx(t), protocol.CodeCreateParams{})
+	if !errors.Is(err, ErrUnsupported) || err.Error() != "this pairdeck gateway (version 0.0.9) predates setup codes: upgrade it" {
+		t.Errorf("CreateCode on an older pairdeck gateway: %v", err)
+	}
+}

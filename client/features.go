@@ -143,6 +143,22 @@ func unsupported(gatewayVersion string, capability Capability, method string) *U
 	return &UnsupportedError{Method: method, Capability: capability, Gateway: gatewayVersion, Why: why}
 }
 
+// unsupportedBy is unsupported for the gateway of hello-ok h: a pairdeck
+// gateway that lacks a pairdeck feature is an older release, and saying the
+// feature is "a pairdeck gateway feature" would puzzle its user.
+func unsupportedBy(h protocol.HelloOK, capability Capability, method string) *UnsupportedError {
+	e := unsupported(h.Server.Version, capability, method)
+	if isPairdeck(h.Features) && (capability == CapCodes || capability == CapReasons || capability == CapHistory) {
+		gw := "this pairdeck gateway"
+		if h.Server.Version != "" {
+			gw += " (version " + protocol.Printable(h.Server.Version) + ")"
+		}
+		what := map[Capability]string{CapCodes: "setup codes", CapReasons: "reasons for decisions", CapHistory: "the history of decisions"}[capability]
+		e.Why = gw + " predates " + what + ": upgrade it"
+	}
+	return e
+}
+
 // capabilityOf names the capability a method belongs to ("" if none).
 func capabilityOf(method string) Capability {
 	for c, ms := range capabilityMethods {
@@ -170,7 +186,7 @@ func (c *Client) Supports(capability Capability) error {
 	h := c.Hello()
 	for _, m := range capabilityMethods[capability] {
 		if len(h.Features.Methods) > 0 && !slices.Contains(h.Features.Methods, m) {
-			return unsupported(h.Server.Version, capability, m)
+			return unsupportedBy(h, capability, m)
 		}
 	}
 	if capability == CapRenamePending && !isPairdeck(h.Features) {
