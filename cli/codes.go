@@ -14,6 +14,7 @@ import (
 
 	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/protocol"
+	"github.com/pairdeck/pairdeck/store"
 	"github.com/pairdeck/pairdeck/tui/qr"
 )
 
@@ -34,7 +35,35 @@ func codesOp(s *session) (codesOperator, error) {
 	if op, ok := s.op.(codesOperator); ok {
 		return op, nil
 	}
-	return nil, fmt.Errorf("setup codes need a running pairdeck gateway, and none runs for %s: start one with `pairdeck serve` (or pass --url)", s.stateDir)
+	if s.codes != nil {
+		return s.codes, nil
+	}
+	return nil, fmt.Errorf("setup codes need a pairdeck gateway or its state dir (%s)", s.source())
+}
+
+// storeCodes are the state dir's setup codes, acted on directly under the
+// store's lock when no gateway runs, as the other offline commands act: a
+// code created so is there when the gateway starts. There is no gateway
+// address to put in a setup link then (--link-url gives one).
+type storeCodes struct {
+	st    *store.Store
+	actor store.Actor
+}
+
+func (c storeCodes) CreateCode(ctx context.Context, p protocol.CodeCreateParams) (protocol.CodeCreateResult, error) {
+	code, secret, err := c.st.CreateCode(ctx, c.actor, p, nil)
+	if err != nil {
+		return protocol.CodeCreateResult{}, err
+	}
+	return protocol.CodeCreateResult{Code: code, Secret: secret}, nil
+}
+
+func (c storeCodes) ListCodes(_ context.Context, all bool) ([]protocol.SetupCode, error) {
+	return c.st.ListCodes(all), nil
+}
+
+func (c storeCodes) RevokeCode(ctx context.Context, p protocol.CodeRevokeParams) (protocol.CodeRevokeResult, error) {
+	return c.st.RevokeCode(ctx, c.actor, p.ID, p.Reason, nil)
 }
 
 // codesCmd holds what every `codes` subcommand shares.
@@ -60,7 +89,10 @@ The code is shown once, when it is created: the gateway keeps only its
 hash. Lists show its id and its first 4 characters, never the code.
 
 The commands act on the gateway running for the state dir, else --url
-(or $OPENCLAW_GATEWAY_URL). Codes are a pairdeck gateway feature: an
+(or $OPENCLAW_GATEWAY_URL), else, when no gateway runs, on the state dir
+itself under its lock, like the nodes commands: a code created so is there
+when the gateway starts (give --link-url for a setup link, as there is no
+gateway address to put in one). Codes are a pairdeck gateway feature: an
 OpenClaw gateway has its own (openclaw devices join-code).`,
 		Example: `  pairdeck codes create --name-prefix rack- --uses 8 --ttl 1h --note "rack 4 rebuild"
   pairdeck codes list
