@@ -182,7 +182,13 @@ func (f *codeCreateFlags) params() (protocol.CodeCreateParams, error) {
 	if len(scope.Platforms) > protocol.CodeMaxScopeItems || len(scope.CIDRs) > protocol.CodeMaxScopeItems {
 		return protocol.CodeCreateParams{}, usageError("a code takes at most %d platforms and %d networks", protocol.CodeMaxScopeItems, protocol.CodeMaxScopeItems)
 	}
-	return protocol.CodeCreateParams{TTLMs: f.ttl.Milliseconds(), MaxUses: f.uses, Scope: scope, Note: f.note}, nil
+	p := protocol.CodeCreateParams{TTLMs: f.ttl.Milliseconds(), MaxUses: f.uses, Scope: scope, Note: f.note}
+	// The gateway's own check, last: what the flags' messages above did not
+	// catch is still refused here, not by the gateway.
+	if err := p.Check(); err != nil {
+		return protocol.CodeCreateParams{}, withCode(ExitUsage, err)
+	}
+	return p, nil
 }
 
 // parseCIDR reads a --cidr value: a network (10.0.0.0/8, fd00::/8), or a

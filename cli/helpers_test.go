@@ -297,9 +297,21 @@ func (e *env) start(args ...string) *proc {
 
 func (e *env) startEnv(extra []string, args ...string) *proc {
 	e.t.Helper()
+	return e.startFull(nil, extra, args...)
+}
+
+// startStdin is start with stdin read from a pipe holding stdin.
+func (e *env) startStdin(stdin string, args ...string) *proc {
+	e.t.Helper()
+	return e.startFull(strings.NewReader(stdin), nil, args...)
+}
+
+func (e *env) startFull(stdin io.Reader, extra []string, args ...string) *proc {
+	e.t.Helper()
 	p := &proc{t: e.t, args: args, lines: make(chan string, 4096), done: make(chan struct{})}
 	p.cmd = exec.Command(pairdeckBin, args...)
 	p.cmd.Env = e.environ(extra)
+	p.cmd.Stdin = stdin
 	p.cmd.Stderr = &p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -501,6 +513,15 @@ type pairEvent struct {
 	Kind   string `json:"kind"`
 	Reason string `json:"reason"`
 	Hint   string `json:"hint"`
+	// Code says why a setup code approved nothing (pending); ByCode that
+	// it approved the request (approved).
+	Code   *codeRefusalJSON `json:"code"`
+	ByCode bool             `json:"byCode"`
+}
+
+type codeRefusalJSON struct {
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
 }
 
 // pairing is a `node pair --json` in progress.
