@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,25 @@ func TestLinkURLs(t *testing.T) {
 		if _, err := checkLinkURL(in); err == nil || exitCode(err) != ExitUsage {
 			t.Errorf("checkLinkURL(%q) = %v, want a usage error", in, err)
 		}
+	}
+}
+
+// The history's table says what a setup code's own events were.
+func TestCodeEventsInHistory(t *testing.T) {
+	code := json.RawMessage(`{"id":"c7k2m9qpx","prefix":"K7QM","scope":{},"note":"rack 4","expiresAtMs":1,"maxUses":2,"uses":1}`)
+	for _, tc := range []struct {
+		ev   protocol.HistoryEvent
+		note string
+	}{
+		{protocol.HistoryEvent{Action: "code.created", Fields: map[string]json.RawMessage{"code": code}}, "code c7k2m9qpx (K7QM…), used 1 of 2, rack 4"},
+		{protocol.HistoryEvent{Action: "code.revoked", Reason: "lost", Fields: map[string]json.RawMessage{"code": code}}, "code c7k2m9qpx (K7QM…), used 1 of 2, rack 4; reason: lost"},
+		{protocol.HistoryEvent{Action: "code.refused", Fields: map[string]json.RawMessage{"refusal": json.RawMessage(`"CODE_USED_UP"`)}}, "refused: code used up, the request waits"},
+	} {
+		if got := historyNote(tc.ev); got != tc.note {
+			t.Errorf("%s: note %q, want %q", tc.ev.Action, got, tc.note)
+		}
+	}
+	if got := historyAction("code.refused"); got != "code refused" {
+		t.Errorf("historyAction = %q", got)
 	}
 }

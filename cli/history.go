@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -310,7 +311,7 @@ func printHistory(p *printer, events []protocol.HistoryEvent, now time.Time) {
 		if ev.NodeID != "" {
 			name, node = nameOr(ev.DisplayName, ev.NodeID), protocol.Fingerprint(ev.NodeID)
 		}
-		rows = append(rows, []string{historyTime(now, ev.TS), strings.ReplaceAll(ev.Action, "-", " "),
+		rows = append(rows, []string{historyTime(now, ev.TS), historyAction(ev.Action),
 			name, node, actorText(ev.Actor), orDash(historyNote(ev))})
 	}
 	p.Table(historyColumns, rows)
@@ -356,6 +357,26 @@ func historyNote(ev protocol.HistoryEvent) string {
 		parts = append(parts, "nodes may ask to join")
 	case "pairing-off":
 		parts = append(parts, "nodes' requests are refused")
+	case "code.created", "code.revoked":
+		var c struct {
+			ID      string `json:"id"`
+			Prefix  string `json:"prefix"`
+			Note    string `json:"note"`
+			MaxUses int    `json:"maxUses"`
+			Uses    int    `json:"uses"`
+		}
+		if raw, ok := ev.Fields["code"]; ok && json.Unmarshal(raw, &c) == nil && c.ID != "" {
+			s := fmt.Sprintf("code %s (%s…), used %d of %d", c.ID, c.Prefix, c.Uses, c.MaxUses)
+			if c.Note != "" {
+				s += ", " + c.Note
+			}
+			parts = append(parts, s)
+		}
+	case "code.refused":
+		var refusal string
+		if raw, ok := ev.Fields["refusal"]; ok && json.Unmarshal(raw, &refusal) == nil && refusal != "" {
+			parts = append(parts, "refused: "+codeRefusalWords(refusal)+", the request waits")
+		}
 	}
 	if ev.Reason != "" {
 		parts = append(parts, "reason: "+ev.Reason)
@@ -426,4 +447,27 @@ func checkSince(t, now time.Time, bad func(string) error) (time.Time, error) {
 		return time.Time{}, bad("that is in the future")
 	}
 	return t, nil
+}
+
+// historyAction is an action as the table shows it: "token refused",
+// "code created".
+func historyAction(action string) string {
+	return strings.NewReplacer("-", " ", ".", " ").Replace(action)
+}
+
+// codeRefusalWords says why a setup code approved nothing, in words.
+func codeRefusalWords(reason string) string {
+	switch reason {
+	case protocol.ReasonCodeExpired:
+		return "code expired"
+	case protocol.ReasonCodeUsedUp:
+		return "code used up"
+	case protocol.ReasonCodeRevoked:
+		return "code revoked"
+	case protocol.ReasonCodeOutOfScope:
+		return "out of the code's scope"
+	case protocol.ReasonCodeInvalid:
+		return "no such code"
+	}
+	return reason
 }
