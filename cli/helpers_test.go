@@ -300,12 +300,6 @@ func (e *env) startEnv(extra []string, args ...string) *proc {
 	return e.startFull(nil, extra, args...)
 }
 
-// startStdin is start with stdin read from a pipe holding stdin.
-func (e *env) startStdin(stdin string, args ...string) *proc {
-	e.t.Helper()
-	return e.startFull(strings.NewReader(stdin), nil, args...)
-}
-
 func (e *env) startFull(stdin io.Reader, extra []string, args ...string) *proc {
 	e.t.Helper()
 	p := &proc{t: e.t, args: args, lines: make(chan string, 4096), done: make(chan struct{})}
