@@ -282,6 +282,12 @@ func runtimeURL(stateDir string) func() string {
 // the client).
 type remoteConsole struct{ *client.Client }
 
+// The client's reasons and setup codes are the console's.
+var (
+	_ tui.ReasonBackend = remoteConsole{}
+	_ tui.CodesBackend  = remoteConsole{}
+)
+
 // consoleCapabilities are the client's names for the console's features.
 var consoleCapabilities = map[tui.Feature]client.Capability{
 	tui.FeatureRenamePending: client.CapRenamePending,

@@ -115,8 +115,7 @@ func TestLocalOperatorMatchesTheWire(t *testing.T) {
 	if ev := decodeAs[protocol.ResolvedEvent](t, n.event(protocol.EventPairResolved).Payload); ev.Token != appr.Node.Token {
 		t.Fatalf("node got %+v", ev)
 	}
-	nextEvent(t, lo) // requested, filed at connect
-	nextEvent(t, lo) // requested, the node's own ask
+	nextEvent(t, lo) // requested
 	resolved := decodeAs[protocol.ResolvedEvent](t, nextEvent(t, lo).Payload)
 	if resolved.Actor != "console (operator)" || resolved.Token != "" {
 		t.Fatalf("local operator's resolved event: %+v", resolved)

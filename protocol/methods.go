@@ -21,7 +21,6 @@ var Methods = []string{
 	MethodPairVerify, MethodPairRemove, MethodNodeRename, MethodNodeList,
 	MethodPairingGet, MethodPairingSet, MethodBlockAdd, MethodBlockRemove,
 	MethodBlockList, MethodPairAutoApprove, MethodHistoryList,
-	MethodNodeDescribe, MethodNodeEvent, MethodNodeRunnerInventory, MethodNodeSkills, MethodNodePluginTools,
 }
 
 // Roles.

@@ -72,6 +72,10 @@ type (
 		nodesErr error
 		// policy is nil when the backend has no pairdeck controls.
 		policy *policySnapshot
+		// codes, from a backend with setup codes (codesAsked).
+		codes      []protocol.SetupCode
+		codesErr   error
+		codesAsked bool
 	}
 
 	// decidedMsg carries the results of approving or rejecting one or
@@ -202,10 +206,55 @@ func refreshCmd(ctx context.Context, b Backend) tea.Cmd {
 				snap.blocked = res.Blocked
 			})
 		}
+		if cb, ok := b.(CodesBackend); ok {
+			msg.codesAsked = true
+			wg.Go(func() { msg.codes, msg.codesErr = cb.ListCodes(ctx, true) })
+		}
 		msg.list, msg.listErr = b.List(ctx)
 		wg.Wait()
 		return msg
 	}
+}
+
+// Results of the setup code calls.
+type (
+	codeCreatedMsg struct {
+		res protocol.CodeCreateResult
+		err error
+	}
+	codeRevokedMsg struct {
+		id  string
+		res protocol.CodeRevokeResult
+		err error
+	}
+)
+
+// codesCall runs f on the backend's setup codes within callTimeout, or
+// fails at once with errNoCodes.
+func codesCall(ctx context.Context, b Backend, f func(ctx context.Context, cb CodesBackend) tea.Msg, fail func(error) tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		cb, ok := b.(CodesBackend)
+		if !ok {
+			return fail(errNoCodes)
+		}
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		return f(ctx, cb)
+	}
+}
+
+func createCodeCmd(ctx context.Context, b Backend, p protocol.CodeCreateParams) tea.Cmd {
+	return codesCall(ctx, b, func(ctx context.Context, cb CodesBackend) tea.Msg {
+		res, err := cb.CreateCode(ctx, p)
+		return codeCreatedMsg{res: res, err: err}
+	}, func(err error) tea.Msg { return codeCreatedMsg{err: err} })
+}
+
+func revokeCodeCmd(ctx context.Context, b Backend, id string) tea.Cmd {
+	return codesCall(ctx, b, func(ctx context.Context, cb CodesBackend) tea.Msg {
+		res, err := cb.RevokeCode(ctx, protocol.CodeRevokeParams{ID: id})
+		return codeRevokedMsg{id: id, res: res, err: err}
+	}, func(err error) tea.Msg { return codeRevokedMsg{id: id, err: err} })
 }
 
 // decisionsInFlight is how many calls of a bulk decision run at once: a

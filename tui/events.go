@@ -255,6 +255,13 @@ func (m *Model) onRefreshed(msg refreshedMsg) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	m.applyPolicy(msg.policy)
+	switch {
+	case !msg.codesAsked:
+	case msg.codesErr == nil:
+		m.codes.Replace(msg.codes)
+	case m.features.offers(FeatureCodes):
+		m.log.Warn("code list failed", "err", msg.codesErr)
+	}
 	if msg.listErr == nil {
 		cmds = append(cmds, m.applyList(msg.list, msg.nodes, msg.nodesErr, firstLoad))
 	}

@@ -117,6 +117,7 @@ func (m Model) tabNames(tight bool) string {
 		fmt.Sprintf("Paired %d", m.paired.list.Len()),
 		"Activity",
 		fmt.Sprintf("Blocked %d", m.blocked.list.Len()),
+		fmt.Sprintf("Codes %d", m.codes.Active(m.now())),
 	}
 	parts := make([]string, 0, viewCount)
 	for i, n := range names {

@@ -48,10 +48,13 @@ func keysOf(bs ...key.Binding) string {
 // approve silent requests itself.
 func helpReference(fs features, silent bool) []helpSection {
 	k := DefaultKeyMap()
-	blocks := fs.offers(FeatureBlockList)
-	views := "next / previous view: Pending, Paired, Activity, Blocked"
-	if !blocks {
-		views = "next / previous view: Pending, Paired, Activity"
+	blocks, codes := fs.offers(FeatureBlockList), fs.offers(FeatureCodes)
+	views := "next / previous view: Pending, Paired, Activity"
+	if blocks {
+		views += ", Blocked"
+	}
+	if codes {
+		views += ", Codes"
 	}
 	rename := "rename its node"
 	if !fs.offers(FeatureRenamePending) {
@@ -111,6 +114,13 @@ func helpReference(fs features, silent bool) []helpSection {
 			{keysOf(k.Unblock), "unblock it: it may ask to pair again"},
 		}})
 	}
+	if codes {
+		sections = append(sections, helpSection{"Codes: setup codes, and the one under the cursor", []helpEntry{
+			{keysOf(k.NewCode), "create a code (a form: validity, uses, name or prefix, platforms, addresses, exec, note); the code, the command for the node and a QR code of its setup link are shown once"},
+			{keysOf(k.Revoke), "revoke it, after a confirmation: no node can use it any more"},
+			{keysOf(k.Detail), "every field of the code"},
+		}})
+	}
 	sections = append(sections,
 		helpSection{"Anywhere", anywhere},
 		helpSection{"In a dialog or an input", []helpEntry{
@@ -123,6 +133,14 @@ func helpReference(fs features, silent bool) []helpSection {
 			{keysOf(k.Cancel), cancel},
 		}},
 	)
+	if codes {
+		in := &sections[len(sections)-1]
+		in.entries = append(in.entries,
+			helpEntry{keysOf(k.NextField), "in the form of a new code: the next field (enter creates the code)"},
+			helpEntry{keysOf(k.PrevField), "in that form: the previous field"},
+			helpEntry{keysOf(k.Toggle), "in that form: switch a yes/no field"},
+		)
+	}
 	if fs.all() {
 		return sections
 	}
@@ -139,6 +157,7 @@ func helpReference(fs features, silent bool) []helpSection {
 		{FeaturePairingSwitch, keysOf(k.TogglePairing)},
 		{FeatureRemove, keysOf(k.Remove)},
 		{FeatureAutoApprove, "silent"},
+		{FeatureCodes, "Codes"},
 	} {
 		if fs.offers(f.f) || (f.f == FeatureAutoApprove && !silent) {
 			continue
@@ -218,6 +237,8 @@ const (
 	pageNone page = iota
 	pageHelp
 	pageMessages
+	// pageCode shows a code just created, once.
+	pageCode
 )
 
 // pageLines lays out the open page for the terminal's width.
@@ -227,6 +248,10 @@ func (m Model) pageLines() []string {
 		return helpLines(m.st, m.width, m.features, m.opts.SilentCheck != nil)
 	case pageMessages:
 		return m.messageLines()
+	case pageCode:
+		if m.codeSecret != nil {
+			return m.codeSecret.lines(m.st, m.width, m.codeGatewayURL(), m.now())
+		}
 	}
 	return nil
 }
@@ -244,10 +269,16 @@ func (m Model) pageView(h int) string {
 func (m *Model) onPageKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	opener := k.Help
-	if m.page == pageMessages {
+	switch m.page {
+	case pageMessages:
 		opener = k.Messages
+	case pageCode:
+		opener = k.Dismiss
 	}
 	if key.Matches(msg, opener, k.Back, k.Quit) {
+		if m.page == pageCode {
+			m.closeCodeSecret()
+		}
 		m.page = pageNone
 		return nil
 	}

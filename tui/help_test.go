@@ -27,6 +27,7 @@ func helpText(t *testing.T, m Model) string {
 // empty queue, where the footer offers almost nothing.
 func TestFullHelpListsEveryKeyEvenOnAnEmptyQueue(t *testing.T) {
 	m, _ := newModel(t, 60, 15)
+	m.features.not[FeatureCodes] = nil // a gateway with every feature
 	m = step(t, m, listed(nil))
 	if strings.Contains(m.helpLine(), "approve") {
 		t.Fatalf("the footer offers approve on an empty queue: %q", m.helpLine())

@@ -99,7 +99,8 @@ func internal(msg tea.Msg) bool {
 	switch msg.(type) {
 	case decideMsg, askBulkMsg, startRenameMsg, renameMsg, askRemoveMsg, removeMsg,
 		openDetailMsg, confirmedMsg, dialogClosedMsg, tokenDismissedMsg,
-		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg, setPairingMsg, refusedMsg, bulkConfirmedMsg:
+		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg, setPairingMsg, refusedMsg, bulkConfirmedMsg,
+		newCodeMsg, codeFormDoneMsg, codeFormCancelledMsg, askRevokeMsg, revokeMsg:
 		return true
 	}
 	return false

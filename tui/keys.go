@@ -22,6 +22,9 @@ type KeyMap struct {
 	RejectMarked  key.Binding
 	Block         key.Binding
 	Unblock       key.Binding
+	// NewCode and Revoke create and revoke setup codes (Codes view).
+	NewCode key.Binding
+	Revoke  key.Binding
 
 	// TogglePairing switches the gateway's pairing on or off.
 	TogglePairing key.Binding
@@ -40,6 +43,10 @@ type KeyMap struct {
 	// While a text input has the focus.
 	Submit key.Binding
 	Cancel key.Binding
+	// In a form: from field to field, and a yes/no field.
+	NextField key.Binding
+	PrevField key.Binding
+	Toggle    key.Binding
 
 	// In a dialog.
 	Confirm key.Binding
@@ -75,6 +82,8 @@ func DefaultKeyMap() KeyMap {
 		RejectMarked:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "reject marked")),
 		Block:         key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "block")),
 		Unblock:       key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unblock")),
+		NewCode:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "new code")),
+		Revoke:        key.NewBinding(key.WithKeys("x", "d"), key.WithHelp("x/d", "revoke")),
 		TogglePairing: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "stop pairing")),
 		Sort:          key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Messages:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "messages")),
@@ -88,6 +97,10 @@ func DefaultKeyMap() KeyMap {
 
 		Submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply")),
 		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+
+		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
+		PrevField: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous field")),
+		Toggle:    key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "toggle")),
 
 		Confirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "confirm")),
 		Deny:    key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "cancel")),
@@ -107,8 +120,8 @@ func DefaultKeyMap() KeyMap {
 // and "q" in sight by rendering them apart (see helpLine).
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Submit, k.Cancel, k.Confirm, k.StopGateway, k.KeepServing, k.Deny, k.Dismiss,
-		k.Approve, k.Reject, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Unblock,
+		k.Submit, k.Cancel, k.NextField, k.Toggle, k.PrevField, k.Confirm, k.StopGateway, k.KeepServing, k.Deny, k.Dismiss,
+		k.Approve, k.Reject, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Unblock, k.NewCode, k.Revoke,
 		k.Mark, k.Detail, k.Block, k.Back, k.ClearFilter, k.Filter, k.NextView, k.Sort, k.TogglePairing, k.Messages,
 	}
 }
@@ -124,9 +137,9 @@ func (k KeyMap) shortTail() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Approve, k.Reject, k.Mark, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Block, k.Unblock},
+		{k.Approve, k.Reject, k.Mark, k.ApproveMarked, k.RejectMarked, k.Rename, k.Remove, k.Block, k.Unblock, k.NewCode, k.Revoke},
 		{k.Filter, k.ClearFilter, k.Sort, k.Detail, k.Back, k.NextView, k.PrevView, k.TogglePairing, k.Messages, k.Help, k.Quit, k.Interrupt},
-		{k.Submit, k.Cancel, k.Confirm, k.Deny, k.Dismiss, k.StopGateway, k.KeepServing},
+		{k.Submit, k.Cancel, k.NextField, k.PrevField, k.Toggle, k.Confirm, k.Deny, k.Dismiss, k.StopGateway, k.KeepServing},
 	}
 }
 
@@ -135,9 +148,9 @@ func (k *KeyMap) all() []*key.Binding {
 	return []*key.Binding{
 		&k.Up, &k.Down, &k.Top, &k.Bottom, &k.PageUp, &k.PageDown,
 		&k.Approve, &k.Reject, &k.Rename, &k.Remove, &k.Mark, &k.ApproveMarked, &k.RejectMarked,
-		&k.Block, &k.Unblock, &k.TogglePairing, &k.Sort, &k.Messages,
+		&k.Block, &k.Unblock, &k.NewCode, &k.Revoke, &k.TogglePairing, &k.Sort, &k.Messages,
 		&k.Filter, &k.ClearFilter, &k.Detail, &k.Back, &k.NextView, &k.PrevView,
-		&k.Submit, &k.Cancel, &k.Confirm, &k.Deny, &k.Dismiss, &k.StopGateway, &k.KeepServing,
+		&k.Submit, &k.Cancel, &k.NextField, &k.PrevField, &k.Toggle, &k.Confirm, &k.Deny, &k.Dismiss, &k.StopGateway, &k.KeepServing,
 		&k.Help, &k.Quit, &k.Interrupt,
 	}
 }

@@ -69,9 +69,19 @@ func keyStates(t *testing.T) map[string]func() Model {
 			m := step(t, fresh(), listed(nil))
 			return press(t, step(t, m, windowSize(60, 15)), "?", "j", "j")
 		},
-		"bulk dialog":                    base("space", "A"),
-		"rename":                         base("n"),
-		"filter":                         base("/"),
+		"bulk dialog":         base("space", "A"),
+		"rename":              base("n"),
+		"filter":              base("/"),
+		"codes":               func() Model { m, _ := codesModel(t, 80, 24); return m },
+		"codes, detail":       func() Model { m, _ := codesModel(t, 80, 24); return press(t, m, "enter") },
+		"codes, used-up row":  func() Model { m, _ := codesModel(t, 80, 24); return press(t, m, "j", "j") },
+		"codes, form":         func() Model { m, _ := codesModel(t, 80, 24); return press(t, m, "n") },
+		"codes, form on exec": func() Model { m, _ := codesModel(t, 80, 24); return press(t, m, "n", "up", "up") },
+		"codes, shown once": func() Model {
+			m, _ := codesModel(t, 60, 15)
+			return step(t, press(t, m, "n", "enter"), created(t))
+		},
+		"reason input":                   func() Model { m, _ := reasonModel(t, 80, 24); return press(t, m, "r") },
 		"not a pairdeck gateway":         otherGateway(),
 		"not a pairdeck gateway, detail": otherGateway("enter"),
 	}
@@ -101,7 +111,7 @@ func TestHelpOffersExactlyTheKeysThatAct(t *testing.T) {
 			}
 			kn := b.Keys()[0]
 			acted, refused := pressEffect(t, build(), kn)
-			if m.prompt != nil && !b.Enabled() {
+			if (m.prompt != nil || m.codeForm != nil) && !b.Enabled() {
 				continue // an open input takes every other key as text
 			}
 			switch {

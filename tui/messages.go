@@ -86,7 +86,8 @@ func fromOperator(msg tea.Msg) bool {
 	case tea.KeyPressMsg, tea.PasteMsg,
 		decideMsg, askBulkMsg, bulkConfirmedMsg, startRenameMsg, renameMsg, askRemoveMsg, removeMsg,
 		openDetailMsg, confirmedMsg, dialogClosedMsg, tokenDismissedMsg,
-		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg, setPairingMsg, refusedMsg:
+		promptSubmittedMsg, promptCancelledMsg, askBlockMsg, blockMsg, unblockMsg, setPairingMsg, refusedMsg,
+		newCodeMsg, codeFormDoneMsg, codeFormCancelledMsg, askRevokeMsg, revokeMsg:
 		return true
 	}
 	return false

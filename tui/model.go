@@ -42,6 +42,7 @@ type Model struct {
 	paired   pairedView
 	activity activityView
 	blocked  blockedView
+	codes    codesView
 	detail   detailView
 
 	pairing pairingSwitch
@@ -49,7 +50,11 @@ type Model struct {
 	// features are what the gateway offers of the console's actions.
 	features features
 
-	prompt     *prompt // the open text input, if any; replaced, never changed in place
+	prompt *prompt // the open text input, if any; replaced, never changed in place
+	// codeForm is the open form that creates a setup code; codeSecret the
+	// code it created, shown once on its page.
+	codeForm   *codeForm
+	codeSecret *codeSecret
 	confirm    *confirmDialog
 	quit       *quitDialog   // quitting while others use the embedded gateway
 	exit       Exit          // how the console ends
@@ -85,6 +90,7 @@ func New(b Backend, opts Options) Model {
 		paired:   newPairedView(),
 		activity: newActivityView(),
 		blocked:  newBlockedView(),
+		codes:    newCodesView(),
 		sync:     newSyncState(),
 		conn:     protocol.Connecting,
 		endpoint: opts.Endpoint,
@@ -261,6 +267,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case promptSubmittedMsg:
 		return m.onPromptSubmitted(msg)
+	default:
+		if cmd, handled := m.updateCodes(msg); handled {
+			return cmd
+		}
 	case promptCancelledMsg:
 		if msg.purpose == promptReason {
 			m.onReasonCancelled()
@@ -318,6 +328,11 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.tokens[0].Update(msg, k)
 	case m.confirm != nil:
 		return m.confirm.Update(msg, k)
+	case m.codeForm != nil:
+		f := *m.codeForm
+		cmd := f.Update(msg, k)
+		m.codeForm = &f
+		return cmd
 	case m.prompt != nil:
 		p, cmd := m.prompt.Update(msg, k)
 		m.prompt = &p

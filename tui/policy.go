@@ -159,6 +159,14 @@ func (m *Model) applyPolicyEvent(ev *protocol.Event) (cmd tea.Cmd, handled bool)
 		})
 		return nil, true
 
+	case protocol.EventCodeCreated, protocol.EventCodeRevoked, protocol.EventCodeUsed:
+		var ce protocol.CodeEvent
+		if !decode(&ce) || ce.Code.ID == "" {
+			return m.refresh(), true
+		}
+		m.codes.Upsert(ce.Code)
+		return nil, true
+
 	case protocol.EventBlockRefused:
 		var be protocol.BlockEvent
 		if !decode(&be) || be.Node.NodeID == "" {

@@ -105,7 +105,8 @@ func TestFlowBlockAndUnblockOverWebSocket(t *testing.T) {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	tm := console(t, c, Options{Remote: true, Endpoint: gw.url})
+	// As cmd/pairdeck hands it over: the client says what the gateway offers.
+	tm := console(t, clientConsole{c}, Options{Remote: true, Endpoint: gw.url})
 	tm.wait(t, "No pending requests", "● connected")
 
 	id, err := client.NewIdentity()

@@ -19,11 +19,21 @@ func (m *Model) syncKeys() {
 		return
 	case len(m.tokens) > 0:
 		k.Dismiss.SetEnabled(true)
+		k.Dismiss.SetHelp("enter/esc", "dismiss")
 		return
 	case m.confirm != nil:
 		k.Confirm.SetEnabled(true)
 		k.Deny.SetEnabled(true)
 		k.Deny.SetHelp("n/esc", "cancel")
+		return
+	case m.codeForm != nil:
+		k.Submit.SetEnabled(!m.codeForm.busy)
+		k.Submit.SetHelp("enter", "create code")
+		k.Cancel.SetEnabled(true)
+		k.Cancel.SetHelp("esc", "cancel")
+		k.NextField.SetEnabled(true)
+		k.PrevField.SetEnabled(true)
+		k.Toggle.SetEnabled(m.codeForm.focus == cfExec)
 		return
 	case m.prompt != nil:
 		k.Submit.SetEnabled(true)
@@ -54,10 +64,15 @@ func (m *Model) syncKeys() {
 		// and q close it.
 		what := "close help"
 		k.Help.SetEnabled(m.page == pageHelp)
-		if m.page == pageMessages {
+		switch m.page {
+		case pageMessages:
 			what = "close messages"
 			k.Messages.SetEnabled(true)
 			k.Messages.SetHelp("m", what)
+		case pageCode:
+			what = "close for good"
+			k.Dismiss.SetEnabled(true)
+			k.Dismiss.SetHelp("enter/esc", what)
 		}
 		k.Help.SetHelp("?", what)
 		k.Quit.SetHelp("q", what)

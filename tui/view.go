@@ -15,20 +15,31 @@ import (
 func (m Model) View() tea.View {
 	v := tea.NewView(m.frame())
 	v.AltScreen = true
-	if x, ok := m.inputCursor(); ok {
-		v.Cursor = tea.NewCursor(x, m.height-2)
+	if x, y, ok := m.inputCursor(); ok {
+		v.Cursor = tea.NewCursor(x, y)
 		v.Cursor.Blink = false
 	}
 	return v
 }
 
-// inputCursor is the column of the text input's cursor on the status line,
-// when an input is open on a frame that shows it.
-func (m Model) inputCursor() (int, bool) {
-	if m.prompt == nil || m.width < minWidth || m.height < minHeight {
-		return 0, false
+// inputCursor is where the text input's cursor is — on the status line,
+// or in the form in the body — when an input is open on a frame that
+// shows it.
+func (m Model) inputCursor() (x, y int, ok bool) {
+	if m.width < minWidth || m.height < minHeight {
+		return 0, 0, false
 	}
-	return m.prompt.Cursor(m.width)
+	switch {
+	case len(m.tokens) > 0, m.confirm != nil, m.quit != nil, m.page != pageNone:
+		return 0, 0, false
+	case m.codeForm != nil:
+		x, y, ok = m.codeForm.cursor()
+		return min(x, m.width-1), 2 + y, ok && 2+y < m.height-2
+	case m.prompt != nil:
+		x, ok = m.prompt.Cursor(m.width)
+		return x, m.height - 2, ok
+	}
+	return 0, 0, false
 }
 
 // frame draws the screen: header, tabs, body, status, help — each exactly
@@ -61,6 +72,8 @@ func (m Model) body(h int) string {
 	switch {
 	case m.page != pageNone:
 		return m.pageView(h)
+	case m.codeForm != nil:
+		return scrollView(m.codeForm.lines(m.st, m.width), 0, h, m.st)
 	case m.detail.open:
 		if ok, lines := m.detailLines(); ok {
 			base = m.detail.View(lines, m.st)
@@ -103,8 +116,11 @@ func (m Model) helpLine() string {
 		// The help lists every key; here, how to move in a page and out.
 		k := m.keys
 		closer, what := "?/esc/q", "close help"
-		if m.page == pageMessages {
+		switch m.page {
+		case pageMessages:
 			closer, what = "m/esc/q", "close messages"
+		case pageCode:
+			closer, what = "enter/esc", "close for good"
 		}
 		return spread(m.shortHelp([]key.Binding{k.Up, k.Down}, m.width), m.st.HelpKey.Render(closer)+" "+m.st.HelpDesc.Render(what), m.width)
 	}

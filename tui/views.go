@@ -18,6 +18,7 @@ const (
 	viewPaired
 	viewActivity
 	viewBlocked
+	viewCodes
 	viewCount
 )
 
@@ -63,9 +64,15 @@ type viewCtx struct {
 
 // offered reports whether the gateway has what view v shows: every
 // gateway has a queue, nodes and activity; the Blocked view is a block
-// list's.
+// list's, the Codes view a gateway's that issues setup codes.
 func (m *Model) offered(v viewID) bool {
-	return v != viewBlocked || m.features.offers(FeatureBlockList)
+	switch v {
+	case viewBlocked:
+		return m.features.offers(FeatureBlockList)
+	case viewCodes:
+		return m.features.offers(FeatureCodes)
+	}
+	return true
 }
 
 // nextView is the view step tabs away from the one on show, passing over
@@ -81,9 +88,9 @@ func (m *Model) nextView(step int) viewID {
 	return viewPending
 }
 
-// views are the four screens, in tab order.
+// views are the screens, in tab order.
 func (m *Model) views() [viewCount]listView {
-	return [viewCount]listView{&m.pending, &m.paired, &m.activity, &m.blocked}
+	return [viewCount]listView{&m.pending, &m.paired, &m.activity, &m.blocked, &m.codes}
 }
 
 // current is the screen on show.
