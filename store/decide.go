@@ -176,6 +176,8 @@ func approvedRecord(pe *pairedEntry, req protocol.PendingRequest, nowMs int64) p
 	rec.Caps = req.Caps
 	rec.Commands = req.Commands
 	rec.Permissions = req.Permissions
+	// Who asked, as OpenClaw 2026.7+ copies it from the request.
+	rec.ClientID, rec.ClientMode = req.ClientID, req.ClientMode
 	rec.Token, rec.TokenSHA256 = "", ""
 	rec.ApprovedAtMs = nowMs
 	return rec

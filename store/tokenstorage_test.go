@@ -264,3 +264,55 @@ func TestParseTokenStorage(t *testing.T) {
 		t.Fatalf("broken config: %v", err)
 	}
 }
+
+// TestOpenClaw735RequestApprovedAsTheReleaseWould: a request
+// openclaw@2026.7.35 queued (with its revision, clientId, clientMode and
+// permissions) approved and renamed by pairdeck leaves the bytes the
+// release itself wrote for the same steps.
+func TestOpenClaw735RequestApprovedAsTheReleaseWould(t *testing.T) {
+	fixture := func(name string) string {
+		return string(readFile(t, filepath.Join("testdata", "openclaw-2026.7.35", name)))
+	}
+	var ids struct{ R1, T1 string }
+	if err := json.Unmarshal([]byte(fixture("ids.json")), &ids); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes")
+	os.MkdirAll(nodes, 0o700)
+	for _, f := range []string{"pending", "paired"} {
+		os.WriteFile(filepath.Join(nodes, f+".json"), []byte(fixture("1-request."+f+".json")), 0o600)
+	}
+	var approved struct {
+		N1 struct {
+			ApprovedAtMs int64 `json:"approvedAtMs"`
+		} `json:"n1"`
+	}
+	json.Unmarshal([]byte(fixture("2-approve.paired.json")), &approved)
+	clk := &fakeClock{t: time.UnixMilli(approved.N1.ApprovedAtMs)}
+	s, err := Open(Options{StateDir: dir, Now: clk.Now, TokenStorage: TokenStorageOpenClaw, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	req, ok := s.PendingByID(ids.R1)
+	if !ok || req.Permissions["screen"] != true {
+		t.Fatalf("the release's request: %+v %v", req, ok)
+	}
+	n1 := mustApprove(t, s, ids.R1)
+	same := func(step string) {
+		t.Helper()
+		checkpoint(t, s)
+		for _, f := range []string{"pending", "paired"} {
+			want := strings.ReplaceAll(fixture(step+"."+f+".json"), ids.T1, n1.Token)
+			if got := string(readFile(t, filepath.Join(nodes, f+".json"))); got != want {
+				t.Fatalf("after %s, %s.json:\n%s\nopenclaw@2026.7.35 wrote:\n%s", step, f, got, want)
+			}
+		}
+	}
+	same("2-approve")
+	if err := s.Rename(ctx, operator, "n1", "Beta"); err != nil {
+		t.Fatal(err)
+	}
+	same("3-rename")
+}
