@@ -106,6 +106,32 @@ func BenchmarkRequest(b *testing.B) {
 	reportLatency(b, lat)
 }
 
+// BenchmarkRequestWithCode: a request approved by a setup code in the
+// same commit (request, approval, use counted: one journal record), to
+// compare with BenchmarkRequest and an approval.
+func BenchmarkRequestWithCode(b *testing.B) {
+	s := benchOpen(b, Options{})
+	lat := make([]time.Duration, 0, 4096)
+	var secret string
+	for i := 0; b.Loop(); i++ {
+		if i%protocol.CodeMaxUses == 0 {
+			b.StopTimer()
+			var err error
+			if _, secret, err = s.CreateCode(ctx, operator, protocol.CodeCreateParams{MaxUses: protocol.CodeMaxUses}, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		t0 := time.Now()
+		out, err := s.RequestWithCode(ctx, node, RequestInput{NodeID: fmt.Sprintf("node-%06d", i), Code: secret, NodeMeta: protocol.NodeMeta{DisplayName: "bench", Platform: "linux"}}, nil, nil)
+		if err != nil || !out.Approved {
+			b.Fatal(out.Refusal, err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	reportLatency(b, lat)
+}
+
 // BenchmarkRequestParallel: 16 concurrent callers, 1000 nodes (a queue
 // close to the default cap), group commit.
 func BenchmarkRequestParallel(b *testing.B) {

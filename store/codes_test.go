@@ -91,6 +91,10 @@ func TestCodeLifecycle(t *testing.T) {
 	if actor["kind"] != "code" || actor["code"] != code.ID || actor["createdBy"] != operator.String() || ap["nodeId"] != "n1" {
 		t.Fatalf("approval line: %v", ap)
 	}
+	hc, err := s.History(protocol.HistoryQuery{Actions: []string{"code.created"}})
+	if err != nil || len(hc.Events) != 1 || hc.Events[0].Fields["code"] == nil || strings.Contains(string(hc.Events[0].Fields["code"]), secret[5:]) {
+		t.Fatalf("history of code.created: %+v %v", hc, err)
+	}
 	h, err := s.History(protocol.HistoryQuery{NodeID: "n1"})
 	if err != nil || len(h.Events) < 2 || h.Events[0].Action != "approved" || h.Events[0].Actor.String() != "code "+code.ID {
 		t.Fatalf("history: %+v %v", h, err)

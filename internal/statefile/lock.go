@@ -8,40 +8,88 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // ErrLockHeld is returned by TryLock when another open file (in this or
 // another process) holds the lock.
 var ErrLockHeld = errors.New("lock is held")
 
-// Lock is an exclusive advisory lock (flock(2) where there is one) on a
-// lock file that also records the holder's pid. The file is opened as Open
-// does (no link followed, regular file, 0600), and the pid is written
-// through that same open file: never through a link, never into a file
-// the lock does not hold. The kernel drops the lock when its holder dies.
+// Lock is an exclusive advisory lock (gofrs/flock: flock(2) on Unix,
+// LockFileEx on Windows) on a lock file that also records the holder's
+// pid. gofrs/flock opens the file without following a link and without
+// blocking on a FIFO (lockOpenFlag, mode 0600 when created); once locked,
+// the file is checked through the lock's own descriptor (a regular file)
+// and opened once more as OpenPrivate does (no link, regular, tightened to
+// 0600), and that second descriptor must be the very file locked
+// (os.SameFile): the pid is written through it, never through a link,
+// never into a file the lock does not hold. The kernel drops the lock when
+// its holder dies.
 type Lock struct {
-	f    *os.File
+	fl   *flock.Flock
+	f    *os.File // the same file, for the pid
 	path string
 }
 
 // TryLock takes the lock on path (created 0600 if missing) or returns
 // ErrLockHeld at once.
 func TryLock(path string, log *slog.Logger) (*Lock, error) {
-	f, err := OpenPrivate(path, os.O_RDWR|os.O_CREATE, log)
+	if err := refuseLinkBeforeLock(path); err != nil {
+		return nil, explainOpen(path, err)
+	}
+	fl := flock.New(path, flock.SetFlag(lockOpenFlag), flock.SetPermissions(0o600))
+	ok, err := tryLock(fl)
+	if err != nil {
+		return nil, explainOpen(path, err)
+	}
+	if !ok {
+		return nil, ErrLockHeld
+	}
+	l, err := checkLocked(fl, path, log)
+	if err != nil {
+		fl.Unlock()
+		return nil, err
+	}
+	return l, nil
+}
+
+// tryLock is fl.TryLock, tried again when a signal interrupts it.
+func tryLock(fl *flock.Flock) (bool, error) {
+	for {
+		ok, err := fl.TryLock()
+		if !errors.Is(err, syscall.EINTR) {
+			return ok, err
+		}
+	}
+}
+
+// checkLocked checks the file fl locked and opens it for the pid.
+func checkLocked(fl *flock.Flock, path string, log *slog.Logger) (*Lock, error) {
+	locked, err := fl.Stat() // fstat of the lock's own descriptor
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if !locked.Mode().IsRegular() {
+		return nil, notRegular(path, locked.Mode())
+	}
+	f, err := OpenPrivate(path, os.O_RDWR, log)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := lockFile(f)
-	if err != nil {
+	opened, err := f.Stat()
+	if err != nil || !os.SameFile(locked, opened) {
 		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, &UnsafeError{
+			Path:    path,
+			Problem: "was replaced by another file while pairdeck locked it",
+			Fix:     "another program is changing pairdeck's state dir: stop it, and start again",
+			Err:     ErrUnsafe,
+		}
 	}
-	if !ok {
-		f.Close()
-		return nil, ErrLockHeld
-	}
-	return &Lock{f: f, path: path}, nil
+	return &Lock{fl: fl, f: f, path: path}, nil
 }
 
 // AcquireLock is TryLock retried until the lock is free, ctx ends or wait
@@ -84,7 +132,7 @@ func (l *Lock) WritePID() error {
 // it) and drops the lock.
 func (l *Lock) Release() error {
 	terr := l.f.Truncate(0)
-	uerr := unlockFile(l.f)
+	uerr := l.fl.Unlock()
 	cerr := l.f.Close()
 	return errors.Join(terr, uerr, cerr)
 }

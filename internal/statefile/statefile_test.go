@@ -297,3 +297,49 @@ func TestUnchangedReadsReportLooseModes(t *testing.T) {
 		t.Fatalf("group-writable: %v", err)
 	}
 }
+
+// TestLockRefusesWhatIsNotAPlainFile: a FIFO, a directory or a device in
+// the lock file's place is refused at once (never waited on, never
+// written), and a lock file others can read is tightened to 0600 before
+// the pid goes in.
+func TestLockRefusesWhatIsNotAPlainFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.lock")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "dir.lock")
+	os.Mkdir(sub, 0o700)
+	for _, path := range []string{fifo, sub, "/dev/null"} {
+		done := make(chan error, 1)
+		go func() {
+			l, err := TryLock(path, nil)
+			if err == nil {
+				l.Release()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrNotRegular) && !(path == sub && errors.Is(err, ErrUnsafe)) {
+				t.Fatalf("%s: %v", path, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: TryLock hangs", path)
+		}
+	}
+	loose := filepath.Join(dir, "loose.lock")
+	os.WriteFile(loose, []byte("123\n"), 0o644)
+	os.Chmod(loose, 0o644)
+	l, err := TryLock(loose, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if err := l.WritePID(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(loose); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("lock file mode %v", fi.Mode())
+	}
+}
