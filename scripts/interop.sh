@@ -190,7 +190,7 @@ now_ms() { date +%s%3N; }
 for tool in jq npm go timeout; do
   command -v "$tool" >/dev/null || { echo "interop: needs $tool on PATH" >&2; exit 1; }
 done
-if [ "$CONSOLE" = 1 ] && [ "$DIRECTION" != serve ] && ! command -v tmux >/dev/null; then
+if [ "$CONSOLE" = 1 ] && ! command -v tmux >/dev/null; then
   echo "interop: tmux not found: console checks skipped (apt-get install tmux)" >&2
   CONSOLE=0
 fi
@@ -379,7 +379,7 @@ function checkConnect(p, errs) {
 const conns = new Map();
 for (const r of recs) { if (!conns.has(r.conn)) conns.set(r.conn, []); conns.get(r.conn).push(r); }
 const report = (name, errs) => out(errs.length ? `FAIL ${name}\t${[...new Set(errs)].slice(0, 12).join("; ")}` : `PASS ${name}`);
-if (mode === "server") {
+if (mode === "server" || mode === "server-generic") {
   // frames a gateway under test sent to the OpenClaw CLI
   const resErrs = [], evErrs = [], chErrs = [];
   const E = { top: [], features: [], snapshot: [], presence: [], auth: [], policy: [] };
@@ -402,6 +402,7 @@ if (mode === "server") {
   report("frames: each connection opens with connect.challenge {nonce}", chErrs);
   report("frames: every res fits the peer's ResponseFrame schema (the CLI drops others and times out)", resErrs);
   report("frames: every event fits the peer's EventFrame schema", evErrs);
+  if (mode === "server-generic") { report(`frames: hello-ok answered (${hellos} seen)`, hellos ? [] : ["no successful connect seen"]); process.exit(0); }
   const none = hellos ? null : ["no successful connect seen"];
   report(`frames: hello-ok type/protocol/server fit the peer's HelloOk schema (${hellos} checked)`, none ?? E.top);
   report("frames: hello-ok.features fits the peer's schema", none ?? E.features);
@@ -559,6 +560,18 @@ oc() {
     HOME="$VW/oc-cli/home" OPENCLAW_STATE_DIR="$VW/oc-cli/state" NO_COLOR=1 \
     timeout 90 "$NODE" "$OPENCLAW_MJS" "$@"
 }
+# ocw URL ARGS...: that CLI against the gateway at URL, with the shared token
+# from the environment, never in argv (every release takes
+# OPENCLAW_GATEWAY_URL with OPENCLAW_GATEWAY_TOKEN as explicit credentials).
+ocw() {
+  local url=$1; shift
+  env -u OPENCLAW_GATEWAY_PASSWORD \
+    HOME="$VW/oc-cli/home" OPENCLAW_STATE_DIR="$VW/oc-cli/state" NO_COLOR=1 \
+    OPENCLAW_GATEWAY_URL="$url" OPENCLAW_GATEWAY_TOKEN="$TOKEN" \
+    timeout 90 "$NODE" "$OPENCLAW_MJS" "$@"
+}
+ocg() { ocw "ws://127.0.0.1:$OC_PORT" "$@"; } # the release's own gateway
+ocs() { ocw "$OCS_URL" "$@"; }                # pairdeck serve (through the recording proxy)
 
 frame_checks() { # frame_checks FILE MODE PREFIX
   local line
@@ -571,15 +584,17 @@ frame_checks() { # frame_checks FILE MODE PREFIX
 }
 
 # =============================================================================
-# Serve direction: the OpenClaw CLI (protocol 3, 2026.4) -> pairdeck serve
+# Serve direction: the OpenClaw CLI (2026.4: protocol 3; 2026.7+: 4) and real
+# `openclaw node run` node hosts -> pairdeck serve
 # =============================================================================
 serve_direction() {
   local PD_PORT=${PORTS[0]} PX_PORT=${PORTS[1]}
-  local U=(--url "ws://127.0.0.1:$PX_PORT" --token "$TOKEN")
+  OCS_URL=ws://127.0.0.1:$PX_PORT
   log "serve direction: OpenClaw $V CLI -> pairdeck serve (127.0.0.1:$PD_PORT, via recording proxy :$PX_PORT)"
   mkdir -p "$VW/pd-gw"
   start pd-serve env -u OPENCLAW_GATEWAY_TOKEN -u OPENCLAW_GATEWAY_PORT \
     "$PAIRDECK" serve --state-dir "$VW/pd-gw" --listen "127.0.0.1:$PD_PORT" --token-file "$TOKEN_FILE"
+  PD_PG=$LAST_PG
   if ! wait_port "$PD_PORT" 30; then
     fail "serve: pairdeck serve listens on 127.0.0.1:$PD_PORT" "$(tail -20 "$VW/pd-serve.log")"
     return
@@ -589,49 +604,59 @@ serve_direction() {
   wait_port "$PX_PORT" 15 || { fail "serve: recording proxy starts" "$(cat "$VW/proxy1.log")"; return; }
 
   # gateway call node.pair.request: a new request, then a refresh.
-  runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-n1","displayName":"Interop One","platform":"linux"}' "${U[@]}"
+  runq R ocs gateway call node.pair.request --json --params '{"nodeId":"ic-n1","displayName":"Interop One","platform":"linux","permissions":{"camera":true,"screen":false}}'
   check "serve: gateway call node.pair.request creates a request (exit $R_RC)" "$R" \
     '.status=="pending" and .created==true and (.request.requestId|type=="string" and length>0) and .request.nodeId=="ic-n1" and .request.displayName=="Interop One" and .request.platform=="linux" and (.request.ts|type=="number") and (.request.silent==false) and ([..|objects|has("token")]|any|not)' "$R_ERR"
+  check "serve: node.pair.request with permissions (2026.7+ nodes declare them): taken and echoed" "$R" \
+    '.request.permissions=={"camera":true,"screen":false}' "$R_ERR"
+  # The protocol the CLI offered and the one pairdeck answered with.
+  local WANTP=4; ver_ge "$V" 2026.7.0 || WANTP=3
+  local PJ_
+  PJ_=$(jq -sc '[.[]|select(.dir=="c2s" and .frame.method=="connect")][0].frame.params as $c
+    | [.[]|select(.dir=="s2c" and .frame.type=="res" and .frame.ok==true and .frame.payload.type=="hello-ok")][0].frame.payload.protocol as $p
+    | {min:$c.minProtocol, max:$c.maxProtocol, answered:$p}' "$VW/d1-frames.jsonl" 2>/dev/null || echo null)
+  check "serve: the CLI's connect ($(jq -r '"\(.min)..\(.max)"' <<<"$PJ_" 2>/dev/null)) is answered with protocol $WANTP" "$PJ_" ".answered==$WANTP and .min<=$WANTP and .max>=$WANTP"
   local RID1; RID1=$(printf '%s' "$R" | jq -r '.request.requestId // empty' 2>/dev/null || true)
-  runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-n1","displayName":"Interop One b"}' "${U[@]}"
+  runq R ocs gateway call node.pair.request --json --params '{"nodeId":"ic-n1","displayName":"Interop One b"}'
   check "serve: repeated node.pair.request keeps the requestId (created=false, name replaced, platform kept)" "$R" \
     ".status==\"pending\" and .created==false and .request.requestId==\"$RID1\" and .request.displayName==\"Interop One b\" and .request.platform==\"linux\"" "$R_ERR"
-  runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-n2","displayName":"Interop Two"}' "${U[@]}"
+  runq R ocs gateway call node.pair.request --json --params '{"nodeId":"ic-n2","displayName":"Interop Two"}'
   local RID2; RID2=$(printf '%s' "$R" | jq -r '.request.requestId // empty' 2>/dev/null || true)
-  runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-n3","displayName":"Interop Three","platform":"linux","caps":["system"],"commands":["system.run","system.notify"],"silent":true}' "${U[@]}"
+  runq R ocs gateway call node.pair.request --json --params '{"nodeId":"ic-n3","displayName":"Interop Three","platform":"linux","caps":["system"],"commands":["system.run","system.notify"],"silent":true}'
   local RID3; RID3=$(printf '%s' "$R" | jq -r '.request.requestId // empty' 2>/dev/null || true)
   check "serve: node.pair.request with caps/commands/silent" "$R" \
     '.created==true and .request.nodeId=="ic-n3" and .request.caps==["system"] and .request.commands==["system.run","system.notify"] and .request.silent==true' "$R_ERR"
-  runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-n9","bogus":1}' "${U[@]}"
+  runq R ocs gateway call node.pair.request --json --params '{"nodeId":"ic-n9","bogus":1}'
   if [ "$R_RC" != 0 ] && grep -q "bogus" <<<"$R_ERR$R" ; then pass "serve: unknown param is refused, naming it"
   else fail "serve: unknown param is refused, naming it" "exit $R_RC; stdout: $R; stderr: $R_ERR"; fi
 
   # nodes pending
-  runq R oc nodes pending --json "${U[@]}"
+  runq R ocs nodes pending --json
   check "serve: nodes pending --json lists 3 requests newest first (exit $R_RC)" "$R" \
     "type==\"array\" and length==3 and map(.nodeId)==[\"ic-n3\",\"ic-n2\",\"ic-n1\"] and map(.requestId)==[\"$RID3\",\"$RID2\",\"$RID1\"]" "$R_ERR"
   check "serve: nodes pending --json: requiredApproveScopes per commands" "$R" \
     '(map(select(.nodeId=="ic-n3"))[0].requiredApproveScopes==["operator.pairing","operator.admin"]) and (map(select(.nodeId=="ic-n1"))[0].requiredApproveScopes==["operator.pairing"])'
   check "serve: nodes pending --json: ts on every request, expiresAtMs = ts + 5 min where given" "$R" \
     'all(.[]; (.ts|type=="number") and ((.expiresAtMs // (.ts+300000)) == .ts+300000))'
-  runq R oc nodes pending "${U[@]}"
+  runq R ocs nodes pending
   if [ "$R_RC" = 0 ] && grep -q "$RID1" <<<"$R" && grep -q "Interop One b" <<<"$R" ; then pass "serve: nodes pending (table) shows the requests"
   else fail "serve: nodes pending (table) shows the requests" "exit $R_RC; $R $R_ERR"; fi
 
   # approve / reject
-  runq R oc nodes approve "$RID1" --json "${U[@]}"
+  runq R ocs nodes approve "$RID1" --json
   check "serve: nodes approve returns the node with a fresh 43-char token (exit $R_RC)" "$R" \
     ".requestId==\"$RID1\" and .node.nodeId==\"ic-n1\" and .node.displayName==\"Interop One b\" and (.node.token|test(\"^[A-Za-z0-9_-]{43}\$\")) and (.node.approvedAtMs|type==\"number\")" "$R_ERR"
+  check "serve: nodes approve carries the declared permissions to the paired node" "$R" '.node.permissions=={"camera":true,"screen":false}' "$R_ERR"
   local TOK1; TOK1=$(printf '%s' "$R" | jq -r '.node.token // empty' 2>/dev/null || true)
-  runq R oc nodes approve "$RID3" --json "${U[@]}"
+  runq R ocs nodes approve "$RID3" --json
   check "serve: nodes approve of an exec-class request (the CLI holds operator.admin)" "$R" ".requestId==\"$RID3\" and .node.nodeId==\"ic-n3\"" "$R_ERR"
   local TOK3; TOK3=$(printf '%s' "$R" | jq -r '.node.token // empty' 2>/dev/null || true)
-  runq R oc nodes reject "$RID2" --json "${U[@]}"
+  runq R ocs nodes reject "$RID2" --json
   check "serve: nodes reject (exit $R_RC)" "$R" ".requestId==\"$RID2\" and .nodeId==\"ic-n2\"" "$R_ERR"
-  runq R oc nodes reject "$RID2" --json "${U[@]}"
+  runq R ocs nodes reject "$RID2" --json
   if [ "$R_RC" != 0 ] && grep -qiE "unknown requestId|already|resolved|UNKNOWN_REQUEST" <<<"$R_ERR$R" ; then pass "serve: rejecting it again fails (stale id)"
   else fail "serve: rejecting it again fails (stale id)" "exit $R_RC; stdout: $R; stderr: $R_ERR"; fi
-  runq R oc gateway call node.pair.verify --json --params "{\"nodeId\":\"ic-n1\",\"token\":\"$TOK1\"}" "${U[@]}"
+  runq R ocs gateway call node.pair.verify --json --params "{\"nodeId\":\"ic-n1\",\"token\":\"$TOK1\"}"
   check "serve: gateway call node.pair.verify accepts the approved token, without echoing it" "$R" \
     ".ok==true and .node.nodeId==\"ic-n1\" and (.node|has(\"token\")|not)" "$R_ERR"
 
@@ -647,7 +672,7 @@ serve_direction() {
     LIVE_RID=$(jq -r 'select(.event=="pending") | .requestId' "$VW/node-pair.log" 2>/dev/null | head -1 || true)
   done
   LIVE_ID=$(jq -r 'select(.event=="pending") | .nodeId' "$VW/node-pair.log" 2>/dev/null | head -1 || true)
-  runq R oc nodes approve "${LIVE_RID:-none}" --json "${U[@]}"
+  runq R ocs nodes approve "${LIVE_RID:-none}" --json
   check "serve: nodes approve of a waiting node's own request" "$R" ".node.nodeId==\"$LIVE_ID\" and .node.displayName==\"Live Node\"" "$R_ERR $(cat "$VW/node-pair.log")"
   local prc=0; wait "$NODE_PAIR_PID" || prc=$?
   if [ "$prc" = 0 ]; then
@@ -659,34 +684,258 @@ serve_direction() {
   fi
 
   # status / rename / list
-  runq R oc nodes status --json "${U[@]}"
+  runq R ocs nodes status --json
   check "serve: nodes status --json shows the live node connected" "$R" \
     ".nodes[0].nodeId==\"$LIVE_ID\" and .nodes[0].connected==true and .nodes[0].paired==true and (.nodes[0].connectedAtMs|type==\"number\")" "$R_ERR"
   check "serve: nodes status --json shows the paired nodes (exit $R_RC)" "$R" \
     '(.ts|type=="number") and (.nodes|type=="array") and (.nodes|map(select(.nodeId=="ic-n1"))[0] | .paired==true and .connected==false and .displayName=="Interop One b" and (.caps|type=="array") and (.commands|type=="array"))' "$R_ERR"
-  runq R oc nodes status "${U[@]}"
+  runq R ocs nodes status
   if [ "$R_RC" = 0 ] && grep -q "Known:" <<<"$R" && grep -q "ic-n1" <<<"$R" ; then pass "serve: nodes status (table)"
   else fail "serve: nodes status (table)" "exit $R_RC; $R $R_ERR"; fi
-  runq R oc nodes rename --node ic-n1 --name "Living Room" --json "${U[@]}"
+  runq R ocs nodes rename --node ic-n1 --name "Living Room" --json
   check "serve: nodes rename --node <id> (node.list lookup, then node.rename) (exit $R_RC)" "$R" \
     '.nodeId=="ic-n1" and .displayName=="Living Room"' "$R_ERR"
-  runq R oc nodes rename --node "Living Room" --name "Kitchen" "${U[@]}"
+  runq R ocs nodes rename --node "Living Room" --name "Kitchen"
   if [ "$R_RC" = 0 ] && grep -q "ic-n1 -> Kitchen" <<<"$R" ; then pass "serve: nodes rename --node <name>"
   else fail "serve: nodes rename --node <name>" "exit $R_RC; $R $R_ERR"; fi
-  runq R oc nodes status --json "${U[@]}"
+  runq R ocs nodes status --json
   check "serve: nodes status shows the new name" "$R" '.nodes|map(select(.nodeId=="ic-n1"))[0].displayName=="Kitchen"' "$R_ERR"
-  runq R oc nodes list --json "${U[@]}"
+  runq R ocs nodes list --json
   local LJ; LJ=$(jsonpart "$R")
   check "serve: nodes list --json: pending and paired, no tokens (exit $R_RC)" "$LJ" \
     '(.pending|type=="array" and length==0) and (.paired|map(.nodeId)|index("ic-n1") and index("ic-n3") and length==3) and ([.paired[]|has("token") or has("tokenSha256")]|any|not)' "$R_ERR"
 
+  # Commands beyond pairing requests: each works, or fails saying what
+  # pairdeck does not serve.
+  runq R ocs nodes describe --node ic-n1 --json
+  if served node.describe; then
+    check "serve: nodes describe --node <id> (node.describe; exit $R_RC)" "$(jsonpart "$R")" \
+      '.nodeId=="ic-n1" and .displayName=="Kitchen" and .paired==true and (.caps|type=="array") and (.commands|type=="array")' "$R_ERR"
+  else
+    expect "serve: nodes describe fails in one line naming the method pairdeck does not serve (node.describe)" \
+      "$( [ "$R_RC" != 0 ] && has "$R$R_ERR" "unknown method: node.describe" && echo 0 || echo 1)" "exit $R_RC; $R $R_ERR"
+  fi
+  if ver_ge "$V" 2026.7.0; then # 2026.4 has no `nodes remove`
+    runq R ocs nodes remove --node ic-n3 --json
+    check "serve: nodes remove --node <id> (node.pair.remove; exit $R_RC)" "$(jsonpart "$R")" '.nodeId=="ic-n3"' "$R_ERR"
+    runq R ocs nodes status --json
+    check "serve: the removed node is gone from nodes status" "$(jsonpart "$R")" '(.nodes|map(.nodeId)|index("ic-n3"))==null and (.nodes|map(.nodeId)|index("ic-n1"))!=null' "$R_ERR"
+  fi
+  runq R ocs devices list --json
+  expect "serve: devices list fails in one line: pairdeck pairs nodes, not operator devices (unknown method: device.pair.list)" \
+    "$( [ "$R_RC" != 0 ] && has "$R$R_ERR" "unknown method: device.pair.list" && echo 0 || echo 1)" "exit $R_RC; $R $R_ERR"
+
   # wire-level checks on what pairdeck sent the OpenClaw CLI
-  frame_checks "$VW/d1-frames.jsonl" server "serve: "
+  if [ "$WANTP" = 3 ]; then
+    frame_checks "$VW/d1-frames.jsonl" server "serve: "
+  else
+    # (the schemas mirrored here are 2026.4.12's; a 2026.7+ CLI checks
+    # protocol-4 frames itself, and every command above ran on them)
+    frame_checks "$VW/d1-frames.jsonl" server-generic "serve: "
+  fi
   "$NODE" "$WORK/frames.cjs" "$VW/d1-frames.jsonl" summary >"$VW/d1-summary.jsonl" || true
-  if [ -n "$TOK1$TOK3" ] && grep -qF -e "${TOK1:-x}" -e "${TOK3:-x}" "$VW/pd-serve.log"; then fail "serve: node tokens never appear in pairdeck serve's log"
+  serve_node_hosts
+  # the tokens pairdeck issued: by approve to the CLI, in hello-ok to node hosts
+  local TOKS; TOKS=$(jq -r 'select(.dir=="s2c") | .frame.payload.auth.deviceToken? // empty' "$VW/d3-frames.jsonl" 2>/dev/null | sort -u | tr '\n' ' ')
+  TOKS="$TOKS ${TOK1:-} ${TOK3:-}"
+  local leaked=0 t
+  local SLOGS=("$VW"/pd-serve*.log)
+  for t in $TOKS; do grep -qF -- "$t" "${SLOGS[@]}" && leaked=1; done
+  if [ -z "${TOKS// /}" ] || [ "$leaked" = 1 ]; then fail "serve: node tokens never appear in pairdeck serve's log" "${TOKS:+a token pairdeck issued is in ${SLOGS[*]}}"
   else pass "serve: node tokens never appear in pairdeck serve's log"; fi
-  if grep -qF "$TOKEN" "$VW/pd-serve.log"; then fail "serve: the operator token never appears in pairdeck serve's log"
+  if grep -qF "$TOKEN" "${SLOGS[@]}"; then fail "serve: the operator token never appears in pairdeck serve's log"
   else pass "serve: the operator token never appears in pairdeck serve's log"; fi
+}
+
+# Real node hosts against pairdeck serve: `openclaw node run` started as its
+# docs say (the shared token in OPENCLAW_GATEWAY_TOKEN), through a recording
+# proxy. Its connect files a request; the operator sees it in `pairdeck nodes
+# pending` and in the console (tmux); it is approved there with one key
+# (2026.4.12, 2026.9.6) or with `pairdeck nodes approve` (2026.7.35, and
+# every release with --no-console); the host reconnects with the token it
+# was handed in hello-ok and stays connected as paired. 2026.7.35 also has a
+# second host rejected.
+serve_node_hosts() {
+  local NH_PORT=${PORTS[4]} name="NH $V" sess=serve
+  log "serve direction: a real OpenClaw $V node host -> pairdeck serve (via recording proxy :$NH_PORT)"
+  start proxy3 "$NODE" "$WORK/wsproxy.cjs" "$NH_PORT" "ws://127.0.0.1:$PD_PORT" "$VW/d3-frames.jsonl"
+  wait_port "$NH_PORT" 15 || { fail "serve: node host proxy starts" "$(cat "$VW/proxy3.log")"; return; }
+  mkdir -p "$VW/pd-cli-s"
+  pds() { env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_TOKEN -u OPENCLAW_STATE_DIR NO_COLOR=1 \
+    timeout 60 "$PAIRDECK" nodes "$@" --state-dir "$VW/pd-cli-s" --url "ws://127.0.0.1:$PD_PORT" --token-file "$TOKEN_FILE"; }
+  local BY=cli
+  if [ "$CONSOLE" = 1 ]; then
+    case $V in 2026.7.*) ;; *) BY=console ;; esac
+    mkdir -p "$VW/pd-console-s"
+    local cmd
+    printf -v cmd 'env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_TOKEN -u OPENCLAW_STATE_DIR TERM=xterm-256color %q console --url %q --token-file %q --state-dir %q 2>%q; sleep 600' \
+      "$PAIRDECK" "ws://127.0.0.1:$PD_PORT" "$TOKEN_FILE" "$VW/pd-console-s" "$VW/console-serve.stderr"
+    tmux -L "$TMUX_SOCK" -f /dev/null new-session -d -s "$sess" -x 160 -y 40 "$cmd"
+  fi
+  # node_host NAME DIR [LOG [notoken]]: a real node host with its own HOME
+  # and state in $VW/DIR, given the shared token unless "notoken".
+  node_host() {
+    local envtok=(OPENCLAW_GATEWAY_TOKEN="$TOKEN")
+    [ "${4:-}" = notoken ] && envtok=(-u OPENCLAW_GATEWAY_TOKEN)
+    mkdir -p "$VW/$2/state" "$VW/$2/home"
+    start "${3:-$2}" env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_PASSWORD "${envtok[@]}" HOME="$VW/$2/home" OPENCLAW_STATE_DIR="$VW/$2/state" \
+      OPENCLAW_SKIP_CHANNELS=1 OPENCLAW_DISABLE_BONJOUR=1 NO_COLOR=1 \
+      "$NODE" "$OPENCLAW_MJS" node run --host 127.0.0.1 --port "$NH_PORT" --display-name "$1"
+  }
+  # asked NAME: NAME's request is in pairdeck's queue.
+  asked() { pds pending --json 2>/dev/null | jq -e --arg n "$1" 'map(select(.displayName==$n))|length==1' >/dev/null; }
+  node_host "$name" nh-a
+  local NHPG=$LAST_PG
+  wait_for 180 asked "$name" || true
+  runq R pds pending --json
+  local NRID NHID
+  NRID=$(idof "$R" "$name"); NHID=$(nodeof "$R" "$name")
+  check "serve: a real $V node host's connect files a pairing request (nodes pending --json)" "$R" \
+    "map(select(.displayName==\"$name\"))[0] | (.nodeId|test(\"^[0-9a-f]{64}\$\")) and .version==\"$V\" and .platform==\"linux\" and (.commands|index(\"system.run\")) and .requiredApproveScopes==[\"operator.pairing\",\"operator.admin\"]" \
+    "$R_ERR $(tail -20 "$VW/nh-a.log")"
+  local pane=""
+  if [ "$CONSOLE" = 1 ]; then
+    wait_for 30 bash -c "tmux -L '$TMUX_SOCK' capture-pane -p -t '$sess' 2>/dev/null | grep -q '$name'" || true
+    pane=$(tmux -L "$TMUX_SOCK" capture-pane -p -t "$sess" 2>/dev/null || true)
+    printf '%s\n' "$pane" >"$VW/console-serve-1.txt"
+    expect "serve: the console (tmux, attached to pairdeck serve) shows the node host's request" \
+      "$(has "$pane" "$name" && echo 0 || echo 1)" "$pane$(tail -5 "$VW/console-serve.stderr" 2>/dev/null)"
+  fi
+  local mark; mark=$(now_ms)
+  if [ "$BY" = console ]; then
+    tmux -L "$TMUX_SOCK" send-keys -t "$sess" /
+    sleep 0.5
+    tmux -L "$TMUX_SOCK" send-keys -t "$sess" -l "$name"
+    tmux -L "$TMUX_SOCK" send-keys -t "$sess" Enter
+    sleep 1
+    tmux -L "$TMUX_SOCK" send-keys -t "$sess" a
+  else
+    runq R pds approve "${NRID:-none}"
+    expect "serve: pairdeck nodes approve of the node host's request (exit $R_RC)" "$( [ "$R_RC" = 0 ] && has "$R" "Approved $name" && echo 0 || echo 1)" "$R $R_ERR"
+  fi
+  # paired_online ID: pairdeck lists ID paired and connected.
+  paired_online() { pds status --json 2>/dev/null | jq -e --arg n "$1" '.nodes|map(select(.nodeId==$n and .paired==true and .connected==true))|length==1' >/dev/null; }
+  wait_for 90 paired_online "${NHID:-none}" || true
+  runq R pds status --json
+  local how="with one key in the console"; [ "$BY" = cli ] && how="from the CLI"
+  local gone=""
+  kill -0 -- "-$NHPG" 2>/dev/null || gone=" (the host process has ended: $(tail -3 "$VW/nh-a.log" | tr '\n' ' '))"
+  check "serve: approved $how, the node host is back, paired and online (nodes status)" "$R" \
+    ".nodes|map(select(.nodeId==\"$NHID\"))[0] | .paired==true and .connected==true and .displayName==\"$name\"" "$R_ERR
+$(tail -8 "$VW/nh-a.log")$gone"
+  if [ -n "$gone" ]; then
+    # (2026.4.12's node host ends when its socket closes: its reconnect
+    # timer is unref'd and nothing else holds its event loop; as a service
+    # manager would, start it again to check the rest)
+    printf 'NOTE [%s] the node host ended when its socket was closed; started again, as its service manager would\n' "$V"
+    node_host "$name" nh-a nh-a1
+    NHPG=$LAST_PG
+    wait_for 120 paired_online "${NHID:-none}" || true
+    runq R pds status --json
+    check "serve: started again, the node host is let in paired and online" "$R" \
+      ".nodes|map(select(.nodeId==\"$NHID\"))[0] | .paired==true and .connected==true" "$R_ERR $(tail -5 "$VW/nh-a1.log")"
+  fi
+  # It stays: one connection for a while (no reconnect loop), still online.
+  local conns0; conns0=$(jq -s --arg d "$NHID" 'map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|length' "$VW/d3-frames.jsonl")
+  local NHLOG=$VW/nh-a.log; [ -n "$gone" ] && NHLOG=$VW/nh-a1.log
+  local loglines; loglines=$(wc -l <"$NHLOG")
+  sleep 20 # an observation window: a refused host retries within 1-2 s
+  local conns1; conns1=$(jq -s --arg d "$NHID" 'map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|length' "$VW/d3-frames.jsonl")
+  local later; later=$(tail -n +"$((loglines + 1))" "$NHLOG")
+  expect "serve: the node host stays connected as paired (20 s: no new connect, still online, nothing refused in its log)" \
+    "$( [ "$conns1" = "$conns0" ] && paired_online "$NHID" && lacks "$later" "pairing required" "connect failed" "closed (" "unauthorized" && echo 0 || echo 1)" \
+    "connects before/after: $conns0/$conns1; host log since: $later"
+  # pairdeck serve restarts: the paired host comes back and is let in paired
+  # (started with the shared token, it signs in with that token). Not for
+  # 2026.4, whose node host ends on any close (see above).
+  # reconnected N: the host connected more than N times and is paired and online.
+  reconnected() { [ "$(jq -s --arg d "$NHID" 'map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|length' "$VW/d3-frames.jsonl")" -gt "$1" ] && paired_online "$NHID"; }
+  if ver_ge "$V" 2026.7.0; then
+    stop "$PD_PG"
+    start pd-serve-2 env -u OPENCLAW_GATEWAY_TOKEN -u OPENCLAW_GATEWAY_PORT \
+      "$PAIRDECK" serve --state-dir "$VW/pd-gw" --listen "127.0.0.1:$PD_PORT" --token-file "$TOKEN_FILE"
+    PD_PG=$LAST_PG
+    wait_port "$PD_PORT" 30 || true
+    local c2; c2=$(jq -s --arg d "$NHID" 'map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|length' "$VW/d3-frames.jsonl")
+    wait_for 90 reconnected "$c2" || true
+    runq R pds status --json
+    check "serve: after pairdeck serve restarts, the node host is back, paired and online" "$R" \
+      ".nodes|map(select(.nodeId==\"$NHID\"))[0] | .paired==true and .connected==true" "$R_ERR $(tail -5 "$VW/nh-a.log")"
+  fi
+  # The host restarted without the shared token (a paired node needs none):
+  # it signs in with the token pairdeck handed it in hello-ok
+  # (auth.deviceToken) and is let in.
+  stop "$NHPG"
+  local mark2; mark2=$(now_ms)
+  node_host "$name" nh-a nh-a2 notoken
+  NHPG=$LAST_PG
+  local c3; c3=$(jq -s --arg d "$NHID" 'map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|length' "$VW/d3-frames.jsonl")
+  wait_for 150 reconnected "$c3" || true
+  local W
+  W=$(jq -sc --arg d "$NHID" --argjson m "$mark2" '
+    (map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))) as $cs
+    | ($cs|map(.conn)) as $cids
+    | (map(select(.dir=="s2c" and .frame.type=="res" and .frame.ok==true and .frame.payload.type=="hello-ok" and (.conn as $c | $cids|index($c))))) as $hs
+    | ([ $hs[] | .frame.payload.auth.deviceToken? // empty ] | first) as $tok
+    | ([ $cs[] | select(.t > $m) ] | last) as $last
+    | { handed: ($tok != null),
+        signIn: ($last.frame.params.auth | if . == null then "none" elif (.deviceToken? // .token?) == $tok then "the issued token" elif .token? then "another token" else "other" end),
+        letIn: ([ $hs[] | select(.conn == $last.conn) ] | length == 1),
+        method: ([ $hs[] | select(.conn == $last.conn) | .frame.payload.auth.method? ] | first) }' "$VW/d3-frames.jsonl" 2>/dev/null || echo null)
+  check "serve: restarted without the shared token, the host signs in with the token pairdeck handed it in hello-ok, and is let in" "$W" \
+    '.handed==true and .signIn=="the issued token" and .letIn==true' "$(tail -5 "$VW/nh-a2.log")"
+  runq R pds status --json
+  check "serve: ... and nodes status shows it paired and online" "$R" \
+    ".nodes|map(select(.nodeId==\"$NHID\"))[0] | .paired==true and .connected==true" "$R_ERR"
+  case $V in
+    2026.4.*) ;; # its node host logs nothing on connect
+    *) expect "serve: the node host's own log: closed by the approval (1012), connected again; restarted: connected" \
+         "$(grep -q 'node host gateway closed (1012): pairing approved' "$VW/nh-a.log" && [ "$(grep -c 'node host gateway connected' "$VW/nh-a.log")" -ge 2 ] &&
+            grep -q 'node host gateway connected' "$VW/nh-a2.log" && lacks "$(cat "$VW/nh-a2.log")" "pairing required" "connect failed" && echo 0 || echo 1)" \
+         "$(tail -12 "$VW/nh-a.log"; echo ---; tail -8 "$VW/nh-a2.log")" ;;
+  esac
+  if [ "$BY" = console ]; then
+    pane=$(tmux -L "$TMUX_SOCK" capture-pane -p -t "$sess" 2>/dev/null || true)
+    printf '%s\n' "$pane" >"$VW/console-serve-2.txt"
+    grep -E "Approved|approved" "$VW/console-serve-2.txt" | head -2 | sed 's/^ *//; s/^/serve console flash: /' >>"$VW/console-notes.txt" || true
+  fi
+
+  # A rejection (one release): the request leaves the queue, the host is not
+  # let in as paired; kept on unpaired for a grace, then closed, it connects
+  # again and asks again (a new request), as it does with OpenClaw's gateway.
+  case $V in
+    2026.7.*)
+      local rname="NH $V rejected"
+      node_host "$rname" nh-r
+      wait_for 180 asked "$rname" || true
+      runq R pds pending --json
+      local RRID RHID
+      RRID=$(idof "$R" "$rname"); RHID=$(nodeof "$R" "$rname")
+      runq R pds reject "${RRID:-none}"
+      expect "serve: pairdeck nodes reject of a second node host's request (exit $R_RC)" "$( [ "$R_RC" = 0 ] && has "$R" "Rejected request $RRID" && echo 0 || echo 1)" "$R $R_ERR"
+      asked_again() { pds pending --json 2>/dev/null | jq -e --arg n "$RHID" --arg r "$RRID" 'map(select(.nodeId==$n and .requestId!=$r))|length==1' >/dev/null; }
+      wait_for 90 asked_again || true
+      runq R pds status --json
+      local SJ=$R
+      runq R pds pending --json
+      check "serve: the rejected node host is not paired, its request gone; reconnecting, it asked again (new request)" \
+        "$(jq -nc --argjson s "$(jsonpart "$SJ")" --argjson p "$(jsonpart "$R")" '{s:$s,p:$p}' 2>/dev/null || echo null)" \
+        "(.s.nodes|map(select(.nodeId==\"$RHID\" and .paired==true))|length==0) and (.p|map(select(.requestId==\"$RRID\"))|length==0) and (.p|map(select(.nodeId==\"$RHID\"))|length==1)" "$SJ"
+      local RW
+      RW=$(jq -sc --arg d "$RHID" '(map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d)|.conn)) as $cs
+        | { tokens: [ .[] | select(.dir=="s2c" and (.conn as $c | $cs|index($c)) and .frame.payload.auth.deviceToken? != null) ] | length,
+            closes: [ .[] | select(.dir=="s-close" and (.conn as $c | $cs|index($c))) | .reason ] }' "$VW/d3-frames.jsonl" 2>/dev/null || echo null)
+      check "serve: the rejected host was never handed a token; pairdeck closed its socket saying why" "$RW" \
+        '.tokens==0 and (.closes|length>=1) and (.closes|all(length>0))'
+      ;;
+  esac
+  if [ "$CONSOLE" = 1 ]; then
+    tmux -L "$TMUX_SOCK" send-keys -t "$sess" Escape
+    tmux -L "$TMUX_SOCK" send-keys -t "$sess" q
+    sleep 0.5
+    tmux -L "$TMUX_SOCK" kill-session -t "$sess" 2>/dev/null || true
+  fi
+  stop "$NHPG"
 }
 
 # =============================================================================
@@ -708,7 +957,7 @@ start_oc_gateway() {
     HOME="$GW/home" OPENCLAW_STATE_DIR="$GW/state" \
     OPENCLAW_SKIP_CHANNELS=1 OPENCLAW_DISABLE_BONJOUR=1 OPENCLAW_NO_RESPAWN=1 NO_COLOR=1 \
     OPENCLAW_SKIP_CRON=1 OPENCLAW_SKIP_GMAIL_WATCHER=1 OPENCLAW_SKIP_CANVAS_HOST=1 OPENCLAW_SKIP_BROWSER_CONTROL_SERVER=1 \
-    "$NODE" "$OPENCLAW_MJS" gateway run --bind loopback --port "$OC_PORT" --auth token --token "$TOKEN"
+    "$NODE" "$OPENCLAW_MJS" gateway run --bind loopback --port "$OC_PORT" --auth token # the token: openclaw.json (0600)
   OC_GW_PG=$LAST_PG
   wait_port "$OC_PORT" 180 || return 1
   # 2026.8+ answers "gateway starting" until it logs "[gateway] ready";
@@ -746,6 +995,12 @@ offers() {
     "$VW/d2-frames.jsonl" >/dev/null 2>&1
 }
 
+# served METHOD: pairdeck serve advertised METHOD in its hello-ok to the CLI.
+served() {
+  jq -se --arg m "$1" 'first(.[] | select(.dir=="s2c" and (.frame|type)=="object" and .frame.type=="res" and .frame.ok==true and (.frame.payload|type)=="object" and .frame.payload.type=="hello-ok")) | .frame.payload.features.methods | index($m) != null' \
+    "$VW/d1-frames.jsonl" >/dev/null 2>&1
+}
+
 # idof JSON NAME: the requestId of NAME's request in a pending list.
 idof() { printf '%s' "$1" | jq -r --arg n "$2" 'map(select(.displayName==$n))[0].requestId // empty' 2>/dev/null || true; }
 # nodeof JSON NAME: the nodeId of NAME in a pending list.
@@ -778,7 +1033,6 @@ client_direction() {
   start proxy2 "$NODE" "$WORK/wsproxy.cjs" "$PX_PORT" "ws://127.0.0.1:$OC_PORT" "$VW/d2-frames.jsonl"
   wait_port "$PX_PORT" 15 || { fail "client: recording proxy starts" "$(cat "$VW/proxy2.log")"; return; }
   URL=ws://127.0.0.1:$PX_PORT
-  OCU=(--url "ws://127.0.0.1:$OC_PORT" --token "$TOKEN")
   PDS=$VW/pd-cli
   mkdir -p "$PDS"
   # 2026.4's CLI keeps its device identity in a file pairdeck shares.
@@ -803,13 +1057,13 @@ client_direction() {
   # ---- seed: three requests (one with permissions where taken, one exec-class)
   local NA NB NC NE=""
   if [ $DEVMODEL = 0 ]; then
-    runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-a","displayName":"Alpha","platform":"linux","caps":["system"],"commands":["system.notify"]}' "${OCU[@]}"
+    runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-a","displayName":"Alpha","platform":"linux","caps":["system"],"commands":["system.notify"]}'
     [ "$R_RC" = 0 ] || { fail "client: seed a request with the peer's CLI" "$R $R_ERR"; return; }
-    runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-b","displayName":"Bravo","permissions":{"camera":true,"screen":false}}' "${OCU[@]}"
+    runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-b","displayName":"Bravo","permissions":{"camera":true,"screen":false}}'
     if [ "$R_RC" != 0 ] && has "$R_ERR$R" permissions; then # 2026.4 takes no permissions
-      runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-b","displayName":"Bravo"}' "${OCU[@]}"
+      runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-b","displayName":"Bravo"}'
     fi
-    runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-c","displayName":"Charlie","platform":"linux","caps":["system"],"commands":["system.run"]}' "${OCU[@]}"
+    runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-c","displayName":"Charlie","platform":"linux","caps":["system"],"commands":["system.run"]}'
     NA=ic-a NB=ic-b NC=ic-c
   else
     scripted_node Alpha system system.notify '{"camera":true,"screen":false}' || { fail "client: a scripted node connects" "$(cat "$VW/node-Alpha.log")"; return; }
@@ -864,14 +1118,14 @@ client_direction() {
   wait_for 20 snapshots || true
   local RW="" WPGN=""
   if [ $DEVMODEL = 0 ]; then
-    runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-w","displayName":"Watcher"}' "${OCU[@]}"
+    runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-w","displayName":"Watcher"}'
     RW=$(printf '%s' "$R" | jq -r '.request.requestId // empty' 2>/dev/null || true)
   else
     scripted_node Watcher "" "" && WPGN=$SN_PG
     wait_for 20 grep -q '"displayName":"Watcher"' "$VW/watch.log" || true
     RW=$(grep '"displayName":"Watcher"' "$VW/watch.log" | head -1 | jq -r '.payload.requestId // empty' 2>/dev/null || true)
   fi
-  runq R oc nodes reject "${RW:-none}" --json "${OCU[@]}"
+  runq R ocg nodes reject "${RW:-none}" --json
   wait_for 20 grep -q '"node.pair.resolved"' "$VW/watch.log" || true
   kill -INT -- "-$WPG" 2>/dev/null || true
   [ -n "$WPGN" ] && stop "$WPGN"
@@ -896,7 +1150,7 @@ client_direction() {
     check "client: nodes approve (exit $R_RC): the node token the release issued, shown once" "$R" \
       ".requestId==\"$RA\" and .node.nodeId==\"$NA\" and .kind==\"node\" and (.node.token|type==\"string\" and length>=32) and (has(\"noToken\")|not)" "$R_ERR"
     TA=$(printf '%s' "$R" | jq -r '.node.token // empty' 2>/dev/null || true)
-    runq R oc gateway call node.pair.verify --json --params "{\"nodeId\":\"$NA\",\"token\":\"${TA:-none}\"}" "${OCU[@]}"
+    runq R ocg gateway call node.pair.verify --json --params "{\"nodeId\":\"$NA\",\"token\":\"${TA:-none}\"}"
     check "client: the release verifies the token pairdeck's approve returned" "$R" '.ok==true' "$R_ERR"
     (umask 077 && printf '%s\n' "${TA:-none}" >"$VW/alpha.token")
     runq R pdverify --node Alpha --token-file "$VW/alpha.token"
@@ -916,7 +1170,7 @@ client_direction() {
     runq R pd approve "$RC" --json
     check "client: nodes approve --json of an exec-class request (needs operator.admin): noToken, every field" "$R" \
       ".requestId==\"$RC\" and .kind==\"node\" and .noToken==\"node-uses-device-token\" and (.node|has(\"token\")|not) and .node.clientId==\"node-host\"" "$R_ERR"
-    runq R oc nodes status --json "${OCU[@]}"
+    runq R ocg nodes status --json
     check "client: the release's own view: Alpha and Charlie approved" "$(jsonpart "$R")" \
       "(.nodes|map(select(.nodeId==\"$NA\" or .nodeId==\"$NC\"))|map(.approvalState)) == [\"approved\",\"approved\"]" "$R_ERR"
   fi
@@ -937,7 +1191,7 @@ client_direction() {
     runq R pd reject "${RF:-none}"
     expect "client: nodes reject of a device request says so" "$( [ "$R_RC" = 0 ] && has "$R" "Rejected device pairing request $RF" && echo 0 || echo 1)" "$R $R_ERR"
   fi
-  runq R oc nodes pending --json "${OCU[@]}"
+  runq R ocg nodes pending --json
   check "client: the release's own view: nothing pending after approve, approve, reject" "$(jsonpart "$R")" \
     '(if type=="array" then . else .pending end)|length==0' "$R_ERR"
 
@@ -946,11 +1200,11 @@ client_direction() {
   check "client: nodes rename --node <name> (exit $R_RC)" "$R" ".nodeId==\"$NA\" and .displayName==\"Living Room\"" "$R_ERR"
   runq R pd rename --node "$NA" --name "Kitchen" --json
   check "client: nodes rename --node <id>" "$R" ".nodeId==\"$NA\" and .displayName==\"Kitchen\"" "$R_ERR"
-  runq R oc nodes status --json "${OCU[@]}"
+  runq R ocg nodes status --json
   check "client: the release's own view shows the new name" "$(jsonpart "$R")" ".nodes|map(select(.nodeId==\"$NA\"))[0].displayName==\"Kitchen\"" "$R_ERR"
   local NG=""
   if [ $DEVMODEL = 0 ]; then
-    runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-g","displayName":"Golf","platform":"linux"}' "${OCU[@]}"
+    runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-g","displayName":"Golf","platform":"linux"}'
     NG=ic-g
   else
     scripted_node Golf system system.notify && NG=$SN_ID
@@ -1008,7 +1262,7 @@ client_direction() {
   if offers node.pair.remove; then
     runq R pd remove --node Kitchen --json
     check "client: nodes remove --node <name> (exit $R_RC)" "$R" ".nodeId==\"$NA\"" "$R_ERR"
-    runq R oc nodes status --json "${OCU[@]}"
+    runq R ocg nodes status --json
     check "client: the release's own view: the removed node's commands are gone" "$(jsonpart "$R")" \
       "(.nodes|map(select(.nodeId==\"$NA\" and .approvalState==\"approved\" and (.caps|length>0)))|length==0)" "$R_ERR"
   else
@@ -1058,7 +1312,7 @@ console_expiry_checks() {
     '.[$id] = {requestId:$id, nodeId:"ic-old", displayName:"Old Timer", platform:"linux", silent:false, ts:$ts}
      | .[$ref] = {requestId:$ref, nodeId:"ic-ref", displayName:"Refresher", platform:"linux", silent:false, ts:$ts}' \
     "$PEND" >"$PEND.tmp" && mv "$PEND.tmp" "$PEND"
-  runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-new","displayName":"Newcomer","platform":"linux"}' "${OCU[@]}"
+  runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-new","displayName":"Newcomer","platform":"linux"}'
   local NEW_ID; NEW_ID=$(printf '%s' "$R" | jq -r '.request.requestId // empty' 2>/dev/null || true)
   local EXPIRES_AT=$(( TS + 300000 ))
 
@@ -1087,7 +1341,7 @@ console_expiry_checks() {
   # The node behind "Refresher" asks again: the peer keeps the requestId,
   # restarts its 5 minutes (ts) and sends no event, so only a re-list can
   # tell the console.
-  runq R oc gateway call node.pair.request --json --params '{"nodeId":"ic-ref","displayName":"Refresher"}' "${OCU[@]}"
+  runq R ocg gateway call node.pair.request --json --params '{"nodeId":"ic-ref","displayName":"Refresher"}'
   local REFRESHED=0
   printf '%s' "$R" | jq -e ".created==false and .request.requestId==\"$REF_ID\"" >/dev/null 2>&1 && REFRESHED=1
   check "console: (setup) the peer refreshes a request silently, same requestId, created=false" "$R" \
@@ -1215,7 +1469,7 @@ console_approve_checks() {
       OPENCLAW_GATEWAY_TOKEN="$TOKEN" OPENCLAW_SKIP_CHANNELS=1 OPENCLAW_DISABLE_BONJOUR=1 NO_COLOR=1 \
       "$NODE" "$OPENCLAW_MJS" node run --host 127.0.0.1 --port "$OC_PORT" --display-name "$name"
   else
-    runq R oc gateway call node.pair.request --json --params "{\"nodeId\":\"ic-pick\",\"displayName\":\"$name\",\"platform\":\"linux\"}" "${OCU[@]}"
+    runq R ocg gateway call node.pair.request --json --params "{\"nodeId\":\"ic-pick\",\"displayName\":\"$name\",\"platform\":\"linux\"}"
   fi
   wait_for 150 bash -c "tmux -L '$TMUX_SOCK' capture-pane -p -t '$sess' 2>/dev/null | grep -q '$name'" || true
   pane=$(tmux -L "$TMUX_SOCK" capture-pane -p -t "$sess" 2>/dev/null || true)
@@ -1234,19 +1488,19 @@ console_approve_checks() {
   tmux -L "$TMUX_SOCK" capture-pane -p -t "$sess" >"$VW/console-approve-flash.txt" 2>/dev/null || true
   if [ $DEVMODEL = 1 ]; then
     approved_on_gateway() {
-      oc nodes status --json "${OCU[@]}" 2>/dev/null | sed -n '/^[[{]/,$p' |
+      ocg nodes status --json 2>/dev/null | sed -n '/^[[{]/,$p' |
         jq -e --arg n "$name" '.nodes|map(select(.displayName==$n and .approvalState=="approved"))|length==1' >/dev/null
     }
   else
     approved_on_gateway() {
-      oc nodes status --json "${OCU[@]}" 2>/dev/null | sed -n '/^[[{]/,$p' |
+      ocg nodes status --json 2>/dev/null | sed -n '/^[[{]/,$p' |
         jq -e '.nodes|map(select(.nodeId=="ic-pick" and .paired==true))|length==1' >/dev/null
     }
   fi
   wait_for 90 approved_on_gateway || true
   pane=$(tmux -L "$TMUX_SOCK" capture-pane -p -t "$sess" 2>/dev/null || true)
   printf '%s\n' "$pane" >"$VW/console-approve-2.txt"
-  runq R oc nodes status --json "${OCU[@]}"
+  runq R ocg nodes status --json
   if [ $DEVMODEL = 1 ]; then
     check "console: one key approved it: the release's node.list (openclaw nodes status) shows the node host approved and connected" "$(jsonpart "$R")" \
       ".nodes|map(select(.displayName==\"$name\"))[0] | .approvalState==\"approved\" and .connected==true and (.commands|length>0)" "$R_ERR
@@ -1275,10 +1529,7 @@ for v in "${VERSIONS[@]}"; do
   setup_version "$v"
   case $DIRECTION in
     serve|all)
-      case $v in
-        2026.4.*) serve_direction ;;
-        *) [ "$DIRECTION" = serve ] && echo "interop: [$v] serve direction: protocol-4 clients are not yet served by pairdeck; skipped" ;;
-      esac ;;
+      serve_direction ;;
   esac
   stop_all
   case $DIRECTION in client|all) client_direction ;; esac
