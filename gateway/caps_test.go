@@ -107,7 +107,12 @@ func TestUnpairedNodesLeaveWhenTheyHaveNoRequest(t *testing.T) {
 		o.cfg.UnpairedGrace = grace
 	})
 	op := h.operator()
-	idle := h.node(newIdentity(t, "idle"), "")
+	// Every node gets a request filed at connect, unless one cannot be
+	// filed: a blocked node has no reason to stay, and is told why.
+	idleID := newIdentity(t, "idle")
+	op.ok(protocol.MethodBlockAdd, protocol.BlockParams{NodeID: idleID.nodeID()}, nil)
+	start := time.Now()
+	idle := h.node(idleID, "")
 	waitingID := newIdentity(t, "waiting")
 	waiting := h.node(waitingID, "")
 	var req protocol.PairRequestResult
@@ -116,9 +121,8 @@ func TestUnpairedNodesLeaveWhenTheyHaveNoRequest(t *testing.T) {
 	expiring := h.node(expiringID, "")
 	expiring.ok(protocol.MethodPairRequest, nil, nil)
 
-	start := time.Now()
-	if got := idle.closed(); got != websocket.StatusPolicyViolation {
-		t.Fatalf("idle unpaired node: close %d, want 1008", got)
+	if ce := idle.closeError(); ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "blocked") {
+		t.Fatalf("idle unpaired node: close %d %q, want 1008 saying it is blocked", ce.Code, ce.Reason)
 	}
 	if took := time.Since(start); took < grace/2 {
 		t.Fatalf("closed after %s, before its grace", took)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pairdeck/pairdeck/protocol"
@@ -28,9 +29,27 @@ type session struct {
 	actor    store.Actor
 	local    bool
 	// authMethod is how the connection was let in, as hello-ok's
-	// auth.method says it: "token" (the shared secret), "device-token"
-	// (a node's token), "none" (an unpaired node).
+	// auth.method says it (protocol.AuthMethod*).
 	authMethod string
+	// issued is a node token handed over in hello-ok (auth.deviceToken),
+	// of the approval of request approved.
+	issued   string
+	approved protocol.PendingRequest
+	// permissions are what a node declared at connect.
+	permissions protocol.Permissions
+
+	// An unpaired node gets a request filed for it at connect (hostRequest),
+	// as OpenClaw's gateways do: their node hosts never ask themselves.
+	// filed names that request; fileErr says why none could be filed.
+	// asked is set once the node calls node.pair.request itself.
+	filed        string
+	filedCreated bool // the filing at connect created the request
+	fileErr      *protocol.Error
+	asked        atomic.Bool
+	// asksItself marks pairdeck's own node client, which asks at once
+	// with its whole request (silent, setup code): nothing is filed for
+	// it at connect.
+	asksItself bool
 }
 
 func (s *session) isNode() bool { return s.role == protocol.RoleNode }

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -67,6 +66,11 @@ func (g *Gateway) admit(c *wsConn, nonce string, typ websocket.MessageType, data
 	if ref == nil {
 		ref = g.settle(c, sess)
 	}
+	if ref == nil && sess.isNode() && !sess.paired && !sess.asksItself {
+		if g.hostRequest(c, sess); sess.paired {
+			ref = g.settle(c, sess) // approved at once by a rule
+		}
+	}
 	if ref != nil {
 		c.logger().Info("connect refused", "reason", ref.err.Reason(), "msg", ref.err.Message, "heldFor", ref.delay)
 		if ref.delay > 0 && !g.hold(ref.delay) {
@@ -84,7 +88,7 @@ func (g *Gateway) admit(c *wsConn, nonce string, typ websocket.MessageType, data
 	if sess.isNode() && !sess.paired {
 		c.watchUnpaired()
 	}
-	hello := protocol.OKResponse(id, g.hello(sess, ""))
+	hello := protocol.OKResponse(id, g.hello(sess, sess.issued))
 	g.join(c.sub, func() { c.push(outFrame{res: hello}) })
 	c.greeted = true
 	c.logger().Info("connected", "role", sess.role, "client", sess.client.ID, "node", sess.nodeID, "paired", sess.paired)
@@ -254,26 +258,50 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 	sess.nodeID = strings.ToLower(p.Device.ID)
 	sess.actor.DeviceID = sess.nodeID
 	sess.scopes = []string{}
-	sess.authMethod = "none"
-	if token == "" {
-		return sess, nil // unpaired: it may only ask to pair
+	sess.authMethod = protocol.AuthMethodNone
+	sess.asksItself = strings.HasPrefix(p.UserAgent, pairdeckNodeAgent)
+	if len(p.Permissions) > 0 {
+		_ = json.Unmarshal(p.Permissions, &sess.permissions) // keeps the booleans, never fails
 	}
-	if _, ok := g.store.Verify(sess.nodeID, token); !ok {
+	// A node's token comes in auth.token (pairdeck's nodes, OpenClaw
+	// 2026.4/2026.7 hosts) or auth.deviceToken (OpenClaw hosts); auth.token
+	// may instead be the gateway's shared token (hosts started with
+	// OPENCLAW_GATEWAY_TOKEN), which is never taken for a node's token.
+	var auth protocol.ConnectAuth
+	if p.Auth != nil {
+		auth = *p.Auth
+	}
+	shared := token != "" && sameSecret(token, g.cfg.OperatorToken)
+	var tokens []string
+	if token != "" && !shared {
+		tokens = append(tokens, token)
+	}
+	if auth.DeviceToken != "" && auth.DeviceToken != token {
+		tokens = append(tokens, auth.DeviceToken)
+	}
+	for _, t := range tokens {
+		if _, ok := g.store.Verify(sess.nodeID, t); ok {
+			g.pickups.drop(sess.nodeID) // it has its token
+			g.pairedIn(c, sess, protocol.AuthMethodDeviceToken)
+			return sess, nil
+		}
+	}
+	if len(tokens) > 0 {
 		r := refuse(websocket.StatusPolicyViolation, protocol.CodeNotPaired, protocol.ReasonTokenInvalid,
-			"node %s is not paired with this token: reconnect without auth.token and call node.pair.request to pair again", sess.nodeID)
+			"node %s is not paired with this token: reconnect without a token and call node.pair.request to pair again (an OpenClaw node host: clear its stored device token)", sess.nodeID)
 		g.tokenRefused(c, sess, r)
 		return nil, r
 	}
-	sess.paired = true
-	sess.authMethod = "device-token"
-	ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
-	defer cancel()
-	if err := g.store.MarkConnected(ctx, sess.nodeID); err != nil {
-		// The node proved its token; a missing lastConnectedAtMs is not a
-		// reason to turn it away.
-		c.logger().Warn("record lastConnectedAtMs", "node", sess.nodeID, "err", err)
+	if g.takeToken(c, sess) {
+		return sess, nil // approved while it was away: hello-ok hands the token over
 	}
-	return sess, nil
+	if shared {
+		if _, ok := g.store.PairedNode(sess.nodeID); ok {
+			g.pairedIn(c, sess, protocol.AuthMethodToken)
+			return sess, nil
+		}
+	}
+	return sess, nil // unpaired: its request is filed before hello-ok (hostRequest)
 }
 
 // tokenRefused counts a wrong token against the client's network and

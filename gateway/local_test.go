@@ -115,7 +115,8 @@ func TestLocalOperatorMatchesTheWire(t *testing.T) {
 	if ev := decodeAs[protocol.ResolvedEvent](t, n.event(protocol.EventPairResolved).Payload); ev.Token != appr.Node.Token {
 		t.Fatalf("node got %+v", ev)
 	}
-	nextEvent(t, lo) // requested
+	nextEvent(t, lo) // requested, filed at connect
+	nextEvent(t, lo) // requested, the node's own ask
 	resolved := decodeAs[protocol.ResolvedEvent](t, nextEvent(t, lo).Payload)
 	if resolved.Actor != "console (operator)" || resolved.Token != "" {
 		t.Fatalf("local operator's resolved event: %+v", resolved)

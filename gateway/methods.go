@@ -18,7 +18,9 @@ import (
 type methodSpec struct {
 	scope   string // operator scope required
 	nodeMay bool   // a node may call it, for itself only
-	run     func(g *Gateway, ctx context.Context, s *session, params json.RawMessage) (any, *protocol.Error)
+	// nodeOnly: only a paired node may call it (a node host's reports).
+	nodeOnly bool
+	run      func(g *Gateway, ctx context.Context, s *session, params json.RawMessage) (any, *protocol.Error)
 }
 
 // methods is the one table both WebSocket sessions and LocalOperators go
@@ -40,6 +42,12 @@ var methods = map[string]methodSpec{
 	protocol.MethodBlockList:       {scope: protocol.ScopePairing, run: (*Gateway).blockList},
 	protocol.MethodPairAutoApprove: {scope: protocol.ScopePairing, run: (*Gateway).pairAutoApprove},
 	protocol.MethodHistoryList:     {scope: protocol.ScopeRead, run: (*Gateway).historyList},
+
+	protocol.MethodNodeDescribe:        {scope: protocol.ScopeRead, run: (*Gateway).nodeDescribe},
+	protocol.MethodNodeEvent:           {nodeOnly: true, run: (*Gateway).nodeEvent},
+	protocol.MethodNodeRunnerInventory: {nodeOnly: true, run: nodeReport(protocol.MethodNodeRunnerInventory)},
+	protocol.MethodNodeSkills:          {nodeOnly: true, run: nodeReport(protocol.MethodNodeSkills)},
+	protocol.MethodNodePluginTools:     {nodeOnly: true, run: nodeReport(protocol.MethodNodePluginTools)},
 }
 
 // answer answers one post-handshake frame with the frame to send. A result
@@ -121,12 +129,16 @@ func (g *Gateway) dispatch(ctx context.Context, s *session, method string, param
 	if !ok {
 		return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnknownMethod, "unknown method: %s", method)
 	}
-	if s.isNode() {
-		if !spec.nodeMay {
-			return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole,
-				"%s is for operators: a node may only call node.pair.request for itself", method)
-		}
-	} else if !protocol.HasScope(s.scopes, spec.scope) {
+	switch {
+	case s.isNode() && spec.nodeOnly && !s.paired:
+		return nil, g.notPairedYet(s, method)
+	case s.isNode() && !spec.nodeMay && !spec.nodeOnly:
+		return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole,
+			"%s is for operators: a node may only call node.pair.request for itself", method)
+	case !s.isNode() && spec.nodeOnly:
+		return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole,
+			"%s is for nodes: a node host reports with it", method)
+	case !s.isNode() && !protocol.HasScope(s.scopes, spec.scope):
 		return nil, missingScope(spec.scope)
 	}
 	res, perr := spec.run(g, ctx, s, params)
@@ -181,8 +193,23 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 	if e := decode(m, raw, &p); e != nil {
 		return nil, e
 	}
+	// A node's first ask after its request was filed at connect is for
+	// that same request: it is not counted against its rate twice, and
+	// the node is told it created it.
+	fromConnect := false
 	if s.isNode() {
-		done, e := g.nodeOwnRequest(s, &p)
+		first := !s.asked.Swap(true)
+		if first {
+			if res, ok := g.approvedBeforeAsking(ctx, s, p); ok {
+				return res, nil
+			}
+		}
+		fromConnect = first && s.filed != ""
+		if fromConnect && p.Silent == nil {
+			no := false
+			p.Silent = &no // what the node asks for, not what was filed for it
+		}
+		done, e := g.nodeOwnRequest(s, &p, fromConnect)
 		if e != nil {
 			return nil, e
 		}
@@ -190,27 +217,11 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 	} else if e := required(m, "nodeId", &p.NodeID); e != nil {
 		return nil, e
 	}
-
-	// The block list is checked as the store applies the request, so a
-	// block that lands while the request is on its way (after a node's own
-	// early check) still keeps it out of the queue; and the request is
-	// announced in commit order, so concurrent requests share a write.
-	req, created, err := g.store.RequestWith(ctx, s.actor, p,
-		func(nodeID string) error {
-			if e := g.refuseBlocked(nodeID, p.RemoteIP); e != nil {
-				return e
-			}
-			return nil
-		},
-		func(req protocol.PendingRequest, _ bool) {
-			g.fan.broadcast(toPairing, protocol.EventPairRequested, g.decorate(req))
-		})
-	if err != nil {
-		return nil, g.storeError(err, p.NodeID)
+	req, created, e := g.fileRequest(ctx, s, p)
+	if e != nil {
+		return nil, e
 	}
-	req = g.decorate(req)
-	g.pokeExpiry()
-	g.log.Info("pairing requested", "node", req.NodeID, "request", req.RequestID, "created", created, "by", s.actor.String())
+	res := protocol.PairRequestResult{Status: "pending", Request: req, Created: created || (fromConnect && s.filedCreated && req.RequestID == s.filed)}
 	if s.isNode() {
 		// After the answer, so the node learns its request id before the
 		// decision that may follow at once.
@@ -222,14 +233,40 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 	} else if created {
 		g.notify(req)
 	}
-	return protocol.PairRequestResult{Status: "pending", Request: req, Created: created}, nil
+	return res, nil
+}
+
+// fileRequest files a pairing request and announces it to the pairing
+// operators. The block list is checked as the store applies the request,
+// so a block that lands while the request is on its way (after a node's
+// own early check) still keeps it out of the queue; and the request is
+// announced in commit order, so concurrent requests share a write.
+func (g *Gateway) fileRequest(ctx context.Context, s *session, p protocol.PairRequestParams) (protocol.PendingRequest, bool, *protocol.Error) {
+	req, created, err := g.store.RequestWith(ctx, s.actor, p,
+		func(nodeID string) error {
+			if e := g.refuseBlocked(nodeID, p.RemoteIP); e != nil {
+				return e
+			}
+			return nil
+		},
+		func(req protocol.PendingRequest, _ bool) {
+			g.fan.broadcast(toPairing, protocol.EventPairRequested, g.decorate(req))
+		})
+	if err != nil {
+		return protocol.PendingRequest{}, false, g.storeError(err, p.NodeID)
+	}
+	req = g.decorate(req)
+	g.pokeExpiry()
+	g.log.Info("pairing requested", "node", req.NodeID, "request", req.RequestID, "created", created, "by", s.actor.String())
+	return req, created, nil
 }
 
 // nodeOwnRequest applies the rules for a node asking to pair: only for
 // itself, from its own address, while pairing is on, within its network's
-// share of the queue and its rate limit. Metadata it leaves out is taken
-// from its connect params. Call done once the store has answered.
-func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) (done func(), _ *protocol.Error) {
+// share of the queue and its rate limit (unless free: a request already
+// counted). Metadata it leaves out is taken from its connect params. Call
+// done once the store has answered.
+func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams, free bool) (done func(), _ *protocol.Error) {
 	switch {
 	case p.NodeID == "" || strings.EqualFold(p.NodeID, s.nodeID):
 		p.NodeID = s.nodeID
@@ -255,10 +292,13 @@ func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams) (don
 	if !ok {
 		return nil, g.shareFull(s.prefix, holders)
 	}
-	if ok, wait := g.requestLimit.take(s.prefix); !ok {
-		done()
-		return nil, rateLimited(wait, "too many pairing requests from %s", networkName(s.remoteIP, s.prefix))
+	if !free {
+		if ok, wait := g.requestLimit.take(s.prefix); !ok {
+			done()
+			return nil, rateLimited(wait, "too many pairing requests from %s", networkName(s.remoteIP, s.prefix))
+		}
 	}
+
 	p.RemoteIP = s.remoteIP
 	// What the node declared at connect fills what its request leaves out;
 	// commands declared at connect count for the approval scopes.
@@ -444,7 +484,9 @@ func (g *Gateway) pairRemove(ctx context.Context, s *session, raw json.RawMessag
 		}
 		return nil, g.storeError(err, p.NodeID)
 	}
-	// A removed node must pair again: drop whatever sockets it has.
+	// A removed node must pair again: drop whatever sockets it has, and
+	// a token it has not taken yet.
+	g.pickups.drop(p.NodeID)
 	for _, sub := range g.fan.nodeSockets(p.NodeID) {
 		if sub.kick != nil {
 			sub.kick(int(statusNodeRemoved), "node removed")
@@ -482,6 +524,11 @@ func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (
 	if e := decode(protocol.MethodNodeList, raw, &p); e != nil {
 		return nil, e
 	}
+	return g.listNodes(), nil
+}
+
+// listNodes is node.list's result: paired nodes and those that only ask.
+func (g *Gateway) listNodes() protocol.NodeListResult {
 	live := g.fan.connected()
 	byID := make(map[string]*protocol.NodeInfo)
 	var nodes []*protocol.NodeInfo
@@ -523,7 +570,7 @@ func (g *Gateway) nodeList(_ context.Context, _ *session, raw json.RawMessage) (
 		}
 		res.Nodes = append(res.Nodes, *n)
 	}
-	return res, nil
+	return res
 }
 
 // sortedNode is a node.list entry with its sort keys, worked out once

@@ -331,6 +331,7 @@ func (g *Gateway) announceApproval(req protocol.PendingRequest, node protocol.Pa
 	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
 	ev.Actor, ev.Token = "", node.Token
 	written, queued = g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
+	g.handOver(req, node.Token)
 	g.nodeResolved(req.NodeID)
 	return written, queued
 }

@@ -41,6 +41,8 @@ type Gateway struct {
 	authLimit    *limiter // failed token checks, per prefix
 	// refusedTokens aggregates wrong tokens for the audit log.
 	refusedTokens tokenAudit
+	// pickups hold approved nodes' tokens until they take them (nodehost.go).
+	pickups tokenPickups
 	// shares caps the pending requests each network's nodes may hold.
 	shares *pendingShares
 

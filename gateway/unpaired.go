@@ -60,7 +60,11 @@ func (c *wsConn) checkUnpaired() {
 		return
 	}
 	c.logger().Info("closing an unpaired node's socket: it has no pending request of its own", "node", c.sub.sess.nodeID, "grace", grace)
-	c.requestClose(websocket.StatusPolicyViolation, "no pairing request", true)
+	reason := "no pairing request"
+	if e := c.sub.sess.fileErr; e != nil && !c.sub.sess.asked.Load() {
+		reason = closeReason(e.Message) // why none was filed at connect
+	}
+	c.requestClose(websocket.StatusPolicyViolation, reason, true)
 }
 
 // nodeResolved tells nodeID's unpaired sockets that its request was

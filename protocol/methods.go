@@ -21,6 +21,7 @@ var Methods = []string{
 	MethodPairVerify, MethodPairRemove, MethodNodeRename, MethodNodeList,
 	MethodPairingGet, MethodPairingSet, MethodBlockAdd, MethodBlockRemove,
 	MethodBlockList, MethodPairAutoApprove, MethodHistoryList,
+	MethodNodeDescribe, MethodNodeEvent, MethodNodeRunnerInventory, MethodNodeSkills, MethodNodePluginTools,
 }
 
 // Roles.
