@@ -6,7 +6,7 @@
 # packages; installed here when missing and running as root).
 #
 #   scripts/screenshots.sh            every picture
-#   scripts/screenshots.sh ssh …      only the named groups (main, narrow, ssh)
+#   scripts/screenshots.sh ssh …      only the named groups (main, narrow, codes, ssh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,6 +110,44 @@ sleep 8
 keys narrow g
 shot narrow narrow
 keys narrow q
+fi
+
+# Setup codes and reasons: the Codes view, a new code shown once with its QR
+# code, and the reason input of a rejection. Needs a gateway that serves
+# setup codes and keeps reasons (the embedded one, once it does: skipped,
+# saying so, before that).
+if want codes; then
+start codes 100 52 --every 3s --nodes 4 --ttl 120s
+sleep 8
+keys codes BTab
+if ! tmux capture-pane -p -t codes | grep -q '\[Codes'; then
+  echo "skipped codes: the demo's gateway serves no setup codes" >&2
+else
+  keys codes n
+  keys codes Tab Tab
+  tmux send-keys -t codes -l 'kitchen-*'
+  sleep 0.3
+  keys codes Tab
+  tmux send-keys -t codes -l 'linux'
+  sleep 0.3
+  keys codes Tab Tab Tab
+  tmux send-keys -t codes -l 'kitchen displays'
+  sleep 0.6
+  shot codes code-form
+  keys codes Enter
+  sleep 1
+  shot codes code-qr
+  keys codes Escape
+  shot codes codes
+  keys codes Tab
+  sleep 4
+  keys codes g r
+  tmux send-keys -t codes -l 'not one of ours'
+  sleep 0.6
+  shot codes reason
+  keys codes Escape
+fi
+keys codes q
 fi
 
 # The console over SSH: the demo's gateway serves it, and ssh opens it in a
