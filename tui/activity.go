@@ -26,6 +26,9 @@ const (
 	actPairingOn
 	actPairingOff
 	actHeld // a silent request left for the operator: the check failed
+	// A setup code created or revoked (name is "code <id>").
+	actCodeCreated
+	actCodeRevoked
 )
 
 func (k activityKind) label() string {
@@ -50,6 +53,10 @@ func (k activityKind) label() string {
 		return glyphPairingOff + " pair off"
 	case actHeld:
 		return glyphHeld + " held"
+	case actCodeCreated:
+		return glyphRequested + " new code"
+	case actCodeRevoked:
+		return glyphRejected + " revoked"
 	default:
 		return glyphRemoved + " removed"
 	}
@@ -73,6 +80,8 @@ func (k activityKind) style(st *styles.Styles) styles.Style {
 		return st.Approved
 	case actHeld:
 		return st.Expiring
+	case actCodeCreated:
+		return st.Requested
 	default:
 		return st.Removed
 	}

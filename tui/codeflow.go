@@ -39,6 +39,7 @@ func (m *Model) updateCodes(msg tea.Msg) (cmd tea.Cmd, handled bool) {
 		m.log.Info("code created", "id", msg.res.Code.ID)
 		m.codeForm = nil
 		m.codes.Upsert(msg.res.Code)
+		m.logOnce(codeHappening(false, msg.res.Code.ID), codeEntry(false, msg.res.Code, m.self(), now))
 		m.codes.list.Select(msg.res.Code.ID)
 		m.codeSecret = newCodeSecret(msg.res)
 		m.openPage(pageCode)
@@ -62,6 +63,9 @@ func (m *Model) updateCodes(msg tea.Msg) (cmd tea.Cmd, handled bool) {
 			return m.refresh(), true
 		}
 		m.codes.Upsert(msg.res.Code)
+		if msg.res.Revoked {
+			m.logOnce(codeHappening(true, msg.id), codeEntry(true, msg.res.Code, m.self(), now))
+		}
 		text := glyphRejected + " Revoked code " + msg.id + ": no node can use it now."
 		if !msg.res.Revoked {
 			text = "Code " + msg.id + " was revoked already."

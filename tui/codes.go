@@ -356,6 +356,27 @@ func (v *codesView) View(c viewCtx, st *styles.Styles) string {
 		})
 }
 
+// codeEntry is a code created or revoked, as Activity shows it.
+func codeEntry(revoked bool, c protocol.SetupCode, actor string, at time.Time) activityEntry {
+	e := activityEntry{at: at, kind: actCodeCreated, name: "code " + c.ID, actor: actor,
+		note: usesText(c.MaxUses) + ", " + scopeText(c.Scope)}
+	if revoked {
+		e.kind, e.note = actCodeRevoked, fmt.Sprintf("used %d of %d", c.Uses, c.MaxUses)
+	}
+	if c.Note != "" {
+		e.note += "; " + c.Note
+	}
+	return e
+}
+
+// codeHappening is a code created or revoked, logged once.
+func codeHappening(revoked bool, id string) happening {
+	if revoked {
+		return happening{kind: hapCode, id: id, detail: "revoked"}
+	}
+	return happening{kind: hapCode, id: id, detail: "created"}
+}
+
 // usesText is "1 use" / "3 uses".
 func usesText(n int) string {
 	if n == 1 {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -461,5 +462,39 @@ func TestFlowCreateShowOnceAndRevokeACode(t *testing.T) {
 	m := s.final(t)
 	if m.codeSecret != nil {
 		t.Error("the secret is still held")
+	}
+}
+
+// Activity logs codes created and revoked — live, from history, and this
+// console's own — once each.
+func TestActivityLogsCodes(t *testing.T) {
+	m, clk := codesModel(t, 140, 24)
+	c := someCodes()[0]
+	m = step(t, m, event(protocol.EventCodeCreated, protocol.CodeEvent{Code: c, Actor: "cli alice@laptop", TS: clk.Now().UnixMilli()}))
+	c.RevokedAtMs = clk.Now().UnixMilli()
+	m = step(t, m, codeRevokedMsg{id: c.ID, res: protocol.CodeRevokeResult{Code: c, Revoked: true}})
+	m = step(t, m, event(protocol.EventCodeRevoked, protocol.CodeEvent{Code: c, Actor: "console", TS: clk.Now().UnixMilli()}))
+	m = press(t, m, "tab", "tab", "tab") // Codes → Pending → Paired → Activity
+	var lines []string
+	for _, l := range strings.Split(frameOf(m), "\n") {
+		if strings.Contains(l, "  code c7k2m9q4r  ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("activity lines for the code: %q\n%s", lines, frameOf(m))
+	}
+	if !strings.Contains(lines[0], "✗ revoked") || !strings.Contains(lines[0], "used 0 of 1; kitchen displays") {
+		t.Errorf("revoked: %q", lines[0])
+	}
+	if !strings.Contains(lines[1], "+ new code") || !strings.Contains(lines[1], "cli alice@laptop") ||
+		!strings.Contains(lines[1], "1 use, name kitchen-* · linux; kitchen displays") {
+		t.Errorf("created: %q", lines[1])
+	}
+	// From history: the store's audit line.
+	e, ok := historyEntry(protocol.HistoryEvent{Action: "code.created", TS: t0.UnixMilli(), Actor: protocol.Actor{Kind: protocol.ActorCLI},
+		Fields: map[string]json.RawMessage{"code": json.RawMessage(`{"id":"cfleet001","prefix":"9RTW","scope":{"allowExec":true},"maxUses":10,"uses":0,"expiresAtMs":1}`)}})
+	if !ok || e.kind != actCodeCreated || e.name != "code cfleet001" || e.note != "10 uses, exec allowed" {
+		t.Errorf("history entry %+v %v", e, ok)
 	}
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -323,6 +324,14 @@ func historyEntry(ev protocol.HistoryEvent) (activityEntry, bool) {
 	case "unblocked":
 		e.kind = actUnblocked
 		e.note = fmt.Sprintf("refused %s while blocked", plural(int(ev.Attempts), "time", "times"))
+	case "code.created", "code.revoked":
+		// The code's public part, as the store logs it.
+		var c protocol.SetupCode
+		if raw, ok := ev.Fields["code"]; !ok || json.Unmarshal(raw, &c) != nil || c.ID == "" {
+			return e, false
+		}
+		e = codeEntry(ev.Action == "code.revoked", c, ev.Actor.String(), msTime(ev.TS))
+		e.cursor = ev.Cursor
 	case "pairing-on", "pairing-off":
 		on := ev.Action == "pairing-on"
 		e.kind, e.nodeID, e.name = actPairingOff, "", ""
@@ -344,7 +353,7 @@ func (e activityEntry) ident() string {
 	switch {
 	case e.requestKeyed():
 		return strconv.Itoa(int(e.kind)) + "\x00" + e.requestID
-	case e.kind == actRenamed:
+	case e.kind == actRenamed, e.kind == actCodeCreated, e.kind == actCodeRevoked:
 		return strconv.Itoa(int(e.kind)) + "\x00" + e.nodeID + "\x00" + e.name
 	}
 	return strconv.Itoa(int(e.kind)) + "\x00" + e.nodeID

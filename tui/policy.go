@@ -165,6 +165,11 @@ func (m *Model) applyPolicyEvent(ev *protocol.Event) (cmd tea.Cmd, handled bool)
 			return m.refresh(), true
 		}
 		m.codes.Upsert(ce.Code)
+		if ev.Event != protocol.EventCodeUsed {
+			// A use is the approval it made: Activity has it already.
+			revoked := ev.Event == protocol.EventCodeRevoked
+			m.logOnce(codeHappening(revoked, ce.Code.ID), codeEntry(revoked, ce.Code, ce.Actor, orNow(msTime(ce.TS), now)))
+		}
 		return nil, true
 
 	case protocol.EventBlockRefused:

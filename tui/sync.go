@@ -58,6 +58,7 @@ const (
 	hapBlocked
 	hapUnblocked
 	hapPairing // detail "on" or "off"
+	hapCode    // a setup code created or revoked: by code id, detail the action
 )
 
 func decided(requestID string) happening { return happening{kind: hapDecided, id: requestID} }
