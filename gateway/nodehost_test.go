@@ -174,7 +174,7 @@ func TestOpenClawNodeHostWithoutAnyToken(t *testing.T) {
 	op.ok(protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: req.RequestID}, nil)
 	host.closeError()
 	op.ok(protocol.MethodPairRemove, protocol.NodeIDParams{NodeID: nodeID}, nil)
-	host, res = h.hostConnect(t, rc, "2026.9.6", key, nil)
+	_, res = h.hostConnect(t, rc, "2026.9.6", key, nil)
 	if _, auth := helloAuth(t, res.Payload); !res.OK || auth.DeviceToken != "" || auth.Method != protocol.AuthMethodNone {
 		t.Fatalf("a removed node was handed a token: %v %+v", res.Error, auth)
 	}
