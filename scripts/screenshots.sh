@@ -136,9 +136,9 @@ else
   shot codes code-form
   keys codes Enter
   sleep 1
-  shot codes code-qr
-  keys codes Escape
   shot codes codes
+  keys codes Escape
+  shot codes codes-list
   keys codes Tab
   sleep 4
   keys codes g r
