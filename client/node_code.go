@@ -30,8 +30,11 @@ type CodeRefusedError struct {
 
 func (e *CodeRefusedError) Error() string {
 	msg := strings.TrimPrefix(e.Err.Message, "unauthorized: ")
-	return fmt.Sprintf("gateway at %s refused the setup code: %s; ask an operator for a new code (`pairdeck codes create`)",
-		e.URL, protocol.Printable(msg))
+	next := "ask an operator for a new code (`pairdeck codes create`)"
+	if e.Reason == detailBootstrapTokenInvalid {
+		next = "ask an operator for a new one" // an OpenClaw gateway's code
+	}
+	return fmt.Sprintf("gateway at %s refused the setup code: %s; %s", e.URL, protocol.Printable(msg), next)
 }
 
 func (e *CodeRefusedError) Unwrap() []error { return []error{ErrCodeRefused, e.Err} }

@@ -187,7 +187,8 @@ func TestPairWithACodeOnOpenClaw(t *testing.T) {
 			return json.RawMessage(`{"code":"INVALID_REQUEST","message":"unauthorized: setup code invalid, expired, revoked, or already used (create a new code; review ` + "`openclaw devices list`" + `)","details":{"code":"AUTH_BOOTSTRAP_TOKEN_INVALID","authReason":"bootstrap_token_invalid","canRetryWithDeviceToken":false,"recommendedNextStep":"review_auth_configuration"}}`)
 		})
 		_, err := Pair(testCtx(t), Config{URL: f.URL, Identity: mustIdentity(t), Backoff: fastBackoff}, protocol.PairRequestParams{Code: testCode})
-		if !errors.Is(err, ErrCodeRefused) || !strings.Contains(err.Error(), "already used") || strings.Contains(err.Error(), "unauthorized:") {
+		if !errors.Is(err, ErrCodeRefused) || !strings.Contains(err.Error(), "already used") || strings.Contains(err.Error(), "unauthorized:") ||
+			strings.Contains(err.Error(), "pairdeck codes create") {
 			t.Errorf("err = %v, want the gateway's reason for refusing the code", err)
 		}
 	})
