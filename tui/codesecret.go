@@ -98,7 +98,9 @@ func (s *codeSecret) lines(st *styles.Styles, w int, gatewayURL string, now time
 		span(left), msTime(c.ExpiresAtMs).In(now.Location()).Format("15:04:05"), usesText(c.MaxUses), scopeText(c.Scope)))...)
 	lines = append(lines, "")
 	lines = append(lines, wrap("On the node, run this and paste the setup link (or the code) when it asks:")...)
-	for _, l := range commandLines(nodeCommand(s.res, gatewayURL), max(w-4, 10)) {
+	// The scope's name comes from the gateway: escaped like everything
+	// else from it.
+	for _, l := range commandLines(protocol.Printable(nodeCommand(s.res, gatewayURL)), max(w-4, 10)) {
 		lines = append(lines, "    "+st.Command.Render(l))
 	}
 	if s.res.SetupLink == "" {

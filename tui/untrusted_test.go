@@ -69,11 +69,17 @@ func untrustedFrames(t testing.TB, s string, profile colorprofile.Profile) map[s
 				BlockedAtMs: t0.UnixMilli(), Attempts: 3}},
 		},
 	}
+	code := protocol.SetupCode{ID: s, Prefix: s, Note: s, CreatedBy: s, RevokedBy: s, MaxUses: 2,
+		Scope:       protocol.CodeScope{Name: s, Platforms: []string{s}, CIDRs: []string{s}},
+		CreatedAtMs: t0.UnixMilli(), ExpiresAtMs: t0.Add(time.Hour).UnixMilli(), UsedBy: []string{s}}
+	list.codes, list.codesAsked = []protocol.SetupCode{code}, true
 	frames := map[string]string{}
 	draw := func(name string, m Model) { frames[name] = m.View().Content }
 
 	build := func(w, h int) Model {
 		m := New(nil, Options{Now: clk.Now, Theme: "dark", ColorProfile: profile, Endpoint: s, Remote: true})
+		// A gateway with everything: reasons and setup codes too.
+		m.features.not[FeatureReasons], m.features.not[FeatureCodes] = nil, nil
 		m = step(t, m, windowSize(w, h))
 		m = step(t, m, list)
 		clk.Advance(time.Second)
@@ -112,7 +118,9 @@ func untrustedFrames(t testing.TB, s string, profile colorprofile.Profile) map[s
 	for _, ev := range []tea.Msg{
 		event(protocol.EventPairRequested, pend("r4")),
 		event(protocol.EventNodeRenamed, protocol.RenamedEvent{NodeID: paired.NodeID, DisplayName: s, TS: t0.UnixMilli(), Actor: s}),
-		event(protocol.EventBlockAdded, protocol.BlockEvent{Node: protocol.BlockedNode{NodeID: "blk2-" + s, DisplayName: s, BlockedBy: s}, TS: t0.UnixMilli(), Actor: s}),
+		event(protocol.EventBlockAdded, protocol.BlockEvent{Node: protocol.BlockedNode{NodeID: "blk2-" + s, DisplayName: s, BlockedBy: s, Reason: s}, TS: t0.UnixMilli(), Actor: s}),
+		event(protocol.EventPairResolved, protocol.ResolvedEvent{RequestID: "r4" + s, NodeID: s + "r4", Decision: protocol.DecisionRejected, TS: t0.UnixMilli(), Actor: s, Reason: s}),
+		event(protocol.EventCodeCreated, protocol.CodeEvent{Code: code, TS: t0.UnixMilli(), Actor: s}),
 		event(protocol.EventPairingChanged, protocol.PairingChangedEvent{Enabled: false, TS: t0.UnixMilli(), Actor: s}),
 		event(protocol.EventShutdown, protocol.ShutdownEvent{Reason: s}),
 	} {
@@ -127,6 +135,16 @@ func untrustedFrames(t testing.TB, s string, profile colorprofile.Profile) map[s
 	draw("activity", m)
 	draw("activity filtered", press(t, typeText(t, press(t, m, "/"), "e"), "enter"))
 	draw("blocked", press(t, m, "tab"))
+	m = press(t, m, "tab", "tab")
+	draw("codes", m)
+	draw("code detail", press(t, m, "enter"))
+	draw("revoke dialog", press(t, m, "x"))
+	m = step(t, m, codeCreatedMsg{res: protocol.CodeCreateResult{Code: code, Secret: s, SetupLink: s}})
+	draw("code shown once", m)
+	draw("code shown once 60×15", step(t, m, windowSize(60, 15)))
+
+	m = build(80, 24)
+	draw("reason input", press(t, m, "r"))
 	return frames
 }
 
