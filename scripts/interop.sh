@@ -9,10 +9,13 @@
 #       refusals; `pairdeck node pair` / `node connect` pairing with it; the
 #       console in tmux (attach, see the queue, approve with one key; on
 #       2026.8+ a real `openclaw node run` node host approved that way)
-#   serve direction (OpenClaw CLI -> `pairdeck serve`), for 2026.4.12 (protocol
-#       3): nodes pending/approve/reject/status/rename/list and gateway call
-#       node.pair.request, and the frames against that release's schemas.
-#       (Protocol-4 clients against pairdeck serve: not yet served.)
+#   serve direction (OpenClaw -> `pairdeck serve`), for every version: the
+#       release's CLI (protocol 3 on 2026.4, 4 later): nodes pending/approve/
+#       reject/status/rename/list/describe/remove, devices list (one line),
+#       gateway call node.pair.request, the frames; real `openclaw node run`
+#       node hosts: request at connect, console row, approved (console key
+#       or CLI), back paired with their token, a rejection (2026.7.35); on
+#       2026.8+ a setup link from `pairdeck codes create` (once served)
 #
 # Opt-in, not part of CI: a version not installed yet is installed with npm
 # into ${PAIRDECK_INTEROP_CACHE:-$HOME/.cache/pairdeck-interop}/peer-VERSION
@@ -49,7 +52,7 @@ while [ $# -gt 0 ]; do
     --direction=*) DIRECTION=${1#*=}; shift ;;
     --no-console) CONSOLE=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "interop: unknown option $1 (see --help)" >&2; exit 2 ;;
     *)
       [[ $1 =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "interop: $1 is not an OpenClaw version such as 2026.9.6" >&2; exit 2; }
@@ -936,6 +939,120 @@ $(tail -8 "$VW/nh-a.log")$gone"
     tmux -L "$TMUX_SOCK" kill-session -t "$sess" 2>/dev/null || true
   fi
   stop "$NHPG"
+  serve_setup_codes
+}
+
+# Setup codes (2026.8+ node hosts read oc-pair:// links): `pairdeck codes
+# create --allow-exec` prints a link; a real node host given it in a 0600
+# file (`openclaw connect --target-file`, which reads and deletes it: the
+# secret never in argv) is approved by the code (audit: "code <id>") and
+# comes back with its device token; a second host with the same used-up
+# single-use link is not let in; a code without --allow-exec leaves a
+# default host (it declares system.run) in the normal queue.
+serve_setup_codes() {
+  local NH_PORT=${PORTS[4]}
+  ver_ge "$V" 2026.8.0 || return 0
+  if ! served pairdeck.codes.create; then
+    printf 'NOTE [%s] setup codes: pairdeck serve does not offer pairdeck.codes.create yet; skipped\n' "$V"
+    return 0
+  fi
+  log "serve direction: setup codes, a real OpenClaw $V node host given an oc-pair:// link"
+  pdc() { env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_TOKEN -u OPENCLAW_STATE_DIR NO_COLOR=1 \
+    timeout 60 "$PAIRDECK" codes "$@" --state-dir "$VW/pd-cli-s" --url "ws://127.0.0.1:$PD_PORT" --token-file "$TOKEN_FILE"; }
+  # connect_host NAME DIR LINKFILE: `openclaw connect --target-file` as a node.
+  connect_host() {
+    mkdir -p "$VW/$2/state" "$VW/$2/home"
+    start "$2" env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_PASSWORD -u OPENCLAW_GATEWAY_TOKEN HOME="$VW/$2/home" OPENCLAW_STATE_DIR="$VW/$2/state" \
+      OPENCLAW_SKIP_CHANNELS=1 OPENCLAW_DISABLE_BONJOUR=1 NO_COLOR=1 \
+      "$NODE" "$OPENCLAW_MJS" connect --target-file "$3" --display-name "$1"
+  }
+  # idname NAME: the node id a host named NAME connected with (recorded frames).
+  idname() { jq -r --arg n "$1" 'select(.dir=="c2s" and .frame.method=="connect" and .frame.params.client.displayName==$n) | .frame.params.device.id' "$VW/d3-frames.jsonl" 2>/dev/null | head -1; }
+  named_online() { pds status --json 2>/dev/null | jq -e --arg n "$1" '.nodes|map(select(.displayName==$n and .paired==true and .connected==true))|length==1' >/dev/null; }
+  seen() { [ -n "$(idname "$1")" ]; }
+
+  runq R pdc create --allow-exec --note interop --json --link-url "ws://127.0.0.1:$NH_PORT"
+  local CJ=$R CID LINK
+  CID=$(jq -r '.code.id // empty' <<<"$CJ" 2>/dev/null || true)
+  LINK=$(jq -r '.setupLink // empty' <<<"$CJ" 2>/dev/null || true)
+  local DEC
+  DEC=$("$NODE" -e 'const l=process.argv[1]||"";const m=/^oc-pair:\/\/([A-Za-z0-9_-]+)$/.exec(l);if(!m){console.log("null");process.exit(0)}
+    const p=JSON.parse(Buffer.from(m[1],"base64url").toString("utf8"));console.log(JSON.stringify({url:p.url,token:typeof p.bootstrapToken==="string"&&p.bootstrapToken.length>0,exp:p.expiresAtMs,keys:Object.keys(p).sort()}))' "$LINK" 2>/dev/null || echo null)
+  check "serve: codes create --allow-exec prints an oc-pair:// setup link: {url, bootstrapToken, expiresAtMs} for the node's way in (exit $R_RC)" "$DEC" \
+    ".url==\"ws://127.0.0.1:$NH_PORT\" and .token==true and (.exp|type==\"number\") and .keys==[\"bootstrapToken\",\"expiresAtMs\",\"url\"]" "$R_ERR"
+  [ -n "$LINK" ] || return 0
+
+  # 1. the host with the link in a 0600 file
+  local F1=$VW/link-1
+  (umask 077 && printf '%s\n' "$LINK" >"$F1")
+  local n1="NH code one"
+  connect_host "$n1" nc-1 "$F1"
+  local C1PG=$LAST_PG
+  wait_for 150 named_online "$n1" || true
+  local N1; N1=$(idname "$n1")
+  runq R pds status --json
+  check "serve: the host given the link (openclaw connect --target-file) is approved by the code, paired and online, nobody approving" "$R" \
+    ".nodes|map(select(.displayName==\"$n1\"))[0] | .paired==true and .connected==true" "$R_ERR $(tail -6 "$VW/nc-1.log")"
+  expect "serve: openclaw connect removed the link file" "$( [ ! -e "$F1" ] && echo 0 || echo 1)"
+  runq R pds history --json --limit 0
+  check "serve: the approval's actor is the code (code $CID)" "$(jsonpart "$R")" \
+    "[.events[]|select(.nodeId==\"$N1\" and .action==\"approved\")]|length==1 and (.[0].by==\"code $CID\")" "$R_ERR"
+  local H1
+  H1=$(jq -sc --arg d "$N1" '(map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|first) as $c
+    | {auth:($c.frame.params.auth|keys), hello:(map(select(.conn==$c.conn and .dir=="s2c" and .frame.payload.type?=="hello-ok"))|first|.frame.payload.auth|{method,hasToken:(.deviceToken!=null)})}' "$VW/d3-frames.jsonl" 2>/dev/null || echo null)
+  check "serve: on the wire: connect with auth.bootstrapToken only, hello-ok hands it a device token" "$H1" \
+    '.auth==["bootstrapToken"] and .hello.hasToken==true' "$H1"
+  # comes back with its device token (plain `openclaw node run`: its saved gateway, its token)
+  stop "$C1PG"
+  local c0; c0=$(jq -s --arg d "$N1" 'map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|length' "$VW/d3-frames.jsonl")
+  mkdir -p "$VW/nc-1/state"
+  start nc-1b env -u OPENCLAW_GATEWAY_URL -u OPENCLAW_GATEWAY_PASSWORD -u OPENCLAW_GATEWAY_TOKEN HOME="$VW/nc-1/home" OPENCLAW_STATE_DIR="$VW/nc-1/state" \
+    OPENCLAW_SKIP_CHANNELS=1 OPENCLAW_DISABLE_BONJOUR=1 NO_COLOR=1 "$NODE" "$OPENCLAW_MJS" node run --display-name "$n1"
+  C1PG=$LAST_PG
+  back() { [ "$(jq -s --arg d "$N1" 'map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|length' "$VW/d3-frames.jsonl")" -gt "$c0" ] && named_online "$n1"; }
+  wait_for 150 back || true
+  local H2
+  H2=$(jq -sc --arg d "$N1" '(map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d))|last) as $c
+    | {auth:($c.frame.params.auth|keys), ok:(map(select(.conn==$c.conn and .dir=="s2c" and .frame.payload.type?=="hello-ok"))|length==1)}' "$VW/d3-frames.jsonl" 2>/dev/null || echo null)
+  check "serve: restarted (openclaw node run, no link, no token given), it signs in with its device token and is let in" "$H2" \
+    '.auth==["deviceToken"] and .ok==true' "$H2 $(tail -5 "$VW/nc-1b.log")"
+  stop "$C1PG"
+
+  # 2. a second host with the same, used-up single-use link
+  local F2=$VW/link-2 n2="NH code two"
+  (umask 077 && printf '%s\n' "$LINK" >"$F2")
+  connect_host "$n2" nc-2 "$F2"
+  local C2PG=$LAST_PG
+  wait_for 120 seen "$n2" || true
+  local N2; N2=$(idname "$n2")
+  refused_or_queued() { asked "$n2" || grep -qiE 'setup code|already used|invalid' "$VW/nc-2.log"; }
+  wait_for 60 refused_or_queued || true
+  runq R pds status --json
+  local SJ2=$R
+  runq R pds pending --json
+  local how2="refused"; asked "$n2" && how2="queued"
+  check "serve: a second host with the same used-up single-use link is not let in ($how2)" \
+    "$(jq -nc --argjson s "$(jsonpart "$SJ2")" --argjson p "$(jsonpart "$R")" --arg how "$how2" '{s:$s,p:$p,how:$how}' 2>/dev/null || echo null)" \
+    "(.s.nodes|map(select(.displayName==\"$n2\" and .paired==true))|length==0) and (.how==\"refused\" or (.p|map(select(.displayName==\"$n2\"))|length==1))" \
+    "$(tail -6 "$VW/nc-2.log")"
+  printf '     used-up link: %s; host says: %s\n' "$how2" "$(grep -iE 'setup code|pairing required|invalid|refused' "$VW/nc-2.log" | tail -1 | cut -c1-200)"
+  stop "$C2PG"
+
+  # 3. a code without --allow-exec: a default host declares system.run
+  runq R pdc create --note interop-noexec --json --link-url "ws://127.0.0.1:$NH_PORT"
+  local LINK3; LINK3=$(jq -r '.setupLink // empty' <<<"$R" 2>/dev/null || true)
+  local F3=$VW/link-3 n3="NH code three"
+  (umask 077 && printf '%s\n' "$LINK3" >"$F3")
+  connect_host "$n3" nc-3 "$F3"
+  local C3PG=$LAST_PG
+  wait_for 150 asked "$n3" || true
+  runq R pds pending --json
+  check "serve: a code without --allow-exec leaves a host declaring system.run in the normal queue" "$R" \
+    "map(select(.displayName==\"$n3\"))|length==1" "$R_ERR $(tail -6 "$VW/nc-3.log")"
+  runq R pds status --json
+  check "serve: ... not paired" "$R" ".nodes|map(select(.displayName==\"$n3\" and .paired==true))|length==0" "$R_ERR"
+  stop "$C3PG"
+  [ -n "$N2" ] || true
 }
 
 # =============================================================================
