@@ -63,7 +63,7 @@ func TestOneActorEverywhere(t *testing.T) {
 			t.Errorf("Activity, read from history: %q does not say %q", row, cli)
 		}
 	}
-	c.press("\t\t") // Blocked, then back to Pending
+	c.press("\t\t\t") // Blocked, Codes, then back to Pending
 
 	delta := e.pair("delta")
 	c.waitText(" delta ")

@@ -35,6 +35,10 @@ var (
 	// DefaultFailedAuthRate allows 10 wrong tokens at once and one more
 	// every 6 s before wrong tokens are slowed down (FailedAuthDelay).
 	DefaultFailedAuthRate = Rate{Burst: 10, Every: 6 * time.Second}
+	// DefaultFailedCodeRate allows 10 unknown setup codes at once and one
+	// more a minute: a typo or two, never a search of the code space
+	// (100 bits).
+	DefaultFailedCodeRate = Rate{Burst: 10, Every: time.Minute}
 )
 
 const (
@@ -115,6 +119,18 @@ type Config struct {
 	// FailedAuthDelay holds back the answer to a wrong token once its
 	// network's budget is spent; negative: no delay.
 	FailedAuthDelay time.Duration
+	// FailedCodeRate is the budget of setup codes the gateway does not
+	// know, per network prefix; once it is spent, requests with a code
+	// from there are refused (RATE_LIMITED, with when to retry) before the
+	// code is looked at. Requests without a code are not affected.
+	FailedCodeRate Rate
+
+	// PublicURL is the gateway URL nodes reach it at (ws:// or wss://), for
+	// the setup links of pairdeck.codes.create when the listener's own
+	// address will not do (0.0.0.0, a TLS proxy in front). Empty: the
+	// listener's address when nodes can reach it over plain ws://
+	// (loopback, private, link-local, CGNAT), else no link.
+	PublicURL string
 	// MaxPendingPerPrefix caps the pending requests nodes of one network
 	// prefix may have waiting (their own requests; operators' are not
 	// counted); over it a node's request is refused with QUEUE_FULL.
@@ -235,6 +251,16 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FailedAuthDelay == 0 {
 		c.FailedAuthDelay = DefaultFailedAuthDelay
+	}
+	if c.FailedCodeRate == (Rate{}) {
+		c.FailedCodeRate = DefaultFailedCodeRate
+	}
+	if c.PublicURL != "" {
+		u, err := checkPublicURL(c.PublicURL)
+		if err != nil {
+			return c, fmt.Errorf("gateway: public URL: %w", err)
+		}
+		c.PublicURL = u
 	}
 	if c.MaxPendingPerPrefix == 0 {
 		c.MaxPendingPerPrefix = DefaultMaxPendingPerPrefix

@@ -50,6 +50,9 @@ type session struct {
 	// with its whole request (silent, setup code): nothing is filed for
 	// it at connect.
 	asksItself bool
+	// bootstrap is a setup code presented at connect (auth.bootstrapToken),
+	// kept only until it is redeemed before hello-ok.
+	bootstrap string
 }
 
 func (s *session) isNode() bool { return s.role == protocol.RoleNode }

@@ -66,7 +66,11 @@ func (g *Gateway) admit(c *wsConn, nonce string, typ websocket.MessageType, data
 	if ref == nil {
 		ref = g.settle(c, sess)
 	}
-	if ref == nil && sess.isNode() && !sess.paired && !sess.asksItself {
+	switch {
+	case ref != nil || !sess.isNode() || sess.paired:
+	case sess.bootstrap != "":
+		ref = g.redeemAtConnect(c, sess)
+	case !sess.asksItself:
 		if g.hostRequest(c, sess); sess.paired {
 			ref = g.settle(c, sess) // approved at once by a rule
 		}
@@ -294,6 +298,10 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 	}
 	if g.takeToken(c, sess) {
 		return sess, nil // approved while it was away: hello-ok hands the token over
+	}
+	if auth.BootstrapToken != "" {
+		sess.bootstrap = auth.BootstrapToken // a setup code: redeemed before hello-ok
+		return sess, nil
 	}
 	if shared {
 		if _, ok := g.store.PairedNode(sess.nodeID); ok {

@@ -58,6 +58,7 @@ type harness struct {
 	srv      *httptest.Server
 	url      string
 	clock    *fakeClock // nil: real time
+	stopOnce sync.Once
 }
 
 type harnessOpts struct {
@@ -66,8 +67,9 @@ type harnessOpts struct {
 	clock    *fakeClock
 	wrap     func(pairingStore) pairingStore
 	noServer bool
-	viaServe bool // serve with Gateway.Serve on a real listener (connection caps apply)
-	smallBuf bool // tiny socket buffers, so a client that does not read stalls its writer fast
+	viaServe bool   // serve with Gateway.Serve on a real listener (connection caps apply)
+	smallBuf bool   // tiny socket buffers, so a client that does not read stalls its writer fast
+	stateDir string // "": a fresh one
 }
 
 func newHarness(t testing.TB, opts ...func(*harnessOpts)) *harness {
@@ -78,7 +80,10 @@ func newHarness(t testing.TB, opts ...func(*harnessOpts)) *harness {
 	for _, f := range opts {
 		f(&o)
 	}
-	h := &harness{t: t, stateDir: t.TempDir(), clock: o.clock}
+	h := &harness{t: t, stateDir: o.stateDir, clock: o.clock}
+	if h.stateDir == "" {
+		h.stateDir = t.TempDir()
+	}
 	o.storeOpt.StateDir = h.stateDir
 	if o.clock != nil {
 		o.storeOpt.Now = o.clock.Now
@@ -131,18 +136,24 @@ func newHarness(t testing.TB, opts ...func(*harnessOpts)) *harness {
 		h.srv.Start()
 		h.url = "ws" + strings.TrimPrefix(h.srv.URL, "http")
 	}
-	t.Cleanup(func() {
+	t.Cleanup(h.stop)
+	return h
+}
+
+// stop shuts the gateway down and closes its store (a restart opens a new
+// harness on the same state dir).
+func (h *harness) stop() {
+	h.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 		defer cancel()
-		if err := g.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
+		if err := h.g.Shutdown(ctx); err != nil {
+			h.t.Errorf("shutdown: %v", err)
 		}
 		if h.srv != nil {
 			h.srv.Close()
 		}
-		st.Close()
+		h.st.Close()
 	})
-	return h
 }
 
 // smallBufListener shrinks the server side's send buffer.

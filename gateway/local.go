@@ -246,3 +246,35 @@ func (lo *LocalOperator) Blocked(ctx context.Context) (protocol.BlockListResult,
 func (lo *LocalOperator) AutoApprove(ctx context.Context, requestID, rule string) (protocol.ApproveResult, error) {
 	return call[protocol.ApproveResult](ctx, lo, protocol.MethodPairAutoApprove, protocol.AutoApproveParams{RequestID: requestID, Rule: rule})
 }
+
+// ApproveWith is node.pair.approve with the operator's reason.
+func (lo *LocalOperator) ApproveWith(ctx context.Context, p protocol.RequestIDParams) (protocol.ApproveResult, error) {
+	return call[protocol.ApproveResult](ctx, lo, protocol.MethodPairApprove, p)
+}
+
+// RejectWith is node.pair.reject with the operator's reason.
+func (lo *LocalOperator) RejectWith(ctx context.Context, p protocol.RequestIDParams) (protocol.RejectResult, error) {
+	return call[protocol.RejectResult](ctx, lo, protocol.MethodPairReject, p)
+}
+
+// BlockWith is pairdeck.block.add with the operator's reason.
+func (lo *LocalOperator) BlockWith(ctx context.Context, p protocol.BlockParams) (protocol.BlockResult, error) {
+	return call[protocol.BlockResult](ctx, lo, protocol.MethodBlockAdd, p)
+}
+
+// CreateCode is pairdeck.codes.create: the result holds the secret, the
+// one time it is shown.
+func (lo *LocalOperator) CreateCode(ctx context.Context, p protocol.CodeCreateParams) (protocol.CodeCreateResult, error) {
+	return call[protocol.CodeCreateResult](ctx, lo, protocol.MethodCodesCreate, p)
+}
+
+// ListCodes is pairdeck.codes.list: never a secret.
+func (lo *LocalOperator) ListCodes(ctx context.Context, all bool) ([]protocol.SetupCode, error) {
+	r, err := call[protocol.CodeListResult](ctx, lo, protocol.MethodCodesList, protocol.CodeListParams{All: all})
+	return r.Codes, err
+}
+
+// RevokeCode is pairdeck.codes.revoke.
+func (lo *LocalOperator) RevokeCode(ctx context.Context, p protocol.CodeRevokeParams) (protocol.CodeRevokeResult, error) {
+	return call[protocol.CodeRevokeResult](ctx, lo, protocol.MethodCodesRevoke, p)
+}

@@ -43,6 +43,10 @@ var methods = map[string]methodSpec{
 	protocol.MethodPairAutoApprove: {scope: protocol.ScopePairing, run: (*Gateway).pairAutoApprove},
 	protocol.MethodHistoryList:     {scope: protocol.ScopeRead, run: (*Gateway).historyList},
 
+	protocol.MethodCodesCreate: {scope: protocol.ScopePairing, run: (*Gateway).codesCreate},
+	protocol.MethodCodesList:   {scope: protocol.ScopePairing, run: (*Gateway).codesList},
+	protocol.MethodCodesRevoke: {scope: protocol.ScopePairing, run: (*Gateway).codesRevoke},
+
 	protocol.MethodNodeDescribe:        {scope: protocol.ScopeRead, run: (*Gateway).nodeDescribe},
 	protocol.MethodNodeEvent:           {nodeOnly: true, run: (*Gateway).nodeEvent},
 	protocol.MethodNodeRunnerInventory: {nodeOnly: true, run: nodeReport(protocol.MethodNodeRunnerInventory)},
@@ -217,6 +221,12 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 	} else if e := required(m, "nodeId", &p.NodeID); e != nil {
 		return nil, e
 	}
+	if p.Code != "" {
+		if !s.isNode() {
+			return nil, protocol.InvalidParams(m, "property 'code' is a node's own: a node presents its setup code when it asks for itself")
+		}
+		return g.requestWithCode(ctx, s, p)
+	}
 	req, created, e := g.fileRequest(ctx, s, p)
 	if e != nil {
 		return nil, e
@@ -373,7 +383,10 @@ func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessa
 	if e := required(m, "requestId", &p.RequestID); e != nil {
 		return nil, e
 	}
-	return g.approve(ctx, s, s.actor, p.RequestID, nil)
+	if err := protocol.CheckReason("reason", p.Reason); err != nil {
+		return nil, protocol.InvalidField(m, err)
+	}
+	return g.approve(ctx, s, s.actor, p.RequestID, p.Reason, nil)
 }
 
 // approve is an operator's approval, recorded as actor. check, when set,
@@ -381,10 +394,10 @@ func (g *Gateway) pairApprove(ctx context.Context, s *session, raw json.RawMessa
 // scopes and check are tested against the request as the store applies
 // the approval, so a refresh that declares exec-class commands cannot slip
 // in between the check and the approval.
-func (g *Gateway) approve(ctx context.Context, s *session, actor store.Actor, requestID string, check func(protocol.PendingRequest) *protocol.Error) (any, *protocol.Error) {
+func (g *Gateway) approve(ctx context.Context, s *session, actor store.Actor, requestID, reason string, check func(protocol.PendingRequest) *protocol.Error) (any, *protocol.Error) {
 	var written chan struct{}
 	var queued int
-	node, req, err := g.store.ApproveWith(ctx, actor, requestID,
+	node, req, err := g.store.ApproveWithReason(ctx, actor, requestID, reason,
 		func(pending protocol.PendingRequest) error {
 			if miss := protocol.MissingScope(s.scopes, protocol.RequiredApproveScopes(pending.Commands)); miss != "" {
 				return missingScope(miss)
@@ -397,7 +410,7 @@ func (g *Gateway) approve(ctx context.Context, s *session, actor store.Actor, re
 			return nil
 		},
 		func(node protocol.PairedNode, req protocol.PendingRequest) {
-			written, queued = g.announceApproval(req, node, actor)
+			written, queued = g.announceApproval(req, node, actor, reason)
 		})
 	g.pokeExpiry() // the store sweeps overdue requests on every change
 	if err != nil {
@@ -432,8 +445,11 @@ func (g *Gateway) pairReject(ctx context.Context, s *session, raw json.RawMessag
 	if e := required(m, "requestId", &p.RequestID); e != nil {
 		return nil, e
 	}
-	req, err := g.store.RejectWith(ctx, s.actor, p.RequestID, func(req protocol.PendingRequest) {
-		g.announceRejection(req, s.actor)
+	if err := protocol.CheckReason("reason", p.Reason); err != nil {
+		return nil, protocol.InvalidField(m, err)
+	}
+	req, err := g.store.RejectWithReason(ctx, s.actor, p.RequestID, p.Reason, func(req protocol.PendingRequest) {
+		g.announceRejection(req, s.actor, p.Reason)
 	})
 	g.pokeExpiry()
 	if err != nil {

@@ -172,6 +172,11 @@ func (r *raceStore) ApproveWith(ctx context.Context, a store.Actor, id string, c
 	return r.pairingStore.ApproveWith(ctx, a, id, check, then)
 }
 
+func (r *raceStore) ApproveWithReason(ctx context.Context, a store.Actor, id, reason string, check func(protocol.PendingRequest) error, then func(protocol.PairedNode, protocol.PendingRequest)) (protocol.PairedNode, protocol.PendingRequest, error) {
+	r.once.Do(r.before)
+	return r.pairingStore.ApproveWithReason(ctx, a, id, reason, check, then)
+}
+
 // A block that lands after a request passed the early check still keeps
 // it out of the queue: the store checks the block list as it applies it.
 func TestBlockLandingMidRequestKeepsItOut(t *testing.T) {

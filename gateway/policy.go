@@ -164,6 +164,9 @@ func (g *Gateway) blockAdd(ctx context.Context, s *session, raw json.RawMessage)
 	if e := required(m, "nodeId", &p.NodeID); e != nil {
 		return nil, e
 	}
+	if err := protocol.CheckReason("reason", p.Reason); err != nil {
+		return nil, protocol.InvalidField(m, err)
+	}
 	id := policy.ID(p.NodeID)
 	name := strings.TrimSpace(p.DisplayName)
 
@@ -177,20 +180,24 @@ func (g *Gateway) blockAdd(ctx context.Context, s *session, raw json.RawMessage)
 			name = n.DisplayName
 		}
 	}
-	b, created, err := g.access.Block(id, name, s.actor.String(), g.cfg.Now())
+	b, created, err := g.access.BlockWithReason(id, name, s.actor.String(), p.Reason, g.cfg.Now())
 	if err != nil {
 		g.orderMu.Unlock()
 		return nil, saveFailed("the block list", err)
 	}
 	if created {
-		g.audit(ctx, s.actor, "blocked", map[string]any{"nodeId": id, "displayName": b.DisplayName})
+		fields := map[string]any{"nodeId": id, "displayName": b.DisplayName}
+		if p.Reason != "" {
+			fields["reason"] = p.Reason
+		}
+		g.audit(ctx, s.actor, "blocked", fields)
 	}
 	res := protocol.BlockResult{Node: b, Created: created}
 	// A blocked node's waiting request goes with the block: rejected by
 	// whoever blocked it, like any rejection.
 	if hasPending {
-		req, err := g.store.RejectWith(ctx, s.actor, pending.RequestID, func(req protocol.PendingRequest) {
-			g.announceRejection(req, s.actor)
+		req, err := g.store.RejectWithReason(ctx, s.actor, pending.RequestID, p.Reason, func(req protocol.PendingRequest) {
+			g.announceRejection(req, s.actor, p.Reason)
 		})
 		if err == nil {
 			res.RejectedRequestID = req.RequestID
@@ -288,7 +295,7 @@ func (g *Gateway) autoApprove(ctx context.Context, req protocol.PendingRequest) 
 				return nil
 			},
 			func(node protocol.PairedNode, approved protocol.PendingRequest) {
-				g.announceApproval(approved, node, store.Actor{Rule: rule.Name})
+				g.announceApproval(approved, node, store.Actor{Rule: rule.Name}, "")
 			})
 		g.pokeExpiry()
 		switch {
@@ -315,10 +322,10 @@ var errNoRuleMatches = errors.New("no auto-approval rule matches the request any
 
 // announceRejection tells the pairing operators and the node's sockets.
 // Call it from a store hook, so it goes out in commit order.
-func (g *Gateway) announceRejection(req protocol.PendingRequest, actor store.Actor) {
-	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionRejected, TS: g.nowMs(), Actor: actor.String()}
+func (g *Gateway) announceRejection(req protocol.PendingRequest, actor store.Actor, reason string) {
+	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionRejected, TS: g.nowMs(), Actor: actor.String(), Reason: reason}
 	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
-	ev.Actor = ""
+	ev.Actor, ev.Reason = "", "" // the operator's word stays with operators
 	g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
 	g.nodeResolved(req.NodeID)
 }
@@ -326,10 +333,10 @@ func (g *Gateway) announceRejection(req protocol.PendingRequest, actor store.Act
 // announceApproval tells the pairing operators and hands the token to the
 // node's sockets. Call it from a store hook, so it goes out in commit
 // order.
-func (g *Gateway) announceApproval(req protocol.PendingRequest, node protocol.PairedNode, actor store.Actor) (written chan struct{}, queued int) {
-	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: actor.String()}
+func (g *Gateway) announceApproval(req protocol.PendingRequest, node protocol.PairedNode, actor store.Actor, reason string) (written chan struct{}, queued int) {
+	ev := protocol.ResolvedEvent{RequestID: req.RequestID, NodeID: req.NodeID, Decision: protocol.DecisionApproved, TS: g.nowMs(), Actor: actor.String(), Reason: reason}
 	g.fan.broadcast(toPairing, protocol.EventPairResolved, ev)
-	ev.Actor, ev.Token = "", node.Token
+	ev.Actor, ev.Reason, ev.Token = "", "", node.Token
 	written, queued = g.fan.toNode(req.NodeID, protocol.EventPairResolved, ev)
 	g.handOver(req, node.Token)
 	g.nodeResolved(req.NodeID)
@@ -356,7 +363,7 @@ func (g *Gateway) pairAutoApprove(ctx context.Context, s *session, raw json.RawM
 	}
 	actor := s.actor
 	actor.Rule = p.Rule
-	return g.approve(ctx, s, actor, p.RequestID, func(req protocol.PendingRequest) *protocol.Error {
+	return g.approve(ctx, s, actor, p.RequestID, "", func(req protocol.PendingRequest) *protocol.Error {
 		switch {
 		case !req.Silent:
 			return protocol.InvalidParams(m, "request "+req.RequestID+" is not silent, so it needs an operator's own decision (node.pair.approve)")

@@ -85,6 +85,21 @@ func (l *limiter) take(key string) (bool, time.Duration) {
 	return true, 0
 }
 
+// peek reports whether key has a token left, spending none, and when
+// not, how long until it has.
+func (l *limiter) peek(key string) (bool, time.Duration) {
+	if l.off() {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.refill(key)
+	if b.tokens < 1 {
+		return false, l.retryAfter(b)
+	}
+	return true, 0
+}
+
 // failed counts a failure for key and reports whether its budget was
 // already spent: then the failure's answer is held back (slowed down).
 // Only failures count, so a correct credential is never refused for what

@@ -39,6 +39,7 @@ type Gateway struct {
 
 	requestLimit *limiter // node.pair.request from nodes, per prefix
 	authLimit    *limiter // failed token checks, per prefix
+	codeLimit    *limiter // unknown setup codes, per prefix
 	// refusedTokens aggregates wrong tokens for the audit log.
 	refusedTokens tokenAudit
 	// pickups hold approved nodes' tokens until they take them (nodehost.go).
@@ -74,6 +75,8 @@ type Gateway struct {
 	conns   map[*wsConn]struct{}
 	locals  map[*LocalOperator]struct{}
 	servers []*http.Server
+	// listenAddrs are the addresses Serve listens on (setup links).
+	listenAddrs []net.Addr
 	// work counts socket handlers and in-process calls; Shutdown waits
 	// for it. Add only under mu while !closing.
 	work sync.WaitGroup
@@ -119,6 +122,7 @@ func newGateway(cfg Config, st pairingStore) (*Gateway, error) {
 		started:      cfg.Now(),
 		requestLimit: newLimiter(cfg.RequestRate, cfg.Now),
 		authLimit:    newLimiter(cfg.FailedAuthRate, cfg.Now),
+		codeLimit:    newLimiter(cfg.FailedCodeRate, cfg.Now),
 		shares:       newPendingShares(cfg.MaxPendingPerPrefix),
 		conns:        make(map[*wsConn]struct{}),
 		locals:       make(map[*LocalOperator]struct{}),
@@ -205,6 +209,7 @@ func (g *Gateway) Serve(ln net.Listener) error {
 		return ErrShutdown
 	}
 	g.servers = append(g.servers, srv)
+	g.listenAddrs = append(g.listenAddrs, ln.Addr())
 	g.mu.Unlock()
 	g.log.Info("gateway listening", "addr", ln.Addr().String(), "version", g.cfg.Version,
 		"maxConns", g.adm.maxConns, "maxUnauthenticated", g.adm.maxUnauth, "maxUnauthenticatedPerNetwork", g.adm.maxUnauthPerNet)

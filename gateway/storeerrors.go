@@ -37,6 +37,13 @@ type pairingStore interface {
 	NextExpiry() (time.Time, bool)
 	ExpireDueWith(ctx context.Context, then func([]store.Expiry)) ([]store.Expiry, error)
 	History(q protocol.HistoryQuery) (protocol.HistoryPage, error)
+
+	ApproveWithReason(ctx context.Context, actor store.Actor, requestID, reason string, check func(protocol.PendingRequest) error, then func(protocol.PairedNode, protocol.PendingRequest)) (protocol.PairedNode, protocol.PendingRequest, error)
+	RejectWithReason(ctx context.Context, actor store.Actor, requestID, reason string, then func(protocol.PendingRequest)) (protocol.PendingRequest, error)
+	CreateCode(ctx context.Context, actor store.Actor, p protocol.CodeCreateParams, then func(protocol.SetupCode)) (protocol.SetupCode, string, error)
+	ListCodes(all bool) []protocol.SetupCode
+	RevokeCode(ctx context.Context, actor store.Actor, id, reason string, then func(protocol.CodeRevokeResult)) (protocol.CodeRevokeResult, error)
+	RequestWithCode(ctx context.Context, actor store.Actor, in store.RequestInput, check func(nodeID string) error, then func(store.RequestOutcome)) (store.RequestOutcome, error)
 }
 
 var _ pairingStore = (*store.Store)(nil)

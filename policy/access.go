@@ -129,6 +129,12 @@ func ID(nodeID string) string { return strings.ToLower(strings.TrimSpace(nodeID)
 // node that is already blocked keeps its entry and counters (created is
 // false), taking a name if it had none.
 func (a *Access) Block(nodeID, name, by string, now time.Time) (b protocol.BlockedNode, created bool, err error) {
+	return a.BlockWithReason(nodeID, name, by, "", now)
+}
+
+// BlockWithReason is Block with the operator's reason kept in the entry;
+// blocking again keeps the first reason, taking one if it had none.
+func (a *Access) BlockWithReason(nodeID, name, by, reason string, now time.Time) (b protocol.BlockedNode, created bool, err error) {
 	id := ID(nodeID)
 	if id == "" {
 		return b, false, fmt.Errorf("%w: a node id is required", ErrInvalid)
@@ -136,11 +142,16 @@ func (a *Access) Block(nodeID, name, by string, now time.Time) (b protocol.Block
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if old, ok := a.state.Blocked[id]; ok {
-		if old.DisplayName != "" || name == "" {
+		if (old.DisplayName != "" || name == "") && (old.Reason != "" || reason == "") {
 			return old, false, nil
 		}
 		b = old
-		b.DisplayName = name
+		if b.DisplayName == "" {
+			b.DisplayName = name
+		}
+		if b.Reason == "" {
+			b.Reason = reason
+		}
 		a.state.Blocked[id] = b
 		if err := a.writeLocked(); err != nil {
 			a.state.Blocked[id] = old
@@ -148,7 +159,7 @@ func (a *Access) Block(nodeID, name, by string, now time.Time) (b protocol.Block
 		}
 		return b, false, nil
 	}
-	b = protocol.BlockedNode{NodeID: id, DisplayName: name, BlockedAtMs: now.UnixMilli(), BlockedBy: by}
+	b = protocol.BlockedNode{NodeID: id, DisplayName: name, BlockedAtMs: now.UnixMilli(), BlockedBy: by, Reason: reason}
 	a.state.Blocked[id] = b
 	if err := a.writeLocked(); err != nil {
 		delete(a.state.Blocked, id)

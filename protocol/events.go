@@ -17,6 +17,7 @@ var Events = []string{
 	EventChallenge, EventPairRequested, EventPairResolved, EventNodeRenamed,
 	EventPairRemoved, EventNodePresence, EventTick, EventShutdown,
 	EventPairingChanged, EventBlockAdded, EventBlockRemoved, EventBlockRefused,
+	EventCodeCreated, EventCodeRevoked, EventCodeUsed,
 }
 
 // Decisions in node.pair.resolved.

@@ -22,6 +22,7 @@ var Methods = []string{
 	MethodPairingGet, MethodPairingSet, MethodBlockAdd, MethodBlockRemove,
 	MethodBlockList, MethodPairAutoApprove, MethodHistoryList,
 	MethodNodeDescribe, MethodNodeEvent, MethodNodeRunnerInventory, MethodNodeSkills, MethodNodePluginTools,
+	MethodCodesCreate, MethodCodesList, MethodCodesRevoke,
 }
 
 // Roles.

@@ -54,4 +54,11 @@ const (
 	// AuthMethodApproved: a node without a token whose approval came while
 	// it was away; hello-ok hands it the token (auth.deviceToken).
 	AuthMethodApproved = "approved"
+	// AuthMethodBootstrapToken: a node let in by the setup code it
+	// presented as auth.bootstrapToken (OpenClaw 2026.8+ `node run --pair`).
+	AuthMethodBootstrapToken = "bootstrap-token"
 )
+
+// ReasonUnknownCode refuses pairdeck.codes.revoke of a code id the
+// gateway does not have.
+const ReasonUnknownCode = "UNKNOWN_CODE"

@@ -288,7 +288,9 @@ func TestFlowEmbeddedRejectAndRename(t *testing.T) {
 
 	// The first request took the cursor and kept it when the second
 	// arrived above it.
-	tm.decide(t, "r", "Rejected Porch Light.", "Pending 1")
+	// The embedded gateway keeps a reason: the console asks for one.
+	tm.decide(t, "r", "reject Porch Light, reason (optional) ›")
+	tm.decide(t, "enter", "Rejected Porch Light.", "Pending 1")
 
 	tm.mark()
 	tm.press("n")
