@@ -169,6 +169,12 @@ func FuzzReplayJournal(f *testing.F) {
 	f.Add(segmentFor([]journalEntry{{kind: entryPendingPut, key: "r2", val: []byte(`{"requestId": "r2", "nodeId": "x\u001b"}`)}}), []byte(nil))
 	f.Add(segmentFor([]journalEntry{{kind: entryPairedPut, key: "n2", val: []byte(`[]`)}}), []byte(nil))
 	f.Add([]byte("PDJRNL01\x00\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00"), []byte(nil))
+	code := []byte(`{"id": "c1", "prefix": "K7QM", "scope": {}, "createdAtMs": 1, "createdBy": "cli", "expiresAtMs": 2, "maxUses": 1, "uses": 0, "sha256": "08031bfcca04f6b29c4fed5e103a6ea0b554d17e0ed4599159ddab9d8ad33d7e"}`)
+	f.Add(segmentFor(
+		[]journalEntry{{kind: entryCodePut, key: "c1", val: code}},
+		[]journalEntry{{kind: entryCodeDel, key: "c1"}, {kind: entryCodeDel, key: "c2"}},
+		[]journalEntry{{kind: entryCodePut, key: "c1", val: code}},
+	), []byte(nil))
 	f.Fuzz(func(t *testing.T, data, payload []byte) {
 		if len(payload) > 0 {
 			var b recordBuilder
@@ -185,7 +191,7 @@ func FuzzReplayJournal(f *testing.F) {
 		if seg.size+seg.torn != int64(len(data)) || seg.size < journalHeaderLen {
 			t.Fatalf("size %d + torn %d != %d", seg.size, seg.torn, len(data))
 		}
-		st := &loadedState{pending: newPendingTable(), paired: newPairedTable(), segs: []*segmentData{seg}}
+		st := &loadedState{pending: newPendingTable(), paired: newPairedTable(), codes: newCodeTable(), segs: []*segmentData{seg}}
 		s := &Store{}
 		if err := s.replay(st); err != nil {
 			if !errors.Is(err, ErrCorrupt) {
@@ -216,7 +222,11 @@ func tablesText(t *testing.T, st *loadedState) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(p) + "\n" + string(q)
+	var c []byte
+	for _, e := range st.codes.sorted() {
+		c = append(append(c, e.body()...), '\n')
+	}
+	return string(p) + "\n" + string(q) + "\n" + string(c)
 }
 
 // Where the reflection-free decoder reads a record, it reads what
