@@ -9,6 +9,8 @@
 //
 //	pending.json, paired.json  checkpoints: complete after a clean shutdown,
 //	                           otherwise as of the last checkpoint
+//	codes.json                 setup codes (codes.go, codesfile.go): their
+//	                           checkpoint, secrets as SHA-256 only
 //	journal.<n>.wal            the write-ahead journal (journal.go): every
 //	                           change since the last checkpoint
 //	audit.jsonl                one line per decision or change (audit.go)
@@ -49,9 +51,16 @@
 // Records keep their encoded JSON, so a checkpoint is a concatenation and
 // a journal record carries the text the file will hold.
 // Fields of a record this version does not know (written by another
-// gateway) are kept and written back after the known ones. A legacy
-// plaintext "token" in paired.json still verifies and is replaced by its
-// SHA-256 in the next checkpoint of paired.json.
+// gateway) are kept and written back after the known ones. A token is
+// kept in the form its record has (tokenstorage.go): the token storage in
+// force (hash, or openclaw for a dir OpenClaw shares) decides the form of
+// tokens minted and records written from now on; a plaintext "token"
+// verifies either way, and only ConvertTokens changes a stored token's
+// form.
+//
+// Setup codes (codes.go, redeem.go). A request carrying a code the
+// request fits is approved in the op that queues it, with the code's use
+// counted in the same journal record.
 //
 // Expiry. A request is expired when now >= ts+TTL, by the injected clock;
 // reads never show one. Each batch first removes the expired requests
@@ -75,8 +84,8 @@
 // more live requests than Options.MaxPending is refused
 // (ErrTooManyPending), saying which --max-pending would load it.
 //
-// Locking. Open takes an exclusive flock on nodes/.lock for the store's
-// lifetime and writes its pid there (through the locked file, never
+// Locking. Open takes an exclusive lock (gofrs/flock, through
+// internal/statefile) on nodes/.lock for the store's lifetime and writes its pid there (through the locked file, never
 // through a link); a second Open, in this process or
 // another, fails at once with a *LockedError naming that pid.
 //
