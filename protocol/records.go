@@ -48,9 +48,10 @@ type PendingRequest struct {
 // PairedNode is an approved node: a record of nodes/paired.json (keyed by
 // NodeID).
 //
-// On disk pairdeck stores TokenSHA256 (hex) instead of Token; a legacy
-// plaintext Token is still honoured and hashed on the next write. On the wire
-// Token appears only in the approve result, and TokenSHA256 never.
+// On disk pairdeck stores TokenSHA256 (hex) instead of Token, or Token
+// itself in a dir shared with OpenClaw (the store's "openclaw" token
+// storage); each record keeps its form until an explicit conversion. On
+// the wire Token appears only in the approve result, and TokenSHA256 never.
 type PairedNode struct {
 	NodeID      string `json:"nodeId"`
 	Token       string `json:"token,omitempty"`
