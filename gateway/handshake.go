@@ -266,6 +266,9 @@ func (g *Gateway) connectNode(c *wsConn, sess *session, p protocol.ConnectParams
 	sess.asksItself = strings.HasPrefix(p.UserAgent, pairdeckNodeAgent)
 	if len(p.Permissions) > 0 {
 		_ = json.Unmarshal(p.Permissions, &sess.permissions) // keeps the booleans, never fails
+		if err := sess.permissions.Check(); err != nil {
+			return nil, &refusal{err: protocol.InvalidField(protocol.MethodConnect, err), status: websocket.StatusPolicyViolation, reason: "connect refused"}
+		}
 	}
 	// A node's token comes in auth.token (pairdeck's nodes, OpenClaw
 	// 2026.4/2026.7 hosts) or auth.deviceToken (OpenClaw hosts); auth.token

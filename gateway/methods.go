@@ -221,6 +221,9 @@ func (g *Gateway) pairRequest(ctx context.Context, s *session, raw json.RawMessa
 	} else if e := required(m, "nodeId", &p.NodeID); e != nil {
 		return nil, e
 	}
+	if err := p.Permissions.Check(); err != nil {
+		return nil, protocol.InvalidField(m, err)
+	}
 	if p.Code != "" {
 		if !s.isNode() {
 			return nil, protocol.InvalidParams(m, "property 'code' is a node's own: a node presents its setup code when it asks for itself")
@@ -319,6 +322,9 @@ func (g *Gateway) nodeOwnRequest(s *session, p *protocol.PairRequestParams, free
 	}
 	declared.Merge(p.NodeMeta)
 	p.NodeMeta = declared
+	if p.Permissions == nil {
+		p.Permissions = s.permissions
+	}
 	return done, nil
 }
 

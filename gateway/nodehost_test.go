@@ -4,7 +4,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +284,61 @@ func TestNodeDescribe(t *testing.T) {
 		t.Fatalf("unknown node: %q", e.Message)
 	}
 	op.fails(protocol.MethodNodeEvent, map[string]any{"event": "x"}, protocol.CodeInvalidRequest, protocol.ReasonUnauthorizedRole)
+}
+
+// permissions, as the 2026.7.35 CLI sends them with node.pair.request
+// (recorded) or a node declares them at connect, are kept on the request,
+// listed, and carried through its approval.
+func TestPermissionsAreKeptAndCarriedThroughApproval(t *testing.T) {
+	h := newHarness(t, noRateLimit)
+	op := h.operator()
+	var call *recCall
+	for _, c := range recordedConns(loadRecording(t, "2026.7.35", "cli"), "cli/") {
+		for i := range c.Calls {
+			if c.Calls[i].Method == protocol.MethodPairRequest {
+				call = &c.Calls[i]
+			}
+		}
+	}
+	if call == nil || !strings.Contains(string(call.Params), "permissions") {
+		t.Fatal("no recorded node.pair.request with permissions")
+	}
+	res := op.call(protocol.MethodPairRequest, call.Params)
+	if !res.OK {
+		t.Fatalf("the 7.35 CLI's request: %v", res.Error)
+	}
+	r := decodeAs[protocol.PairRequestResult](t, res.Payload)
+	want := protocol.Permissions{"camera": true, "screen": false}
+	if !maps.Equal(r.Request.Permissions, want) {
+		t.Fatalf("request permissions %v, want %v", r.Request.Permissions, want)
+	}
+	var list protocol.PairListResult
+	op.ok(protocol.MethodPairList, nil, &list)
+	if len(list.Pending) != 1 || !maps.Equal(list.Pending[0].Permissions, want) {
+		t.Fatalf("listed: %+v", list.Pending)
+	}
+	var appr protocol.ApproveResult
+	op.ok(protocol.MethodPairApprove, protocol.RequestIDParams{RequestID: r.Request.RequestID}, &appr)
+	if !maps.Equal(appr.Node.Permissions, want) {
+		t.Fatalf("approved node permissions %v", appr.Node.Permissions)
+	}
+
+	// Declared at connect: the request filed for the node has them.
+	id := newIdentity(t, "node-host")
+	w := h.dial()
+	p := w.connectParams(&id, h.now(), connectOpts{role: protocol.RoleNode})
+	p.Permissions = rawJSON(map[string]bool{"location": true})
+	if res := w.connect(p); !res.OK {
+		t.Fatalf("connect: %v", res.Error)
+	}
+	if req, ok := h.st.PendingForNode(id.nodeID()); !ok || !maps.Equal(req.Permissions, protocol.Permissions{"location": true}) {
+		t.Fatalf("filed at connect: %+v", req)
+	}
+
+	// Too many is refused, naming the field.
+	many := map[string]bool{}
+	for i := range protocol.MaxPermissions + 1 {
+		many["p"+strconv.Itoa(i)] = true
+	}
+	refusedField(t, "too many permissions", op.call(protocol.MethodPairRequest, map[string]any{"nodeId": "n2", "permissions": many}), "permissions")
 }
