@@ -3,13 +3,16 @@ package tui
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/gateway"
 	"github.com/pairdeck/pairdeck/protocol"
 	"github.com/pairdeck/pairdeck/store"
@@ -363,74 +366,34 @@ func TestNoCodesViewWhereTheGatewayHasNone(t *testing.T) {
 	}
 }
 
-// memoryCodes stands in for the gateway's pairdeck.codes.* methods, which
-// pairdeck's gateway does not serve yet: the codes in memory, their
-// events on the console's update stream. Everything else is the real
-// embedded gateway.
-type memoryCodes struct {
-	*gateway.LocalOperator
-	mu      sync.Mutex
-	codes   []protocol.SetupCode
-	updates chan protocol.Update
-}
-
-func (b *memoryCodes) Updates() <-chan protocol.Update { return b.updates }
-
-func (b *memoryCodes) CreateCode(_ context.Context, p protocol.CodeCreateParams) (protocol.CodeCreateResult, error) {
-	if err := p.Check(); err != nil {
-		return protocol.CodeCreateResult{}, err
-	}
-	secret, err := protocol.NewCodeSecret()
+// The Codes view on the real embedded gateway, in a running program: n,
+// the form, the code shown once with its setup link and QR code; a real
+// node pairs with the code (read off the screen) and is approved at once,
+// by the code; the code shows used up, Activity names it as the actor;
+// another code is revoked.
+func TestFlowSetupCodesOnTheEmbeddedGateway(t *testing.T) {
+	st, err := store.Open(store.Options{StateDir: t.TempDir()})
 	if err != nil {
-		return protocol.CodeCreateResult{}, err
+		t.Fatal(err)
 	}
-	id, _ := protocol.NewCodeID()
-	now := time.Now()
-	c := protocol.SetupCode{ID: id, Prefix: protocol.CodePrefix(secret), Scope: p.Scope, Note: p.Note, CreatedAtMs: now.UnixMilli(),
-		ExpiresAtMs: now.UnixMilli() + p.TTLMs, MaxUses: p.MaxUses, CreatedBy: "console"}
-	link, err := protocol.EncodeSetupLink(protocol.SetupPayload{URL: "ws://127.0.0.1:18789", BootstrapToken: secret, ExpiresAtMs: c.ExpiresAtMs})
+	g, err := gateway.New(gateway.Config{Store: st, OperatorToken: flowToken, TickInterval: -1,
+		PublicURL: "ws://127.0.0.1:18789", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
-		return protocol.CodeCreateResult{}, err
+		t.Fatal(err)
 	}
-	b.mu.Lock()
-	b.codes = append([]protocol.SetupCode{c}, b.codes...)
-	b.mu.Unlock()
-	b.updates <- protocol.Update{Event: protocol.NewEvent(protocol.EventCodeCreated, protocol.CodeEvent{Code: c, TS: c.CreatedAtMs})}
-	return protocol.CodeCreateResult{Code: c, Secret: secret, SetupLink: link}, nil
-}
-
-func (b *memoryCodes) ListCodes(context.Context, bool) ([]protocol.SetupCode, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.codes), nil
-}
-
-func (b *memoryCodes) RevokeCode(_ context.Context, p protocol.CodeRevokeParams) (protocol.CodeRevokeResult, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i, c := range b.codes {
-		if c.ID == p.ID {
-			b.codes[i].RevokedAtMs, b.codes[i].RevokedBy = time.Now().UnixMilli(), "console"
-			return protocol.CodeRevokeResult{Code: b.codes[i], Revoked: true}, nil
-		}
-	}
-	return protocol.CodeRevokeResult{}, errors.New("no such code")
-}
-
-// The Codes view in a running program on the embedded gateway: n, the
-// form, the code shown once (the QR code below, the page scrolls to it),
-// closed for good, then revoked.
-func TestFlowCreateShowOnceAndRevokeACode(t *testing.T) {
-	gw := startGateway(t)
-	op := gw.g.Local(store.Actor{ClientID: "console", Role: "operator"})
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = g.Shutdown(ctx)
+		srv.Close()
+		_ = st.Close()
+	})
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	op := g.Local(store.Actor{ClientID: "console", Role: "operator"})
 	t.Cleanup(op.Close)
-	b := &memoryCodes{LocalOperator: op, updates: make(chan protocol.Update, 16)}
-	go func() {
-		for u := range op.Updates() {
-			b.updates <- u
-		}
-	}()
-	s := console(t, b, Options{Endpoint: "embedded · test"})
+
+	s := console(t, op, Options{Endpoint: "embedded · test"})
 	s.wait(t, "No pending requests", "Codes 0")
 	s.press("shift+tab")
 	s.wait(t, "No setup codes", "n new code")
@@ -443,25 +406,72 @@ func TestFlowCreateShowOnceAndRevokeACode(t *testing.T) {
 	}
 	s.mark()
 	s.press("enter")
-	s.wait(t, "shown once: copy it now", "pairdeck node pair --code - --name kitchen-NAME", "Or scan it")
+	s.wait(t, "shown once: copy it now", "pairdeck node pair --code - --name kitchen-NAME", "oc-pair://", "Or scan it")
 	seen, _ := s.frames.since(s.from)
-	b.mu.Lock()
-	code := b.codes[0]
-	b.mu.Unlock()
-	if !strings.Contains(seen, code.Prefix) {
-		t.Fatalf("the page does not show the code %s…:\n%s", code.Prefix, seen)
+	secret := regexp.MustCompile(`[0-9A-Z]{4}(-[0-9A-Z]{4}){4}`).FindString(seen)
+	if secret == "" {
+		t.Fatalf("no code on the page:\n%s", seen)
 	}
 	s.mark()
 	s.press("esc")
-	s.wait(t, code.ID, "● active", "name kitchen-*", "Codes 1")
+	s.wait(t, "● active", "name kitchen-*", "Codes 1")
+	if seen, _ := s.frames.since(s.from); strings.Contains(seen, secret) {
+		t.Fatal("the code is still on screen after the page closed")
+	}
+
+	// A node presents the code: approved at once, by the code.
+	id, err := client.NewIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s.mark()
+	out, err := client.Pair(ctx, client.Config{URL: url, Identity: id},
+		protocol.PairRequestParams{NodeMeta: protocol.NodeMeta{DisplayName: "kitchen-2", Platform: "linux"}, Code: secret})
+	if err != nil || !out.ByCode {
+		t.Fatalf("pairing with the code: %+v %v", out, err)
+	}
+	s.wait(t, "✓ used up", "1/1", "Codes 0")
+	codeID := ""
+	for _, l := range strings.Split(seen, "\n") {
+		if strings.HasPrefix(l, "Setup code ") {
+			codeID = strings.Fields(l)[2]
+		}
+	}
+	if codeID == "" {
+		t.Fatalf("no code id on the page:\n%s", seen)
+	}
+	s.mark()
+	s.press("shift+tab", "shift+tab")
+	s.wait(t, "[Activity", "kitchen-2", "code "+codeID)
+
+	// Another code, revoked.
+	s.press("tab", "tab")
+	s.wait(t, "[Codes")
+	s.mark()
+	s.press("n")
+	s.wait(t, "New setup code")
+	s.press("enter")
+	s.wait(t, "shown once: copy it now")
+	s.mark()
+	s.press("enter")
+	s.wait(t, "Codes 1")
 	s.mark()
 	s.press("x")
-	s.wait(t, "Revoke code "+code.ID)
+	s.wait(t, "Revoke code")
 	s.press("y")
-	s.wait(t, "Revoked code "+code.ID, "✗ revoked", "Codes 0")
+	s.wait(t, "✗ Revoked code", "✗ revoked", "Codes 0")
 	m := s.final(t)
 	if m.codeSecret != nil {
-		t.Error("the secret is still held")
+		t.Error("a secret is still held")
+	}
+	byCode := false
+	m.activity.list.Each(func(e activityEntry) {
+		byCode = byCode || (e.kind == actApproved && e.name == "kitchen-2" && e.actor == "code "+codeID)
+	})
+	if !byCode {
+		t.Error("Activity does not say the code approved kitchen-2")
 	}
 }
 

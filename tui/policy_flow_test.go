@@ -147,6 +147,9 @@ func TestFlowBlockAndUnblockOverWebSocket(t *testing.T) {
 	if err != nil || len(list.Blocked) != 1 || list.Blocked[0].Attempts != 1 {
 		t.Fatalf("block list: %+v %v", list, err)
 	}
+	if list.Blocked[0].Reason != "scanner" {
+		t.Errorf("the gateway kept the reason %q, want the one typed", list.Blocked[0].Reason)
+	}
 	if pend, _ := c.List(ctx); len(pend.Pending) != 0 {
 		t.Fatalf("queued: %+v", pend.Pending)
 	}
