@@ -166,6 +166,12 @@ func Open(opts Options) (*Store, error) {
 		s.releaseFiles()
 		return nil, err
 	}
+	// Plaintext tokens are said once at start, where a gateway logs: why,
+	// and what they cost (pairdeck's own hashing goes without saying; a
+	// read-only open changes nothing and says nothing).
+	if s.openclaw {
+		s.log.Info("node token storage: "+string(s.storage.Storage)+" ("+s.storage.Why+")", "tradeoff", s.storage.TradeOff())
+	}
 	go s.runCommitter()
 	return s, nil
 }

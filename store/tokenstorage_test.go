@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -315,4 +316,39 @@ func TestOpenClaw735RequestApprovedAsTheReleaseWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	same("3-rename")
+}
+
+// TestTokenStorageIsSaidAtOpen: a writer's Open on a dir OpenClaw shares
+// logs the storage, why and its trade-off once; a read-only open, and a
+// pairdeck-only dir, say nothing.
+func TestTokenStorageIsSaidAtOpen(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	dir := openClawDir(t)
+	s, err := Open(Options{StateDir: dir, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	out := buf.String()
+	if strings.Count(out, "node token storage: openclaw (the state dir is OpenClaw 2026.4.12's") != 1 || !strings.Contains(out, "plaintext") {
+		t.Fatalf("log:\n%s", out)
+	}
+	buf.Reset()
+	r, err := Open(Options{StateDir: dir, Logger: log, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if strings.Contains(buf.String(), "token storage") {
+		t.Fatalf("a read-only open logged:\n%s", buf.String())
+	}
+	h, err := Open(Options{StateDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if strings.Contains(buf.String(), "token storage") {
+		t.Fatalf("a pairdeck-only dir logged:\n%s", buf.String())
+	}
 }
