@@ -14,7 +14,6 @@ import (
 
 	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/protocol"
-	"github.com/pairdeck/pairdeck/store"
 	"github.com/pairdeck/pairdeck/tui/qr"
 )
 
@@ -22,8 +21,8 @@ import (
 // creates a code with a scope; a node that presents it with a request that
 // fits is approved at once, with the code as the actor.
 
-// codesOperator is what the codes commands need: the remote client has it,
-// and the in-process operator once the gateway gives it the same methods.
+// codesOperator is what the codes commands need: the remote client and
+// the in-process operator (offline, on the state dir) both have it.
 type codesOperator interface {
 	CreateCode(ctx context.Context, p protocol.CodeCreateParams) (protocol.CodeCreateResult, error)
 	ListCodes(ctx context.Context, all bool) ([]protocol.SetupCode, error)
@@ -35,35 +34,7 @@ func codesOp(s *session) (codesOperator, error) {
 	if op, ok := s.op.(codesOperator); ok {
 		return op, nil
 	}
-	if s.codes != nil {
-		return s.codes, nil
-	}
 	return nil, fmt.Errorf("setup codes need a pairdeck gateway or its state dir (%s)", s.source())
-}
-
-// storeCodes are the state dir's setup codes, acted on directly under the
-// store's lock when no gateway runs, as the other offline commands act: a
-// code created so is there when the gateway starts. There is no gateway
-// address to put in a setup link then (--link-url gives one).
-type storeCodes struct {
-	st    *store.Store
-	actor store.Actor
-}
-
-func (c storeCodes) CreateCode(ctx context.Context, p protocol.CodeCreateParams) (protocol.CodeCreateResult, error) {
-	code, secret, err := c.st.CreateCode(ctx, c.actor, p, nil)
-	if err != nil {
-		return protocol.CodeCreateResult{}, err
-	}
-	return protocol.CodeCreateResult{Code: code, Secret: secret}, nil
-}
-
-func (c storeCodes) ListCodes(_ context.Context, all bool) ([]protocol.SetupCode, error) {
-	return c.st.ListCodes(all), nil
-}
-
-func (c storeCodes) RevokeCode(ctx context.Context, p protocol.CodeRevokeParams) (protocol.CodeRevokeResult, error) {
-	return c.st.RevokeCode(ctx, c.actor, p.ID, p.Reason, nil)
 }
 
 // codesCmd holds what every `codes` subcommand shares.
@@ -218,7 +189,8 @@ hosts read too), its QR code (on a terminal; --no-qr leaves it out), and the
 commands that pair a node with it without putting it on a command line.
 
 The link names the gateway at --link-url, else the address the gateway
-gives, else the URL this command reached it at. A link that names 127.0.0.1
+gives (serve --public-url, else the address it listens on), else the URL
+this command reached it at. A link that names 127.0.0.1
 only works on this machine: give --link-url ws://<an address the node
 reaches>:<port> for another one. OpenClaw's node host refuses plain ws://
 to a public address, so such a link needs wss:// (a TLS proxy).
@@ -242,7 +214,7 @@ default OpenClaw node host declares them.
 			}
 			var linkURL string
 			if f.linkURL != "" {
-				if linkURL, err = checkLinkURL(f.linkURL); err != nil {
+				if linkURL, err = checkLinkURL("--link-url", f.linkURL); err != nil {
 					return err
 				}
 			}
@@ -278,16 +250,17 @@ default OpenClaw node host declares them.
 	return cmd
 }
 
-// checkLinkURL checks --link-url: a ws:// or wss:// URL, written the one
-// way OpenClaw's node host accepts, and TLS for an address on the public
-// internet (the host refuses plain ws:// there).
-func checkLinkURL(raw string) (string, error) {
+// checkLinkURL checks a URL for setup links (flag names it: --link-url,
+// serve's --public-url): ws:// or wss://, written the one way OpenClaw's
+// node host accepts, and TLS for an address on the public internet (the
+// host refuses plain ws:// there).
+func checkLinkURL(flag, raw string) (string, error) {
 	norm, err := protocol.NormalizeSetupURL(raw)
 	if err != nil {
-		return "", withCode(ExitUsage, fmt.Errorf("--link-url: %w", err))
+		return "", withCode(ExitUsage, fmt.Errorf("%s: %w", flag, err))
 	}
 	if u, _ := url.Parse(norm); u != nil && u.Scheme == "ws" && !privateHost(u.Hostname()) {
-		return "", usageError("--link-url %s: a node host refuses plain ws:// to an address on the public internet; put the gateway behind TLS and give wss://…", norm)
+		return "", usageError("%s %s: a node host refuses plain ws:// to an address on the public internet; put the gateway behind TLS and give wss://…", flag, norm)
 	}
 	return norm, nil
 }

@@ -113,13 +113,13 @@ func TestLinkURLs(t *testing.T) {
 		"ws://[fd00::1]:18789":     "ws://[fd00::1]:18789",
 		"wss://gw.example.com:443": "wss://gw.example.com",
 	} {
-		got, err := checkLinkURL(in)
+		got, err := checkLinkURL("--link-url", in)
 		if err != nil || got != want {
 			t.Errorf("checkLinkURL(%q) = %q, %v, want %q", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"ws://gw.example.com:18789", "ws://8.8.8.8", "http://10.0.0.1", "ws://u:p@10.0.0.1", "ws://10.0.0.1?x=1"} {
-		if _, err := checkLinkURL(in); err == nil || exitCode(err) != ExitUsage {
+		if _, err := checkLinkURL("--link-url", in); err == nil || exitCode(err) != ExitUsage {
 			t.Errorf("checkLinkURL(%q) = %v, want a usage error", in, err)
 		}
 	}

@@ -65,9 +65,6 @@ type session struct {
 	stateDir string
 	// owner is the OpenClaw gateway that owns the state dir (modeOpenClaw).
 	owner *openclawDir
-	// codes acts on the state dir's setup codes when no gateway runs
-	// (offline), where op does not offer them itself.
-	codes codesOperator
 }
 
 // access is what a command does with the state it reaches.
@@ -307,9 +304,8 @@ func openOffline(stateDir, kind string, readOnly bool) (*session, error) {
 		st.Close()
 		return nil, err
 	}
-	actor := selfActor(kind, stateDir)
-	local := gw.Local(actor)
-	return &session{op: local, mode: modeOffline, stateDir: stateDir, codes: storeCodes{st: st, actor: actor}, close: func() error {
+	local := gw.Local(selfActor(kind, stateDir))
+	return &session{op: local, mode: modeOffline, stateDir: stateDir, close: func() error {
 		local.Close()
 		return errors.Join(gw.Shutdown(context.Background()), st.Close())
 	}}, nil

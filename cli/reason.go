@@ -10,10 +10,10 @@ import (
 )
 
 // A decision may carry the operator's reason (--reason), kept in the
-// gateway's history with it. The remote client carries reasons; the
-// in-process operator does once the gateway gives it the same methods.
-// A reason that cannot be kept refuses the decision: it is never made
-// without the word that was meant to go with it.
+// gateway's history with it. The remote client and the in-process operator
+// both carry reasons (the client refuses, before sending, a reason for a
+// gateway that keeps none). A reason that cannot be kept refuses the
+// decision: it is never made without the word that was meant to go with it.
 
 // reasonOperator is an operator that carries reasons.
 type reasonOperator interface {

@@ -26,6 +26,7 @@ type gatewayFlags struct {
 	maxPending int
 	pairing    string // "on", "off", or "" for as last switched
 	onRequest  string
+	publicURL  string
 	ssh        sshFlags
 	limits     gatewayLimitFlags
 }
@@ -38,6 +39,7 @@ func (f *gatewayFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxPending, "max-pending", store.DefaultMaxPending, "cap on pending requests")
 	fl.StringVar(&f.pairing, "pairing", "", "switch pairing on or off at start (default: as last switched, on for a new state dir)")
 	fl.StringVar(&f.onRequest, "on-request", "", "shell command run for every new request, with the request as JSON on stdin (notifies only)")
+	fl.StringVar(&f.publicURL, "public-url", "", "the gateway's URL as nodes reach it, for setup links (default: the address it listens on, when nodes can use it)")
 	f.ssh.register(fl)
 	f.limits.register(fl)
 }
@@ -195,6 +197,12 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	}
 	cfg.Store, cfg.OperatorToken, cfg.Logger, cfg.Version = st, token, logger, Version
 	cfg.Pairing, cfg.OnRequest = pairing, f.onRequest
+	if f.publicURL != "" {
+		if cfg.PublicURL, err = checkLinkURL("--public-url", f.publicURL); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		st.Close()

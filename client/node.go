@@ -235,8 +235,18 @@ func pairWithRequest(ctx context.Context, c *Client, req protocol.PairRequestPar
 	byCode := false
 	request := func() error {
 		res, err := c.PairRequest(ctx, req)
+		if queued, ok := unknownCodeQueued(err, nodeID); ok {
+			// The gateway queued the request all the same.
+			res, err = queued, nil
+		}
 		if err != nil {
 			return codeRefused(c.cfg.URL, err)
+		}
+		if res.Code != nil {
+			// A code that approved nothing is not presented again when the
+			// request is repeated after a reconnect: the answer would be
+			// the same, and unknown codes count against the network.
+			req.Code = ""
 		}
 		if res.Request.RequestID == requestID {
 			return nil

@@ -100,3 +100,16 @@ func pairWithBootstrapToken(ctx context.Context, cfg Config, req protocol.PairRe
 	}
 	return out, nil
 }
+
+// unknownCodeQueued reads pairdeck's refusal of a code it does not know,
+// which queues the request all the same (details.currentRequestId), as the
+// result of a request that waits with the code's refusal.
+func unknownCodeQueued(err error, nodeID string) (protocol.PairRequestResult, bool) {
+	var perr *protocol.Error
+	if !errors.As(err, &perr) || perr.Reason() != protocol.ReasonCodeInvalid || perr.Details.CurrentRequestID == "" {
+		return protocol.PairRequestResult{}, false
+	}
+	return protocol.PairRequestResult{Status: "pending", Created: true,
+		Request: protocol.PendingRequest{RequestID: perr.Details.CurrentRequestID, NodeID: nodeID},
+		Code:    &protocol.CodeRefusal{Reason: protocol.ReasonCodeInvalid, Message: perr.Message}}, true
+}

@@ -122,6 +122,34 @@ func TestPairWithACodeOnPairdeck(t *testing.T) {
 		}
 	})
 
+	t.Run("unknown code, queued all the same", func(t *testing.T) {
+		f, _ := pairdeckNodeGateway(t, func(protocol.PairRequestParams) (any, *protocol.Error) {
+			e := protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonCodeInvalid, "this gateway has no such setup code; request r9 waits for an operator instead")
+			e.Details.CurrentRequestID = "r9"
+			return nil, e
+		}, nil)
+		pending := make(chan PairPending, 4)
+		ctx, cancel := context.WithCancel(testCtx(t))
+		done := make(chan error, 1)
+		go func() {
+			_, err := Pair(ctx, Config{URL: f.URL, Identity: mustIdentity(t), Backoff: fastBackoff}, protocol.PairRequestParams{Code: testCode},
+				func(p PairPending) { pending <- p })
+			done <- err
+		}()
+		select {
+		case p := <-pending:
+			if p.RequestID != "r9" || p.Code == nil || p.Code.Reason != protocol.ReasonCodeInvalid || !strings.Contains(p.Code.Message, "no such setup code") {
+				t.Errorf("pending %+v", p)
+			}
+		case err := <-done:
+			t.Fatalf("Pair ended (%v) although the request waits", err)
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Pair = %v, want it still waiting when stopped", err)
+		}
+	})
+
 	t.Run("unknown code", func(t *testing.T) {
 		f, _ := pairdeckNodeGateway(t, func(protocol.PairRequestParams) (any, *protocol.Error) {
 			return nil, protocol.NewError(protocol.CodeInvalidRequest, protocol.ReasonCodeInvalid, "no such setup code")
