@@ -184,7 +184,7 @@ func runConsole(cmd *cobra.Command, g *globals, f *consoleFlags, allowRemote boo
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := gw.Stop(sctx); err != nil {
+		if err := gw.Stop(sctx, logger); err != nil {
 			logger.Error("stopping gateway", "err", err)
 		}
 	}()

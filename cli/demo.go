@@ -92,7 +92,7 @@ Everything is removed on exit unless --state-dir is given.`,
 			defer func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				gw.Stop(sctx)
+				gw.Stop(sctx, logger)
 			}()
 			ctx, cancel := context.WithCancel(cmd.Context())
 			var wg sync.WaitGroup

@@ -83,7 +83,7 @@ connected clients get a shutdown event and close code 1012.`,
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			return gw.Stop(ctx)
+			return gw.Stop(ctx, logger)
 		},
 	}
 	f.register(cmd)
@@ -266,8 +266,17 @@ func checkNoGateway(stateDir string) error {
 
 // Stop shuts the gateway down, releases the store and forgets the runtime
 // file. Safe to call once.
-func (r *runningGateway) Stop(ctx context.Context) error {
+//
+// Clients that do not answer the gateway's close before ctx ends are cut
+// off and named in a warning on log, not returned as an error: the gateway
+// has stopped with every decision recorded, and a supervisor stopping it
+// should not be told it failed because a peer was slow.
+func (r *runningGateway) Stop(ctx context.Context, log *slog.Logger) error {
 	errShutdown := r.Gateway.Shutdown(ctx)
+	if errors.Is(errShutdown, context.DeadlineExceeded) {
+		log.Warn("stopped; some clients did not answer the close in time and were cut off", "err", errShutdown)
+		errShutdown = nil
+	}
 	var errSSH error
 	if r.SSH != nil {
 		// After the gateway: each SSH console shows its shutdown first.

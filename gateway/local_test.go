@@ -182,6 +182,20 @@ func TestLocalOperatorThatFallsBehindIsToldToRelist(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The announcements ride on the commits and may trail the answers:
+	// wait until all n were offered (queued or dropped), so none lands in
+	// the room the reads below make.
+	offered := func() uint64 {
+		lo.sub.mu.Lock()
+		defer lo.sub.mu.Unlock()
+		return lo.sub.seq
+	}
+	for deadline := time.Now().Add(waitLong); offered() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d requests were announced", offered(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	// Nothing was read while they were announced, so some were dropped.
 	// Read the backlog; the next event then shows the gap.
 	var last uint64
