@@ -93,9 +93,10 @@ func (s *codeSecret) lines(st *styles.Styles, w int, gatewayURL string, now time
 		"    " + st.Token.Render(protocol.Printable(s.res.Secret)),
 		"",
 	}
-	left := msTime(c.ExpiresAtMs).Sub(now)
+	// Its whole validity, as asked for: the time left is in the Codes view.
+	ttl := msTime(c.ExpiresAtMs).Sub(msTime(c.CreatedAtMs))
 	lines = append(lines, wrap(fmt.Sprintf("Valid for %s (until %s), %s; %s. The gateway keeps only its hash: it cannot be shown again.",
-		span(left), msTime(c.ExpiresAtMs).In(now.Location()).Format("15:04:05"), usesText(c.MaxUses), scopeText(c.Scope)))...)
+		span(ttl), msTime(c.ExpiresAtMs).In(now.Location()).Format("15:04:05"), usesText(c.MaxUses), scopeText(c.Scope)))...)
 	lines = append(lines, "")
 	lines = append(lines, wrap("On the node, run this and paste the setup link (or the code) when it asks:")...)
 	// The scope's name comes from the gateway: escaped like everything
