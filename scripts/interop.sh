@@ -1077,10 +1077,16 @@ start_oc_gateway() {
     "$NODE" "$OPENCLAW_MJS" gateway run --bind loopback --port "$OC_PORT" --auth token # the token: openclaw.json (0600)
   OC_GW_PG=$LAST_PG
   wait_port "$OC_PORT" 180 || return 1
-  # 2026.8+ answers "gateway starting" until it logs "[gateway] ready";
-  # earlier releases take clients once the port answers.
+  # 2026.8+ answers "gateway starting" until it logs "[gateway] ready".
+  # Earlier releases open the port a moment before their own line
+  # (2026.4: "[gateway] ready (…)", 2026.7: "[gateway] http server
+  # listening (…)"), and a WebSocket can be dropped before its challenge
+  # meanwhile (seen on 2026.4.12 under load): wait for it there too, going
+  # on without it if it never comes.
   if ver_ge "$V" 2026.8.0; then
     wait_for 240 grep -q '\[gateway\] ready' "$VW/oc-gateway.log" || return 1
+  else
+    wait_for 120 grep -qE '\[gateway\] (ready|http server listening)' "$VW/oc-gateway.log" || true
   fi
 }
 
