@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/pairdeck/pairdeck/client"
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
@@ -207,6 +209,16 @@ func FuzzRenderedLinesArePrintable(f *testing.F) {
 			}
 			p.Table(pairedColumns, pairedRows(paired, testNow))
 			p.Table(blockedColumns, blockedRows(blocked, testNow))
+			codes := []protocol.SetupCode{{ID: s, Prefix: s, Note: s, CreatedBy: s, MaxUses: 1, ExpiresAtMs: testNow.Add(time.Hour).UnixMilli(),
+				Scope: protocol.CodeScope{Name: s, Platforms: []string{s}, CIDRs: []string{s}}}, {ID: s + "2", Scope: protocol.CodeScope{NamePrefix: s}, RevokedBy: s, RevokedAtMs: 1}}
+			p.Table(codeColumns, codeRows(codes, testNow))
+			printCreatedCode(p, nil, protocol.CodeCreateResult{Code: codes[0], Secret: s, SetupLink: s}, linkPlace{url: s, from: s}, false)
+			printPairPending(p, s, s, client.PairPending{RequestID: s, NodeID: s, Fingerprint: s, Kind: protocol.KindNode,
+				Code: &protocol.CodeRefusal{Reason: s, Message: s}})
+			quoted, _ := json.Marshal(s)
+			codeJSON, _ := json.Marshal(codes[0])
+			printHistory(p, []protocol.HistoryEvent{{Action: "code.refused", NodeID: s, DisplayName: s, Reason: s,
+				Fields: map[string]json.RawMessage{"refusal": quoted}}, {Action: "code.created", Fields: map[string]json.RawMessage{"code": codeJSON}}}, testNow)
 			p.Line("Approved %s (%s), request %s.", s, protocol.Fingerprint(s), s)
 			p.Line("%v", errors.New(s))
 			p.Line("%s", pairingSentence(protocol.PairingState{Enabled: true, ChangedAtMs: 1, ChangedBy: s}, testNow))
