@@ -140,8 +140,10 @@ func (r codeRow) cells(now time.Time) []string {
 // were used up, expired or revoked.
 type codesView struct {
 	list rowList[codeRow]
-	// listed: the gateway has listed its codes at least once.
+	// listed: the gateway has listed its codes at least once; listErr
+	// says why the last list failed (until one succeeds).
 	listed        bool
+	listErr       string
 	width, height int
 }
 
@@ -160,7 +162,7 @@ func (v *codesView) SetSize(w, h int) {
 
 // Replace installs the codes as listed.
 func (v *codesView) Replace(codes []protocol.SetupCode) {
-	v.listed = true
+	v.listed, v.listErr = true, ""
 	rows := make([]codeRow, len(codes))
 	for i, c := range codes {
 		rows[i] = codeRow{code: c}
@@ -327,6 +329,8 @@ func when(ms int64, now time.Time) string {
 func (v *codesView) View(c viewCtx, st *styles.Styles) string {
 	var hints []hint
 	switch {
+	case !v.listed && v.listErr != "":
+		hints = sayOnly("Could not list the setup codes: " + v.listErr + " The console asks again with every refresh.")
 	case !v.listed:
 		hints = sayOnly("Loading the setup codes…")
 	case v.list.Len() == 0:

@@ -136,6 +136,19 @@ func TestGoldenCodesNarrowAndEmpty(t *testing.T) {
 	requireGolden(t, "codes_empty_60x15", frameOf(m))
 }
 
+// A list that fails says why, rather than load for ever.
+func TestCodesListFailureIsSaid(t *testing.T) {
+	m, _ := newModel(t, 80, 24)
+	m.features.not[FeatureCodes] = nil
+	msg := withPolicy(true)
+	msg.codesAsked, msg.codesErr = true, protocol.NewError(protocol.CodeInvalidRequest, "", "missing scope: operator.pairing")
+	m = step(t, m, msg)
+	m = press(t, m, "shift+tab")
+	if f := frameOf(m); !strings.Contains(f, "Could not list the setup codes: Missing scope: operator.pairing.") || m.keys.NewCode.Enabled() {
+		t.Errorf("n %v:\n%s", m.keys.NewCode.Enabled(), f)
+	}
+}
+
 // x (or d) revokes an active code after a confirmation; on a code that
 // can no longer be used it says why it does nothing.
 func TestRevokeACode(t *testing.T) {

@@ -261,6 +261,7 @@ func (m *Model) onRefreshed(msg refreshedMsg) tea.Cmd {
 		m.codes.Replace(msg.codes)
 	case m.features.offers(FeatureCodes):
 		m.log.Warn("code list failed", "err", msg.codesErr)
+		m.codes.listErr = sentence(errText(msg.codesErr))
 	}
 	if msg.listErr == nil {
 		cmds = append(cmds, m.applyList(msg.list, msg.nodes, msg.nodesErr, firstLoad))
