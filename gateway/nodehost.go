@@ -161,11 +161,15 @@ func (g *Gateway) pairedIn(c *wsConn, sess *session, method string) {
 // handOver holds an approval's token for its node and closes the node's
 // unpaired sockets that never asked to pair themselves: they read no token
 // from node.pair.resolved, so they reconnect and take it from hello-ok.
-// Called from a store hook: it only queues closes.
+// Not a protocol 3 socket (a 2026.4 host): its process exits when its
+// socket closes (its reconnect timer does not keep it alive), so it is
+// kept, and the approval applies at its next connect, as on its own
+// gateway (checkUnpaired). Called from a store hook: it only queues
+// closes.
 func (g *Gateway) handOver(req protocol.PendingRequest, token string) {
 	g.pickups.put(req, token, g.cfg.Now())
 	for _, sub := range g.fan.nodeSockets(req.NodeID) {
-		if !sub.sess.paired && !sub.sess.asked.Load() && sub.kick != nil {
+		if !sub.sess.paired && !sub.sess.asked.Load() && sub.sess.protocol >= 4 && sub.kick != nil {
 			sub.kick(int(websocket.StatusServiceRestart), "pairing approved: reconnect to be let in")
 		}
 	}

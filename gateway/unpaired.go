@@ -59,6 +59,15 @@ func (c *wsConn) checkUnpaired() {
 		c.unpaired.reset(wait)
 		return
 	}
+	if s := c.sub.sess; s.protocol < 4 && !s.asked.Load() {
+		if _, ok := g.store.PairedNode(s.nodeID); ok {
+			// A 2026.4 host approved while connected: closing its socket
+			// would end its process; it is let in paired when it next
+			// connects (handOver).
+			c.unpaired.stop()
+			return
+		}
+	}
 	c.logger().Info("closing an unpaired node's socket: it has no pending request of its own", "node", c.sub.sess.nodeID, "grace", grace)
 	reason := "no pairing request"
 	if e := c.sub.sess.fileErr; e != nil && !c.sub.sess.asked.Load() {
