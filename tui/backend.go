@@ -223,9 +223,10 @@ type (
 		err error
 	}
 	codeRevokedMsg struct {
-		id  string
-		res protocol.CodeRevokeResult
-		err error
+		id     string
+		reason string
+		res    protocol.CodeRevokeResult
+		err    error
 	}
 )
 
@@ -250,11 +251,11 @@ func createCodeCmd(ctx context.Context, b Backend, p protocol.CodeCreateParams) 
 	}, func(err error) tea.Msg { return codeCreatedMsg{err: err} })
 }
 
-func revokeCodeCmd(ctx context.Context, b Backend, id string) tea.Cmd {
+func revokeCodeCmd(ctx context.Context, b Backend, id, reason string) tea.Cmd {
 	return codesCall(ctx, b, func(ctx context.Context, cb CodesBackend) tea.Msg {
-		res, err := cb.RevokeCode(ctx, protocol.CodeRevokeParams{ID: id})
-		return codeRevokedMsg{id: id, res: res, err: err}
-	}, func(err error) tea.Msg { return codeRevokedMsg{id: id, err: err} })
+		res, err := cb.RevokeCode(ctx, protocol.CodeRevokeParams{ID: id, Reason: reason})
+		return codeRevokedMsg{id: id, reason: reason, res: res, err: err}
+	}, func(err error) tea.Msg { return codeRevokedMsg{id: id, reason: reason, err: err} })
 }
 
 // decisionsInFlight is how many calls of a bulk decision run at once: a

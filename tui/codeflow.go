@@ -55,7 +55,11 @@ func (m *Model) updateCodes(msg tea.Msg) (cmd tea.Cmd, handled bool) {
 			then: revokeMsg{id: c.ID},
 		}
 	case revokeMsg:
-		return m.call(func(b Backend) tea.Cmd { return revokeCodeCmd(m.ctx, b, msg.id) }), true
+		if !msg.asked && m.features.offers(FeatureReasons) {
+			m.askReason(&reasonAsk{revoke: msg.id})
+			return nil, true
+		}
+		return m.call(func(b Backend) tea.Cmd { return revokeCodeCmd(m.ctx, b, msg.id, msg.reason) }), true
 	case codeRevokedMsg:
 		if msg.err != nil {
 			m.log.Warn("revoke code failed", "id", msg.id, "err", msg.err)
@@ -64,7 +68,9 @@ func (m *Model) updateCodes(msg tea.Msg) (cmd tea.Cmd, handled bool) {
 		}
 		m.codes.Upsert(msg.res.Code)
 		if msg.res.Revoked {
-			m.logOnce(codeHappening(true, msg.id), codeEntry(true, msg.res.Code, m.self(), now))
+			e := codeEntry(true, msg.res.Code, m.self(), now)
+			e.note = withReason(e.note, msg.reason)
+			m.logOnce(codeHappening(true, msg.id), e)
 		}
 		text := glyphRejected + " Revoked code " + msg.id + ": no node can use it now."
 		if !msg.res.Revoked {

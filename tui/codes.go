@@ -190,8 +190,13 @@ type (
 	newCodeMsg struct{}
 	// askRevokeMsg asks to confirm revoking a code.
 	askRevokeMsg struct{ code protocol.SetupCode }
-	// revokeMsg asks to revoke a code now.
-	revokeMsg struct{ id string }
+	// revokeMsg asks to revoke a code now; asked says the operator was
+	// asked for a reason (or the gateway keeps none).
+	revokeMsg struct {
+		id     string
+		reason string
+		asked  bool
+	}
 )
 
 // actions are the keys that act on one code, under the cursor or in the

@@ -136,6 +136,26 @@ func TestGoldenCodesNarrowAndEmpty(t *testing.T) {
 	requireGolden(t, "codes_empty_60x15", frameOf(m))
 }
 
+// Where the gateway keeps reasons, revoking asks for one after the
+// confirmation, as reject and block do.
+func TestRevokeAsksForAReason(t *testing.T) {
+	m, _ := codesModel(t, 80, 24)
+	m.features.not[FeatureReasons] = nil
+	m = press(t, m, "x", "y")
+	if got := lineWith(t, m, "reason"); !strings.HasPrefix(got, "revoke code c7k2m9q4r, reason (optional) › ") {
+		t.Fatalf("input line %q", got)
+	}
+	m = typeText(t, m, "leaked")
+	_, seen := stepMsgs(t, m, keyMsg("enter"))
+	if r, ok := sent[revokeMsg](seen); !ok || r.id != "c7k2m9q4r" || r.reason != "leaked" || !r.asked {
+		t.Fatalf("enter sent %+v", seen)
+	}
+	m = press(t, m, "esc")
+	if m.prompt != nil || m.flash.text != "Not revoked." {
+		t.Errorf("esc: prompt %v flash %q", m.prompt, m.flash.text)
+	}
+}
+
 // A list that fails says why, rather than load for ever.
 func TestCodesListFailureIsSaid(t *testing.T) {
 	m, _ := newModel(t, 80, 24)
@@ -473,7 +493,14 @@ func TestFlowSetupCodesOnTheEmbeddedGateway(t *testing.T) {
 	s.mark()
 	s.press("x")
 	s.wait(t, "Revoke code")
+	s.mark()
 	s.press("y")
+	s.wait(t, ", reason (optional) ›", "enter revoke without a reason")
+	for _, r := range "lost" {
+		s.tm.Send(runeKey(r))
+	}
+	s.mark()
+	s.press("enter")
 	s.wait(t, "✗ Revoked code", "✗ revoked", "Codes 0")
 	m := s.final(t)
 	if m.codeSecret != nil {

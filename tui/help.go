@@ -117,7 +117,7 @@ func helpReference(fs features, silent bool) []helpSection {
 	if codes {
 		sections = append(sections, helpSection{"Codes: setup codes, and the one under the cursor", []helpEntry{
 			{keysOf(k.NewCode), "create a code (a form: validity, uses, name or prefix, platforms, addresses, exec, note); the code, the command for the node and a QR code of its setup link are shown once"},
-			{keysOf(k.Revoke), "revoke it, after a confirmation: no node can use it any more"},
+			{keysOf(k.Revoke), "revoke it, after a confirmation: no node can use it any more" + block},
 			{keysOf(k.Detail), "every field of the code"},
 		}})
 	}

@@ -9,18 +9,22 @@ import (
 	"github.com/pairdeck/pairdeck/protocol"
 )
 
-// reasonAsk is a rejection or a block waiting for the operator's optional
+// reasonAsk is a rejection, a block or a code's revocation waiting for the operator's optional
 // reason: exactly what the key was pressed on, captured then. Enter on an
 // empty input decides without a reason; esc decides nothing.
 type reasonAsk struct {
 	reject []decisionTarget // the requests to reject, as the operator saw them
 	block  *blockTarget     // or the node to block
+	revoke string           // or the setup code to revoke, by id
 }
 
 // verb is what the decision does, in words.
 func (a *reasonAsk) verb() string {
-	if a.block != nil {
+	switch {
+	case a.block != nil:
 		return "block"
+	case a.revoke != "":
+		return "revoke"
 	}
 	return "reject"
 }
@@ -30,6 +34,8 @@ func (a *reasonAsk) verb() string {
 func (a *reasonAsk) what() string {
 	name := ""
 	switch {
+	case a.revoke != "":
+		name = "code " + a.revoke
 	case a.block != nil:
 		name = a.block.name
 	case len(a.reject) == 1:
@@ -73,6 +79,9 @@ func (m *Model) onReasonGiven(msg promptSubmittedMsg) tea.Cmd {
 		return nil
 	}
 	m.prompt = nil
+	if a.revoke != "" {
+		return emit(revokeMsg{id: a.revoke, reason: reason, asked: true})
+	}
 	if a.block != nil {
 		t := *a.block
 		t.reason = reason
@@ -89,8 +98,13 @@ func (m *Model) onReasonGiven(msg promptSubmittedMsg) tea.Cmd {
 // onReasonCancelled: esc decides nothing.
 func (m *Model) onReasonCancelled() {
 	what := "Nothing rejected."
-	if m.prompt != nil && m.prompt.ask != nil && m.prompt.ask.block != nil {
-		what = "Not blocked."
+	if a := m.prompt; a != nil && a.ask != nil {
+		switch {
+		case a.ask.block != nil:
+			what = "Not blocked."
+		case a.ask.revoke != "":
+			what = "Not revoked."
+		}
 	}
 	m.prompt = nil
 	m.flash = infoFlash(what, m.now())
