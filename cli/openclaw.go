@@ -43,9 +43,13 @@ const (
 	// maxOpenClawConfigBytes bounds openclaw.json: real ones are a few
 	// KiB; a path to a log or a device must not be read whole.
 	maxOpenClawConfigBytes = 4 << 20
-	// probeTimeout bounds the check that a gateway answers on a port: a
-	// loopback gateway sends its challenge in milliseconds.
-	probeTimeout = 1500 * time.Millisecond
+	// probeTimeout bounds the check that a gateway answers on a port. A
+	// loopback gateway sends its challenge in milliseconds, but a busy one
+	// (a Node event loop at work, a loaded machine) can take seconds, and
+	// taking it for absent sends the user to start a gateway that runs. A
+	// port where nothing listens is refused at once, so only a listener
+	// that never speaks costs the whole wait.
+	probeTimeout = 5 * time.Second
 )
 
 // openclawDir is what a state dir says about an OpenClaw install that owns
