@@ -77,6 +77,13 @@ func decodeCodeEntry(path string, data []byte, key string, raw []byte, off int64
 		}
 		return nil, ce
 	}
+	// An empty list reads as none: written back, omitempty leaves it out,
+	// and the code must read the same after a rewrite.
+	for _, l := range []*[]string{&e.rec.Scope.Platforms, &e.rec.Scope.CIDRs, &e.rec.UsedBy} {
+		if len(*l) == 0 {
+			*l = nil
+		}
+	}
 	d, _ := hex.DecodeString(e.rec.SHA256) // checked
 	copy(e.digest[:], d)
 	e.raw, e.bodyAt = verbatimMember(key, raw)
