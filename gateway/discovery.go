@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -111,14 +112,60 @@ func tokenFromOpenClawConfig(stateDir string) (string, error) {
 	var cfg struct {
 		Gateway struct {
 			Auth struct {
-				Token string `json:"token"`
+				Token json.RawMessage `json:"token"`
 			} `json:"auth"`
 		} `json:"gateway"`
 	}
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return "", fmt.Errorf("read gateway.auth.token from %s: %v (fix the file, or give the token with --token-file)", path, err)
 	}
-	return strings.TrimSpace(cfg.Gateway.Auth.Token), nil
+	return configSecret(cfg.Gateway.Auth.Token, "gateway.auth.token", path)
+}
+
+// envRef is OpenClaw's ${VAR} substitution in config strings.
+var envRef = regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)\}`)
+
+// configSecret reads a secret of openclaw.json as OpenClaw does: a string
+// with ${VAR} substituted from the environment, or an env secret reference
+// {"source":"env","id":"VAR"}. Anything it cannot follow is an error rather
+// than a token taken literally: "${OPENCLAW_GATEWAY_TOKEN}" as the operator
+// token would be one anybody can guess.
+func configSecret(raw json.RawMessage, key, path string) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	how := "give the token with --token-file or $" + EnvToken
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		missing := ""
+		out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			v, ok := os.LookupEnv(name)
+			if !ok && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return "", fmt.Errorf("%s in %s refers to $%s, which is not set: set it, or %s", key, path, missing, how)
+		}
+		return strings.TrimSpace(out), nil
+	}
+	var ref struct {
+		Source string `json:"source"`
+		ID     string `json:"id"`
+	}
+	if json.Unmarshal(raw, &ref) == nil && ref.Source != "" {
+		if ref.Source != "env" || ref.ID == "" {
+			return "", fmt.Errorf("%s in %s is a secret reference (source %q) that pairdeck cannot follow: %s", key, path, ref.Source, how)
+		}
+		v, ok := os.LookupEnv(ref.ID)
+		if !ok {
+			return "", fmt.Errorf("%s in %s is read from $%s, which is not set: set it, or %s", key, path, ref.ID, how)
+		}
+		return strings.TrimSpace(v), nil
+	}
+	return "", fmt.Errorf("%s in %s is neither a string nor a secret reference: fix the file, or %s", key, path, how)
 }
 
 func generateToken() (string, error) {

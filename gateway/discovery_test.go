@@ -166,3 +166,37 @@ func deadPID(t *testing.T) int {
 	}
 	return max + 1
 }
+
+// openclaw.json's token as OpenClaw reads it: ${VAR} substituted, an env
+// secret reference followed; what cannot be followed is an error, never a
+// token taken literally.
+func TestConfigTokenReferences(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(EnvToken, "")
+	t.Setenv("PD_TEST_SECRET", "s3cret")
+	for _, c := range []struct {
+		token, want, err string
+	}{
+		{`"${PD_TEST_SECRET}"`, "s3cret", ""},
+		{`"pre-${PD_TEST_SECRET}"`, "pre-s3cret", ""},
+		{`{"source":"env","id":"PD_TEST_SECRET"}`, "s3cret", ""},
+		{`"${PD_TEST_UNSET}"`, "", "$PD_TEST_UNSET, which is not set"},
+		{`{"source":"env","id":"PD_TEST_UNSET"}`, "", "$PD_TEST_UNSET, which is not set"},
+		{`{"source":"file","id":"/x"}`, "", `source "file"`},
+		{`42`, "", "neither a string nor a secret reference"},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "openclaw.json"), []byte(`{"gateway":{"auth":{"token":`+c.token+`}}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tok, src, err := LookupToken("", dir)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "--token-file") {
+				t.Errorf("%s: %q %v, want an error saying %q", c.token, tok, err, c.err)
+			}
+			continue
+		}
+		if err != nil || tok != c.want || src != TokenFromConfig {
+			t.Errorf("%s: %q %q %v, want %q", c.token, tok, src, err, c.want)
+		}
+	}
+}
