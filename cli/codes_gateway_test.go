@@ -220,3 +220,21 @@ func TestServePublicURL(t *testing.T) {
 	}
 	g.stop()
 }
+
+// TestCodeTypedAtAPrompt: on a terminal `node pair --code -` asks for the
+// code without echoing it, and pairs with it.
+func TestCodeTypedAtAPrompt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.serve()
+	var made codeCreated
+	e.okJSON(&made, "codes", "create")
+	r := e.runTTYTyping(100, nil, []typing{{waitFor: "Setup code or link: ", line: made.SetupLink}},
+		"node", "pair", "--node-dir", t.TempDir(), "--name", "typed", "--code", "-")
+	if r.code != 0 || !strings.Contains(r.out, "Approved by the setup code.") {
+		t.Fatalf("pairing with a typed link:\n%s", r)
+	}
+	if strings.Contains(r.out, made.SetupLink) || strings.Contains(r.out, made.Secret) || strings.Contains(r.out, "visible to other users") {
+		t.Errorf("the terminal echoed the code, or warned about argv:\n%s", r)
+	}
+}
