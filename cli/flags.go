@@ -33,12 +33,15 @@ func (f *gatewayFlags) check() error {
 	if _, err := f.ssh.listenAddr(); err != nil {
 		return err
 	}
+	if _, err := f.storage(); err != nil {
+		return err
+	}
 	return f.limits.check()
 }
 
 // embeddedOnly are the flags that configure a gateway this process starts:
 // they mean nothing to a console that attaches to a running one.
-var embeddedOnly = append([]string{"listen", "ttl", "max-pending", "pairing", "on-request", "public-url", "ssh", "ssh-authorized-keys"}, limitFlagNames...)
+var embeddedOnly = append([]string{"listen", "ttl", "max-pending", "pairing", "on-request", "public-url", "token-storage", "ssh", "ssh-authorized-keys"}, limitFlagNames...)
 
 // refuseEmbeddedFlags refuses, with the reason, the flags that cannot
 // apply because the console attaches to the gateway at url rather than

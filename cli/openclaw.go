@@ -399,26 +399,6 @@ func (d *openclawDir) writtenByOpenClaw() bool {
 	return err == nil
 }
 
-// refuseOfflineWrite is why a change must not be made in the dir's files
-// while OpenClaw's gateway is not running, or nil. pairdeck's store keeps
-// node tokens hashed and rewrites every record when it writes
-// nodes/paired.json; OpenClaw 2026.4.12 then cannot verify any node's
-// token. Until the store can keep them as OpenClaw does, a change waits
-// for OpenClaw's gateway, or for the operator's explicit `pairdeck serve`.
-func (d *openclawDir) refuseOfflineWrite() error {
-	if !d.writtenByOpenClaw() {
-		return nil
-	}
-	who := "OpenClaw's"
-	if d.cfg.version != "" {
-		who = "OpenClaw " + d.cfg.version + "'s"
-	}
-	return fmt.Errorf("%s is %s state dir and its gateway is not running (nothing answers on 127.0.0.1:%d, %s): pairdeck changes "+
-		"nothing there offline: its store keeps node tokens hashed and, once it writes nodes/paired.json, every record has a "+
-		"hashed token OpenClaw cannot verify; start OpenClaw's gateway (`openclaw gateway`) and pairdeck acts through it, or make pairdeck this "+
-		"dir's gateway with `pairdeck serve` (reading works offline as it is)", d.stateDir, who, d.port, d.portFrom)
-}
-
 // databaseError explains a 2026.8+ dir whose gateway does not answer.
 func (d *openclawDir) databaseError() error {
 	return fmt.Errorf("%s belongs to OpenClaw 2026.8 or later (%s): this OpenClaw keeps pairing in its database, which pairdeck "+

@@ -132,10 +132,6 @@ func openSessionOr(ctx context.Context, g *globals, f *connFlags, kind string, a
 				return dialOperator(ctx, stateDir, owner.cfg.remoteURL, given, kind, modeOpenClaw, live, readOnly, owner)
 			case owner.database != "":
 				return nil, owner.databaseError()
-			case !readOnly && !live:
-				if err := owner.refuseOfflineWrite(); err != nil {
-					return nil, err
-				}
 			}
 		}
 		if live {

@@ -27,7 +27,10 @@ type gatewayFlags struct {
 	pairing    string // "on", "off", or "" for as last switched
 	onRequest  string
 	publicURL  string
-	ssh        sshFlags
+	// tokenStorage is --token-storage: "" lets the store decide by the
+	// state dir.
+	tokenStorage string
+	ssh          sshFlags
 	limits     gatewayLimitFlags
 }
 
@@ -40,6 +43,7 @@ func (f *gatewayFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.pairing, "pairing", "", "switch pairing on or off at start (default: as last switched, on for a new state dir)")
 	fl.StringVar(&f.onRequest, "on-request", "", "shell command run for every new request, with the request as JSON on stdin (notifies only)")
 	fl.StringVar(&f.publicURL, "public-url", "", "the gateway's URL as nodes reach it, for setup links (default: the address it listens on, when nodes can use it)")
+	fl.StringVar(&f.tokenStorage, "token-storage", "", "how node tokens are kept: hash (only their SHA-256) or openclaw (plaintext, as OpenClaw 2026.4–2026.7 read them); default openclaw on a state dir OpenClaw has written, else hash")
 	f.ssh.register(fl)
 	f.limits.register(fl)
 }
@@ -191,7 +195,11 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	} else {
 		source = tokenSourceText(source, stateDir)
 	}
-	st, err := openGatewayStore(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending, Logger: logger})
+	storage, err := f.storage()
+	if err != nil {
+		return nil, err
+	}
+	st, err := openGatewayStore(store.Options{StateDir: stateDir, TTL: f.ttl, MaxPending: f.maxPending, Logger: logger, TokenStorage: storage})
 	if err != nil {
 		return nil, err
 	}
@@ -234,11 +242,6 @@ func startGateway(stateDir string, f *gatewayFlags, logger *slog.Logger) (*runni
 	go func() { done <- gw.Serve(ln) }()
 	logger.Info("gateway listening", "listen", ln.Addr().String(), "url", url, "stateDir", stateDir,
 		"ttl", durationText(st.TTL()), "maxPending", f.maxPending, "token", source)
-	if owner.writtenByOpenClaw() {
-		logger.Warn("this state dir is also OpenClaw's: pairdeck now owns it and stores node tokens hashed in nodes/paired.json "+
-			"(every record, at its first change), which OpenClaw 2026.4.12 cannot verify afterwards; start OpenClaw's gateway "+
-			"instead to keep its files as it writes them", "openclaw", owner.configPath)
-	}
 	if sshc != nil {
 		sshc.serve(logger)
 	}
@@ -336,4 +339,16 @@ func loopbackAddr(addr string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// storage reads --token-storage ("" lets the store decide).
+func (f *gatewayFlags) storage() (store.TokenStorage, error) {
+	if f.tokenStorage == "" {
+		return store.TokenStorageAuto, nil
+	}
+	t, err := store.ParseTokenStorage(f.tokenStorage)
+	if err != nil {
+		return "", usageError("--token-storage %q: want hash (only each token's SHA-256) or openclaw (plaintext, as OpenClaw 2026.4.12 and 2026.7.35 read them)", f.tokenStorage)
+	}
+	return t, nil
 }
