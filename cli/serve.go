@@ -31,7 +31,7 @@ type gatewayFlags struct {
 	// state dir.
 	tokenStorage string
 	ssh          sshFlags
-	limits     gatewayLimitFlags
+	limits       gatewayLimitFlags
 }
 
 func (f *gatewayFlags) register(cmd *cobra.Command) {
