@@ -6,7 +6,7 @@
 # packages; installed here when missing and running as root).
 #
 #   scripts/screenshots.sh            every picture
-#   scripts/screenshots.sh ssh …      only the named groups (main, narrow, codes, ssh)
+#   scripts/screenshots.sh ssh …      only the named groups (main, narrow, states, codes, ssh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,26 +50,38 @@ keys() {
   sleep 0.5
 }
 
-# shot SESSION FILE: capture the pane with escapes and render it to PNG.
+# shot SESSION FILE [light]: capture the pane with escapes and render it to
+# PNG, on a light page for a console in the light theme.
 shot() {
-  local session=$1 file=$2 cols rows
+  local session=$1 file=$2 cols rows bg='#1a1b26' fg='#c0caf5' lh=1.25
+  if [ "${3:-}" = light ]; then bg='#fafafa' fg='#24292f'; fi
+  # A QR code's half blocks must touch: no gap between lines.
+  if [ "${3:-}" = qr ]; then lh=1; fi
   cols=$(tmux display -p -t "$session" '#{pane_width}')
   rows=$(tmux display -p -t "$session" '#{pane_height}')
   tmux capture-pane -e -p -t "$session" >"$work/$file.ans"
   {
     echo '<!doctype html><meta charset="utf-8"><style>'
-    echo 'html,body{margin:0;background:#1a1b26}'
-    echo 'pre{margin:0;padding:14px 16px;font:15px/1.25 "DejaVu Sans Mono",monospace;color:#c0caf5;white-space:pre}'
+    echo "html,body{margin:0;background:$bg}"
+    echo "pre{margin:0;padding:14px 16px;font:15px/$lh \"DejaVu Sans Mono\",monospace;color:$fg;white-space:pre}"
     echo '</style><pre>'
-    aha --no-header <"$work/$file.ans"
+    # aha shows bright white (97) as gray: a QR code's light modules are
+    # white on black, as the terminal shows them.
+    aha --no-header <"$work/$file.ans" | sed 's/color:gray;background-color:black;/color:#fff;background-color:#000;/g'
     echo '</pre>'
   } >"$work/$file.html"
   # Size the window to the terminal: ~9.05 px per column, ~18.75 px per row.
   local w=$(( cols * 905 / 100 + 34 )) h=$(( rows * 1875 / 100 + 30 ))
-  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/chrome-$file" --hide-scrollbars \
-    --window-size="$w,$h" --screenshot="$out/$file.png" "file://$work/$file.html" >/dev/null 2>&1
+  if [ "$lh" = 1 ]; then h=$(( rows * 1500 / 100 + 30 )); fi
+  # Headless Chromium now and then crashes on a busy machine: try again.
+  local try
+  for try in 1 2 3; do
+    chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+      --disable-background-networking --disable-component-update --disable-sync \
+      --user-data-dir="$work/chrome-$file-$try" --hide-scrollbars \
+      --window-size="$w,$h" --screenshot="$out/$file.png" "file://$work/$file.html" >/dev/null 2>&1 && break
+    [ "$try" -lt 3 ] || { echo "chromium could not render $file" >&2; return 1; }
+  done
   echo "wrote $out/$file.png (${cols}x${rows})"
 }
 
@@ -112,6 +124,56 @@ shot narrow narrow
 keys narrow q
 fi
 
+# States an operator meets: the help, a confirmation, the reason input, the
+# Blocked view, pairing switched off, a second console attached to the
+# running gateway (in the light theme), and the question the first one asks
+# when it quits while that one still uses its gateway.
+if want states; then
+start st 100 28 --state-dir "$work/states" --every 2s --nodes 6 --ttl 70s
+sleep 10
+keys st '?'
+shot st help
+keys st '?'
+keys st g b
+shot st block-dialog
+keys st y
+tmux send-keys -t st -l 'lost in the move'
+sleep 0.5
+shot st block-reason
+keys st Enter
+keys st Tab Tab Tab
+sleep 1
+shot st blocked
+keys st BTab BTab BTab
+keys st P
+sleep 1
+shot st pairing-off
+keys st P
+tmux new-session -d -s remote -x 100 -y 28 -e TERM=xterm-256color -e COLORTERM=truecolor \
+  "$work/pairdeck console --theme light --state-dir '$work/states'"
+sessions+=(remote)
+sleep 5
+shot remote remote-light light
+keys remote q
+keys st q
+# The console with its embedded gateway, and another attached to it.
+tmux new-session -d -s emb -x 100 -y 28 -e TERM=xterm-256color -e COLORTERM=truecolor \
+  "$work/pairdeck --theme dark --state-dir '$work/emb' --listen 127.0.0.1:0"
+sessions+=(emb)
+for _ in $(seq 100); do [ -f "$work/emb/pairdeck/gateway.json" ] && break; sleep 0.1; done
+tmux new-session -d -s other -x 100 -y 28 -e TERM=xterm-256color \
+  "$work/pairdeck console --theme dark --state-dir '$work/emb'"
+sessions+=(other)
+sleep 4
+keys emb q
+sleep 1
+shot emb quit-dialog
+keys emb n
+keys other q
+sleep 1
+keys emb q
+fi
+
 # Setup codes and reasons: the Codes view, a new code shown once with its QR
 # code, and the reason input of a rejection. Needs a gateway that serves
 # setup codes and keeps reasons (the embedded one, once it does: skipped,
@@ -136,7 +198,7 @@ else
   shot codes code-form
   keys codes Enter
   sleep 1
-  shot codes codes
+  shot codes codes qr
   keys codes Escape
   shot codes codes-list
   keys codes Tab
