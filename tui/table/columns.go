@@ -86,27 +86,41 @@ func LayoutFit(cols []Column, width int, content []int) []int {
 	}
 	// First what the cells need, shared by weight until each has it or the
 	// room runs out.
-	for spare > 0 {
-		weight := 0
-		for i, c := range cols {
-			if visible[i] && i < len(content) && widths[i] < content[i] {
-				weight += max(c.Grow, 1)
+	fill := func() {
+		for spare > 0 {
+			weight := 0
+			for i, c := range cols {
+				if visible[i] && i < len(content) && widths[i] < content[i] {
+					weight += max(c.Grow, 1)
+				}
+			}
+			if weight == 0 {
+				break
+			}
+			given := 0
+			for i, c := range cols {
+				if !visible[i] || i >= len(content) || widths[i] >= content[i] || given == spare {
+					continue
+				}
+				add := max(spare*max(c.Grow, 1)/weight, 1)
+				add = min(add, spare-given, content[i]-widths[i])
+				widths[i] += add
+				given += add
+			}
+			spare -= given
+		}
+	}
+	fill()
+	// Columns held at a minimum wider than their cells give the rest to
+	// columns whose cells are cut (a "—" does not need an address's room).
+	if spare == 0 && wantsMore(visible, widths, content) {
+		for i := range cols {
+			if visible[i] && i < len(content) && content[i] > 0 && widths[i] > content[i] {
+				spare += widths[i] - content[i]
+				widths[i] = content[i]
 			}
 		}
-		if weight == 0 {
-			break
-		}
-		given := 0
-		for i, c := range cols {
-			if !visible[i] || i >= len(content) || widths[i] >= content[i] || given == spare {
-				continue
-			}
-			add := max(spare*max(c.Grow, 1)/weight, 1)
-			add = min(add, spare-given, content[i]-widths[i])
-			widths[i] += add
-			given += add
-		}
-		spare -= given
+		fill()
 	}
 	// Then blank space, by Grow, up to Max; a column its cells took past
 	// Max takes no more.
@@ -209,4 +223,14 @@ func WidthOf(widths []int) int {
 		n += Gap * (count - 1)
 	}
 	return n
+}
+
+// wantsMore reports whether a visible column's cells are wider than it.
+func wantsMore(visible []bool, widths, content []int) bool {
+	for i := range widths {
+		if visible[i] && i < len(content) && widths[i] < content[i] {
+			return true
+		}
+	}
+	return false
 }

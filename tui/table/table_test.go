@@ -113,3 +113,23 @@ func TestLayoutFitGrowsColumnsToTheirContent(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutFitReclaimsRoomAColumnDoesNotUse: a column held at its
+// minimum wider than its cells (an address column of "—") gives the rest
+// to a column whose cells are cut, and nothing is cut while it could be
+// whole.
+func TestLayoutFitReclaimsRoomAColumnDoesNotUse(t *testing.T) {
+	cols := []Column{
+		{Title: "NAME", Min: 8, Grow: 1},
+		{Title: "LAST IP", Min: 15, Max: 15},
+	}
+	// 8 + 2 + 15 = 25 columns: the minimums fill the line.
+	got := LayoutFit(cols, 25, []int{16, 7})
+	if got[0] != 16 || got[1] != 7 {
+		t.Fatalf("widths %v: want the name whole (16) and the address column at its cells (7)", got)
+	}
+	// With no cut column, minimums stay as they are.
+	if got := LayoutFit(cols, 25, []int{6, 7}); got[1] != 15 {
+		t.Errorf("widths %v: nothing was cut, so the address column keeps its minimum", got)
+	}
+}
