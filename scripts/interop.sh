@@ -818,24 +818,37 @@ serve_node_hosts() {
   fi
   # paired_online ID: pairdeck lists ID paired and connected.
   paired_online() { pds status --json 2>/dev/null | jq -e --arg n "$1" '.nodes|map(select(.nodeId==$n and .paired==true and .connected==true))|length==1' >/dev/null; }
-  wait_for 90 paired_online "${NHID:-none}" || true
-  runq R pds status --json
   local how="with one key in the console"; [ "$BY" = cli ] && how="from the CLI"
   local gone=""
-  kill -0 -- "-$NHPG" 2>/dev/null || gone=" (the host process has ended: $(tail -3 "$VW/nh-a.log" | tr '\n' ' '))"
-  check "serve: approved $how, the node host is back, paired and online (nodes status)" "$R" \
-    ".nodes|map(select(.nodeId==\"$NHID\"))[0] | .paired==true and .connected==true and .displayName==\"$name\"" "$R_ERR
+  if ver_ge "$V" 2026.7.0; then
+    wait_for 90 paired_online "${NHID:-none}" || true
+    runq R pds status --json
+    kill -0 -- "-$NHPG" 2>/dev/null || gone=" (the host process has ended: $(tail -3 "$VW/nh-a.log" | tr '\n' ' '))"
+    check "serve: approved $how, the node host is back, paired and online (nodes status)" "$R" \
+      ".nodes|map(select(.nodeId==\"$NHID\"))[0] | .paired==true and .connected==true and .displayName==\"$name\"" "$R_ERR
 $(tail -8 "$VW/nh-a.log")$gone"
-  if [ -n "$gone" ]; then
-    # (2026.4.12's node host ends when its socket closes: its reconnect
-    # timer is unref'd and nothing else holds its event loop; as a service
-    # manager would, start it again to check the rest)
-    printf 'NOTE [%s] the node host ended when its socket was closed; started again, as its service manager would\n' "$V"
+  else
+    # A 2026.4 host's process ends when its socket closes (its reconnect
+    # timer is unref'd), so pairdeck keeps the socket of a protocol-3 host
+    # on approval: paired at once, let in paired at its next connect.
+    paired_only() { pds status --json 2>/dev/null | jq -e --arg n "$1" '.nodes|map(select(.nodeId==$n and .paired==true))|length==1' >/dev/null; }
+    wait_for 60 paired_only "${NHID:-none}" || true
+    sleep 5 # the close would come right after the approval
+    runq R pds status --json
+    local kept=0 closes
+    closes=$(jq -s --arg d "$NHID" '(map(select(.dir=="c2s" and .frame.method=="connect" and .frame.params.device.id==$d)|.conn)) as $cs | [ .[] | select(.dir=="s-close" and (.conn as $c | $cs|index($c))) ] | length' "$VW/d3-frames.jsonl" 2>/dev/null || echo x)
+    kill -0 -- "-$NHPG" 2>/dev/null && [ "$closes" = 0 ] && kept=1
+    check "serve: approved $how, the 2026.4 host is paired and keeps its socket (its process goes on)" \
+      "$(jq -c --argjson k "$kept" '{kept:($k==1), node:(.nodes|map(select(.nodeId=="'"$NHID"'"))[0])}' <<<"$(jsonpart "$R")" 2>/dev/null || echo null)" \
+      '.kept==true and .node.paired==true' "closes on its connections: $closes; $(tail -4 "$VW/nh-a.log")"
+    gone=" (restarted)"
+    printf 'NOTE [%s] the 2026.4 host is let in paired at its next connect: started again, as a user or its service manager would\n' "$V"
+    stop "$NHPG"
     node_host "$name" nh-a nh-a1
     NHPG=$LAST_PG
     wait_for 120 paired_online "${NHID:-none}" || true
     runq R pds status --json
-    check "serve: started again, the node host is let in paired and online" "$R" \
+    check "serve: started again, the 2026.4 host is let in paired and online" "$R" \
       ".nodes|map(select(.nodeId==\"$NHID\"))[0] | .paired==true and .connected==true" "$R_ERR $(tail -5 "$VW/nh-a1.log")"
   fi
   # It stays: one connection for a while (no reconnect loop), still online.
