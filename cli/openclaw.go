@@ -384,21 +384,6 @@ func (d *openclawDir) refuseServe(addr string) error {
 	return nil
 }
 
-// writtenByOpenClaw reports whether OpenClaw itself has used the dir (it
-// stamps meta.lastTouchedVersion on every write of openclaw.json, and its
-// gateway keeps devices/), as opposed to an openclaw.json a pairdeck user
-// wrote only to give pairdeck's gateway its token.
-func (d *openclawDir) writtenByOpenClaw() bool {
-	if d.configPath == "" {
-		return false
-	}
-	if d.cfg.version != "" {
-		return true
-	}
-	_, err := os.Stat(filepath.Join(d.stateDir, "devices"))
-	return err == nil
-}
-
 // databaseError explains a 2026.8+ dir whose gateway does not answer.
 func (d *openclawDir) databaseError() error {
 	return fmt.Errorf("%s belongs to OpenClaw 2026.8 or later (%s): this OpenClaw keeps pairing in its database, which pairdeck "+
