@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/titanous/json5"
 
+	"github.com/pairdeck/pairdeck/gateway"
 	"github.com/pairdeck/pairdeck/internal/statefile"
 )
 
@@ -215,43 +215,12 @@ func portValue(v any) (int, bool) {
 	return n, n >= 1 && n <= 65535
 }
 
-// envRef is OpenClaw's ${VAR} substitution in config strings.
-var envRef = regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)\}`)
-
 // resolve returns the credential's value ("" when the file has none), with
 // ${VAR} substituted and env secret references read, as OpenClaw does. A
 // reference pairdeck cannot follow (a file or a command) is an error that
 // says how to give the secret instead.
 func (s secretField) resolve(configPath, envVar, fileFlag string) (string, error) {
-	switch v := s.value.(type) {
-	case nil:
-		return "", nil
-	case string:
-		var missing string
-		out := envRef.ReplaceAllStringFunc(v, func(m string) string {
-			name := envRef.FindStringSubmatch(m)[1]
-			val, ok := os.LookupEnv(name)
-			if !ok && missing == "" {
-				missing = name
-			}
-			return val
-		})
-		if missing != "" {
-			return "", fmt.Errorf("%s in %s refers to $%s, which is not set: set it, or give the secret with %s or $%s", s.key, configPath, missing, fileFlag, envVar)
-		}
-		return strings.TrimSpace(out), nil
-	case map[string]any:
-		source, id := stringValue(v["source"]), stringValue(v["id"])
-		if source == "env" && id != "" {
-			val, ok := os.LookupEnv(id)
-			if !ok {
-				return "", fmt.Errorf("%s in %s is read from $%s, which is not set: set it, or give the secret with %s or $%s", s.key, configPath, id, fileFlag, envVar)
-			}
-			return strings.TrimSpace(val), nil
-		}
-		return "", fmt.Errorf("%s in %s is a secret reference (source %q) that pairdeck cannot resolve: give the secret with %s or $%s", s.key, configPath, source, fileFlag, envVar)
-	}
-	return "", fmt.Errorf("%s in %s is not a string or a secret reference: fix the file, or give the secret with %s or $%s", s.key, configPath, fileFlag, envVar)
+	return gateway.ConfigSecret(s.value, s.key, configPath, "give the secret with "+fileFlag+" or $"+envVar)
 }
 
 // openclawDatabase names the evidence that the dir belongs to OpenClaw

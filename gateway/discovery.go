@@ -125,45 +125,54 @@ func tokenFromOpenClawConfig(stateDir string) (string, error) {
 // envRef is OpenClaw's ${VAR} substitution in config strings.
 var envRef = regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)\}`)
 
-// configSecret reads a secret of openclaw.json as OpenClaw does: a string
-// with ${VAR} substituted from the environment, or an env secret reference
-// {"source":"env","id":"VAR"}. Anything it cannot follow is an error rather
-// than a token taken literally: "${OPENCLAW_GATEWAY_TOKEN}" as the operator
-// token would be one anybody can guess.
+// configSecret reads the operator token of openclaw.json (see
+// ConfigSecret).
 func configSecret(raw json.RawMessage, key, path string) (string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
+	var v any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", fmt.Errorf("%s in %s: %v", key, path, err)
+		}
 	}
-	how := "give the token with --token-file or $" + EnvToken
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	return ConfigSecret(v, key, path, "give the token with --token-file or $"+EnvToken)
+}
+
+// ConfigSecret reads a secret of openclaw.json as OpenClaw does, from its
+// decoded value: a string with ${VAR} substituted from the environment, or
+// an env secret reference {"source":"env","id":"VAR"}; nil is no secret.
+// Anything it cannot follow is an error ending in how (what else to do)
+// rather than a secret taken literally: "${OPENCLAW_GATEWAY_TOKEN}" as the
+// operator token would be one anybody can guess.
+func ConfigSecret(v any, key, path, how string) (string, error) {
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case string:
 		missing := ""
-		out := envRef.ReplaceAllStringFunc(s, func(m string) string {
+		out := envRef.ReplaceAllStringFunc(v, func(m string) string {
 			name := envRef.FindStringSubmatch(m)[1]
-			v, ok := os.LookupEnv(name)
+			val, ok := os.LookupEnv(name)
 			if !ok && missing == "" {
 				missing = name
 			}
-			return v
+			return val
 		})
 		if missing != "" {
 			return "", fmt.Errorf("%s in %s refers to $%s, which is not set: set it, or %s", key, path, missing, how)
 		}
 		return strings.TrimSpace(out), nil
-	}
-	var ref struct {
-		Source string `json:"source"`
-		ID     string `json:"id"`
-	}
-	if json.Unmarshal(raw, &ref) == nil && ref.Source != "" {
-		if ref.Source != "env" || ref.ID == "" {
-			return "", fmt.Errorf("%s in %s is a secret reference (source %q) that pairdeck cannot follow: %s", key, path, ref.Source, how)
+	case map[string]any:
+		source, _ := v["source"].(string)
+		id, _ := v["id"].(string)
+		source, id = strings.TrimSpace(source), strings.TrimSpace(id)
+		if source != "env" || id == "" {
+			return "", fmt.Errorf("%s in %s is a secret reference (source %q) that pairdeck cannot follow: %s", key, path, source, how)
 		}
-		v, ok := os.LookupEnv(ref.ID)
+		val, ok := os.LookupEnv(id)
 		if !ok {
-			return "", fmt.Errorf("%s in %s is read from $%s, which is not set: set it, or %s", key, path, ref.ID, how)
+			return "", fmt.Errorf("%s in %s is read from $%s, which is not set: set it, or %s", key, path, id, how)
 		}
-		return strings.TrimSpace(v), nil
+		return strings.TrimSpace(val), nil
 	}
 	return "", fmt.Errorf("%s in %s is neither a string nor a secret reference: fix the file, or %s", key, path, how)
 }
