@@ -105,7 +105,7 @@ func (b *runner) conns(ctx context.Context) error {
 				return err
 			}
 		}
-		err := b.withConnGateway(ctx, "conns-"+k.key, seed, func(c *child) error {
+		err := b.withSeededGateway(ctx, "conns-"+k.key, "", seed, func(c *child) error {
 			open := k.open
 			if open == nil {
 				open = func(ctx context.Context, url string, src net.IP, _ int) (*websocket.Conn, error) {
@@ -150,7 +150,7 @@ func (b *runner) conns(ctx context.Context) error {
 	}
 	// The waiting nodes' figure holds their 5,000 requests too: what the
 	// queue alone costs, without a socket.
-	err := b.withConnGateway(ctx, "conns-queue", func(dir string) error {
+	err := b.withSeededGateway(ctx, "conns-queue", "", func(dir string) error {
 		return seedState(ctx, dir, 0, n, benchTTL)
 	}, func(c *child) error {
 		rss, err := b.steadyRSS(ctx, c)
@@ -163,7 +163,7 @@ func (b *runner) conns(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return b.withConnGateway(ctx, "conns-big-frames", nil, func(c *child) error {
+	return b.withSeededGateway(ctx, "conns-big-frames", "", nil, func(c *child) error {
 		conns, err := holdConns(ctx, c.url, big, func(ctx context.Context, url string, src net.IP, _ int) (*websocket.Conn, error) {
 			return connectNode(ctx, url, src, nil)
 		})
@@ -219,35 +219,6 @@ func (b *runner) steadyRSS(ctx context.Context, c *child) (float64, error) {
 		}
 	}
 	return rss, nil
-}
-
-// withConnGateway starts a child gateway with the default limits on a
-// fresh state dir (seeded by seed, when set), runs f and stops it.
-func (b *runner) withConnGateway(ctx context.Context, name string, seed func(dir string) error, f func(*child) error) error {
-	dir, cleanup, err := b.stateDir(name)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	if seed != nil {
-		start := time.Now()
-		if err := seed(dir); err != nil {
-			return err
-		}
-		b.progress("  seeded in %s", time.Since(start).Round(time.Millisecond))
-	}
-	c, err := startChild(ctx, b.opts.Gateway, serveOptions{
-		stateDir: dir, token: "bench-" + nodeID(), maxPending: benchMaxPending, ttl: benchTTL,
-	})
-	if err != nil {
-		return err
-	}
-	runErr := f(c)
-	stopErr := c.stop()
-	if runErr != nil {
-		return runErr
-	}
-	return stopErr
 }
 
 // holdConns opens n sockets with open, connWorkers at a time, each from

@@ -316,20 +316,31 @@ const benchTTL = 30 * time.Minute
 // a run builds.
 const benchMaxPending = 1 << 20
 
-// withGateway seeds a state dir, starts a child gateway on it, runs f and
-// stops the child.
+// withGateway seeds a state dir with paired and pending records, starts a
+// child gateway on it, runs f and stops the child.
 func (b *runner) withGateway(ctx context.Context, name string, paired, pending int, f func(*child) error) error {
+	var seed func(dir string) error
+	if paired+pending > 0 {
+		seed = func(dir string) error { return seedState(ctx, dir, paired, pending, benchTTL) }
+	}
+	return b.withSeededGateway(ctx, name, fmt.Sprintf(" %d paired, %d pending", paired, pending), seed, f)
+}
+
+// withSeededGateway starts a child gateway with the default limits on a
+// fresh state dir (seeded by seed, when set; what says with what, for the
+// progress line), runs f and stops it.
+func (b *runner) withSeededGateway(ctx context.Context, name, what string, seed func(dir string) error, f func(*child) error) error {
 	dir, cleanup, err := b.stateDir(name)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if paired+pending > 0 {
+	if seed != nil {
 		start := time.Now()
-		if err := seedState(ctx, dir, paired, pending, benchTTL); err != nil {
+		if err := seed(dir); err != nil {
 			return err
 		}
-		b.progress("  seeded %d paired, %d pending in %s", paired, pending, time.Since(start).Round(time.Millisecond))
+		b.progress("  seeded%s in %s", what, time.Since(start).Round(time.Millisecond))
 	}
 	c, err := startChild(ctx, b.opts.Gateway, serveOptions{
 		stateDir: dir, token: "bench-" + nodeID(), maxPending: benchMaxPending, ttl: benchTTL,

@@ -71,23 +71,14 @@ func (l *limiter) retryAfter(b *bucket) time.Duration {
 
 // take spends one token for key; when none is left it reports false and
 // how long to wait.
-func (l *limiter) take(key string) (bool, time.Duration) {
-	if l.off() {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.refill(key)
-	if b.tokens < 1 {
-		return false, l.retryAfter(b)
-	}
-	b.tokens--
-	return true, 0
-}
+func (l *limiter) take(key string) (bool, time.Duration) { return l.check(key, true) }
 
 // peek reports whether key has a token left, spending none, and when
 // not, how long until it has.
-func (l *limiter) peek(key string) (bool, time.Duration) {
+func (l *limiter) peek(key string) (bool, time.Duration) { return l.check(key, false) }
+
+// check is take (spend) and peek (look only).
+func (l *limiter) check(key string, spend bool) (bool, time.Duration) {
 	if l.off() {
 		return true, 0
 	}
@@ -96,6 +87,9 @@ func (l *limiter) peek(key string) (bool, time.Duration) {
 	b := l.refill(key)
 	if b.tokens < 1 {
 		return false, l.retryAfter(b)
+	}
+	if spend {
+		b.tokens--
 	}
 	return true, 0
 }

@@ -75,18 +75,9 @@ func (s *Store) submit(ctx context.Context, apply func(*tx) error, after func())
 		return s.readOnlyError()
 	}
 	o := &op{ctx: ctx, apply: apply, after: after, done: make(chan error, 1)}
-	s.closeMu.RLock()
-	if s.closed {
-		s.closeMu.RUnlock()
-		return ErrClosed
+	if err := s.enqueue(o); err != nil {
+		return err
 	}
-	select {
-	case s.ops <- o:
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return ctx.Err()
-	}
-	s.closeMu.RUnlock()
 	select {
 	case err := <-o.done:
 		return err
@@ -271,19 +262,27 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 		return s.readOnlyError()
 	}
 	o := &op{ctx: ctx, apply: func(*tx) error { return nil }, checkpoint: true, done: make(chan error, 1)}
+	if err := s.enqueue(o); err != nil {
+		return err
+	}
+	return <-o.done
+}
+
+// enqueue hands o to the committer, unless the store is closed or o's
+// context ends first. The close lock is held only while handing it over,
+// so Close cannot shut the queue under a sender.
+func (s *Store) enqueue(o *op) error {
 	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
 	if s.closed {
-		s.closeMu.RUnlock()
 		return ErrClosed
 	}
 	select {
 	case s.ops <- o:
-	case <-ctx.Done():
-		s.closeMu.RUnlock()
-		return ctx.Err()
+		return nil
+	case <-o.ctx.Done():
+		return o.ctx.Err()
 	}
-	s.closeMu.RUnlock()
-	return <-o.done
 }
 
 // writeLazy writes the lastConnectedAtMs changes that wait in memory, if
