@@ -91,6 +91,19 @@ func (f *frames) since(i int) (seen string, n int) {
 	return strings.Join(f.all[min(i, len(f.all)):], "\n"), len(f.all)
 }
 
+// from is the frames since i, starting at the first that shows marker
+// ("" when none does).
+func (f *frames) from(i int, marker string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for j := min(i, len(f.all)); j < len(f.all); j++ {
+		if strings.Contains(f.all[j], marker) {
+			return strings.Join(f.all[j:], "\n")
+		}
+	}
+	return ""
+}
+
 // recorded is the console as the program runs it, keeping each frame.
 type recorded struct {
 	Model
